@@ -1,0 +1,102 @@
+/**
+ * Trains one of the bundled models on the photos prepared by
+ * scripts/fetch-training-photos.sh, then writes it to resources/models/<id>.
+ * Resumes automatically from runs/<id>/checkpoint when interrupted.
+ *   npx tsx scripts/train-bundled.ts --id restora-x2 --scale 2 --steps 6000
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { initBackend } from '../src/main/ml/backend.js';
+import { decodeRgbFloat } from '../src/main/imaging/decode.js';
+import { crop } from '../src/main/imaging/imresize.js';
+import { makeBicubicPair, type PairImage } from '../src/main/ml/dataset.js';
+import { DEFAULT_TRAINER_CONFIG, Trainer, type TrainerConfig } from '../src/main/ml/trainer.js';
+import { saveLayersModel, writeCard } from '../src/main/ml/modelStore.js';
+import type { ModelCard } from '../src/shared/api.js';
+
+const { values } = parseArgs({
+  options: {
+    id: { type: 'string' },
+    scale: { type: 'string', default: '2' },
+    steps: { type: 'string', default: '6000' },
+    batch: { type: 'string', default: '16' },
+    patch: { type: 'string', default: '48' },
+    channels: { type: 'string', default: '32' },
+    blocks: { type: 'string', default: '5' },
+    lr: { type: 'string', default: '0.001' },
+    threads: { type: 'string', default: '1' },
+    data: { type: 'string', default: 'data/photos' },
+    until: { type: 'string' },
+  },
+});
+const id = values.id ?? `restora-x${values.scale}`;
+const scale = Number(values.scale);
+const backend = await initBackend({ prefer: 'wasm', threads: Number(values.threads) });
+console.log(`backend ${backend.id} threads ${backend.threads}`);
+
+async function loadDir(dir: string, centreCrop?: number): Promise<PairImage[]> {
+  const out: PairImage[] = [];
+  for (const f of fs.readdirSync(dir).sort()) {
+    let img = await decodeRgbFloat(path.join(dir, f));
+    if (centreCrop) {
+      const s = Math.min(centreCrop, img.width, img.height);
+      img = crop(img, Math.floor((img.width - s) / 2), Math.floor((img.height - s) / 2), s, s);
+    }
+    out.push(makeBicubicPair(f, img, scale));
+  }
+  return out;
+}
+const train = await loadDir(path.join(values.data!, 'train'));
+const val = await loadDir(path.join(values.data!, 'val'), 384);
+console.log(`${train.length} training photos, ${val.length} validation crops`);
+
+const config: TrainerConfig = {
+  ...DEFAULT_TRAINER_CONFIG,
+  arch: 'compact',
+  archOptions: { channels: Number(values.channels), blocks: Number(values.blocks) },
+  scale,
+  steps: Number(values.steps),
+  batch: Number(values.batch),
+  patch: Number(values.patch),
+  lr: Number(values.lr),
+  validateEvery: 500,
+  checkpointEvery: 100,
+};
+const runDir = path.join('runs', id);
+const trainer = await Trainer.open(config, train, val, runDir);
+console.log(`starting at step ${trainer.currentStep}/${config.steps}`);
+await trainer.run({
+  ...(values.until ? { untilStep: Number(values.until) } : {}),
+  onProgress: (p) => {
+    if (p.point) {
+      const v = p.point.valPsnr !== undefined ? ` val ${p.point.valPsnr.toFixed(3)} dB / ${p.point.valSsim!.toFixed(4)}` : '';
+      console.log(`step ${p.step} loss ${p.point.loss.toFixed(5)} lr ${p.lr.toExponential(2)} ${p.stepsPerSec.toFixed(2)} steps/s${v}`);
+    }
+  },
+});
+if (trainer.currentStep >= config.steps) {
+  const dir = path.join('resources', 'models', id);
+  await saveLayersModel(trainer.model, dir);
+  const last = [...trainer.history].reverse().find((p) => p.valPsnr !== undefined);
+  const card: ModelCard = {
+    id,
+    name: `Restora x${scale}`,
+    arch: config.arch,
+    archOptions: config.archOptions,
+    scale,
+    params: trainer.model.countParams(),
+    task: 'upscale',
+    trainingData: `${train.length} photos from Debian packages (scripts/fetch-training-photos.sh)`,
+    degradation: 'bicubic (MATLAB imresize, antialiased)',
+    steps: config.steps,
+    metrics: last ? { 'heldout-val': { psnr: last.valPsnr!, ssim: last.valSsim! } } : {},
+    measuredWith: 'npx restora eval (see README)',
+    date: new Date().toISOString().slice(0, 10),
+    license: 'CC-BY-SA-4.0 (weights trained on CC-BY/CC-BY-SA/CC0/GPL photos)',
+    notes: `batch ${config.batch}, LR patch ${config.patch}, L1, Adam lr ${config.lr} cosine, seed ${config.seed}`,
+  };
+  writeCard(dir, card);
+  fs.writeFileSync(path.join(dir, 'history.json'), JSON.stringify(trainer.history));
+  console.log(`wrote ${dir}`);
+}

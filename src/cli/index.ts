@@ -1,0 +1,232 @@
+#!/usr/bin/env node
+/**
+ * `restora` command line: a thin adapter over the app's services.
+ * Exit codes: 0 all items succeeded, 1 some failed, 2 usage error.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import sharp from 'sharp';
+import { createApp } from '../main/app/createApp.js';
+import { OUTPUT_FORMATS, type BackendId, type ItemResult, type OutputFormat } from '../shared/api.js';
+import { RestoraError, errorMessage } from '../shared/errors.js';
+import { evaluateModel } from '../main/ml/evaluate.js';
+import { packageRoot } from '../main/paths.js';
+
+const USAGE = `restora: restore and upscale photos with neural networks
+
+Usage:
+  restora upscale <files|dirs>... --out DIR [--model ID] [--scale N]
+                  [--format png|jpg|webp|tiff|avif] [--quality Q] [--tile N]
+  restora models [--json]
+  restora eval --model ID --hr DIR --lr DIR --scale N [--json]
+  restora info [--json]
+
+Global options: --backend gpu|node|wasm|cpu, --threads N, --help`;
+
+class UsageError extends Error {}
+
+const common = {
+  help: { type: 'boolean', short: 'h' },
+  json: { type: 'boolean' },
+  backend: { type: 'string' },
+  threads: { type: 'string' },
+} as const satisfies ParseArgsConfig['options'];
+
+function parse<T extends ParseArgsConfig['options']>(args: string[], options: T) {
+  try {
+    return parseArgs({ args, options: { ...common, ...options }, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError(errorMessage(err));
+  }
+}
+
+function intOption(v: string | undefined, name: string, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got "${v}"`);
+  return n;
+}
+
+function backendOption(v: string | undefined): BackendId | undefined {
+  if (v === undefined) return undefined;
+  if (!['gpu', 'node', 'wasm', 'cpu'].includes(v)) throw new UsageError(`--backend must be gpu, node, wasm or cpu, got "${v}"`);
+  return v as BackendId;
+}
+
+function appFrom(values: { backend?: string | undefined; threads?: string | undefined }) {
+  const backend = backendOption(values.backend);
+  const threads = intOption(values.threads, 'threads', 1, 256);
+  return createApp({ ...(backend ? { backend } : {}), ...(threads ? { threads } : {}) });
+}
+
+function printSummary(results: ItemResult[]): number {
+  const failed = results.filter((r) => !r.ok);
+  const ok = results.length - failed.length;
+  process.stderr.write(`\n${ok} of ${results.length} done${failed.length ? `, ${failed.length} failed:` : '.'}\n`);
+  for (const f of failed) process.stderr.write(`  ${f.input}: [${f.error!.code}] ${f.error!.message}\n`);
+  return failed.length ? 1 : 0;
+}
+
+async function cmdUpscale(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, {
+    out: { type: 'string', short: 'o' },
+    model: { type: 'string', short: 'm' },
+    scale: { type: 'string', short: 's' },
+    format: { type: 'string', short: 'f' },
+    quality: { type: 'string', short: 'q' },
+    tile: { type: 'string' },
+  });
+  if (values.help) return (console.log(USAGE), 0);
+  if (!values.out) throw new UsageError('upscale needs --out DIR');
+  if (positionals.length === 0) throw new UsageError('upscale needs at least one input file or folder');
+  const format = (values.format ?? 'png').toLowerCase().replace('jpeg', 'jpg').replace('tif', 'tiff').replace('tifff', 'tiff');
+  if (!OUTPUT_FORMATS.includes(format as OutputFormat)) throw new UsageError(`--format must be one of ${OUTPUT_FORMATS.join(', ')}`);
+  const scale = intOption(values.scale, 'scale', 1, 8);
+  const quality = intOption(values.quality, 'quality', 1, 100);
+  const tile = intOption(values.tile, 'tile', 16, 4096);
+  const app = appFrom(values);
+  try {
+    app.models.resolve(values.model, scale); // usage errors before any work
+  } catch (err) {
+    await app.close();
+    throw new UsageError(errorMessage(err));
+  }
+  const tty = process.stderr.isTTY;
+  const controller = new AbortController();
+  process.once('SIGINT', () => {
+    process.stderr.write('\ncancelling...\n');
+    controller.abort();
+  });
+  let current = '';
+  const results = await app.upscale.run(
+    positionals,
+    values.out,
+    { format: format as OutputFormat, ...(values.model ? { modelId: values.model } : {}), ...(scale ? { scale } : {}), ...(quality ? { quality } : {}), ...(tile ? { tile } : {}) },
+    {
+      onItemStart: (i, n, file) => {
+        current = `[${i + 1}/${n}] ${path.basename(file)}`;
+        if (tty) process.stderr.write(`\r\x1b[K${current}`);
+      },
+      onItemProgress: (_i, d, t) => {
+        if (tty) process.stderr.write(`\r\x1b[K${current} ${Math.round((100 * d) / t)}%`);
+      },
+      onItemDone: (_i, r) => {
+        const line = r.ok ? `${current} -> ${r.output} (${((r.ms ?? 0) / 1000).toFixed(1)} s)` : `${current} FAILED: ${r.error!.message}`;
+        process.stderr.write(tty ? `\r\x1b[K${line}\n` : `${line}\n`);
+      },
+    },
+    controller.signal,
+  );
+  await app.close();
+  if (values.json) console.log(JSON.stringify(results, null, 2));
+  return printSummary(results);
+}
+
+async function cmdModels(args: string[]): Promise<number> {
+  const { values } = parse(args, {});
+  if (values.help) return (console.log(USAGE), 0);
+  const app = appFrom(values);
+  const list = app.models.list();
+  await app.close();
+  if (values.json) {
+    console.log(JSON.stringify(list, null, 2));
+    return 0;
+  }
+  for (const m of list) {
+    const q = m.card.metrics?.['set5'];
+    console.log(
+      `${m.card.id.padEnd(24)} x${m.card.scale}  ${m.card.arch.padEnd(10)} ${String(m.card.params).padStart(8)} params  ${m.source.padEnd(7)}` +
+        (q ? `  Set5 ${q.psnr.toFixed(2)} dB / ${q.ssim.toFixed(4)}` : ''),
+    );
+  }
+  if (list.length === 0) console.log('no models installed');
+  return 0;
+}
+
+async function cmdEval(args: string[]): Promise<number> {
+  const { values } = parse(args, { model: { type: 'string', short: 'm' }, hr: { type: 'string' }, lr: { type: 'string' }, scale: { type: 'string', short: 's' } });
+  if (values.help) return (console.log(USAGE), 0);
+  if (!values.model || !values.hr || !values.lr || !values.scale) throw new UsageError('eval needs --model, --hr, --lr and --scale');
+  const scale = intOption(values.scale, 'scale', 1, 8)!;
+  for (const d of [values.hr, values.lr]) if (!fs.existsSync(d) || !fs.statSync(d).isDirectory()) throw new UsageError(`${d} is not a folder`);
+  const app = appFrom(values);
+  let model;
+  try {
+    model = app.models.resolve(values.model, scale);
+  } catch (err) {
+    await app.close();
+    throw new UsageError(errorMessage(err));
+  }
+  await app.close();
+  const backend = backendOption(values.backend);
+  const report = await evaluateModel(model.dir, values.hr, values.lr, scale, backend);
+  if (values.json) console.log(JSON.stringify({ model: values.model, ...report }, null, 2));
+  else {
+    for (const r of report.images) console.log(`${r.hr.padEnd(20)} ${r.psnr.toFixed(3)} dB  ${r.ssim.toFixed(4)}`);
+    console.log(`${'mean'.padEnd(20)} ${report.psnr.toFixed(3)} dB  ${report.ssim.toFixed(4)}   (bicubic ${report.bicubic.psnr.toFixed(3)} dB / ${report.bicubic.ssim.toFixed(4)})`);
+  }
+  return 0;
+}
+
+async function cmdInfo(args: string[]): Promise<number> {
+  const { values } = parse(args, {});
+  if (values.help) return (console.log(USAGE), 0);
+  const app = appFrom(values);
+  const backend = await app.compute.info();
+  const info = {
+    restora: (JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version,
+    backend,
+    node: process.versions.node,
+    sharp: sharp.versions.sharp,
+    libvips: sharp.versions.vips,
+    models: app.models.list().map((m) => m.card.id),
+    home: app.home,
+  };
+  await app.close();
+  if (values.json) console.log(JSON.stringify(info, null, 2));
+  else {
+    console.log(`Restora ${info.restora}`);
+    console.log(`backend   ${backend.id} (tfjs ${backend.tfName}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'})${backend.skipped.length ? `; not available: ${backend.skipped.join(', ')}` : ''}`);
+    console.log(`tfjs      ${backend.tfjsVersion}`);
+    console.log(`node      ${info.node}`);
+    console.log(`sharp     ${info.sharp} (libvips ${info.libvips})`);
+    console.log(`models    ${info.models.join(', ') || 'none'}`);
+    console.log(`data      ${info.home}`);
+  }
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'upscale':
+        return await cmdUpscale(rest);
+      case 'models':
+        return await cmdModels(rest);
+      case 'eval':
+        return await cmdEval(rest);
+      case 'info':
+        return await cmdInfo(rest);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        console.log(USAGE);
+        return cmd === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${cmd}"`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError || (err instanceof RestoraError && err.code === 'USAGE')) {
+      process.stderr.write(`restora: ${err.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    process.stderr.write(`restora: ${errorMessage(err)}\n`);
+    return 1;
+  }
+}
+
+const code = await main(process.argv.slice(2));
+process.exitCode = code;

@@ -1,0 +1,110 @@
+/**
+ * Upscales a list of files/folders into an output folder: naming, overwrite
+ * guards and per-item error capture. A failing item never stops the others.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ItemResult, OutputFormat, UpscaleOptions } from '../../shared/api.js';
+import { RestoraError, errorMessage } from '../../shared/errors.js';
+import type { ComputeHost } from '../ml/computeHost.js';
+import type { ModelLibrary } from '../ml/modelLibrary.js';
+
+export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.avif', '.gif', '.heic', '.heif', '.jxl', '.bmp']);
+export const DEFAULT_TILE = 384;
+
+export interface UpscaleEvents {
+  onItemStart?(index: number, total: number, input: string): void;
+  onItemProgress?(index: number, done: number, total: number): void;
+  onItemDone?(index: number, result: ItemResult): void;
+}
+
+function expandInputs(inputs: readonly string[]): { file: string; error?: RestoraError }[] {
+  const out: { file: string; error?: RestoraError }[] = [];
+  for (const input of inputs) {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(input);
+    } catch {
+      out.push({ file: input, error: new RestoraError('NOT_FOUND', `${input}: no such file or folder`, input) });
+      continue;
+    }
+    if (st.isDirectory()) {
+      for (const name of fs.readdirSync(input).sort()) {
+        const f = path.join(input, name);
+        if (IMAGE_EXTENSIONS.has(path.extname(name).toLowerCase()) && fs.statSync(f).isFile()) out.push({ file: f });
+      }
+    } else {
+      out.push({ file: input });
+    }
+  }
+  return out;
+}
+
+export function outputName(input: string, format: OutputFormat): string {
+  return `${path.basename(input, path.extname(input))}.${format}`;
+}
+
+function sameFile(a: string, b: string): boolean {
+  try {
+    return fs.realpathSync(a) === fs.realpathSync(b);
+  } catch {
+    return path.resolve(a) === path.resolve(b);
+  }
+}
+
+export class UpscaleService {
+  constructor(
+    private readonly models: ModelLibrary,
+    private readonly compute: ComputeHost,
+  ) {}
+
+  async run(
+    inputs: readonly string[],
+    outDir: string,
+    options: UpscaleOptions,
+    events: UpscaleEvents = {},
+    signal?: AbortSignal,
+  ): Promise<ItemResult[]> {
+    const model = this.models.resolve(options.modelId, options.scale);
+    const format = options.format ?? 'png';
+    fs.mkdirSync(outDir, { recursive: true });
+    const items = expandInputs(inputs);
+    const claimed = new Map<string, string>();
+    const results: ItemResult[] = [];
+    for (let i = 0; i < items.length; i++) {
+      const { file, error } = items[i]!;
+      events.onItemStart?.(i, items.length, file);
+      const started = performance.now();
+      let result: ItemResult;
+      const dest = path.join(outDir, outputName(file, format));
+      try {
+        if (error) throw error;
+        if (sameFile(file, dest)) {
+          throw new RestoraError('WOULD_OVERWRITE_INPUT', `${file}: output ${dest} would overwrite the input; choose another --out folder`, file);
+        }
+        const prior = claimed.get(path.resolve(dest));
+        if (prior) {
+          throw new RestoraError('WOULD_OVERWRITE_INPUT', `${file}: output ${dest} is already written by ${prior} in this run; rename one of them`, file);
+        }
+        claimed.set(path.resolve(dest), file);
+        await this.compute.upscale(
+          model.dir,
+          { input: file, output: dest, scale: model.card.scale, format, tile: options.tile ?? DEFAULT_TILE, overlap: 0, ...(options.quality !== undefined ? { quality: options.quality } : {}) },
+          { onProgress: (d, t) => events.onItemProgress?.(i, d, t), ...(signal ? { signal } : {}) },
+        );
+        result = { input: file, output: dest, ok: true, ms: Math.round(performance.now() - started) };
+      } catch (err) {
+        const code = err instanceof RestoraError ? err.code : 'INTERNAL';
+        result = { input: file, ok: false, error: { code, message: errorMessage(err) } };
+        if (code === 'CANCELLED') {
+          results.push(result);
+          events.onItemDone?.(i, result);
+          break;
+        }
+      }
+      results.push(result);
+      events.onItemDone?.(i, result);
+    }
+    return results;
+  }
+}

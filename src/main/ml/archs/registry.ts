@@ -1,0 +1,51 @@
+/**
+ * Architecture registry: each architecture is a small file that registers a
+ * builder under a stable id, with its hyper-parameters as plain data (BasicSR style).
+ */
+import type * as tf from '@tensorflow/tfjs';
+import { RestoraError } from '../../../shared/errors.js';
+
+export type ArchOptions = Record<string, number | string | boolean>;
+
+export interface ArchSpec {
+  id: string;
+  description: string;
+  /** Scales this architecture can be built for. */
+  scales: readonly number[];
+  defaults: ArchOptions;
+  /** Builds an untrained model taking [B,H,W,3] in [0,1]. */
+  build(scale: number, options: ArchOptions): tf.LayersModel;
+  /** Receptive-field radius in input pixels (for tile overlap). */
+  receptiveRadius(options: ArchOptions): number;
+}
+
+const archs = new Map<string, ArchSpec>();
+
+export function registerArch(spec: ArchSpec): void {
+  if (archs.has(spec.id)) throw new Error(`architecture ${spec.id} registered twice`);
+  archs.set(spec.id, spec);
+}
+
+export function getArch(id: string): ArchSpec {
+  const a = archs.get(id);
+  if (!a) throw new RestoraError('USAGE', `Unknown architecture "${id}". Known: ${[...archs.keys()].join(', ')}.`);
+  return a;
+}
+
+export function listArchs(): ArchSpec[] {
+  return [...archs.values()];
+}
+
+export function buildArch(id: string, scale: number, options: ArchOptions = {}): tf.LayersModel {
+  const spec = getArch(id);
+  if (!spec.scales.includes(scale)) {
+    throw new RestoraError('USAGE', `Architecture ${id} supports scales ${spec.scales.join(', ')}, not ${scale}.`);
+  }
+  return spec.build(scale, { ...spec.defaults, ...options });
+}
+
+export function num(options: ArchOptions, key: string): number {
+  const v = options[key];
+  if (typeof v !== 'number') throw new RestoraError('USAGE', `architecture option ${key} must be a number`);
+  return v;
+}

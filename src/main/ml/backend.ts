@@ -1,0 +1,84 @@
+/**
+ * Picks the fastest tfjs backend that loads: tfjs-node-gpu > tfjs-node > wasm > cpu.
+ * The native packages are optionalDependencies (they download libtensorflow at
+ * install time, which fails offline), so each is tried with a dynamic import.
+ * Override with RESTORA_BACKEND=gpu|node|wasm|cpu or the CLI's --backend.
+ */
+import os from 'node:os';
+import * as tf from '@tensorflow/tfjs';
+import { installNodeWasmThreads } from './kernels/wasmThreads.js';
+import { registerWasmGradientKernels } from './kernels/wasmGradients.js';
+import { RestoraError } from '../../shared/errors.js';
+import type { BackendId, BackendInfo } from '../../shared/api.js';
+
+export const BACKEND_ORDER: readonly BackendId[] = ['gpu', 'node', 'wasm', 'cpu'];
+
+let active: BackendInfo | null = null;
+
+async function tryNative(pkg: string): Promise<boolean> {
+  try {
+    await import(/* @vite-ignore */ pkg);
+    return tf.findBackend('tensorflow') != null && (await tf.setBackend('tensorflow'));
+  } catch {
+    return false;
+  }
+}
+
+export function defaultThreads(): number {
+  const fromEnv = Number(process.env.RESTORA_THREADS);
+  if (Number.isInteger(fromEnv) && fromEnv > 0) return fromEnv;
+  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+}
+
+async function initWasm(threads: number): Promise<boolean> {
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  if (threads > 1 && installNodeWasmThreads()) {
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
+    wasm.setThreadsCount(threads);
+  } else {
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  }
+  registerWasmGradientKernels();
+  return tf.setBackend('wasm');
+}
+
+export interface BackendOptions {
+  prefer?: BackendId;
+  threads?: number;
+}
+
+/** Initialises tfjs once per process (or worker) and reports what was chosen. */
+export async function initBackend(options: BackendOptions = {}): Promise<BackendInfo> {
+  if (active) return active;
+  // Production mode: no per-op debug checks, and no console banner about tfjs-node.
+  tf.enableProdMode();
+  const envPrefer = process.env.RESTORA_BACKEND as BackendId | undefined;
+  const prefer = options.prefer ?? (envPrefer && BACKEND_ORDER.includes(envPrefer) ? envPrefer : undefined);
+  const threads = options.threads ?? defaultThreads();
+  const order = prefer ? BACKEND_ORDER.slice(BACKEND_ORDER.indexOf(prefer)) : BACKEND_ORDER;
+  const tried: string[] = [];
+  for (const id of order) {
+    let ok = false;
+    if (id === 'gpu') ok = await tryNative('@tensorflow/tfjs-node-gpu');
+    else if (id === 'node') ok = await tryNative('@tensorflow/tfjs-node');
+    else if (id === 'wasm') ok = await initWasm(threads).catch(() => false);
+    else ok = await tf.setBackend('cpu');
+    if (ok) {
+      await tf.ready();
+      active = {
+        id,
+        tfName: tf.getBackend(),
+        threads: id === 'wasm' ? threads : id === 'cpu' ? 1 : os.cpus().length,
+        tfjsVersion: tf.version.tfjs,
+        skipped: tried,
+      };
+      return active;
+    }
+    tried.push(id);
+  }
+  throw new RestoraError('BACKEND_UNAVAILABLE', `No tfjs backend could be initialised (tried ${tried.join(', ')}).`);
+}
+
+export function activeBackend(): BackendInfo | null {
+  return active;
+}

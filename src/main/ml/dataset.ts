@@ -1,0 +1,70 @@
+/**
+ * Paired patches for super-resolution training: each HR photo is decoded once,
+ * its LR counterpart made once with the reference bicubic (MATLAB imresize, rounded
+ * to 8 bits like the standard test sets), and patches are cut at aligned positions
+ * with random flips / 90-degree rotations drawn from the run's seeded RNG.
+ */
+import type { FloatImage } from '../imaging/imresize.js';
+import { imresize, modcrop } from '../imaging/imresize.js';
+import type { Rng } from './rng.js';
+
+export interface PairImage {
+  name: string;
+  hr: FloatImage; // 0..255
+  lr: FloatImage; // 0..255
+}
+
+export function makeBicubicPair(name: string, hr0: FloatImage, scale: number): PairImage {
+  const hr = modcrop(hr0, scale);
+  const lr = scale === 1 ? hr : imresize(hr, 1 / scale, { uint8: true });
+  return { name, hr, lr };
+}
+
+export interface Batch {
+  /** [B, P, P, 3] in [0,1] */
+  lr: Float32Array;
+  /** [B, P*s, P*s, 3] in [0,1] */
+  hr: Float32Array;
+  batch: number;
+  patch: number;
+  scale: number;
+}
+
+/** Writes a transformed square crop; t bits: 1 = flip x, 2 = flip y, 4 = transpose. */
+function copyPatch(src: FloatImage, x0: number, y0: number, size: number, t: number, dst: Float32Array, off: number): void {
+  const c = src.channels;
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      let sx = t & 4 ? y : x;
+      let sy = t & 4 ? x : y;
+      if (t & 1) sx = size - 1 - sx;
+      if (t & 2) sy = size - 1 - sy;
+      const s = ((y0 + sy) * src.width + (x0 + sx)) * c;
+      const d = off + (y * size + x) * 3;
+      dst[d] = src.data[s]! / 255;
+      dst[d + 1] = src.data[s + (c > 1 ? 1 : 0)]! / 255;
+      dst[d + 2] = src.data[s + (c > 2 ? 2 : 0)]! / 255;
+    }
+  }
+}
+
+export function sampleBatch(pairs: readonly PairImage[], rng: Rng, batch: number, patch: number, scale: number, augment = true): Batch {
+  const hp = patch * scale;
+  const lr = new Float32Array(batch * patch * patch * 3);
+  const hr = new Float32Array(batch * hp * hp * 3);
+  // Weight images by area so big photos are not under-sampled.
+  const areas = pairs.map((p) => p.lr.width * p.lr.height);
+  const total = areas.reduce((a, b) => a + b, 0);
+  for (let b = 0; b < batch; b++) {
+    let r = rng.next() * total;
+    let i = 0;
+    while (i < pairs.length - 1 && r >= areas[i]!) r -= areas[i++]!;
+    const p = pairs[i]!;
+    const x = rng.int(p.lr.width - patch + 1);
+    const y = rng.int(p.lr.height - patch + 1);
+    const t = augment ? rng.int(8) : 0;
+    copyPatch(p.lr, x, y, patch, t, lr, b * patch * patch * 3);
+    copyPatch(p.hr, x * scale, y * scale, hp, t, hr, b * hp * hp * 3);
+  }
+  return { lr, hr, batch, patch, scale };
+}

@@ -1,0 +1,144 @@
+/**
+ * Gradient kernels the wasm backend lacks (Conv2DBackpropFilter) or runs slowly
+ * (Conv2DBackpropInput is a scalar C++ loop there). Both are rewritten as forward
+ * convolutions so they run on XNNPACK's fast path. They call the backend's own
+ * kernel functions directly, so no tensors are created on the engine and every
+ * intermediate buffer is released here.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+
+type Backend = tf.KernelBackend & { disposeData(id: object): boolean };
+const BACKEND = 'wasm';
+
+function kernel(name: string): KernelFunc {
+  const k = tf.getKernel(name, BACKEND);
+  if (!k) throw new Error(`wasm backend has no ${name} kernel`);
+  return k.kernelFunc;
+}
+
+function call(name: string, backend: Backend, inputs: Record<string, TensorInfo>, attrs: object): TensorInfo {
+  return kernel(name)({ inputs, backend, attrs: attrs as NamedAttrMap }) as TensorInfo;
+}
+
+interface Conv2DAttrs {
+  strides: number | [number, number];
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dataFormat: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+/**
+ * dW[kh,kw,ci,co] = sum_{b,i,j} x[b, i*s + kh - pt, j*s + kw - pl, ci] * dy[b,i,j,co].
+ * Treat Ci as the batch and B as the channel axis: conv2d(x^T [Ci,Hp,Wp,B],
+ * dy^T [oh,ow,B,Co], dilation = stride) = [Ci, >=kh, >=kw, Co]; crop, transpose.
+ */
+function conv2DBackpropFilter(args: { inputs: Record<string, TensorInfo>; backend: Backend; attrs: NamedAttrMap }): TensorInfo {
+  const { inputs, backend } = args;
+  const attrs = args.attrs as unknown as Conv2DAttrs & { filterShape: [number, number, number, number] };
+  const x = inputs.x!;
+  const dy = inputs.dy!;
+  if (attrs.dataFormat === 'NCHW') throw new Error('Conv2DBackpropFilter: NCHW is not supported on wasm');
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    attrs.filterShape,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+  );
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, padInfo } = info;
+  const temps: TensorInfo[] = [];
+  const keep = (t: TensorInfo): TensorInfo => (temps.push(t), t);
+  try {
+    let xp = x;
+    const { top, bottom, left, right } = padInfo;
+    if (top > 0 || bottom > 0 || left > 0 || right > 0) {
+      xp = keep(
+        call('PadV2', backend, { x }, {
+          paddings: [[0, 0], [Math.max(0, top), Math.max(0, bottom)], [Math.max(0, left), Math.max(0, right)], [0, 0]],
+          constantValue: 0,
+        }),
+      );
+    }
+    const xT = keep(call('Transpose', backend, { x: xp }, { perm: [3, 1, 2, 0] }));
+    const dyT = keep(call('Transpose', backend, { x: dy }, { perm: [1, 2, 0, 3] }));
+    const full = keep(
+      call('Conv2D', backend, { x: xT, filter: dyT }, { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [sh, sw] }),
+    );
+    let cropped = full;
+    if (full.shape[1] !== kh || full.shape[2] !== kw) {
+      cropped = keep(call('Slice', backend, { x: full }, { begin: [0, 0, 0, 0], size: [-1, kh, kw, -1] }));
+    }
+    return call('Transpose', backend, { x: cropped }, { perm: [1, 2, 0, 3] });
+  } finally {
+    for (const t of temps) backend.disposeData(t.dataId);
+  }
+}
+
+/**
+ * For stride 1: dx = conv2d(pad(dy), flip(W) with in/out swapped). Other strides
+ * fall back to the backend's own kernel.
+ */
+function makeConv2DBackpropInput(fallback: KernelFunc): KernelFunc {
+  return ((args: { inputs: Record<string, TensorInfo>; backend: Backend; attrs: NamedAttrMap }) => {
+    const { inputs, backend } = args;
+    const attrs = args.attrs as unknown as Conv2DAttrs & { inputShape: [number, number, number, number] };
+    const dy = inputs.dy!;
+    const filter = inputs.filter!;
+    const info = tf.backend_util.computeConv2DInfo(
+      attrs.inputShape,
+      filter.shape as [number, number, number, number],
+      attrs.strides,
+      1,
+      attrs.pad,
+      attrs.dimRoundingMode,
+    );
+    const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, padInfo } = info;
+    const pt = kh - 1 - padInfo.top;
+    const pb = kh - 1 - padInfo.bottom;
+    const pl = kw - 1 - padInfo.left;
+    const pr = kw - 1 - padInfo.right;
+    if (sh !== 1 || sw !== 1 || attrs.dataFormat === 'NCHW' || Math.min(pt, pb, pl, pr) < 0) {
+      return fallback(args as never);
+    }
+    const temps: TensorInfo[] = [];
+    const keep = (t: TensorInfo): TensorInfo => (temps.push(t), t);
+    try {
+      const dyp =
+        pt || pb || pl || pr
+          ? keep(call('PadV2', backend, { x: dy }, { paddings: [[0, 0], [pt, pb], [pl, pr], [0, 0]], constantValue: 0 }))
+          : dy;
+      const flipped = keep(call('Reverse', backend, { x: filter }, { dims: [0, 1] }));
+      const swapped = keep(call('Transpose', backend, { x: flipped }, { perm: [0, 1, 3, 2] }));
+      return call('Conv2D', backend, { x: dyp, filter: swapped }, { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1] });
+    } finally {
+      for (const t of temps) backend.disposeData(t.dataId);
+    }
+  }) as unknown as KernelFunc;
+}
+
+let registered = false;
+
+/** Registers the kernels once; safe to call before or after the backend is set. */
+export function registerWasmGradientKernels(): void {
+  if (registered) return;
+  registered = true;
+  if (!tf.getKernel('Conv2DBackpropFilter', BACKEND)) {
+    tf.registerKernel({
+      kernelName: 'Conv2DBackpropFilter',
+      backendName: BACKEND,
+      kernelFunc: conv2DBackpropFilter as unknown as KernelFunc,
+    } satisfies KernelConfig);
+  }
+  const native = tf.getKernel('Conv2DBackpropInput', BACKEND);
+  if (native) {
+    tf.unregisterKernel('Conv2DBackpropInput', BACKEND);
+    tf.registerKernel({
+      kernelName: 'Conv2DBackpropInput',
+      backendName: BACKEND,
+      kernelFunc: makeConv2DBackpropInput(native.kernelFunc),
+      setupFunc: native.setupFunc,
+    } satisfies KernelConfig);
+  }
+}

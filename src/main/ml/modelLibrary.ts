@@ -1,0 +1,58 @@
+/** Finds models on disk: bundled (resources/models) and the user's own. */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ModelSummary } from '../../shared/api.js';
+import { RestoraError } from '../../shared/errors.js';
+import { readCard } from './modelStore.js';
+
+export class ModelLibrary {
+  constructor(
+    private readonly bundledDir: string,
+    private readonly userDir: string,
+  ) {}
+
+  list(): ModelSummary[] {
+    const out: ModelSummary[] = [];
+    for (const [root, source] of [
+      [this.bundledDir, 'bundled'],
+      [this.userDir, 'user'],
+    ] as const) {
+      if (!fs.existsSync(root)) continue;
+      for (const name of fs.readdirSync(root).sort()) {
+        const dir = path.join(root, name);
+        if (!fs.existsSync(path.join(dir, 'model.json')) || !fs.existsSync(path.join(dir, 'card.json'))) continue;
+        try {
+          out.push({ card: readCard(dir), source, dir });
+        } catch {
+          // A broken card hides that model only; `restora models` must still list the rest.
+        }
+      }
+    }
+    return out;
+  }
+
+  get(id: string): ModelSummary {
+    const m = this.list().find((s) => s.card.id === id);
+    if (!m) {
+      const known = this.list().map((s) => s.card.id);
+      throw new RestoraError('NOT_FOUND', `Unknown model "${id}". Installed: ${known.join(', ') || 'none'}.`);
+    }
+    return m;
+  }
+
+  /** The model to use for a request: by id, else the default upscaler for the scale. */
+  resolve(id: string | undefined, scale: number | undefined): ModelSummary {
+    if (id) {
+      const m = this.get(id);
+      if (scale !== undefined && m.card.scale !== scale) {
+        throw new RestoraError('USAGE', `Model ${id} upscales x${m.card.scale}; --scale ${scale} does not match.`);
+      }
+      return m;
+    }
+    const s = scale ?? 2;
+    const candidates = this.list().filter((m) => m.card.scale === s && m.card.task === 'upscale');
+    const preferred = candidates.find((m) => m.card.id === `restora-x${s}`) ?? candidates[0];
+    if (!preferred) throw new RestoraError('NOT_FOUND', `No x${s} upscaling model is installed.`);
+    return preferred;
+  }
+}

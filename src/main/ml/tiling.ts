@@ -1,0 +1,95 @@
+/**
+ * Tiled inference: the image is cut into tiles, each run with `overlap` pixels of
+ * context on every side (clipped at the image edge), and only the tile's own
+ * region of the output is kept. When the overlap covers the model's receptive
+ * field the result equals the whole-image result; memory stays bounded by the
+ * tile size whatever the photo's size.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Pixels } from '../imaging/io.js';
+import { RestoraError } from '../../shared/errors.js';
+
+export interface TileOptions {
+  scale: number;
+  /** Tile side in input pixels (without context). */
+  tile: number;
+  /** Context on each side in input pixels. */
+  overlap: number;
+  onProgress?: (done: number, total: number) => void;
+  /** Polled between tiles. */
+  isCancelled?: () => boolean;
+}
+
+export interface TileRect {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+export function planTiles(width: number, height: number, tile: number): TileRect[] {
+  const rects: TileRect[] = [];
+  for (let y = 0; y < height; y += tile) {
+    for (let x = 0; x < width; x += tile) {
+      rects.push({ x, y, w: Math.min(tile, width - x), h: Math.min(tile, height - y) });
+    }
+  }
+  return rects;
+}
+
+/**
+ * Upscales interleaved RGB `src` (0..maxValue) with `model` into a new buffer of
+ * the same sample type. Yields to the event loop between tiles so messages
+ * (cancel) can arrive.
+ */
+export async function upscaleTiled(
+  model: tf.LayersModel,
+  src: Pixels,
+  width: number,
+  height: number,
+  maxValue: number,
+  o: TileOptions,
+): Promise<Pixels> {
+  const s = o.scale;
+  const outW = width * s;
+  const outH = height * s;
+  const out: Pixels = maxValue > 255 ? new Uint16Array(outW * outH * 3) : new Uint8Array(outW * outH * 3);
+  const rects = planTiles(width, height, o.tile);
+  const inv = 1 / maxValue;
+  let done = 0;
+  for (const r of rects) {
+    if (o.isCancelled?.()) throw new RestoraError('CANCELLED', 'Upscale cancelled.');
+    const x0 = Math.max(0, r.x - o.overlap);
+    const y0 = Math.max(0, r.y - o.overlap);
+    const x1 = Math.min(width, r.x + r.w + o.overlap);
+    const y1 = Math.min(height, r.y + r.h + o.overlap);
+    const tw = x1 - x0;
+    const th = y1 - y0;
+    const input = new Float32Array(tw * th * 3);
+    for (let y = 0; y < th; y++) {
+      const so = ((y0 + y) * width + x0) * 3;
+      const d = y * tw * 3;
+      for (let i = 0; i < tw * 3; i++) input[d + i] = src[so + i]! * inv;
+    }
+    const result = tf.tidy(() => {
+      const x = tf.tensor4d(input, [1, th, tw, 3]);
+      const y = model.predict(x) as tf.Tensor4D;
+      return y.clipByValue(0, 1).mul(maxValue).round();
+    });
+    const data = result.dataSync();
+    result.dispose();
+    const rowLen = tw * s * 3;
+    const cx = (r.x - x0) * s;
+    const cy = (r.y - y0) * s;
+    for (let y = 0; y < r.h * s; y++) {
+      const so = (cy + y) * rowLen + cx * 3;
+      const d = ((r.y * s + y) * outW + r.x * s) * 3;
+      const n = r.w * s * 3;
+      for (let i = 0; i < n; i++) out[d + i] = data[so + i]!;
+    }
+    done++;
+    o.onProgress?.(done, rects.length);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  return out;
+}

@@ -1,0 +1,273 @@
+/**
+ * Trainer core: seeded patch sampling, pixel loss, Adam with warm-up + cosine LR,
+ * periodic validation on held-out photos, atomic checkpoints and exact resume
+ * (weights, optimizer moments, RNG state, history). Runs wherever it is called;
+ * the app runs it inside a worker thread.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { buildArch, getArch, type ArchOptions } from './archs/index.js';
+import { sampleBatch, type PairImage } from './dataset.js';
+import { pixelLoss, type PixelLoss } from './losses.js';
+import { Rng } from './rng.js';
+import { measure } from './metrics.js';
+import { decodeNamedTensors, encodeNamedTensors, loadLayersModel, saveLayersModel, writeFileAtomic } from './modelStore.js';
+import { RestoraError } from '../../shared/errors.js';
+import type { FloatImage } from '../imaging/imresize.js';
+
+export interface TrainerConfig {
+  arch: string;
+  archOptions: ArchOptions;
+  scale: number;
+  steps: number;
+  batch: number;
+  /** LR patch side in pixels. */
+  patch: number;
+  lr: number;
+  lrMin: number;
+  warmupSteps: number;
+  loss: PixelLoss;
+  seed: number;
+  validateEvery: number;
+  checkpointEvery: number;
+}
+
+export const DEFAULT_TRAINER_CONFIG: Omit<TrainerConfig, 'arch' | 'scale'> = {
+  archOptions: {},
+  steps: 1000,
+  batch: 16,
+  patch: 48,
+  lr: 1e-3,
+  lrMin: 1e-5,
+  warmupSteps: 100,
+  loss: 'l1',
+  seed: 1,
+  validateEvery: 250,
+  checkpointEvery: 250,
+};
+
+export interface MetricPoint {
+  step: number;
+  wallMs: number;
+  loss: number;
+  lr: number;
+  valPsnr?: number;
+  valSsim?: number;
+}
+
+export interface TrainProgress {
+  step: number;
+  steps: number;
+  loss: number;
+  lr: number;
+  stepsPerSec: number;
+  etaSec: number;
+  point?: MetricPoint;
+}
+
+interface CheckpointState {
+  version: 1;
+  config: TrainerConfig;
+  step: number;
+  rng: number[];
+  elapsedMs: number;
+  history: MetricPoint[];
+}
+
+export function learningRateAt(c: TrainerConfig, step: number): number {
+  if (step < c.warmupSteps) return (c.lr * (step + 1)) / c.warmupSteps;
+  const t = Math.min(1, (step - c.warmupSteps) / Math.max(1, c.steps - c.warmupSteps));
+  return c.lrMin + 0.5 * (c.lr - c.lrMin) * (1 + Math.cos(Math.PI * t));
+}
+
+/** Runs `model` on a whole LR image (0..255) and returns the SR image (0..255, rounded). */
+export function predictImage(model: tf.LayersModel, lr: FloatImage): FloatImage {
+  const out = tf.tidy(() => {
+    const x = tf.tensor4d(lr.data, [1, lr.height, lr.width, 3]).div(255);
+    const y = model.predict(x) as tf.Tensor4D;
+    return y.clipByValue(0, 1).mul(255).round();
+  }) as tf.Tensor4D;
+  const data = out.dataSync() as Float32Array;
+  const [, h, w] = out.shape;
+  out.dispose();
+  return { width: w, height: h, channels: 3, data: Float32Array.from(data) };
+}
+
+export function validate(model: tf.LayersModel, pairs: readonly PairImage[], scale: number): { psnr: number; ssim: number } {
+  let psnr = 0;
+  let ssim = 0;
+  for (const p of pairs) {
+    const q = measure(predictImage(model, p.lr), p.hr, scale);
+    psnr += q.psnr;
+    ssim += q.ssim;
+  }
+  return { psnr: psnr / pairs.length, ssim: ssim / pairs.length };
+}
+
+function sameArch(a: TrainerConfig, b: TrainerConfig): boolean {
+  return a.arch === b.arch && a.scale === b.scale && JSON.stringify(a.archOptions) === JSON.stringify(b.archOptions);
+}
+
+export class Trainer {
+  readonly model: tf.LayersModel;
+  readonly history: MetricPoint[];
+  private readonly optimizer: tf.AdamOptimizer;
+  private step: number;
+  private rng: Rng;
+  private elapsedMs: number;
+
+  private constructor(
+    readonly config: TrainerConfig,
+    private readonly train: readonly PairImage[],
+    private readonly val: readonly PairImage[],
+    private readonly runDir: string,
+    model: tf.LayersModel,
+    state: CheckpointState | null,
+  ) {
+    this.model = model;
+    this.optimizer = tf.train.adam(config.lr, 0.9, 0.99, 1e-8);
+    this.step = state?.step ?? 0;
+    this.rng = new Rng(state?.rng ?? config.seed);
+    this.elapsedMs = state?.elapsedMs ?? 0;
+    this.history = state?.history ?? [];
+  }
+
+  get checkpointDir(): string {
+    return path.join(this.runDir, 'checkpoint');
+  }
+
+  /** Creates a new run in `runDir`, or resumes the checkpoint found there. */
+  static async open(config: TrainerConfig, train: readonly PairImage[], val: readonly PairImage[], runDir: string): Promise<Trainer> {
+    getArch(config.arch);
+    if (train.length === 0) throw new RestoraError('USAGE', 'No training images.');
+    for (const p of train) {
+      if (p.lr.width < config.patch || p.lr.height < config.patch) {
+        throw new RestoraError('IMAGE_TOO_SMALL', `${p.name} is smaller than the ${config.patch}px patch at x${config.scale}.`, p.name);
+      }
+    }
+    fs.mkdirSync(runDir, { recursive: true });
+    const ckpt = path.join(runDir, 'checkpoint');
+    if (!fs.existsSync(path.join(ckpt, 'state.json')) && fs.existsSync(path.join(`${ckpt}.old`, 'state.json'))) {
+      // A crash between the two renames of a checkpoint swap: the old one is complete.
+      fs.renameSync(`${ckpt}.old`, ckpt);
+    }
+    if (fs.existsSync(path.join(ckpt, 'state.json'))) {
+      const state = JSON.parse(fs.readFileSync(path.join(ckpt, 'state.json'), 'utf8')) as CheckpointState;
+      if (!sameArch(state.config, config)) {
+        throw new RestoraError(
+          'CHECKPOINT_MISMATCH',
+          `Run in ${runDir} was trained as ${state.config.arch} x${state.config.scale} ${JSON.stringify(state.config.archOptions)}; ` +
+            `it cannot resume as ${config.arch} x${config.scale} ${JSON.stringify(config.archOptions)}.`,
+          runDir,
+        );
+      }
+      const model = await loadLayersModel(ckpt);
+      const t = new Trainer({ ...config, archOptions: state.config.archOptions }, train, val, runDir, model, state);
+      const opt = fs.readFileSync(path.join(ckpt, 'optimizer.bin'));
+      await t.optimizer.setWeights(decodeNamedTensors(new Uint8Array(opt)));
+      return t;
+    }
+    const model = buildArch(config.arch, config.scale, config.archOptions);
+    return new Trainer(config, train, val, runDir, model, null);
+  }
+
+  get currentStep(): number {
+    return this.step;
+  }
+
+  async checkpoint(): Promise<void> {
+    const dir = this.checkpointDir;
+    const tmp = `${dir}.tmp`;
+    fs.rmSync(tmp, { recursive: true, force: true });
+    await saveLayersModel(this.model, tmp);
+    writeFileAtomic(path.join(tmp, 'optimizer.bin'), await encodeNamedTensors(await this.optimizer.getWeights()));
+    const state: CheckpointState = {
+      version: 1,
+      config: this.config,
+      step: this.step,
+      rng: this.rng.state(),
+      elapsedMs: this.elapsedMs,
+      history: this.history,
+    };
+    writeFileAtomic(path.join(tmp, 'state.json'), JSON.stringify(state));
+    fs.rmSync(`${dir}.old`, { recursive: true, force: true });
+    if (fs.existsSync(dir)) fs.renameSync(dir, `${dir}.old`);
+    fs.renameSync(tmp, dir);
+    fs.rmSync(`${dir}.old`, { recursive: true, force: true });
+  }
+
+  /** One optimisation step; returns the loss. */
+  trainStep(): number {
+    const c = this.config;
+    const b = sampleBatch(this.train, this.rng, c.batch, c.patch, c.scale);
+    const lr = learningRateAt(c, this.step);
+    (this.optimizer as unknown as { learningRate: number }).learningRate = lr;
+    const hp = c.patch * c.scale;
+    const vars = this.model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const cost = this.optimizer.minimize(
+      () => {
+        const x = tf.tensor4d(b.lr, [c.batch, c.patch, c.patch, 3]);
+        const y = tf.tensor4d(b.hr, [c.batch, hp, hp, 3]);
+        const pred = this.model.apply(x, { training: true }) as tf.Tensor;
+        return pixelLoss(c.loss, pred, y);
+      },
+      true,
+      vars,
+    )!;
+    const loss = cost.dataSync()[0]!;
+    cost.dispose();
+    this.step++;
+    return loss;
+  }
+
+  async run(opts: { signal?: AbortSignal; onProgress?: (p: TrainProgress) => void; untilStep?: number } = {}): Promise<MetricPoint[]> {
+    const c = this.config;
+    const until = Math.min(opts.untilStep ?? c.steps, c.steps);
+    let windowStart = performance.now();
+    let windowSteps = 0;
+    let lossSum = 0;
+    let lossCount = 0;
+    while (this.step < until) {
+      if (opts.signal?.aborted) {
+        await this.checkpoint();
+        throw new RestoraError('CANCELLED', `Training cancelled at step ${this.step}.`);
+      }
+      const t0 = performance.now();
+      const loss = this.trainStep();
+      this.elapsedMs += performance.now() - t0;
+      if (!Number.isFinite(loss)) {
+        throw new RestoraError(
+          'TRAINING_DIVERGED',
+          `Loss became ${loss} at step ${this.step}; the last good checkpoint in ${this.checkpointDir} is kept. Lower the learning rate and resume.`,
+        );
+      }
+      lossSum += loss;
+      lossCount++;
+      windowSteps++;
+      const lr = learningRateAt(c, this.step - 1);
+      let point: MetricPoint | undefined;
+      const atVal = this.step % c.validateEvery === 0 || this.step === c.steps;
+      if (atVal || this.step % 50 === 0) {
+        point = { step: this.step, wallMs: Math.round(this.elapsedMs), loss: lossSum / lossCount, lr };
+        lossSum = 0;
+        lossCount = 0;
+        if (atVal && this.val.length > 0) {
+          const q = validate(this.model, this.val, c.scale);
+          point.valPsnr = q.psnr;
+          point.valSsim = q.ssim;
+        }
+        this.history.push(point);
+      }
+      if (this.step % c.checkpointEvery === 0 || this.step === until) await this.checkpoint();
+      const dt = (performance.now() - windowStart) / 1000;
+      const sps = windowSteps / Math.max(dt, 1e-9);
+      if (dt > 30) {
+        windowStart = performance.now();
+        windowSteps = 0;
+      }
+      opts.onProgress?.({ step: this.step, steps: c.steps, loss, lr, stepsPerSec: sps, etaSec: (c.steps - this.step) / Math.max(sps, 1e-9), ...(point ? { point } : {}) });
+    }
+    return this.history;
+  }
+}

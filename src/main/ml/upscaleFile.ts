@@ -1,0 +1,70 @@
+/**
+ * One upscale job item, start to finish: probe, decode, tiled inference, alpha,
+ * encode with metadata. Runs inside the compute worker.
+ */
+import type * as tf from '@tensorflow/tfjs';
+import { decodeImage, encodeImage, probeImage, MAX_OUTPUT_PIXELS, type Pixels } from '../imaging/io.js';
+import { imresize } from '../imaging/imresize.js';
+import { upscaleTiled } from './tiling.js';
+import type { OutputFormat } from '../../shared/api.js';
+import { RestoraError } from '../../shared/errors.js';
+
+export interface UpscaleFileRequest {
+  input: string;
+  output: string;
+  scale: number;
+  format: OutputFormat;
+  quality?: number;
+  tile: number;
+  overlap: number;
+}
+
+export interface UpscaleFileResult {
+  width: number;
+  height: number;
+  outWidth: number;
+  outHeight: number;
+}
+
+/** Bicubic-upscales an alpha plane (alpha needs no neural detail, only smooth edges). */
+function upscaleAlpha(alpha: Pixels, width: number, height: number, scale: number, maxValue: number): Pixels {
+  const f = imresize({ width, height, channels: 1, data: Float32Array.from(alpha) }, scale);
+  const out = maxValue > 255 ? new Uint16Array(f.data.length) : new Uint8Array(f.data.length);
+  for (let i = 0; i < f.data.length; i++) out[i] = Math.min(maxValue, Math.max(0, Math.round(f.data[i]!)));
+  return out;
+}
+
+export async function upscaleFile(
+  model: tf.LayersModel,
+  req: UpscaleFileRequest,
+  hooks: { onProgress?: (done: number, total: number) => void; isCancelled?: () => boolean } = {},
+): Promise<UpscaleFileResult> {
+  const info = await probeImage(req.input);
+  const upright = info.orientation >= 5 ? { w: info.height, h: info.width } : { w: info.width, h: info.height };
+  if (upright.w * upright.h * req.scale * req.scale > MAX_OUTPUT_PIXELS) {
+    throw new RestoraError(
+      'IMAGE_TOO_LARGE',
+      `${req.input}: x${req.scale} output would be ${upright.w * req.scale}x${upright.h * req.scale}, over the ${MAX_OUTPUT_PIXELS / 1e6} MP limit`,
+      req.input,
+    );
+  }
+  const img = await decodeImage(req.input, info);
+  const rgb = await upscaleTiled(model, img.rgb, img.width, img.height, img.maxValue, {
+    scale: req.scale,
+    tile: req.tile,
+    overlap: req.overlap,
+    ...hooks,
+  });
+  img.rgb = new Uint8Array(0); // release the input early: big photos
+  const alpha = img.alpha ? upscaleAlpha(img.alpha, img.width, img.height, req.scale, img.maxValue) : undefined;
+  if (hooks.isCancelled?.()) throw new RestoraError('CANCELLED', 'Upscale cancelled.');
+  const outWidth = img.width * req.scale;
+  const outHeight = img.height * req.scale;
+  await encodeImage(
+    { width: outWidth, height: outHeight, rgb, maxValue: img.maxValue, ...(alpha ? { alpha } : {}) },
+    req.output,
+    { format: req.format, ...(req.quality !== undefined ? { quality: req.quality } : {}) },
+    info,
+  );
+  return { width: img.width, height: img.height, outWidth, outHeight };
+}

@@ -1,0 +1,31 @@
+/** Messages between the main thread and the compute worker. */
+import type { BackendId, BackendInfo } from '../../shared/api.js';
+import type { UpscaleFileRequest, UpscaleFileResult } from './upscaleFile.js';
+
+export interface WorkerInit {
+  backend?: BackendId;
+  threads?: number;
+}
+
+export type ToWorker =
+  | { type: 'info'; id: number }
+  | {
+      type: 'upscale';
+      id: number;
+      modelDir: string;
+      request: UpscaleFileRequest;
+      /** Int32 flag: non-zero = cancel. Shared so it is seen mid-computation. */
+      cancel: SharedArrayBuffer;
+    };
+
+export interface WireError {
+  code: string;
+  message: string;
+  file?: string;
+}
+
+export type FromWorker =
+  | { type: 'progress'; id: number; done: number; total: number }
+  | { type: 'info'; id: number; info: BackendInfo }
+  | { type: 'upscaled'; id: number; result: UpscaleFileResult }
+  | { type: 'error'; id: number; error: WireError };
