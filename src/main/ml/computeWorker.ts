@@ -40,8 +40,10 @@ async function handle(msg: ToWorker): Promise<void> {
     }
     const flag = new Int32Array(msg.cancel);
     const card = readCard(msg.modelDir);
-    const overlap = getArch(card.arch).receptiveRadius({ ...getArch(card.arch).defaults, ...card.archOptions }) + 2;
-    const result = await upscaleFile(await model(msg.modelDir), { ...msg.request, overlap: Math.max(msg.request.overlap, overlap) }, {
+    const arch = getArch(card.arch);
+    const overlap = arch.receptiveRadius({ ...arch.defaults, ...card.archOptions }) + 2;
+    const request = { ...msg.request, overlap: Math.max(msg.request.overlap, overlap), multiple: arch.sizeMultiple ?? 1 };
+    const result = await upscaleFile(await model(msg.modelDir), request, {
       onProgress: (done, total) => send({ type: 'progress', id: msg.id, done, total }),
       isCancelled: () => Atomics.load(flag, 0) !== 0,
     });

@@ -15,6 +15,8 @@ export interface TileOptions {
   tile: number;
   /** Context on each side in input pixels. */
   overlap: number;
+  /** Input sides the model needs to be a multiple of (padded by mirroring, then cropped). */
+  multiple?: number;
   onProgress?: (done: number, total: number) => void;
   /** Polled between tiles. */
   isCancelled?: () => boolean;
@@ -71,9 +73,14 @@ export async function upscaleTiled(
       const d = y * tw * 3;
       for (let i = 0; i < tw * 3; i++) input[d + i] = src[so + i]! * inv;
     }
+    const m = o.multiple ?? 1;
+    const padH = (m - (th % m)) % m;
+    const padW = (m - (tw % m)) % m;
     const result = tf.tidy(() => {
-      const x = tf.tensor4d(input, [1, th, tw, 3]);
-      const y = model.predict(x) as tf.Tensor4D;
+      let x: tf.Tensor4D = tf.tensor4d(input, [1, th, tw, 3]);
+      if (padH || padW) x = tf.mirrorPad(x, [[0, 0], [0, padH], [0, padW], [0, 0]], 'symmetric');
+      let y = model.predict(x) as tf.Tensor4D;
+      if (padH || padW) y = y.slice([0, 0, 0, 0], [1, th * s, tw * s, 3]);
       return y.clipByValue(0, 1).mul(maxValue).round();
     });
     const data = result.dataSync();

@@ -105,6 +105,24 @@ export function validate(model: tf.LayersModel, pairs: readonly PairImage[], sca
   return { psnr: psnr / pairs.length, ssim: ssim / pairs.length };
 }
 
+/**
+ * Builds a fresh model whose initial weights are a function of the seed. tfjs
+ * initializers without an explicit seed draw their seed from Math.random, so it
+ * is swapped for the run's seeded generator while the layers are built.
+ */
+export function buildSeeded(config: Pick<TrainerConfig, 'arch' | 'scale' | 'archOptions' | 'seed'>): tf.LayersModel {
+  const rng = new Rng(config.seed ^ 0x5eed);
+  const original = Math.random;
+  Math.random = () => rng.next();
+  try {
+    const model = buildArch(config.arch, config.scale, config.archOptions);
+    model.getWeights(); // weights are created eagerly; make sure before restoring
+    return model;
+  } finally {
+    Math.random = original;
+  }
+}
+
 function sameArch(a: TrainerConfig, b: TrainerConfig): boolean {
   return a.arch === b.arch && a.scale === b.scale && JSON.stringify(a.archOptions) === JSON.stringify(b.archOptions);
 }
@@ -168,7 +186,7 @@ export class Trainer {
       await t.optimizer.setWeights(decodeNamedTensors(new Uint8Array(opt)));
       return t;
     }
-    const model = buildArch(config.arch, config.scale, config.archOptions);
+    const model = buildSeeded(config);
     return new Trainer(config, train, val, runDir, model, null);
   }
 

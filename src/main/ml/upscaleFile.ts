@@ -17,6 +17,7 @@ export interface UpscaleFileRequest {
   quality?: number;
   tile: number;
   overlap: number;
+  multiple?: number;
 }
 
 export interface UpscaleFileResult {
@@ -53,6 +54,7 @@ export async function upscaleFile(
     scale: req.scale,
     tile: req.tile,
     overlap: req.overlap,
+    multiple: req.multiple ?? 1,
     ...hooks,
   });
   img.rgb = new Uint8Array(0); // release the input early: big photos

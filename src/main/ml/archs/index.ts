@@ -1,4 +1,7 @@
 // Importing this module registers every architecture and custom layer.
 import './layers.js';
 import './compact.js';
+import './upsampler.js';
+import './srresnet.js';
+export { stackUpsamplers } from './upsampler.js';
 export * from './registry.js';

@@ -13,6 +13,8 @@ export interface ArchSpec {
   /** Scales this architecture can be built for. */
   scales: readonly number[];
   defaults: ArchOptions;
+  /** Input sides must be a multiple of this (strided archs); tiling pads. */
+  sizeMultiple?: number;
   /** Builds an untrained model taking [B,H,W,3] in [0,1]. */
   build(scale: number, options: ArchOptions): tf.LayersModel;
   /** Receptive-field radius in input pixels (for tile overlap). */

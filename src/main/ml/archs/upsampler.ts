@@ -1,0 +1,66 @@
+/**
+ * The seed design: a 2x encoder/decoder upsampler, and its 8x stack.
+ * Encoder: three 5x5 stride-2 convs (3 -> 16 -> 64 -> 256, channels x4 per step),
+ * each BN + ReLU. Decoder: three 4x4 stride-2 transposed convs with BN + ReLU
+ * (back to the input size), then a 4x4 stride-2 transposed conv to RGB with tanh,
+ * which gives the 2x output. Inputs must be a multiple of 8 px (tiling pads).
+ * I/O in [0,1]; tanh's [-1,1] is mapped inside the graph.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { num, registerArch, type ArchOptions } from './registry.js';
+
+function stage(x: tf.SymbolicTensor, prefix: string, width: number): tf.SymbolicTensor {
+  let h = tf.layers.rescaling({ scale: 2, offset: -1, name: `${prefix}_in` }).apply(x) as tf.SymbolicTensor;
+  for (const [i, f] of [width, width * 4, width * 16].entries()) {
+    h = tf.layers.conv2d({ filters: f, kernelSize: 5, strides: 2, padding: 'same', name: `${prefix}_down${i}` }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.batchNormalization({ name: `${prefix}_down${i}_bn` }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.reLU({ name: `${prefix}_down${i}_relu` }).apply(h) as tf.SymbolicTensor;
+  }
+  for (const [i, f] of [width * 4, width, width].entries()) {
+    h = tf.layers.conv2dTranspose({ filters: f, kernelSize: 4, strides: 2, padding: 'same', name: `${prefix}_up${i}` }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.batchNormalization({ name: `${prefix}_up${i}_bn` }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.reLU({ name: `${prefix}_up${i}_relu` }).apply(h) as tf.SymbolicTensor;
+  }
+  h = tf.layers.conv2dTranspose({ filters: 3, kernelSize: 4, strides: 2, padding: 'same', activation: 'tanh', name: `${prefix}_out` }).apply(h) as tf.SymbolicTensor;
+  return tf.layers.rescaling({ scale: 0.5, offset: 0.5, name: `${prefix}_unit` }).apply(h) as tf.SymbolicTensor;
+}
+
+function buildStack(stages: number, o: ArchOptions): tf.LayersModel {
+  const input = tf.input({ shape: [null, null, 3], name: 'lr' });
+  let x: tf.SymbolicTensor = input;
+  for (let s = 0; s < stages; s++) x = stage(x, `s${s}`, num(o, 'width'));
+  return tf.model({ inputs: input, outputs: x, name: `upsampler${2 ** stages}x` });
+}
+
+registerArch({
+  id: 'upsampler2x',
+  description: 'Seed design: strided-conv encoder, transposed-conv decoder, 2x (inputs multiple of 8 px)',
+  scales: [2],
+  defaults: { width: 16 },
+  sizeMultiple: 8,
+  build: (_scale, o) => buildStack(1, o),
+  receptiveRadius: () => 48,
+});
+
+registerArch({
+  id: 'upsampler8x',
+  description: 'Three upsampler2x stages stacked (64 -> 512), fine-tuned end to end',
+  scales: [8],
+  defaults: { width: 16 },
+  sizeMultiple: 8,
+  build: (_scale, o) => buildStack(3, o),
+  receptiveRadius: () => 64,
+});
+
+/** Builds the 8x stack from three trained 2x stages (weights copied layer by layer). */
+export function stackUpsamplers(stages: readonly tf.LayersModel[], width = 16): tf.LayersModel {
+  const stacked = buildStack(stages.length, { width });
+  stages.forEach((m, s) => {
+    for (const layer of m.layers) {
+      if (layer.name === 'lr') continue;
+      const target = stacked.getLayer(layer.name.replace(/^s0_/, `s${s}_`));
+      target.setWeights(layer.getWeights());
+    }
+  });
+  return stacked;
+}

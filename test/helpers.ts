@@ -1,0 +1,35 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FloatImage } from '../src/main/imaging/imresize.js';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** The evaluation sets live beside the checkout (never copied into the project). */
+export const SHARED_DATA = process.env.RESTORA_SHARED_DATA ?? path.resolve(ROOT, '../shared/data');
+export const HAVE_SET5 = fs.existsSync(path.join(SHARED_DATA, 'set5', 'LR_bicubic', 'X2'));
+export const SET5_NAMES = ['baby', 'bird', 'butterfly', 'head', 'woman'];
+
+export function tmpDir(prefix = 'restora-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Deterministic smooth-plus-texture test image, 0..255. */
+export function synthImage(width: number, height: number, seed = 1): FloatImage {
+  const data = new Float32Array(width * height * 3);
+  let s = seed;
+  const rnd = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 4294967296);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 3;
+      data[i] = 128 + 100 * Math.sin(x / 7 + seed) * Math.cos(y / 11);
+      data[i + 1] = (x * 255) / width;
+      data[i + 2] = Math.min(255, Math.max(0, 128 + 60 * Math.sin((x + y) / 3) + 20 * (rnd() - 0.5)));
+    }
+  }
+  return { width, height, channels: 3, data };
+}
+
+export function toUint8(img: FloatImage): Uint8Array {
+  return Uint8Array.from(img.data, (v) => Math.min(255, Math.max(0, Math.round(v))));
+}
