@@ -86,12 +86,12 @@ export class UpscaleService {
         if (prior) {
           throw new RestoraError('WOULD_OVERWRITE_INPUT', `${file}: output ${dest} is already written by ${prior} in this run; rename one of them`, file);
         }
-        claimed.set(path.resolve(dest), file);
         await this.compute.upscale(
           model.dir,
           { input: file, output: dest, scale: model.card.scale, format, tile: options.tile ?? DEFAULT_TILE, overlap: 0, ...(options.quality !== undefined ? { quality: options.quality } : {}) },
           { onProgress: (d, t) => events.onItemProgress?.(i, d, t), ...(signal ? { signal } : {}) },
         );
+        claimed.set(path.resolve(dest), file);
         result = { input: file, output: dest, ok: true, ms: Math.round(performance.now() - started) };
       } catch (err) {
         const code = err instanceof RestoraError ? err.code : 'INTERNAL';

@@ -74,9 +74,12 @@ export class ComputeHost {
   ): Promise<UpscaleFileResult> {
     const cancel = new SharedArrayBuffer(4);
     const flag = new Int32Array(cancel);
-    if (opts.signal?.aborted) Atomics.store(flag, 0, 1);
-    opts.signal?.addEventListener('abort', () => Atomics.store(flag, 0, 1), { once: true });
-    return this.call({ type: 'upscale', id: this.nextId++, modelDir, request, cancel }, opts.onProgress);
+    const onAbort = () => Atomics.store(flag, 0, 1);
+    if (opts.signal?.aborted) onAbort();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    return this.call<UpscaleFileResult>({ type: 'upscale', id: this.nextId++, modelDir, request, cancel }, opts.onProgress).finally(() =>
+      opts.signal?.removeEventListener('abort', onAbort),
+    );
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,138 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import sharp from 'sharp';
+import { initBackend } from '../../src/main/ml/backend.js';
+import { buildArch } from '../../src/main/ml/archs/index.js';
+import { saveLayersModel, writeCard } from '../../src/main/ml/modelStore.js';
+import { ROOT, tmpDir } from '../helpers.js';
+
+const CORPUS = path.join(ROOT, 'test', 'fixtures', 'bad-input');
+const BROKEN = ['huge-header.png', 'random-bytes.png', 'text-file.png', 'truncated-jpeg.jpg', 'truncated-png.png', 'zero-bytes.png'];
+let home = '';
+
+function restora(args: string[]) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'index.ts'), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, RESTORA_HOME: home, RESTORA_THREADS: '1' },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function listAll(dir: string): string[] {
+  return fs.readdirSync(dir, { recursive: true }).map(String);
+}
+
+beforeAll(async () => {
+  home = tmpDir('restora-home-');
+  await initBackend({ prefer: 'wasm', threads: 1 });
+  const m = buildArch('compact', 2, { channels: 8, blocks: 1 });
+  const dir = path.join(home, 'models', 'tiny-x2');
+  await saveLayersModel(m, dir);
+  writeCard(dir, { id: 'tiny-x2', name: 'tiny', arch: 'compact', archOptions: { channels: 8, blocks: 1 }, scale: 2, params: m.countParams(), task: 'upscale' });
+});
+
+describe('restora upscale over the bad-input corpus', () => {
+  let out = '';
+  let run: ReturnType<typeof restora>;
+  beforeAll(() => {
+    out = tmpDir('restora-out-');
+    run = restora(['upscale', CORPUS, '--out', out, '--model', 'tiny-x2']);
+  });
+
+  it('exits 1, and the summary names each broken file with its reason', () => {
+    expect(run.code).toBe(1);
+    expect(run.err).toContain('11 of 17 done, 6 failed');
+    const summary = run.err.slice(run.err.lastIndexOf('11 of 17 done'));
+    for (const f of BROKEN) expect(summary).toContain(f);
+    expect(summary).toMatch(/huge-header\.png.*60000x60000/);
+    expect(summary).toMatch(/zero-bytes\.png.*empty/);
+    expect(summary).toMatch(/truncated-jpeg\.jpg.*\[CORRUPT_IMAGE\]/);
+  });
+
+  it('writes every good file once and leaves no partial or temp output', () => {
+    const files = listAll(out).sort();
+    const good = fs.readdirSync(CORPUS).filter((f) => !BROKEN.includes(f)).map((f) => f.replace(/\.[^.]+$/, '.png')).sort();
+    expect(files).toEqual(good);
+    expect(files.some((f) => f.startsWith('.') || f.endsWith('.part'))).toBe(false);
+  });
+
+  it('applies EXIF orientation, resets it, and keeps the rest of the EXIF', async () => {
+    const m = await sharp(path.join(out, 'exif-rotated.png')).metadata();
+    expect([m.width, m.height]).toEqual([32, 48]); // 24x16 rotated 90 degrees, x2
+    expect(m.orientation ?? 1).toBe(1);
+    expect(m.exif?.toString('latin1')).toContain('RestoraTestCam');
+  });
+
+  it('keeps 16-bit depth, alpha, the ICC profile and XMP', async () => {
+    expect((await sharp(path.join(out, 'sixteen-bit.png')).metadata()).depth).toBe('ushort');
+    const pa = await sharp(path.join(out, 'palette-alpha.png')).metadata();
+    expect(pa.hasAlpha).toBe(true);
+    const p3 = await sharp(path.join(out, 'display-p3.png')).metadata();
+    expect(p3.icc?.length).toBeGreaterThan(0);
+    expect(p3.xmp?.toString()).toContain('Restora Test');
+  });
+
+  it('handles CMYK, grayscale, 1x1, GIF and non-ASCII names', async () => {
+    const cmyk = await sharp(path.join(out, 'cmyk.png')).metadata();
+    expect(cmyk.space).toBe('srgb');
+    expect((await sharp(path.join(out, 'one-pixel.png')).metadata()).width).toBe(2);
+    expect((await sharp(path.join(out, 'animated-first-frame.png')).metadata()).width).toBe(48);
+    expect((await sharp(path.join(out, 'grayscale.png')).metadata()).width).toBe(48);
+    expect(fs.existsSync(path.join(out, 'ünïcødé 写真.png'))).toBe(true);
+    expect(fs.existsSync(path.join(out, 'name with spaces.png'))).toBe(true);
+  });
+});
+
+describe('restora upscale formats, exit codes and safety', () => {
+  it('encodes jpg/webp/tiff/avif with quality, and exits 0 when all succeed', async () => {
+    const out = tmpDir();
+    for (const format of ['jpg', 'webp', 'tiff', 'avif']) {
+      const r = restora(['upscale', path.join(CORPUS, 'display-p3.jpg'), '--out', out, '--model', 'tiny-x2', '--format', format, '--quality', '80']);
+      expect(r.code, r.err).toBe(0);
+      const m = await sharp(path.join(out, `display-p3.${format}`)).metadata();
+      expect([m.width, m.height]).toEqual([48, 32]);
+    }
+  });
+
+  it('never overwrites an input', () => {
+    const dir = tmpDir();
+    const file = path.join(dir, 'photo.png');
+    fs.copyFileSync(path.join(CORPUS, 'name with spaces.png'), file);
+    const before = fs.readFileSync(file);
+    const r = restora(['upscale', file, '--out', dir, '--model', 'tiny-x2']);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('WOULD_OVERWRITE_INPUT');
+    expect(fs.readFileSync(file).equals(before)).toBe(true);
+  });
+
+  it.each([
+    [[], 'no command'],
+    [['upscale', 'x.png'], 'missing --out'],
+    [['upscale', '--out', '/tmp/x'], 'no inputs'],
+    [['upscale', 'x.png', '--out', '/tmp/x', '--format', 'bmp'], 'bad format'],
+    [['upscale', 'x.png', '--out', '/tmp/x', '--model', 'nope'], 'unknown model'],
+    [['upscale', 'x.png', '--out', '/tmp/x', '--quality', '500'], 'quality out of range'],
+    [['frobnicate'], 'unknown command'],
+  ])('exits 2 on usage errors: %j (%s)', (args) => {
+    expect(restora(args as string[]).code).toBe(2);
+  });
+
+  it('models --json lists installed models with their cards', () => {
+    const r = restora(['models', '--json']);
+    expect(r.code).toBe(0);
+    const list = JSON.parse(r.out) as { card: { id: string } }[];
+    expect(list.map((m) => m.card.id)).toContain('tiny-x2');
+  });
+
+  it('info reports the backend and versions', () => {
+    const r = restora(['info', '--json']);
+    expect(r.code).toBe(0);
+    const info = JSON.parse(r.out) as { backend: { id: string; tfjsVersion: string }; sharp: string };
+    expect(['gpu', 'node', 'wasm', 'cpu']).toContain(info.backend.id);
+    expect(info.backend.tfjsVersion).toBe('4.22.0');
+  });
+});
