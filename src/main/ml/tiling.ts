@@ -9,6 +9,11 @@ import * as tf from '@tensorflow/tfjs';
 import type { Pixels } from '../imaging/io.js';
 import { RestoraError } from '../../shared/errors.js';
 
+/** Anything that maps a [1,H,W,3] tensor in [0,1] to [1,H*s,W*s,3] (a LayersModel does). */
+export interface Predictor {
+  predict(x: tf.Tensor4D): tf.Tensor | tf.Tensor[];
+}
+
 export interface TileOptions {
   scale: number;
   /** Tile side in input pixels (without context). */
@@ -45,7 +50,7 @@ export function planTiles(width: number, height: number, tile: number): TileRect
  * (cancel) can arrive.
  */
 export async function upscaleTiled(
-  model: tf.LayersModel,
+  model: Predictor,
   src: Pixels,
   width: number,
   height: number,

@@ -3,6 +3,7 @@
  * saved `model.json` loads back with `tf.loadLayersModel`.
  */
 import * as tf from '@tensorflow/tfjs';
+import { axisWeights } from '../../imaging/imresize.js';
 
 /**
  * Sub-pixel shuffle [B,H,W,r*r*C] -> [B,H*r,W*r,C], same element order as
@@ -67,6 +68,82 @@ export class RepeatChannels extends tf.layers.Layer {
   }
 }
 
+/**
+ * Per-phase 1-D taps of the reference (MATLAB) bicubic upscale by `scale`, over
+ * LR offsets -2..2: phase a of output pixel s*i + a reads LR pixels i-2..i+2.
+ */
+export function bicubicPhaseTaps(scale: number): Float32Array[] {
+  const n = 16;
+  const mid = 8;
+  const w = axisWeights(n, n * scale, scale, false);
+  const phases: Float32Array[] = [];
+  for (let a = 0; a < scale; a++) {
+    const taps = new Float32Array(5);
+    const o = mid * scale + a;
+    for (let t = 0; t < w.taps; t++) {
+      const off = w.indices[o * w.taps + t]! - mid;
+      const wt = w.weights[o * w.taps + t]!;
+      if (wt === 0) continue;
+      if (off < -2 || off > 2) throw new Error(`bicubic tap outside the 5x5 window (scale ${scale})`);
+      taps[off + 2]! += wt;
+    }
+    phases.push(taps);
+  }
+  return phases;
+}
+
+/**
+ * Fixed (not trained) layer giving the reference bicubic upscale as s*s*3 phase
+ * channels, ready for the pixel shuffle. Added to the net's output it makes the
+ * net learn only a residual over bicubic, so training starts at bicubic quality.
+ * Borders are mirrored (close to imresize's replicated edge).
+ */
+export class BicubicAnchor extends tf.layers.Layer {
+  static className = 'RestoraBicubicAnchor';
+  readonly scale: number;
+  private kernel: tf.Tensor4D | null = null;
+  constructor(config: { scale: number; name?: string }) {
+    super({ ...config, trainable: false });
+    this.scale = config.scale;
+  }
+  private getKernel(): tf.Tensor4D {
+    if (!this.kernel) {
+      const s = this.scale;
+      const phases = bicubicPhaseTaps(s);
+      const k = new Float32Array(5 * 5 * 3 * 3 * s * s);
+      for (let a = 0; a < s; a++) {
+        for (let b = 0; b < s; b++) {
+          for (let dy = 0; dy < 5; dy++) {
+            for (let dx = 0; dx < 5; dx++) {
+              const wt = phases[a]![dy]! * phases[b]![dx]!;
+              for (let c = 0; c < 3; c++) {
+                const outCh = (a * s + b) * 3 + c;
+                k[((dy * 5 + dx) * 3 + c) * 3 * s * s + outCh] = wt;
+              }
+            }
+          }
+        }
+      }
+      this.kernel = tf.keep(tf.tensor4d(k, [5, 5, 3, 3 * s * s]));
+    }
+    return this.kernel;
+  }
+  override computeOutputShape(shape: tf.Shape | tf.Shape[]): tf.Shape {
+    const [b, h, w] = shape as tf.Shape;
+    return [b!, h!, w!, 3 * this.scale * this.scale];
+  }
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = (Array.isArray(inputs) ? inputs[0]! : inputs) as tf.Tensor4D;
+    return tf.tidy(() => {
+      const padded = tf.mirrorPad(x, [[0, 0], [2, 2], [2, 2], [0, 0]], 'symmetric');
+      return tf.conv2d(padded, this.getKernel(), 1, 'valid');
+    });
+  }
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), scale: this.scale };
+  }
+}
+
 /** Clamps to [0, 1]; used only at the output of inference graphs. */
 export class ClipUnit extends tf.layers.Layer {
   static className = 'RestoraClipUnit';
@@ -79,3 +156,4 @@ export class ClipUnit extends tf.layers.Layer {
 tf.serialization.registerClass(PixelShuffle);
 tf.serialization.registerClass(RepeatChannels);
 tf.serialization.registerClass(ClipUnit);
+tf.serialization.registerClass(BicubicAnchor);

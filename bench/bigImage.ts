@@ -1,0 +1,26 @@
+/** Child process of bench/run.ts: upscales a generated 6000x4000 JPEG x2, reports time and peak RSS. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { initBackend } from '../src/main/ml/backend.js';
+import { loadLayersModel } from '../src/main/ml/modelStore.js';
+import { upscaleFile } from '../src/main/ml/upscaleFile.js';
+import { bundledModelsDir } from '../src/main/paths.js';
+
+await initBackend();
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'restora-big-'));
+const input = path.join(dir, 'big.jpg');
+const W = 6000;
+const H = 4000;
+await sharp({ create: { width: W, height: H, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: 40 } } })
+  .blur(1.5)
+  .jpeg({ quality: 90 })
+  .toFile(input);
+const model = await loadLayersModel(path.join(bundledModelsDir(), 'restora-x2'));
+const t0 = performance.now();
+const r = await upscaleFile(model, { input, output: path.join(dir, 'big-x2.jpg'), scale: 2, format: 'jpg', quality: 90, tile: 384, overlap: 9 });
+const sec = (performance.now() - t0) / 1000;
+const out = { input: [W, H], output: [r.outWidth, r.outHeight], seconds: +sec.toFixed(1), outputMPperSec: +((r.outWidth * r.outHeight) / 1e6 / sec).toFixed(3), peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024) };
+fs.rmSync(dir, { recursive: true, force: true });
+console.log(JSON.stringify(out));

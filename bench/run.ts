@@ -1,0 +1,129 @@
+/**
+ * `npm run bench`: Restora's figures side by side with a peer in the same run.
+ * Prints one JSON document (and writes bench/results/latest.json).
+ *   --big   also upscale a generated 6000x4000 JPEG x2 in a child process (peak RSS)
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../src/main/ml/backend.js';
+import { loadLayersModel, readCard } from '../src/main/ml/modelStore.js';
+import { upscaleTiled, type Predictor } from '../src/main/ml/tiling.js';
+import { decodeRgbFloat } from '../src/main/imaging/decode.js';
+import { crop, imresize } from '../src/main/imaging/imresize.js';
+import { measure } from '../src/main/ml/metrics.js';
+import { evaluateModel } from '../src/main/ml/evaluate.js';
+import { bundledModelsDir, packageRoot } from '../src/main/paths.js';
+import { getArch } from '../src/main/ml/archs/index.js';
+import { DEFAULT_TRAINER_CONFIG, Trainer } from '../src/main/ml/trainer.js';
+import { makeBicubicPair } from '../src/main/ml/dataset.js';
+
+const root = packageRoot();
+const args = new Set(process.argv.slice(2));
+const backend = await initBackend();
+const ESRGAN_DIR = path.join(root, 'node_modules', '@upscalerjs', 'esrgan-slim', 'models', 'x2');
+const SHARED = process.env.RESTORA_SHARED_DATA ?? path.resolve(root, '../shared/data');
+
+/** A ~2 MP photo: a real one from the training-photo cache if present, else generated. */
+async function benchPhoto() {
+  const real = path.join(root, 'data', 'photos', 'val', 'Storm.png');
+  if (fs.existsSync(real)) {
+    const img = await decodeRgbFloat(real);
+    const w = Math.min(img.width, 1632);
+    const h = Math.min(img.height, 1224);
+    return { source: 'data/photos/val/Storm.png (crop)', img: crop(img, 0, 0, w, h) };
+  }
+  const w = 1632;
+  const h = 1224;
+  const data = new Float32Array(w * h * 3);
+  for (let i = 0; i < w * h; i++) {
+    const x = i % w;
+    const y = (i / w) | 0;
+    data[i * 3] = 128 + 100 * Math.sin(x / 9) * Math.cos(y / 13);
+    data[i * 3 + 1] = (255 * x) / w;
+    data[i * 3 + 2] = 128 + 90 * Math.sin((x * y) / 5000);
+  }
+  return { source: 'generated', img: { width: w, height: h, channels: 3, data } };
+}
+
+function rss(): number {
+  return Math.round(process.resourceUsage().maxRSS / 1024);
+}
+
+async function timeUpscale(p: Predictor, u8: Uint8Array, w: number, h: number, overlap: number, multiple = 1) {
+  await upscaleTiled(p, u8.subarray(0, 64 * 64 * 3), 64, 64, 255, { scale: 2, tile: 64, overlap, multiple }); // warm-up
+  const t0 = performance.now();
+  await upscaleTiled(p, u8, w, h, 255, { scale: 2, tile: 384, overlap, multiple });
+  const sec = (performance.now() - t0) / 1000;
+  return { seconds: +sec.toFixed(2), outputMPperSec: +((w * 2 * h * 2) / 1e6 / sec).toFixed(3) };
+}
+
+const report: Record<string, unknown> = {
+  date: new Date().toISOString(),
+  backend: { id: backend.id, threads: backend.threads, tfjs: backend.tfjsVersion },
+};
+
+// 1. Inference x2 of the same ~2 MP photo: restora-x2 vs UpscalerJS esrgan-slim x2.
+{
+  const { source, img } = await benchPhoto();
+  const u8 = Uint8Array.from(img.data, (v) => Math.max(0, Math.min(255, Math.round(v))));
+  const dir = path.join(bundledModelsDir(), 'restora-x2');
+  const card = readCard(dir);
+  const ours = await loadLayersModel(dir);
+  const overlap = getArch(card.arch).receptiveRadius({ ...getArch(card.arch).defaults, ...card.archOptions }) + 2;
+  const restora = await timeUpscale(ours, u8, img.width, img.height, overlap);
+  const entry: Record<string, unknown> = { photo: source, inputSize: [img.width, img.height], restora: { model: 'restora-x2', params: ours.countParams(), ...restora } };
+  if (fs.existsSync(ESRGAN_DIR)) {
+    const esrgan = await loadLayersModel(ESRGAN_DIR);
+    // UpscalerJS ESRGAN models take and return 0..255.
+    const peer: Predictor = { predict: (x) => tf.tidy(() => (esrgan.predict(x.mul(255)) as tf.Tensor).div(255)) };
+    const peerTime = await timeUpscale(peer, u8, img.width, img.height, 16);
+    entry.peer = { model: '@upscalerjs/esrgan-slim x2', params: esrgan.countParams(), ...peerTime };
+    entry.speedRatio = +(restora.outputMPperSec / peerTime.outputMPperSec).toFixed(2);
+    if (fs.existsSync(path.join(SHARED, 'set5'))) {
+      const qOurs = await evaluateModel(dir, path.join(SHARED, 'set5'), path.join(SHARED, 'set5', 'LR_bicubic', 'X2'), 2);
+      let peerPsnr = 0;
+      const hrs = fs.readdirSync(path.join(SHARED, 'set5')).filter((f) => f.endsWith('.png')).sort();
+      const lrs = fs.readdirSync(path.join(SHARED, 'set5', 'LR_bicubic', 'X2')).sort();
+      for (let i = 0; i < hrs.length; i++) {
+        const lr = await decodeRgbFloat(path.join(SHARED, 'set5', 'LR_bicubic', 'X2', lrs[i]!));
+        const hr0 = await decodeRgbFloat(path.join(SHARED, 'set5', hrs[i]!));
+        const y = tf.tidy(() => (esrgan.predict(tf.tensor4d(lr.data, [1, lr.height, lr.width, 3])) as tf.Tensor).clipByValue(0, 255).round());
+        const sr = { width: lr.width * 2, height: lr.height * 2, channels: 3, data: y.dataSync() as Float32Array };
+        y.dispose();
+        peerPsnr += measure(sr, crop(hr0, 0, 0, lr.width * 2, lr.height * 2), 2).psnr;
+      }
+      entry.set5x2 = { restora: +qOurs.psnr.toFixed(3), peer: +(peerPsnr / hrs.length).toFixed(3), bicubic: +qOurs.bicubic.psnr.toFixed(3) };
+    }
+  } else {
+    entry.peer = 'not installed (npm install -D @upscalerjs/esrgan-slim)';
+  }
+  report.inferenceX2 = entry;
+}
+
+// 2. One training step of the default compact net (batch 16, 48 px LR patches).
+{
+  const photos = [makeBicubicPair('bench', imresize((await benchPhoto()).img, 0.5), 2)];
+  const config = { ...DEFAULT_TRAINER_CONFIG, arch: 'compact', scale: 2, steps: 1000, batch: 16, patch: 48, validateEvery: 1e9, checkpointEvery: 1e9 };
+  const trainer = await Trainer.open(config, photos, [], fs.mkdtempSync(path.join(os.tmpdir(), 'restora-bench-')));
+  for (let i = 0; i < 3; i++) trainer.trainStep();
+  const n = 10;
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) trainer.trainStep();
+  const ms = (performance.now() - t0) / n;
+  report.trainStepCompactX2 = { batch: 16, patch: 48, msPerStep: +ms.toFixed(0), samplesPerSec: +((16 * 1000) / ms).toFixed(1), numTensors: tf.memory().numTensors };
+}
+
+// 3. Optional: a 6000x4000 JPEG x2 through the CLI path in a child process, for peak RSS.
+if (args.has('--big')) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'bigImage.ts')], { encoding: 'utf8', cwd: root });
+  report.bigImageX2 = r.status === 0 ? JSON.parse(r.stdout.trim().split('\n').pop()!) : { error: r.stderr.slice(-500) };
+}
+
+report.peakRssMB = rss();
+const out = JSON.stringify(report, null, 2);
+fs.mkdirSync(path.join(root, 'bench', 'results'), { recursive: true });
+fs.writeFileSync(path.join(root, 'bench', 'results', 'latest.json'), out + '\n');
+console.log(out);
