@@ -113,10 +113,46 @@ const report: Record<string, unknown> = {
   const t0 = performance.now();
   for (let i = 0; i < n; i++) trainer.trainStep();
   const ms = (performance.now() - t0) / n;
-  report.trainStepCompactX2 = { batch: 16, patch: 48, msPerStep: +ms.toFixed(0), samplesPerSec: +((16 * 1000) / ms).toFixed(1), numTensors: tf.memory().numTensors };
+  const prof = await tf.profile(() => {
+    trainer.trainStep();
+  });
+  const byKernel = new Map<string, number>();
+  for (const k of prof.kernels) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + Number(k.kernelTimeMs));
+  const total = [...byKernel.values()].reduce((a, b) => a + b, 0);
+  report.trainStepCompactX2 = {
+    batch: 16,
+    patch: 48,
+    restora: { msPerStep: +ms.toFixed(0), samplesPerSec: +((16 * 1000) / ms).toFixed(1), numTensors: tf.memory().numTensors },
+    profile: Object.fromEntries(
+      [...byKernel.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([k, v]) => [k, `${v.toFixed(0)} ms (${((100 * v) / total).toFixed(0)}%)`]),
+    ),
+  };
 }
 
-// 3. Optional: a 6000x4000 JPEG x2 through the CLI path in a child process, for peak RSS.
+// 3. The PyTorch CPU peer (bench/peers), same architecture, batch, patch and threads.
+{
+  const python = '/usr/bin/python3';
+  const probe = fs.existsSync(python) ? spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' }) : null;
+  if (!probe || probe.status !== 0) {
+    report.torchPeer = 'not installed: apt-get install -y python3-torch (then /usr/bin/python3 has torch)';
+  } else {
+    const r = spawnSync(python, [path.join(root, 'bench', 'peers', 'torch_compact.py'), '--threads', String(backend.threads)], { encoding: 'utf8' });
+    if (r.status !== 0) report.torchPeer = { error: r.stderr.slice(-400) };
+    else {
+      const peer = JSON.parse(r.stdout.trim().split('\n').pop()!) as { trainStepMs: number; inferX2OutputMPperSec: number; inferX4OutputMPperSec: number };
+      const ours = report.trainStepCompactX2 as { restora: { msPerStep: number } };
+      const inf = report.inferenceX2 as { restora: { outputMPperSec: number } };
+      report.torchPeer = {
+        ...peer,
+        trainStepRatio: +(ours.restora.msPerStep / peer.trainStepMs).toFixed(2),
+        inferX2Ratio: +(peer.inferX2OutputMPperSec / inf.restora.outputMPperSec).toFixed(2),
+        note: 'ratios are restora time / torch time (1 = parity)',
+      };
+    }
+  }
+}
+
+// 4. Optional: a 6000x4000 JPEG x2 through the CLI path in a child process, for peak RSS.
 if (args.has('--big')) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'bigImage.ts')], { encoding: 'utf8', cwd: root });
   report.bigImageX2 = r.status === 0 ? JSON.parse(r.stdout.trim().split('\n').pop()!) : { error: r.stderr.slice(-500) };
