@@ -128,6 +128,7 @@ async function cmdModels(args: string[]): Promise<number> {
   if (values.help) return (console.log(USAGE), 0);
   const app = appFrom(values);
   const list = app.models.list();
+  const speeds = app.speed.read();
   await app.close();
   if (values.json) {
     console.log(JSON.stringify(list, null, 2));
@@ -137,7 +138,11 @@ async function cmdModels(args: string[]): Promise<number> {
     const q = m.card.metrics?.['set5'];
     console.log(
       `${m.card.id.padEnd(24)} x${m.card.scale}  ${m.card.arch.padEnd(10)} ${String(m.card.params).padStart(8)} params  ${m.source.padEnd(7)}` +
-        (q ? `  Set5 ${q.psnr.toFixed(2)} dB / ${q.ssim.toFixed(4)}` : ''),
+        (q ? `  Set5 ${q.psnr.toFixed(2)} dB / ${q.ssim.toFixed(4)}` : '') +
+        Object.entries(speeds)
+          .filter(([k]) => k.startsWith(`upscale:${m.card.id}@`))
+          .map(([k, v]) => `  ${v.value} ${v.unit} on ${k.split('@')[1]}`)
+          .join(''),
     );
   }
   if (list.length === 0) console.log('no models installed');
@@ -181,6 +186,7 @@ async function cmdInfo(args: string[]): Promise<number> {
     sharp: sharp.versions.sharp,
     libvips: sharp.versions.vips,
     models: app.models.list().map((m) => m.card.id),
+    measuredSpeed: app.speed.read(),
     home: app.home,
   };
   await app.close();
@@ -192,6 +198,7 @@ async function cmdInfo(args: string[]): Promise<number> {
     console.log(`node      ${info.node}`);
     console.log(`sharp     ${info.sharp} (libvips ${info.libvips})`);
     console.log(`models    ${info.models.join(', ') || 'none'}`);
+    for (const [k, v] of Object.entries(info.measuredSpeed)) console.log(`speed     ${k}: ${v.value} ${v.unit} (${v.samples} jobs)`);
     console.log(`data      ${info.home}`);
   }
   return 0;

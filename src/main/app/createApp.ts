@@ -8,6 +8,7 @@ import { ComputeHost } from '../ml/computeHost.js';
 import { ModelLibrary } from '../ml/modelLibrary.js';
 import { bundledModelsDir, dataHome } from '../paths.js';
 import { UpscaleService } from './upscaleService.js';
+import { SpeedCache } from '../ml/speedCache.js';
 
 export interface AppConfig {
   home?: string;
@@ -20,6 +21,7 @@ export interface App {
   models: ModelLibrary;
   compute: ComputeHost;
   upscale: UpscaleService;
+  speed: SpeedCache;
   close(): Promise<void>;
 }
 
@@ -30,11 +32,13 @@ export function createApp(config: AppConfig = {}): App {
     ...(config.backend ? { backend: config.backend } : {}),
     ...(config.threads ? { threads: config.threads } : {}),
   });
+  const speed = new SpeedCache(home);
   return {
     home,
     models,
     compute,
-    upscale: new UpscaleService(models, compute),
+    speed,
+    upscale: new UpscaleService(models, compute, speed),
     close: () => compute.close(),
   };
 }

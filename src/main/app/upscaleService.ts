@@ -8,6 +8,7 @@ import type { ItemResult, OutputFormat, UpscaleOptions } from '../../shared/api.
 import { RestoraError, errorMessage } from '../../shared/errors.js';
 import type { ComputeHost } from '../ml/computeHost.js';
 import type { ModelLibrary } from '../ml/modelLibrary.js';
+import { SpeedCache } from '../ml/speedCache.js';
 
 export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.avif', '.gif', '.heic', '.heif', '.jxl', '.bmp']);
 export const DEFAULT_TILE = 384;
@@ -56,6 +57,7 @@ export class UpscaleService {
   constructor(
     private readonly models: ModelLibrary,
     private readonly compute: ComputeHost,
+    private readonly speed?: SpeedCache,
   ) {}
 
   async run(
@@ -86,13 +88,19 @@ export class UpscaleService {
         if (prior) {
           throw new RestoraError('WOULD_OVERWRITE_INPUT', `${file}: output ${dest} is already written by ${prior} in this run; rename one of them`, file);
         }
-        await this.compute.upscale(
+        const done = await this.compute.upscale(
           model.dir,
           { input: file, output: dest, scale: model.card.scale, format, tile: options.tile ?? DEFAULT_TILE, overlap: 0, ...(options.quality !== undefined ? { quality: options.quality } : {}) },
           { onProgress: (d, t) => events.onItemProgress?.(i, d, t), ...(signal ? { signal } : {}) },
         );
         claimed.set(path.resolve(dest), file);
-        result = { input: file, output: dest, ok: true, ms: Math.round(performance.now() - started) };
+        const ms = performance.now() - started;
+        result = { input: file, output: dest, ok: true, ms: Math.round(ms) };
+        if (this.speed && ms > 200) {
+          const info = await this.compute.info();
+          const mp = (done.outWidth * done.outHeight) / 1e6;
+          this.speed.record(SpeedCache.key('upscale', model.card.id, info.id, info.threads), mp / (ms / 1000), 'MP/s');
+        }
       } catch (err) {
         const code = err instanceof RestoraError ? err.code : 'INTERNAL';
         result = { input: file, ok: false, error: { code, message: errorMessage(err) } };
