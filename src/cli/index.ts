@@ -99,6 +99,7 @@ async function cmdUpscale(args: string[]): Promise<number> {
     controller.abort();
   });
   let current = '';
+  let itemStart = 0;
   const results = await app.upscale.run(
     positionals,
     values.out,
@@ -106,10 +107,14 @@ async function cmdUpscale(args: string[]): Promise<number> {
     {
       onItemStart: (i, n, file) => {
         current = `[${i + 1}/${n}] ${path.basename(file)}`;
+        itemStart = performance.now();
         if (tty) process.stderr.write(`\r\x1b[K${current}`);
       },
       onItemProgress: (_i, d, t) => {
-        if (tty) process.stderr.write(`\r\x1b[K${current} ${Math.round((100 * d) / t)}%`);
+        if (!tty) return;
+        const elapsed = (performance.now() - itemStart) / 1000;
+        const eta = d > 0 ? (elapsed * (t - d)) / d : 0;
+        process.stderr.write(`\r\x1b[K${current} ${Math.round((100 * d) / t)}% (tile ${d}/${t}, ETA ${eta.toFixed(0)} s)`);
       },
       onItemDone: (_i, r) => {
         const line = r.ok ? `${current} -> ${r.output} (${((r.ms ?? 0) / 1000).toFixed(1)} s)` : `${current} FAILED: ${r.error!.message}`;

@@ -1,0 +1,37 @@
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import sharp from 'sharp';
+import { evaluateModel } from '../../src/main/ml/evaluate.js';
+import { readCard } from '../../src/main/ml/modelStore.js';
+import { bundledModelsDir } from '../../src/main/paths.js';
+import { HAVE_SET5, ROOT, SHARED_DATA, tmpDir } from '../helpers.js';
+
+describe('bundled models', () => {
+  it("the README's main job works: upscale the sample photo on the default model", async () => {
+    const out = tmpDir();
+    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'index.ts'), 'upscale', path.join(ROOT, 'resources', 'samples', 'coffee.png'), '--out', out], {
+      cwd: ROOT,
+      env: { ...process.env, RESTORA_HOME: tmpDir() },
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const m = await sharp(path.join(out, 'coffee.png')).metadata();
+    expect([m.width, m.height]).toEqual([1200, 800]);
+  });
+
+  describe.skipIf(!HAVE_SET5)('cards state what the models measure (Set5)', () => {
+    for (const [id, scale, floor] of [['restora-x2', 2, 36.5], ['restora-x4', 4, 30.3]] as const) {
+      it(`${id}: Set5 Y-PSNR matches its card and reaches ${floor} dB`, async () => {
+        const dir = path.join(bundledModelsDir(), id);
+        const card = readCard(dir);
+        expect(card.scale).toBe(scale);
+        const r = await evaluateModel(dir, path.join(SHARED_DATA, 'set5'), path.join(SHARED_DATA, 'set5', 'LR_bicubic', `X${scale}`), scale, 'wasm');
+        expect(Math.abs(r.psnr - card.metrics!.set5!.psnr)).toBeLessThan(0.01);
+        expect(Math.abs(r.ssim - card.metrics!.set5!.ssim)).toBeLessThan(0.0005);
+        expect(r.psnr).toBeGreaterThanOrEqual(floor);
+        expect(r.psnr).toBeGreaterThan(r.bicubic.psnr + 1.5);
+      });
+    }
+  });
+});
