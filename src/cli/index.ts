@@ -18,6 +18,10 @@ const USAGE = `restora: restore and upscale photos with neural networks
 Usage:
   restora upscale <files|dirs>... --out DIR [--model ID] [--scale N]
                   [--format png|jpg|webp|tiff|avif] [--quality Q] [--tile N]
+  restora batch <files|dirs>... --out DIR [--model ID] [--scale N] [--format F]
+                [--quality Q] [--name TEMPLATE] [--recursive]
+                (the same command again resumes an interrupted batch)
+  restora jobs [--json]
   restora models [--json]
   restora eval --model ID --hr DIR --lr DIR --scale N [--json]
   restora info [--json]
@@ -46,6 +50,13 @@ function intOption(v: string | undefined, name: string, min: number, max: number
   const n = Number(v);
   if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got "${v}"`);
   return n;
+}
+
+function normaliseFormat(v: string | undefined): OutputFormat {
+  const f = (v ?? 'png').toLowerCase();
+  const format = f === 'jpeg' ? 'jpg' : f === 'tif' ? 'tiff' : f;
+  if (!OUTPUT_FORMATS.includes(format as OutputFormat)) throw new UsageError(`--format must be one of ${OUTPUT_FORMATS.join(', ')}`);
+  return format as OutputFormat;
 }
 
 function backendOption(v: string | undefined): BackendId | undefined {
@@ -80,8 +91,7 @@ async function cmdUpscale(args: string[]): Promise<number> {
   if (values.help) return (console.log(USAGE), 0);
   if (!values.out) throw new UsageError('upscale needs --out DIR');
   if (positionals.length === 0) throw new UsageError('upscale needs at least one input file or folder');
-  const format = (values.format ?? 'png').toLowerCase().replace('jpeg', 'jpg').replace('tif', 'tiff').replace('tifff', 'tiff');
-  if (!OUTPUT_FORMATS.includes(format as OutputFormat)) throw new UsageError(`--format must be one of ${OUTPUT_FORMATS.join(', ')}`);
+  const format = normaliseFormat(values.format);
   const scale = intOption(values.scale, 'scale', 1, 8);
   const quality = intOption(values.quality, 'quality', 1, 100);
   const tile = intOption(values.tile, 'tile', 16, 4096);
@@ -103,7 +113,7 @@ async function cmdUpscale(args: string[]): Promise<number> {
   const results = await app.upscale.run(
     positionals,
     values.out,
-    { format: format as OutputFormat, ...(values.model ? { modelId: values.model } : {}), ...(scale ? { scale } : {}), ...(quality ? { quality } : {}), ...(tile ? { tile } : {}) },
+    { format, ...(values.model ? { modelId: values.model } : {}), ...(scale ? { scale } : {}), ...(quality ? { quality } : {}), ...(tile ? { tile } : {}) },
     {
       onItemStart: (i, n, file) => {
         current = `[${i + 1}/${n}] ${path.basename(file)}`;
@@ -126,6 +136,85 @@ async function cmdUpscale(args: string[]): Promise<number> {
   await app.close();
   if (values.json) console.log(JSON.stringify(results, null, 2));
   return printSummary(results);
+}
+
+async function cmdBatch(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, {
+    out: { type: 'string', short: 'o' },
+    model: { type: 'string', short: 'm' },
+    scale: { type: 'string', short: 's' },
+    format: { type: 'string', short: 'f' },
+    quality: { type: 'string', short: 'q' },
+    name: { type: 'string' },
+    recursive: { type: 'boolean', short: 'r' },
+    tile: { type: 'string' },
+  });
+  if (values.help) return (console.log(USAGE), 0);
+  if (!values.out) throw new UsageError('batch needs --out DIR');
+  if (positionals.length === 0) throw new UsageError('batch needs at least one input file or folder');
+  const format = normaliseFormat(values.format);
+  const scale = intOption(values.scale, 'scale', 1, 8);
+  const quality = intOption(values.quality, 'quality', 1, 100);
+  const tile = intOption(values.tile, 'tile', 16, 4096);
+  const app = appFrom(values);
+  try {
+    const jobs = app.jobs();
+    let prepared;
+    try {
+      prepared = jobs.prepare({
+        inputs: positionals,
+        outDir: values.out,
+        format,
+        nameTemplate: values.name ?? '{name}',
+        recursive: values.recursive ?? false,
+        ...(values.model ? { modelId: values.model } : {}),
+        ...(scale ? { scale } : {}),
+        ...(quality ? { quality } : {}),
+        ...(tile ? { tile } : {}),
+      });
+    } catch (err) {
+      if (err instanceof RestoraError && (err.code === 'USAGE' || err.code === 'NOT_FOUND')) throw new UsageError(err.message);
+      throw err;
+    }
+    const before = jobs.summary(prepared.jobId);
+    process.stderr.write(`${prepared.resumed ? 'Resuming' : 'Starting'} job ${prepared.jobId}: ${before.done} of ${before.total} done\n`);
+    const controller = new AbortController();
+    process.once('SIGINT', () => controller.abort());
+    const tty = process.stderr.isTTY;
+    const summary = await jobs.run(prepared.jobId, {
+      signal: controller.signal,
+      onProgress: (p) => {
+        const line = `[${p.done + p.failed}/${p.total}] ${p.ratePerSec.toFixed(2)} img/s, ETA ${p.etaSec.toFixed(0)} s  ${path.basename(p.current ?? '')}`;
+        process.stderr.write(tty ? `\r\x1b[K${line}` : `${line}\n`);
+      },
+    });
+    if (tty) process.stderr.write('\n');
+    if (values.json) console.log(JSON.stringify(summary, null, 2));
+    process.stderr.write(`job ${summary.id} ${summary.state}: ${summary.done} of ${summary.total} done${summary.failed ? `, ${summary.failed} failed:` : '.'}\n`);
+    for (const f of summary.failures) process.stderr.write(`  ${f.input}: [${f.code}] ${f.message}\n`);
+    return summary.failed ? 1 : summary.pending ? 1 : 0;
+  } finally {
+    await app.close();
+  }
+}
+
+async function cmdJobs(args: string[]): Promise<number> {
+  const { values } = parse(args, {});
+  if (values.help) return (console.log(USAGE), 0);
+  const app = appFrom(values);
+  try {
+    const list = app.jobs().list();
+    if (values.json) console.log(JSON.stringify(list, null, 2));
+    else if (list.length === 0) console.log('no jobs');
+    else
+      for (const j of list) {
+        console.log(`job ${j.id}  ${j.state.padEnd(9)} ${j.done}/${j.total} done, ${j.failed} failed  -> ${j.spec.outDir}  (${j.createdAt})`);
+        for (const f of j.failures) console.log(`    ${f.input}: [${f.code}] ${f.message}`);
+      }
+    return 0;
+  } finally {
+    await app.close();
+  }
 }
 
 async function cmdModels(args: string[]): Promise<number> {
@@ -217,6 +306,10 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdUpscale(rest);
       case 'models':
         return await cmdModels(rest);
+      case 'batch':
+        return await cmdBatch(rest);
+      case 'jobs':
+        return await cmdJobs(rest);
       case 'eval':
         return await cmdEval(rest);
       case 'info':

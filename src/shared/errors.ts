@@ -13,6 +13,8 @@ export type ErrorCode =
   | 'CANCELLED'
   | 'TRAINING_DIVERGED'
   | 'CHECKPOINT_MISMATCH'
+  | 'DB_TOO_NEW'
+  | 'DB_UNAVAILABLE'
   | 'INTERNAL';
 
 export class RestoraError extends Error {

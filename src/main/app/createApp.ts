@@ -9,6 +9,8 @@ import { ModelLibrary } from '../ml/modelLibrary.js';
 import { bundledModelsDir, dataHome } from '../paths.js';
 import { UpscaleService } from './upscaleService.js';
 import { SpeedCache } from '../ml/speedCache.js';
+import { openDatabase, type Db } from '../db/database.js';
+import { BatchJobs } from '../jobs/batchJob.js';
 
 export interface AppConfig {
   home?: string;
@@ -22,6 +24,9 @@ export interface App {
   compute: ComputeHost;
   upscale: UpscaleService;
   speed: SpeedCache;
+  /** Opened on first use, so commands that need no store never touch it. */
+  db(): Db;
+  jobs(): BatchJobs;
   close(): Promise<void>;
 }
 
@@ -33,12 +38,20 @@ export function createApp(config: AppConfig = {}): App {
     ...(config.threads ? { threads: config.threads } : {}),
   });
   const speed = new SpeedCache(home);
+  let db: Db | null = null;
+  let jobs: BatchJobs | null = null;
+  const getDb = () => (db ??= openDatabase(path.join(home, 'restora.db')));
   return {
     home,
     models,
     compute,
     speed,
     upscale: new UpscaleService(models, compute, speed),
-    close: () => compute.close(),
+    db: getDb,
+    jobs: () => (jobs ??= new BatchJobs(getDb(), models, compute)),
+    close: async () => {
+      db?.close();
+      await compute.close();
+    },
   };
 }
