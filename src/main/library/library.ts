@@ -1,0 +1,195 @@
+/**
+ * The photo library: projects, import of files and folder trees (recursive,
+ * include/exclude globs via picomatch), dedupe by content hash, header-only
+ * metadata, lazily cached thumbnails, and paged listing with sort/filter/search.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import picomatch from 'picomatch';
+import sharp from 'sharp';
+import type { Db } from '../db/database.js';
+import { probeImage } from '../imaging/io.js';
+import { enumerateInputs } from '../jobs/batchJob.js';
+import { RestoraError, errorMessage } from '../../shared/errors.js';
+
+export type ImageStatus = 'original' | 'restored' | 'exported';
+
+export interface ImageRow {
+  id: number;
+  projectId: number;
+  path: string;
+  contentHash: string;
+  size: number;
+  format: string;
+  width: number;
+  height: number;
+  status: ImageStatus;
+  importedAt: string;
+}
+
+export interface ImportOptions {
+  recursive?: boolean;
+  include?: string[];
+  exclude?: string[];
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface ImportReport {
+  added: number;
+  duplicates: number;
+  skipped: number;
+  failed: { path: string; code: string; message: string }[];
+}
+
+export interface ListQuery {
+  status?: ImageStatus;
+  format?: string;
+  /** Substring of the file path, case-insensitive. */
+  search?: string;
+  sort?: 'name' | 'imported' | 'size' | 'pixels';
+  descending?: boolean;
+  offset?: number;
+  limit?: number;
+}
+
+const SORT_COLUMNS: Record<NonNullable<ListQuery['sort']>, string> = {
+  name: 'path',
+  imported: 'imported_at',
+  size: 'size',
+  pixels: 'width * height',
+};
+
+export function hashFile(file: string): string {
+  const h = crypto.createHash('sha256');
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    let n: number;
+    while ((n = fs.readSync(fd, buf, 0, buf.length, null)) > 0) h.update(buf.subarray(0, n));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return h.digest('hex');
+}
+
+export class Library {
+  constructor(
+    private readonly db: Db,
+    private readonly thumbsDir: string,
+  ) {}
+
+  createProject(name: string): number {
+    const trimmed = name.trim();
+    if (!trimmed) throw new RestoraError('USAGE', 'A project needs a name.');
+    const row = this.db.prepare('SELECT id FROM projects WHERE name = ?').get(trimmed) as { id: number } | undefined;
+    return row?.id ?? Number(this.db.prepare('INSERT INTO projects (name) VALUES (?)').run(trimmed).lastInsertRowid);
+  }
+
+  listProjects(): { id: number; name: string; images: number }[] {
+    return this.db
+      .prepare('SELECT p.id, p.name, count(i.id) AS images FROM projects p LEFT JOIN images i ON i.project_id = p.id GROUP BY p.id ORDER BY p.name')
+      .all() as { id: number; name: string; images: number }[];
+  }
+
+  async importPaths(projectId: number, paths: readonly string[], o: ImportOptions = {}): Promise<ImportReport> {
+    const { entries, missing } = enumerateInputs(paths, o.recursive ?? true);
+    const include = o.include?.length ? picomatch(o.include, { dot: true }) : null;
+    const exclude = o.exclude?.length ? picomatch(o.exclude, { dot: true }) : null;
+    const report: ImportReport = { added: 0, duplicates: 0, skipped: 0, failed: missing.map((p) => ({ path: p, code: 'NOT_FOUND', message: `${p}: no such file or folder` })) };
+    const insert = this.db.prepare(
+      'INSERT OR IGNORE INTO images (project_id, path, content_hash, size, format, width, height, exif_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    const pending: unknown[][] = [];
+    const flush = this.db.transaction((rows: unknown[][]) => {
+      for (const r of rows) {
+        if (insert.run(...r).changes) report.added++;
+        else report.duplicates++;
+      }
+    });
+    let done = 0;
+    for (const e of entries) {
+      const rel = path.basename(e.input);
+      const relPath = path.join(e.relDir, rel);
+      if ((include && !include(relPath) && !include(rel)) || (exclude && (exclude(relPath) || exclude(rel)))) {
+        report.skipped++;
+      } else {
+        try {
+          const info = await probeImage(e.input);
+          const exif = { orientation: info.orientation, hasExif: info.hasExif, hasIcc: info.hasIcc, bitDepth: info.bitDepth, space: info.space, hasAlpha: info.hasAlpha };
+          pending.push([projectId, e.input, hashFile(e.input), info.bytes, info.format, info.width, info.height, JSON.stringify(exif)]);
+        } catch (err) {
+          report.failed.push({ path: e.input, code: err instanceof RestoraError ? err.code : 'INTERNAL', message: errorMessage(err) });
+        }
+      }
+      done++;
+      if (pending.length >= 500) flush(pending.splice(0));
+      o.onProgress?.(done, entries.length);
+    }
+    flush(pending.splice(0));
+    return report;
+  }
+
+  list(projectId: number, q: ListQuery = {}): { total: number; rows: ImageRow[] } {
+    const where = ['project_id = @projectId'];
+    const params: Record<string, unknown> = { projectId };
+    if (q.status) (where.push('status = @status'), (params.status = q.status));
+    if (q.format) (where.push('format = @format'), (params.format = q.format));
+    if (q.search) (where.push("path LIKE @search ESCAPE '\\'"), (params.search = `%${q.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`));
+    const w = where.join(' AND ');
+    const order = `${SORT_COLUMNS[q.sort ?? 'name']} ${q.descending ? 'DESC' : 'ASC'}, id`;
+    params.limit = Math.min(Math.max(q.limit ?? 200, 1), 1000);
+    params.offset = Math.max(q.offset ?? 0, 0);
+    const total = (this.db.prepare(`SELECT count(*) AS n FROM images WHERE ${w}`).get(params) as { n: number }).n;
+    const rows = this.db
+      .prepare(
+        `SELECT id, project_id AS projectId, path, content_hash AS contentHash, size, format, width, height, status, imported_at AS importedAt
+         FROM images WHERE ${w} ORDER BY ${order} LIMIT @limit OFFSET @offset`,
+      )
+      .all(params) as ImageRow[];
+    return { total, rows };
+  }
+
+  setStatus(imageId: number, status: ImageStatus, history?: { action: string; modelId?: string; settings?: object; output?: string }): void {
+    this.db.transaction(() => {
+      this.db.prepare('UPDATE images SET status = ? WHERE id = ?').run(status, imageId);
+      if (history) {
+        this.db
+          .prepare('INSERT INTO image_history (image_id, action, model_id, settings_json, output_path) VALUES (?, ?, ?, ?, ?)')
+          .run(imageId, history.action, history.modelId ?? null, history.settings ? JSON.stringify(history.settings) : null, history.output ?? null);
+      }
+    })();
+  }
+
+  history(imageId: number): { action: string; modelId: string | null; settings: object | null; output: string | null; at: string }[] {
+    return (
+      this.db.prepare('SELECT action, model_id, settings_json, output_path, at FROM image_history WHERE image_id = ? ORDER BY id').all(imageId) as {
+        action: string;
+        model_id: string | null;
+        settings_json: string | null;
+        output_path: string | null;
+        at: string;
+      }[]
+    ).map((r) => ({ action: r.action, modelId: r.model_id, settings: r.settings_json ? (JSON.parse(r.settings_json) as object) : null, output: r.output_path, at: r.at }));
+  }
+
+  /** A 256 px WebP thumbnail, made on first request and cached by content hash. */
+  async thumbnail(imageId: number): Promise<string> {
+    const row = this.db.prepare('SELECT path, content_hash FROM images WHERE id = ?').get(imageId) as { path: string; content_hash: string } | undefined;
+    if (!row) throw new RestoraError('NOT_FOUND', `No image ${imageId} in the library.`);
+    const file = path.join(this.thumbsDir, row.content_hash.slice(0, 2), `${row.content_hash}.webp`);
+    if (!fs.existsSync(file)) {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      const tmp = `${file}.${process.pid}.part`;
+      try {
+        await sharp(row.path, { pages: 1 }).autoOrient().resize(256, 256, { fit: 'inside', withoutEnlargement: true }).webp({ quality: 80 }).toFile(tmp);
+        fs.renameSync(tmp, file);
+      } catch (err) {
+        fs.rmSync(tmp, { force: true });
+        throw new RestoraError('CORRUPT_IMAGE', `${row.path}: cannot make a thumbnail (${errorMessage(err)})`, row.path);
+      }
+      this.db.prepare('UPDATE images SET thumbnail_path = ? WHERE id = ?').run(file, imageId);
+    }
+    return file;
+  }
+}

@@ -1,0 +1,75 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import sharp from 'sharp';
+import { openDatabase } from '../../src/main/db/database.js';
+import { Library } from '../../src/main/library/library.js';
+import { ROOT, tmpDir } from '../helpers.js';
+
+let lib: Library;
+let tree = '';
+
+beforeAll(async () => {
+  const home = tmpDir();
+  lib = new Library(openDatabase(path.join(home, 'r.db')), path.join(home, 'thumbs'));
+  tree = tmpDir('restora-tree-');
+  fs.mkdirSync(path.join(tree, '1998', 'summer'), { recursive: true });
+  fs.mkdirSync(path.join(tree, 'raw'), { recursive: true });
+  const mk = (w: number, h: number, c: string) => sharp({ create: { width: w, height: h, channels: 3, background: c } });
+  await mk(40, 30, '#102030').png().toFile(path.join(tree, '1998', 'beach.png'));
+  await mk(50, 20, '#aa2030').jpeg().toFile(path.join(tree, '1998', 'summer', 'ünïcødé dog.jpg'));
+  fs.copyFileSync(path.join(tree, '1998', 'beach.png'), path.join(tree, 'raw', 'beach-copy.png')); // duplicate content
+  await mk(10, 10, '#000000').png().toFile(path.join(tree, 'raw', 'skip-me.png'));
+  fs.writeFileSync(path.join(tree, 'raw', 'broken.png'), 'not an image');
+  fs.symlinkSync(tree, path.join(tree, 'raw', 'loop')); // symlink loop
+});
+
+describe('library', () => {
+  it('imports a tree recursively: dedupes by content, honours excludes, survives loops, reports bad files', async () => {
+    const p = lib.createProject('Family scans');
+    expect(lib.createProject('Family scans')).toBe(p);
+    const r = await lib.importPaths(p, [tree], { exclude: ['**/skip-*'] });
+    expect(r.added).toBe(2);
+    expect(r.duplicates).toBe(1);
+    expect(r.skipped).toBe(1);
+    expect(r.failed.map((f) => path.basename(f.path))).toEqual(['broken.png']);
+    expect(r.failed[0]!.message).toContain('broken.png');
+    expect(lib.listProjects()).toEqual([{ id: p, name: 'Family scans', images: 2 }]);
+  });
+
+  it('lists with sort, filter, search and paging', async () => {
+    const p = lib.createProject('Family scans');
+    const all = lib.list(p, { sort: 'pixels', descending: true });
+    expect(all.total).toBe(2);
+    expect(all.rows.map((r) => r.width)).toEqual([40, 50]); // 1200 px > 1000 px
+    expect(lib.list(p, { format: 'jpeg' }).rows.map((r) => path.basename(r.path))).toEqual(['ünïcødé dog.jpg']);
+    expect(lib.list(p, { search: 'DOG' }).total).toBe(1);
+    expect(lib.list(p, { search: '%' }).total).toBe(0);
+    const page = lib.list(p, { limit: 1, offset: 1 });
+    expect(page.total).toBe(2);
+    expect(page.rows).toHaveLength(1);
+  });
+
+  it('records status and history, and caches thumbnails', async () => {
+    const p = lib.createProject('Family scans');
+    const img = lib.list(p).rows[0]!;
+    lib.setStatus(img.id, 'restored', { action: 'upscale', modelId: 'restora-x2', settings: { scale: 2 }, output: '/out/beach.png' });
+    expect(lib.list(p, { status: 'restored' }).rows.map((r) => r.id)).toEqual([img.id]);
+    expect(lib.history(img.id)).toMatchObject([{ action: 'upscale', modelId: 'restora-x2', settings: { scale: 2 } }]);
+    const t = await lib.thumbnail(img.id);
+    expect((await sharp(t).metadata()).format).toBe('webp');
+    const mtime = fs.statSync(t).mtimeMs;
+    expect(await lib.thumbnail(img.id)).toBe(t);
+    expect(fs.statSync(t).mtimeMs).toBe(mtime);
+  });
+
+  it('import of the bad-input corpus: good files in, every unreadable one named', async () => {
+    const p = lib.createProject('corpus');
+    const r = await lib.importPaths(p, [path.join(ROOT, 'test', 'fixtures', 'bad-input')]);
+    // Import reads headers only: files truncated after a valid header are caught when decoded.
+    // 'name with spaces.png' and 'ünïcødé 写真.png' hold the same pixels: one is a duplicate.
+    expect(r.added).toBe(12);
+    expect(r.duplicates).toBe(1);
+    expect(r.failed.map((f) => path.basename(f.path)).sort()).toEqual(['huge-header.png', 'random-bytes.png', 'text-file.png', 'zero-bytes.png']);
+  });
+});
