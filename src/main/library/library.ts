@@ -133,9 +133,18 @@ export class Library {
   list(projectId: number, q: ListQuery = {}): { total: number; rows: ImageRow[] } {
     const where = ['project_id = @projectId'];
     const params: Record<string, unknown> = { projectId };
-    if (q.status) (where.push('status = @status'), (params.status = q.status));
-    if (q.format) (where.push('format = @format'), (params.format = q.format));
-    if (q.search) (where.push("path LIKE @search ESCAPE '\\'"), (params.search = `%${q.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`));
+    if (q.status) {
+      where.push('status = @status');
+      params.status = q.status;
+    }
+    if (q.format) {
+      where.push('format = @format');
+      params.format = q.format;
+    }
+    if (q.search) {
+      where.push("path LIKE @search ESCAPE '\\'");
+      params.search = `%${q.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    }
     const w = where.join(' AND ');
     const order = `${SORT_COLUMNS[q.sort ?? 'name']} ${q.descending ? 'DESC' : 'ASC'}, id`;
     params.limit = Math.min(Math.max(q.limit ?? 200, 1), 1000);
