@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: Restora's figures side by side with a peer in the same run.
  * Prints one JSON document (and writes bench/results/latest.json).
- *   --big   also upscale a generated 6000x4000 JPEG x2 in a child process (peak RSS)
+ *   --big      also upscale a generated 6000x4000 JPEG x2 in a child process (peak RSS)
+ *   --library  also time library import of 20,000 images, paging, and job-engine overhead
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -156,6 +157,12 @@ const report: Record<string, unknown> = {
 if (args.has('--big')) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'bigImage.ts')], { encoding: 'utf8', cwd: root });
   report.bigImageX2 = r.status === 0 ? JSON.parse(r.stdout.trim().split('\n').pop()!) : { error: r.stderr.slice(-500) };
+}
+
+// 5. Optional: library import/paging and job-engine overhead (child process).
+if (args.has('--library')) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'library.ts')], { encoding: 'utf8', cwd: root });
+  report.libraryAndJobs = r.status === 0 ? JSON.parse(r.stdout.trim().split('\n').pop()!) : { error: r.stderr.slice(-500) };
 }
 
 report.peakRssMB = rss();
