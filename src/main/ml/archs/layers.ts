@@ -92,11 +92,23 @@ export function bicubicPhaseTaps(scale: number): Float32Array[] {
   return phases;
 }
 
+/** Pads H and W by repeating the edge pixels (imresize's border rule); works for 1-px images. */
+export function replicatePad(x: tf.Tensor4D, p: number): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [, h, w] = x.shape;
+    const rows = tf.concat([tf.tile(x.slice([0, 0, 0, 0], [-1, 1, -1, -1]), [1, p, 1, 1]), x, tf.tile(x.slice([0, h - 1, 0, 0], [-1, 1, -1, -1]), [1, p, 1, 1])], 1);
+    return tf.concat(
+      [tf.tile(rows.slice([0, 0, 0, 0], [-1, -1, 1, -1]), [1, 1, p, 1]), rows, tf.tile(rows.slice([0, 0, w - 1, 0], [-1, -1, 1, -1]), [1, 1, p, 1])],
+      2,
+    ) as tf.Tensor4D;
+  });
+}
+
 /**
  * Fixed (not trained) layer giving the reference bicubic upscale as s*s*3 phase
  * channels, ready for the pixel shuffle. Added to the net's output it makes the
  * net learn only a residual over bicubic, so training starts at bicubic quality.
- * Borders are mirrored (close to imresize's replicated edge).
+ * Borders are replicated, as imresize does.
  */
 export class BicubicAnchor extends tf.layers.Layer {
   static className = 'RestoraBicubicAnchor';
@@ -134,10 +146,15 @@ export class BicubicAnchor extends tf.layers.Layer {
   }
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const x = (Array.isArray(inputs) ? inputs[0]! : inputs) as tf.Tensor4D;
-    return tf.tidy(() => {
-      const padded = tf.mirrorPad(x, [[0, 0], [2, 2], [2, 2], [0, 0]], 'symmetric');
-      return tf.conv2d(padded, this.getKernel(), 1, 'valid');
-    });
+    return tf.tidy(() => tf.conv2d(replicatePad(x, 2), this.getKernel(), 1, 'valid'));
+  }
+  override dispose(): tf.serialization.ConfigDict & { refCountAfterDispose: number; numDisposedVariables: number } {
+    const result = super.dispose();
+    if (result.refCountAfterDispose === 0) {
+      this.kernel?.dispose();
+      this.kernel = null;
+    }
+    return result as never;
   }
   override getConfig(): tf.serialization.ConfigDict {
     return { ...super.getConfig(), scale: this.scale };
