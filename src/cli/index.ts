@@ -22,6 +22,9 @@ Usage:
                 [--quality Q] [--name TEMPLATE] [--recursive]
                 (the same command again resumes an interrupted batch)
   restora jobs [--json]
+  restora train --data DIR... --scale N --preset bicubic|jpeg|old-photo|realistic
+                --name NAME [--arch A] [--opt key=value]... [--steps N] [--batch B]
+                [--patch P] [--resume]
   restora models [--json]
   restora eval --model ID --hr DIR --lr DIR --scale N [--json]
   restora info [--json]
@@ -198,6 +201,92 @@ async function cmdBatch(args: string[]): Promise<number> {
   }
 }
 
+async function cmdTrain(args: string[]): Promise<number> {
+  const { values } = parse(args, {
+    data: { type: 'string', multiple: true },
+    scale: { type: 'string', short: 's' },
+    preset: { type: 'string' },
+    arch: { type: 'string' },
+    opt: { type: 'string', multiple: true },
+    steps: { type: 'string' },
+    batch: { type: 'string' },
+    patch: { type: 'string' },
+    name: { type: 'string' },
+    resume: { type: 'boolean' },
+    gan: { type: 'boolean' },
+    seed: { type: 'string' },
+  });
+  if (values.help) return (console.log(USAGE), 0);
+  if (!values.data?.length || !values.name || !values.scale) throw new UsageError('train needs --data DIR, --scale N and --name NAME');
+  if (values.gan) throw new UsageError('--gan (the SRGAN fine-tuning stage) is not available yet');
+  const preset = values.preset ?? 'bicubic';
+  if (!['bicubic', 'jpeg', 'old-photo', 'realistic'].includes(preset)) throw new UsageError('--preset must be bicubic, jpeg, old-photo or realistic');
+  const scale = intOption(values.scale, 'scale', 1, 8)!;
+  if (![1, 2, 4, 8].includes(scale)) throw new UsageError('--scale must be 1, 2, 4 or 8');
+  const archOptions: Record<string, number | string> = {};
+  for (const kv of values.opt ?? []) {
+    const [k, v] = kv.split('=');
+    if (!k || v === undefined) throw new UsageError(`--opt must be key=value, got "${kv}"`);
+    archOptions[k] = Number.isFinite(Number(v)) ? Number(v) : v;
+  }
+  const app = appFrom(values);
+  const { initBackend } = await import('../main/ml/backend.js');
+  const { getArch } = await import('../main/ml/archs/index.js');
+  try {
+    try {
+      getArch(values.arch ?? 'compact');
+    } catch (err) {
+      throw new UsageError(errorMessage(err));
+    }
+    const backend = await initBackend({ ...(backendOption(values.backend) ? { prefer: backendOption(values.backend)! } : {}) });
+    process.stderr.write(`Training on ${backend.id} (${backend.threads} threads)\n`);
+    const controller = new AbortController();
+    process.once('SIGINT', () => {
+      process.stderr.write('\npausing: checkpoint written; continue with --resume\n');
+      controller.abort();
+    });
+    const tty = process.stderr.isTTY;
+    const steps = intOption(values.steps, 'steps', 1, 10_000_000);
+    const batch = intOption(values.batch, 'batch', 1, 1024);
+    const patch = intOption(values.patch, 'patch', 8, 1024);
+    const seed = intOption(values.seed, 'seed', 0, 2 ** 31);
+    const result = await app.training().train(
+      {
+        name: values.name,
+        dataDirs: values.data,
+        scale,
+        preset: preset as 'bicubic',
+        arch: values.arch ?? 'compact',
+        archOptions,
+        resume: values.resume ?? false,
+        ...(steps ? { steps } : {}),
+        ...(batch ? { batch } : {}),
+        ...(patch ? { patch } : {}),
+        ...(seed !== undefined ? { seed } : {}),
+      },
+      (p) => {
+        const v = p.point?.valPsnr !== undefined ? ` val ${p.point.valPsnr.toFixed(2)} dB` : '';
+        const line = `step ${p.step}/${p.steps} loss ${p.loss.toFixed(4)} lr ${p.lr.toExponential(1)} ${p.stepsPerSec.toFixed(2)} steps/s ETA ${Math.round(p.etaSec)} s${v}`;
+        if (tty) process.stderr.write(`\r\x1b[K${line}`);
+        else if (p.point) process.stderr.write(`${line}\n`);
+      },
+      controller.signal,
+    );
+    if (tty) process.stderr.write('\n');
+    for (const s of result.photos.skipped) process.stderr.write(`skipped ${s.path}: ${s.reason}\n`);
+    process.stderr.write(
+      `model ${result.modelId} -> ${result.modelDir}\nheld-out ${result.heldOut.psnr.toFixed(2)} dB / ${result.heldOut.ssim.toFixed(4)} (bicubic of the degraded input ${result.bicubic.psnr.toFixed(2)} dB) on ${result.photos.val} photo(s); trained on ${result.photos.train}\n`,
+    );
+    if (values.json) console.log(JSON.stringify(result, null, 2));
+    return 0;
+  } catch (err) {
+    if (err instanceof RestoraError && (err.code === 'USAGE' || err.code === 'NOT_FOUND')) throw new UsageError(err.message);
+    throw err;
+  } finally {
+    await app.close();
+  }
+}
+
 async function cmdJobs(args: string[]): Promise<number> {
   const { values } = parse(args, {});
   if (values.help) return (console.log(USAGE), 0);
@@ -310,6 +399,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdBatch(rest);
       case 'jobs':
         return await cmdJobs(rest);
+      case 'train':
+        return await cmdTrain(rest);
       case 'eval':
         return await cmdEval(rest);
       case 'info':

@@ -11,6 +11,7 @@ import { UpscaleService } from './upscaleService.js';
 import { SpeedCache } from '../ml/speedCache.js';
 import { openDatabase, type Db } from '../db/database.js';
 import { BatchJobs } from '../jobs/batchJob.js';
+import { TrainService } from '../training/trainService.js';
 
 export interface AppConfig {
   home?: string;
@@ -27,6 +28,7 @@ export interface App {
   /** Opened on first use, so commands that need no store never touch it. */
   db(): Db;
   jobs(): BatchJobs;
+  training(): TrainService;
   close(): Promise<void>;
 }
 
@@ -40,6 +42,7 @@ export function createApp(config: AppConfig = {}): App {
   const speed = new SpeedCache(home);
   let db: Db | null = null;
   let jobs: BatchJobs | null = null;
+  let training: TrainService | null = null;
   const getDb = () => (db ??= openDatabase(path.join(home, 'restora.db')));
   return {
     home,
@@ -49,6 +52,7 @@ export function createApp(config: AppConfig = {}): App {
     upscale: new UpscaleService(models, compute, speed),
     db: getDb,
     jobs: () => (jobs ??= new BatchJobs(getDb(), models, compute)),
+    training: () => (training ??= new TrainService(getDb(), home)),
     close: async () => {
       db?.close();
       await compute.close();

@@ -68,3 +68,48 @@ export function sampleBatch(pairs: readonly PairImage[], rng: Rng, batch: number
   }
   return { lr, hr, batch, patch, scale };
 }
+
+/** Where the trainer gets its batches: precomputed bicubic pairs, or on-the-fly degradation. */
+export interface BatchSource {
+  next(rng: Rng, batch: number, patch: number, scale: number): Batch | Promise<Batch>;
+}
+
+export function pairSource(pairs: readonly PairImage[]): BatchSource {
+  return { next: (rng, batch, patch, scale) => sampleBatch(pairs, rng, batch, patch, scale) };
+}
+
+/**
+ * Cuts HR patches from clean photos, augments them, and degrades each one with a
+ * preset (blur, noise, JPEG, old-photo damage...) to make its LR input. Every
+ * random choice comes from the run's RNG, so batches are reproducible on resume.
+ */
+export function degradedSource(
+  photos: readonly FloatImage[],
+  degrade: (hr: FloatImage, scale: number, rng: Rng) => Promise<FloatImage>,
+): BatchSource {
+  const areas = photos.map((p) => p.width * p.height);
+  const total = areas.reduce((a, b) => a + b, 0);
+  return {
+    async next(rng, batch, patch, scale) {
+      const hp = patch * scale;
+      const lr = new Float32Array(batch * patch * patch * 3);
+      const hr = new Float32Array(batch * hp * hp * 3);
+      for (let b = 0; b < batch; b++) {
+        let r = rng.next() * total;
+        let i = 0;
+        while (i < photos.length - 1 && r >= areas[i]!) r -= areas[i++]!;
+        const src = photos[i]!;
+        const x = rng.int(src.width - hp + 1);
+        const y = rng.int(src.height - hp + 1);
+        const t = rng.int(8);
+        const hrPatch = new Float32Array(hp * hp * 3);
+        copyPatch(src, x, y, hp, t, hrPatch, 0);
+        for (let k = 0; k < hrPatch.length; k++) hrPatch[k]! *= 255;
+        const lrImg = await degrade({ width: hp, height: hp, channels: 3, data: hrPatch }, scale, rng);
+        for (let k = 0; k < lrImg.data.length; k++) lr[b * patch * patch * 3 + k] = lrImg.data[k]! / 255;
+        for (let k = 0; k < hrPatch.length; k++) hr[b * hp * hp * 3 + k] = hrPatch[k]! / 255;
+      }
+      return { lr, hr, batch, patch, scale };
+    },
+  };
+}

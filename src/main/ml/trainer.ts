@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { buildArch, getArch, type ArchOptions } from './archs/index.js';
-import { sampleBatch, type PairImage } from './dataset.js';
+import { pairSource, type BatchSource, type Batch, type PairImage } from './dataset.js';
 import { pixelLoss, type PixelLoss } from './losses.js';
 import { Rng } from './rng.js';
 import { measure } from './metrics.js';
@@ -137,7 +137,7 @@ export class Trainer {
 
   private constructor(
     readonly config: TrainerConfig,
-    private readonly train: readonly PairImage[],
+    private readonly source: BatchSource,
     private readonly val: readonly PairImage[],
     private readonly runDir: string,
     model: tf.LayersModel,
@@ -155,15 +155,21 @@ export class Trainer {
     return path.join(this.runDir, 'checkpoint');
   }
 
-  /** Creates a new run in `runDir`, or resumes the checkpoint found there. */
-  static async open(config: TrainerConfig, train: readonly PairImage[], val: readonly PairImage[], runDir: string): Promise<Trainer> {
+  /**
+   * Creates a new run in `runDir`, or resumes the checkpoint found there.
+   * `train` is either precomputed bicubic pairs or a batch source (degradations).
+   */
+  static async open(config: TrainerConfig, train: readonly PairImage[] | BatchSource, val: readonly PairImage[], runDir: string): Promise<Trainer> {
     getArch(config.arch);
-    if (train.length === 0) throw new RestoraError('USAGE', 'No training images.');
-    for (const p of train) {
-      if (p.lr.width < config.patch || p.lr.height < config.patch) {
-        throw new RestoraError('IMAGE_TOO_SMALL', `${p.name} is smaller than the ${config.patch}px patch at x${config.scale}.`, p.name);
+    if (Array.isArray(train)) {
+      if (train.length === 0) throw new RestoraError('USAGE', 'No training images.');
+      for (const p of train as readonly PairImage[]) {
+        if (p.lr.width < config.patch || p.lr.height < config.patch) {
+          throw new RestoraError('IMAGE_TOO_SMALL', `${p.name} is smaller than the ${config.patch}px patch at x${config.scale}.`, p.name);
+        }
       }
     }
+    const source: BatchSource = Array.isArray(train) ? pairSource(train as readonly PairImage[]) : (train as BatchSource);
     fs.mkdirSync(runDir, { recursive: true });
     const ckpt = path.join(runDir, 'checkpoint');
     if (!fs.existsSync(path.join(ckpt, 'state.json')) && fs.existsSync(path.join(`${ckpt}.old`, 'state.json'))) {
@@ -181,13 +187,13 @@ export class Trainer {
         );
       }
       const model = await loadLayersModel(ckpt);
-      const t = new Trainer({ ...config, archOptions: state.config.archOptions }, train, val, runDir, model, state);
+      const t = new Trainer({ ...config, archOptions: state.config.archOptions }, source, val, runDir, model, state);
       const opt = fs.readFileSync(path.join(ckpt, 'optimizer.bin'));
       await t.optimizer.setWeights(decodeNamedTensors(new Uint8Array(opt)));
       return t;
     }
     const model = buildSeeded(config);
-    return new Trainer(config, train, val, runDir, model, null);
+    return new Trainer(config, source, val, runDir, model, null);
   }
 
   get currentStep(): number {
@@ -215,10 +221,22 @@ export class Trainer {
     fs.rmSync(`${dir}.old`, { recursive: true, force: true });
   }
 
-  /** One optimisation step; returns the loss. */
+  /** One optimisation step on a synchronous source (precomputed pairs); returns the loss. */
   trainStep(): number {
     const c = this.config;
-    const b = sampleBatch(this.train, this.rng, c.batch, c.patch, c.scale);
+    const b = this.source.next(this.rng, c.batch, c.patch, c.scale);
+    if (b instanceof Promise) throw new Error('trainStep() needs a synchronous batch source; use step()');
+    return this.optimise(b);
+  }
+
+  /** One optimisation step on any source; returns the loss. */
+  async nextStep(): Promise<number> {
+    const c = this.config;
+    return this.optimise(await this.source.next(this.rng, c.batch, c.patch, c.scale));
+  }
+
+  private optimise(b: Batch): number {
+    const c = this.config;
     const lr = learningRateAt(c, this.step);
     (this.optimizer as unknown as { learningRate: number }).learningRate = lr;
     const hp = c.patch * c.scale;
@@ -252,7 +270,7 @@ export class Trainer {
         throw new RestoraError('CANCELLED', `Training cancelled at step ${this.step}.`);
       }
       const t0 = performance.now();
-      const loss = this.trainStep();
+      const loss = await this.nextStep();
       this.elapsedMs += performance.now() - t0;
       if (!Number.isFinite(loss)) {
         throw new RestoraError(

@@ -1,0 +1,188 @@
+/**
+ * Custom training, end to end: photos from the user's folders -> held-out split ->
+ * on-the-fly degradation with a preset -> trainer (resumable) -> a model with its
+ * card in the user's library. Every metric point is written to SQLite.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ModelCard } from '../../shared/api.js';
+import { RestoraError, errorMessage } from '../../shared/errors.js';
+import type { Db } from '../db/database.js';
+import { degrade, type PresetId } from '../degrade/presets.js';
+import { decodeRgbFloat } from '../imaging/decode.js';
+import { crop, imresize, type FloatImage } from '../imaging/imresize.js';
+import { enumerateInputs } from '../jobs/batchJob.js';
+import { degradedSource, type PairImage } from '../ml/dataset.js';
+import { measure } from '../ml/metrics.js';
+import { saveLayersModel, writeCard } from '../ml/modelStore.js';
+import { Rng } from '../ml/rng.js';
+import { DEFAULT_TRAINER_CONFIG, Trainer, validate, type TrainProgress, type TrainerConfig } from '../ml/trainer.js';
+
+export interface TrainRequest {
+  name: string;
+  dataDirs: string[];
+  scale: number;
+  preset: PresetId;
+  arch: string;
+  archOptions?: Record<string, number | string | boolean>;
+  steps?: number;
+  batch?: number;
+  patch?: number;
+  resume?: boolean;
+  seed?: number;
+}
+
+export interface TrainResult {
+  modelId: string;
+  modelDir: string;
+  runDir: string;
+  heldOut: { psnr: number; ssim: number };
+  bicubic: { psnr: number; ssim: number };
+  photos: { train: number; val: number; skipped: { path: string; reason: string }[] };
+}
+
+const NAME = /^[\p{L}\p{N}][\p{L}\p{N}._-]{0,63}$/u;
+
+export class TrainService {
+  constructor(
+    private readonly db: Db,
+    private readonly home: string,
+  ) {}
+
+  async loadPhotos(dirs: readonly string[], minSide: number): Promise<{ photos: { file: string; img: FloatImage }[]; skipped: { path: string; reason: string }[] }> {
+    const { entries, missing } = enumerateInputs(dirs, true);
+    const skipped = missing.map((p) => ({ path: p, reason: 'no such file or folder' }));
+    const photos: { file: string; img: FloatImage }[] = [];
+    const seen = new Set<string>();
+    for (const e of entries) {
+      try {
+        const hash = crypto.createHash('sha256').update(fs.readFileSync(e.input)).digest('hex');
+        if (seen.has(hash)) {
+          skipped.push({ path: e.input, reason: 'duplicate of another photo' });
+          continue;
+        }
+        seen.add(hash);
+        const img = await decodeRgbFloat(e.input);
+        if (Math.min(img.width, img.height) < minSide) {
+          skipped.push({ path: e.input, reason: `${img.width}x${img.height} is smaller than the ${minSide}px training patch` });
+          continue;
+        }
+        photos.push({ file: e.input, img });
+      } catch (err) {
+        skipped.push({ path: e.input, reason: errorMessage(err) });
+      }
+    }
+    return { photos, skipped };
+  }
+
+  async train(req: TrainRequest, onProgress?: (p: TrainProgress) => void, signal?: AbortSignal): Promise<TrainResult> {
+    if (!NAME.test(req.name)) throw new RestoraError('USAGE', `--name "${req.name}" must be letters, digits, '.', '_' or '-' (up to 64).`);
+    const patch = req.patch ?? 48;
+    const hp = patch * req.scale;
+    const { photos, skipped } = await this.loadPhotos(req.dataDirs, hp);
+    if (photos.length < 2) {
+      throw new RestoraError('USAGE', `Need at least 2 usable photos of ${hp}px or more in ${req.dataDirs.join(', ')}; found ${photos.length}.`);
+    }
+    // Reproducible held-out split: every 10th photo by path hash (at least one).
+    const ordered = [...photos].sort((a, b) => (crypto.createHash('md5').update(a.file).digest('hex') < crypto.createHash('md5').update(b.file).digest('hex') ? -1 : 1));
+    const nVal = Math.max(1, Math.floor(ordered.length / 10));
+    const valPhotos = ordered.slice(0, nVal);
+    const trainPhotos = ordered.slice(nVal);
+    const seed = req.seed ?? 1;
+    const val: PairImage[] = [];
+    const bic = { psnr: 0, ssim: 0 };
+    for (const [i, p] of valPhotos.entries()) {
+      const side = Math.min(256, p.img.width, p.img.height);
+      const s = side - (side % req.scale);
+      const hr = crop(p.img, Math.floor((p.img.width - s) / 2), Math.floor((p.img.height - s) / 2), s, s);
+      const lr = await degrade(hr, req.scale, req.preset, new Rng(seed * 7919 + i));
+      val.push({ name: p.file, hr, lr });
+      const q = measure(req.scale === 1 ? lr : imresize(lr, req.scale, { uint8: true }), hr, Math.max(req.scale, 1));
+      bic.psnr += q.psnr / valPhotos.length;
+      bic.ssim += q.ssim / valPhotos.length;
+    }
+    const config: TrainerConfig = {
+      ...DEFAULT_TRAINER_CONFIG,
+      arch: req.arch,
+      archOptions: req.archOptions ?? {},
+      scale: req.scale,
+      steps: req.steps ?? 2000,
+      batch: req.batch ?? 16,
+      patch,
+      seed,
+      validateEvery: Math.max(10, Math.round((req.steps ?? 2000) / 10)),
+      checkpointEvery: 50,
+    };
+    const runDir = path.join(this.home, 'runs', req.name);
+    const hasCheckpoint = fs.existsSync(path.join(runDir, 'checkpoint', 'state.json'));
+    if (hasCheckpoint && !req.resume) throw new RestoraError('USAGE', `A run named "${req.name}" exists in ${runDir}; pass --resume to continue it, or choose another --name.`);
+    if (!hasCheckpoint && req.resume) throw new RestoraError('NOT_FOUND', `No run named "${req.name}" to resume in ${runDir}.`);
+    const source = degradedSource(
+      trainPhotos.map((p) => p.img),
+      (hr, scale, rng) => degrade(hr, scale, req.preset, rng),
+    );
+    const trainer = await Trainer.open(config, source, val, runDir);
+    const runId = this.upsertRun(req, config, runDir);
+    const insertPoint = this.db.prepare(
+      'INSERT OR REPLACE INTO metric_points (run_id, step, wall_ms, loss, lr, val_psnr, val_ssim) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    const setState = this.db.prepare("UPDATE training_runs SET state = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?");
+    try {
+      await trainer.run({
+        ...(signal ? { signal } : {}),
+        onProgress: (p) => {
+          if (p.point) insertPoint.run(runId, p.point.step, p.point.wallMs, p.point.loss, p.point.lr, p.point.valPsnr ?? null, p.point.valSsim ?? null);
+          onProgress?.(p);
+        },
+      });
+    } catch (err) {
+      setState.run(err instanceof RestoraError && err.code === 'CANCELLED' ? 'paused' : 'failed', runId);
+      throw err;
+    }
+    const q = validate(trainer.model, val, req.scale);
+    const modelId = req.name;
+    const modelDir = path.join(this.home, 'models', modelId);
+    await saveLayersModel(trainer.model, modelDir);
+    const card: ModelCard = {
+      id: modelId,
+      name: req.name,
+      arch: req.arch,
+      archOptions: trainer.config.archOptions,
+      scale: req.scale,
+      params: trainer.model.countParams(),
+      task: req.scale === 1 ? 'restore' : 'upscale',
+      trainingData: `${trainPhotos.length} photos from ${req.dataDirs.join(', ')}`,
+      degradation: req.preset,
+      steps: config.steps,
+      metrics: { heldout: { psnr: q.psnr, ssim: q.ssim }, 'heldout-bicubic': bic },
+      measuredWith: `restora train (held-out ${valPhotos.length} photo(s), centre 256 px, ${req.preset} degradation seed ${seed})`,
+      date: new Date().toISOString().slice(0, 10),
+    };
+    writeCard(modelDir, card);
+    this.db.prepare('INSERT OR REPLACE INTO models (id, source, dir, card_json) VALUES (?, ?, ?, ?)').run(modelId, 'trained', modelDir, JSON.stringify(card));
+    setState.run('done', runId);
+    trainer.model.dispose();
+    return { modelId, modelDir, runDir, heldOut: q, bicubic: bic, photos: { train: trainPhotos.length, val: valPhotos.length, skipped } };
+  }
+
+  private upsertRun(req: TrainRequest, config: TrainerConfig, runDir: string): number {
+    const row = this.db.prepare('SELECT id FROM training_runs WHERE run_dir = ?').get(runDir) as { id: number } | undefined;
+    if (row) {
+      this.db.prepare("UPDATE training_runs SET state = 'running', updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?").run(row.id);
+      return row.id;
+    }
+    return Number(
+      this.db.prepare("INSERT INTO training_runs (name, config_json, state, run_dir) VALUES (?, ?, 'running', ?)").run(req.name, JSON.stringify({ ...config, preset: req.preset, data: req.dataDirs }), runDir)
+        .lastInsertRowid,
+    );
+  }
+
+  history(name: string): { step: number; loss: number; lr: number; valPsnr: number | null; valSsim: number | null }[] {
+    return this.db
+      .prepare(
+        'SELECT step, loss, lr, val_psnr AS valPsnr, val_ssim AS valSsim FROM metric_points WHERE run_id = (SELECT id FROM training_runs WHERE name = ? ORDER BY id DESC LIMIT 1) ORDER BY step',
+      )
+      .all(name) as { step: number; loss: number; lr: number; valPsnr: number | null; valSsim: number | null }[];
+  }
+}
