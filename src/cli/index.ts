@@ -25,6 +25,7 @@ Usage:
   restora train --data DIR... --scale N --preset bicubic|jpeg|old-photo|realistic
                 --name NAME [--arch A] [--opt key=value]... [--steps N] [--batch B]
                 [--patch P] [--resume]
+  restora serve [--port N]      (the UI and API on 127.0.0.1, token-guarded)
   restora models [--json]
   restora eval --model ID --hr DIR --lr DIR --scale N [--json]
   restora info [--json]
@@ -287,6 +288,23 @@ async function cmdTrain(args: string[]): Promise<number> {
   }
 }
 
+async function cmdServe(args: string[]): Promise<number> {
+  const { values } = parse(args, { port: { type: 'string', short: 'p' } });
+  if (values.help) return (console.log(USAGE), 0);
+  const port = intOption(values.port, 'port', 0, 65535);
+  const app = appFrom(values);
+  const { startServer } = await import('../main/server/httpServer.js');
+  const { createHandlers } = await import('../main/app/handlers.js');
+  const staticDir = path.join(packageRoot(), 'out', 'renderer');
+  const server = await startServer(createHandlers(app), { ...(port !== undefined ? { port } : {}), ...(fs.existsSync(staticDir) ? { staticDir } : {}) });
+  console.log(`Restora UI: ${server.url}`);
+  if (!fs.existsSync(staticDir)) process.stderr.write('(UI not built: run `npm run build`; the API is served)\n');
+  await new Promise<void>((resolve) => process.once('SIGINT', resolve));
+  await server.close();
+  await app.close();
+  return 0;
+}
+
 async function cmdJobs(args: string[]): Promise<number> {
   const { values } = parse(args, {});
   if (values.help) return (console.log(USAGE), 0);
@@ -401,6 +419,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdJobs(rest);
       case 'train':
         return await cmdTrain(rest);
+      case 'serve':
+        return await cmdServe(rest);
       case 'eval':
         return await cmdEval(rest);
       case 'info':
