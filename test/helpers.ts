@@ -33,3 +33,18 @@ export function synthImage(width: number, height: number, seed = 1): FloatImage 
 export function toUint8(img: FloatImage): Uint8Array {
   return Uint8Array.from(img.data, (v) => Math.min(255, Math.max(0, Math.round(v))));
 }
+
+/** Saves a tiny untrained compact model (with card) as `<home>/models/<id>`; returns its folder. */
+export async function installTinyModel(home: string, id = 'tiny-x2'): Promise<string> {
+  const { initBackend } = await import('../src/main/ml/backend.js');
+  const { buildArch } = await import('../src/main/ml/archs/index.js');
+  const { saveLayersModel, writeCard } = await import('../src/main/ml/modelStore.js');
+  await initBackend({ prefer: 'wasm', threads: 1 });
+  const archOptions = { channels: 8, blocks: 1 };
+  const m = buildArch('compact', 2, archOptions);
+  const dir = path.join(home, 'models', id);
+  await saveLayersModel(m, dir);
+  writeCard(dir, { id, name: 'tiny', arch: 'compact', archOptions, scale: 2, params: m.countParams(), task: 'upscale' });
+  m.dispose();
+  return dir;
+}

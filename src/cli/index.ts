@@ -83,22 +83,36 @@ function printSummary(results: ItemResult[]): number {
   return failed.length ? 1 : 0;
 }
 
+/** Options shared by `upscale` and `batch`. */
+const OUTPUT_OPTIONS = {
+  out: { type: 'string', short: 'o' },
+  model: { type: 'string', short: 'm' },
+  scale: { type: 'string', short: 's' },
+  format: { type: 'string', short: 'f' },
+  quality: { type: 'string', short: 'q' },
+  tile: { type: 'string' },
+} as const satisfies ParseArgsConfig['options'];
+
+function outputOptions(
+  cmd: string,
+  v: { out?: string | undefined; format?: string | undefined; scale?: string | undefined; quality?: string | undefined; tile?: string | undefined },
+  positionals: string[],
+) {
+  if (!v.out) throw new UsageError(`${cmd} needs --out DIR`);
+  if (positionals.length === 0) throw new UsageError(`${cmd} needs at least one input file or folder`);
+  return {
+    out: v.out,
+    format: normaliseFormat(v.format),
+    scale: intOption(v.scale, 'scale', 1, 8),
+    quality: intOption(v.quality, 'quality', 1, 100),
+    tile: intOption(v.tile, 'tile', 16, 4096),
+  };
+}
+
 async function cmdUpscale(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, {
-    out: { type: 'string', short: 'o' },
-    model: { type: 'string', short: 'm' },
-    scale: { type: 'string', short: 's' },
-    format: { type: 'string', short: 'f' },
-    quality: { type: 'string', short: 'q' },
-    tile: { type: 'string' },
-  });
+  const { values, positionals } = parse(args, OUTPUT_OPTIONS);
   if (values.help) return (console.log(USAGE), 0);
-  if (!values.out) throw new UsageError('upscale needs --out DIR');
-  if (positionals.length === 0) throw new UsageError('upscale needs at least one input file or folder');
-  const format = normaliseFormat(values.format);
-  const scale = intOption(values.scale, 'scale', 1, 8);
-  const quality = intOption(values.quality, 'quality', 1, 100);
-  const tile = intOption(values.tile, 'tile', 16, 4096);
+  const { out, format, scale, quality, tile } = outputOptions('upscale', values, positionals);
   const app = appFrom(values);
   try {
     app.models.resolve(values.model, scale); // usage errors before any work
@@ -116,7 +130,7 @@ async function cmdUpscale(args: string[]): Promise<number> {
   let itemStart = 0;
   const results = await app.upscale.run(
     positionals,
-    values.out,
+    out,
     { format, ...(values.model ? { modelId: values.model } : {}), ...(scale ? { scale } : {}), ...(quality ? { quality } : {}), ...(tile ? { tile } : {}) },
     {
       onItemStart: (i, n, file) => {
@@ -144,22 +158,12 @@ async function cmdUpscale(args: string[]): Promise<number> {
 
 async function cmdBatch(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, {
-    out: { type: 'string', short: 'o' },
-    model: { type: 'string', short: 'm' },
-    scale: { type: 'string', short: 's' },
-    format: { type: 'string', short: 'f' },
-    quality: { type: 'string', short: 'q' },
+    ...OUTPUT_OPTIONS,
     name: { type: 'string' },
     recursive: { type: 'boolean', short: 'r' },
-    tile: { type: 'string' },
   });
   if (values.help) return (console.log(USAGE), 0);
-  if (!values.out) throw new UsageError('batch needs --out DIR');
-  if (positionals.length === 0) throw new UsageError('batch needs at least one input file or folder');
-  const format = normaliseFormat(values.format);
-  const scale = intOption(values.scale, 'scale', 1, 8);
-  const quality = intOption(values.quality, 'quality', 1, 100);
-  const tile = intOption(values.tile, 'tile', 16, 4096);
+  const { out, format, scale, quality, tile } = outputOptions('batch', values, positionals);
   const app = appFrom(values);
   try {
     const jobs = app.jobs();
@@ -167,7 +171,7 @@ async function cmdBatch(args: string[]): Promise<number> {
     try {
       prepared = jobs.prepare({
         inputs: positionals,
-        outDir: values.out,
+        outDir: out,
         format,
         nameTemplate: values.name ?? '{name}',
         recursive: values.recursive ?? false,

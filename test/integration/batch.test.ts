@@ -3,11 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { initBackend } from '../../src/main/ml/backend.js';
-import { buildArch } from '../../src/main/ml/archs/index.js';
-import { saveLayersModel, writeCard } from '../../src/main/ml/modelStore.js';
 import { renderName } from '../../src/main/jobs/batchJob.js';
-import { ROOT, tmpDir } from '../helpers.js';
+import { installTinyModel, ROOT, tmpDir } from '../helpers.js';
 
 let home = '';
 let inputs = '';
@@ -24,11 +21,7 @@ function outputs(dir: string): string[] {
 
 beforeAll(async () => {
   home = tmpDir('restora-home-');
-  await initBackend({ prefer: 'wasm', threads: 1 });
-  const m = buildArch('compact', 2, { channels: 8, blocks: 1 });
-  const dir = path.join(home, 'models', 'tiny-x2');
-  await saveLayersModel(m, dir);
-  writeCard(dir, { id: 'tiny-x2', name: 'tiny', arch: 'compact', archOptions: { channels: 8, blocks: 1 }, scale: 2, params: m.countParams(), task: 'upscale' });
+  await installTinyModel(home);
   inputs = tmpDir('restora-in-');
   for (let i = 0; i < 100; i++) {
     const sub = path.join(inputs, `roll-${i % 4}`);

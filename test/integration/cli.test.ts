@@ -3,10 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { initBackend } from '../../src/main/ml/backend.js';
-import { buildArch } from '../../src/main/ml/archs/index.js';
-import { saveLayersModel, writeCard } from '../../src/main/ml/modelStore.js';
-import { ROOT, tmpDir } from '../helpers.js';
+import { installTinyModel, ROOT, tmpDir } from '../helpers.js';
 
 const CORPUS = path.join(ROOT, 'test', 'fixtures', 'bad-input');
 const BROKEN = ['huge-header.png', 'random-bytes.png', 'text-file.png', 'truncated-jpeg.jpg', 'truncated-png.png', 'zero-bytes.png'];
@@ -28,11 +25,7 @@ function listAll(dir: string): string[] {
 
 beforeAll(async () => {
   home = tmpDir('restora-home-');
-  await initBackend({ prefer: 'wasm', threads: 1 });
-  const m = buildArch('compact', 2, { channels: 8, blocks: 1 });
-  const dir = path.join(home, 'models', 'tiny-x2');
-  await saveLayersModel(m, dir);
-  writeCard(dir, { id: 'tiny-x2', name: 'tiny', arch: 'compact', archOptions: { channels: 8, blocks: 1 }, scale: 2, params: m.countParams(), task: 'upscale' });
+  await installTinyModel(home);
 });
 
 describe('restora upscale over the bad-input corpus', () => {

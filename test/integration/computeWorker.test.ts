@@ -2,23 +2,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { initBackend } from '../../src/main/ml/backend.js';
-import { buildArch } from '../../src/main/ml/archs/index.js';
-import { saveLayersModel, writeCard } from '../../src/main/ml/modelStore.js';
 import { ComputeHost } from '../../src/main/ml/computeHost.js';
-import { tmpDir } from '../helpers.js';
+import { installTinyModel, tmpDir } from '../helpers.js';
 
 let host: ComputeHost;
 let modelDir = '';
 let input = '';
 
 beforeAll(async () => {
-  await initBackend({ prefer: 'wasm', threads: 1 });
   const dir = tmpDir();
-  modelDir = path.join(dir, 'tiny');
-  const m = buildArch('compact', 2, { channels: 8, blocks: 1 });
-  await saveLayersModel(m, modelDir);
-  writeCard(modelDir, { id: 'tiny', name: 'tiny', arch: 'compact', archOptions: { channels: 8, blocks: 1 }, scale: 2, params: m.countParams(), task: 'upscale' });
+  modelDir = await installTinyModel(dir);
   input = path.join(dir, 'in.png');
   await sharp({ create: { width: 200, height: 150, channels: 3, background: '#336699', noise: { type: 'gaussian', mean: 120, sigma: 30 } } })
     .png()
