@@ -93,7 +93,7 @@ if (trainer.currentStep >= config.steps) {
     metrics: last ? { 'heldout-val': { psnr: last.valPsnr!, ssim: last.valSsim! } } : {},
     measuredWith: 'npx restora eval (see README)',
     date: new Date().toISOString().slice(0, 10),
-    license: 'CC-BY-SA-4.0 (weights trained on CC-BY/CC-BY-SA/CC0/GPL photos)',
+    license: 'Training photos keep their own licences (see the copyright files of the Debian packages lomiri-wallpapers-16.04, plasma-workspace-wallpapers, mate-backgrounds, palapeli-data, python3-skimage)',
     notes: `batch ${config.batch}, LR patch ${config.patch}, L1, Adam lr ${config.lr} cosine, seed ${config.seed}`,
   };
   writeCard(dir, card);
