@@ -27,17 +27,15 @@ const backend = await initBackend();
 const ESRGAN_DIR = path.join(root, 'node_modules', '@upscalerjs', 'esrgan-slim', 'models', 'x2');
 const SHARED = process.env.RESTORA_SHARED_DATA ?? path.resolve(root, '../shared/data');
 
-/** A ~2 MP photo: a real one from the training-photo cache if present, else generated. */
+/** A ~2 MP photo (1632x1224): a crop of a big Debian wallpaper photo if fetched, else generated. */
 async function benchPhoto() {
-  const real = path.join(root, 'data', 'photos', 'val', 'Storm.png');
-  if (fs.existsSync(real)) {
-    const img = await decodeRgbFloat(real);
-    const w = Math.min(img.width, 1632);
-    const h = Math.min(img.height, 1224);
-    return { source: 'data/photos/val/Storm.png (crop)', img: crop(img, 0, 0, w, h) };
-  }
   const w = 1632;
   const h = 1224;
+  const real = path.join(root, 'data', 'debs', 'x', 'usr', 'share', 'wallpapers', 'Path', 'contents', 'images', '2560x1600.jpg');
+  if (fs.existsSync(real)) {
+    const img = await decodeRgbFloat(real);
+    return { source: 'plasma-workspace-wallpapers Path 2560x1600.jpg (crop)', img: crop(img, 0, 0, w, h) };
+  }
   const data = new Float32Array(w * h * 3);
   for (let i = 0; i < w * h; i++) {
     const x = i % w;
