@@ -15,6 +15,9 @@ export interface BackendInfo {
   skipped: string[];
 }
 
+/** Default tile side in input pixels: ~400 px with context keeps activations ~20 MB per layer. */
+export const DEFAULT_TILE = 384;
+
 export type OutputFormat = 'png' | 'jpg' | 'webp' | 'tiff' | 'avif';
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['png', 'jpg', 'webp', 'tiff', 'avif'];
 

@@ -4,14 +4,13 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ItemResult, OutputFormat, UpscaleOptions } from '../../shared/api.js';
+import { DEFAULT_TILE, type ItemResult, type OutputFormat, type UpscaleOptions } from '../../shared/api.js';
 import { RestoraError, errorMessage } from '../../shared/errors.js';
 import type { ComputeHost } from '../ml/computeHost.js';
+import { IMAGE_EXTENSIONS } from '../imaging/io.js';
 import type { ModelLibrary } from '../ml/modelLibrary.js';
 import { SpeedCache } from '../ml/speedCache.js';
 
-export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.avif', '.gif', '.heic', '.heif', '.jxl', '.bmp']);
-export const DEFAULT_TILE = 384;
 
 export interface UpscaleEvents {
   onItemStart?(index: number, total: number, input: string): void;

@@ -18,6 +18,9 @@ export const MAX_OUTPUT_PIXELS = 400_000_000;
 
 sharp.cache(false);
 
+/** File extensions picked up when a folder is given as input. */
+export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.avif', '.gif', '.heic', '.heif', '.jxl', '.bmp']);
+
 export interface ImageInfo {
   file: string;
   format: string;

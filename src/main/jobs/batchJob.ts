@@ -7,12 +7,12 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { OutputFormat } from '../../shared/api.js';
+import { DEFAULT_TILE, type OutputFormat } from '../../shared/api.js';
 import { RestoraError, errorMessage } from '../../shared/errors.js';
 import type { Db } from '../db/database.js';
 import type { ComputeHost } from '../ml/computeHost.js';
 import type { ModelLibrary } from '../ml/modelLibrary.js';
-import { IMAGE_EXTENSIONS, DEFAULT_TILE } from '../app/upscaleService.js';
+import { IMAGE_EXTENSIONS } from '../imaging/io.js';
 
 export interface BatchSpec {
   inputs: string[];
