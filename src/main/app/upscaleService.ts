@@ -7,7 +7,7 @@ import path from 'node:path';
 import { DEFAULT_TILE, type ItemResult, type OutputFormat, type UpscaleOptions } from '../../shared/api.js';
 import { RestoraError, errorMessage } from '../../shared/errors.js';
 import type { ComputeHost } from '../ml/computeHost.js';
-import { IMAGE_EXTENSIONS } from '../imaging/io.js';
+import { enumerateInputs } from '../imaging/inputs.js';
 import type { ModelLibrary } from '../ml/modelLibrary.js';
 import { SpeedCache } from '../ml/speedCache.js';
 
@@ -16,28 +16,6 @@ export interface UpscaleEvents {
   onItemStart?(index: number, total: number, input: string): void;
   onItemProgress?(index: number, done: number, total: number): void;
   onItemDone?(index: number, result: ItemResult): void;
-}
-
-function expandInputs(inputs: readonly string[]): { file: string; error?: RestoraError }[] {
-  const out: { file: string; error?: RestoraError }[] = [];
-  for (const input of inputs) {
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(input);
-    } catch {
-      out.push({ file: input, error: new RestoraError('NOT_FOUND', `${input}: no such file or folder`, input) });
-      continue;
-    }
-    if (st.isDirectory()) {
-      for (const name of fs.readdirSync(input).sort()) {
-        const f = path.join(input, name);
-        if (IMAGE_EXTENSIONS.has(path.extname(name).toLowerCase()) && fs.statSync(f).isFile()) out.push({ file: f });
-      }
-    } else {
-      out.push({ file: input });
-    }
-  }
-  return out;
 }
 
 export function outputName(input: string, format: OutputFormat): string {
@@ -69,7 +47,10 @@ export class UpscaleService {
     const model = this.models.resolve(options.modelId, options.scale);
     const format = options.format ?? 'png';
     fs.mkdirSync(outDir, { recursive: true });
-    const items = expandInputs(inputs);
+    const items = enumerateInputs(inputs, false).map((e) => ({
+      file: e.input,
+      ...(e.missing ? { error: new RestoraError('NOT_FOUND', `${e.input}: no such file or folder`, e.input) } : {}),
+    }));
     const claimed = new Map<string, string>();
     const results: ItemResult[] = [];
     for (let i = 0; i < items.length; i++) {

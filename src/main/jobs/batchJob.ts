@@ -12,7 +12,8 @@ import { RestoraError, errorMessage } from '../../shared/errors.js';
 import type { Db } from '../db/database.js';
 import type { ComputeHost } from '../ml/computeHost.js';
 import type { ModelLibrary } from '../ml/modelLibrary.js';
-import { IMAGE_EXTENSIONS } from '../imaging/io.js';
+import { enumerateInputs } from '../imaging/inputs.js';
+import { tempPrefix } from '../imaging/atomic.js';
 
 export interface BatchSpec {
   inputs: string[];
@@ -49,61 +50,6 @@ export interface JobSummary {
   failures: { input: string; code: string; message: string }[];
 }
 
-interface Entry {
-  input: string;
-  /** Folder relative to the input root, mirrored under outDir. */
-  relDir: string;
-}
-
-/** Files and (optionally recursive) folders; symlink loops are broken by real path. */
-export function enumerateInputs(inputs: readonly string[], recursive: boolean): { entries: Entry[]; missing: string[] } {
-  const entries: Entry[] = [];
-  const missing: string[] = [];
-  const seenDirs = new Set<string>();
-  const walk = (dir: string, rel: string) => {
-    let real: string;
-    try {
-      real = fs.realpathSync(dir);
-    } catch {
-      return;
-    }
-    if (seenDirs.has(real)) return;
-    seenDirs.add(real);
-    let names: string[];
-    try {
-      names = fs.readdirSync(dir).sort();
-    } catch {
-      return;
-    }
-    for (const name of names) {
-      const p = path.join(dir, name);
-      let st: fs.Stats;
-      try {
-        st = fs.statSync(p);
-      } catch {
-        continue; // dangling symlink
-      }
-      if (st.isDirectory()) {
-        if (recursive) walk(p, path.join(rel, name));
-      } else if (st.isFile() && IMAGE_EXTENSIONS.has(path.extname(name).toLowerCase())) {
-        entries.push({ input: path.resolve(p), relDir: rel });
-      }
-    }
-  };
-  for (const input of inputs) {
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(input);
-    } catch {
-      missing.push(path.resolve(input));
-      continue;
-    }
-    if (st.isDirectory()) walk(input, '');
-    else entries.push({ input: path.resolve(input), relDir: '' });
-  }
-  return { entries, missing };
-}
-
 export function renderName(template: string, input: string, modelId: string, scale: number, format: OutputFormat): string {
   const name = path.basename(input, path.extname(input));
   const out = template.replaceAll('{name}', name).replaceAll('{model}', modelId).replaceAll('{scale}', String(scale)).replaceAll('{ext}', format);
@@ -120,7 +66,7 @@ function signature(spec: BatchSpec, modelId: string): string {
 
 function removeStaleTemps(output: string): void {
   const dir = path.dirname(output);
-  const prefix = `.${path.basename(output)}.`;
+  const prefix = tempPrefix(output);
   let names: string[] = [];
   try {
     names = fs.readdirSync(dir);
@@ -142,7 +88,9 @@ export class BatchJobs {
     const model = this.models.resolve(spec.modelId, spec.scale);
     const sig = signature(spec, model.card.id);
     const existing = this.db.prepare('SELECT id FROM export_jobs WHERE signature = ?').get(sig) as { id: number } | undefined;
-    const { entries, missing } = enumerateInputs(spec.inputs, spec.recursive);
+    const all = enumerateInputs(spec.inputs, spec.recursive);
+    const entries = all.filter((e) => !e.missing).map((e) => ({ ...e, input: path.resolve(e.input) }));
+    const missing = all.filter((e) => e.missing).map((e) => path.resolve(e.input));
     const insertJob = this.db.prepare('INSERT INTO export_jobs (signature, spec_json) VALUES (?, ?)');
     const insertItem = this.db.prepare(
       'INSERT OR IGNORE INTO job_items (job_id, input_path, output_path, state, error_code, error_message) VALUES (?, ?, ?, ?, ?, ?)',

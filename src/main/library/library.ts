@@ -3,14 +3,13 @@
  * include/exclude globs via picomatch), dedupe by content hash, header-only
  * metadata, lazily cached thumbnails, and paged listing with sort/filter/search.
  */
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import picomatch from 'picomatch';
 import sharp from 'sharp';
 import type { Db } from '../db/database.js';
 import { probeImage } from '../imaging/io.js';
-import { enumerateInputs } from '../jobs/batchJob.js';
+import { enumerateInputs, hashFile } from '../imaging/inputs.js';
 import { RestoraError, errorMessage } from '../../shared/errors.js';
 
 export type ImageStatus = 'original' | 'restored' | 'exported';
@@ -60,19 +59,6 @@ const SORT_COLUMNS: Record<NonNullable<ListQuery['sort']>, string> = {
   pixels: 'width * height',
 };
 
-export function hashFile(file: string): string {
-  const h = crypto.createHash('sha256');
-  const fd = fs.openSync(file, 'r');
-  try {
-    const buf = Buffer.allocUnsafe(1 << 20);
-    let n: number;
-    while ((n = fs.readSync(fd, buf, 0, buf.length, null)) > 0) h.update(buf.subarray(0, n));
-  } finally {
-    fs.closeSync(fd);
-  }
-  return h.digest('hex');
-}
-
 export class Library {
   constructor(
     private readonly db: Db,
@@ -93,7 +79,9 @@ export class Library {
   }
 
   async importPaths(projectId: number, paths: readonly string[], o: ImportOptions = {}): Promise<ImportReport> {
-    const { entries, missing } = enumerateInputs(paths, o.recursive ?? true);
+    const all = enumerateInputs(paths, o.recursive ?? true);
+    const entries = all.filter((e) => !e.missing).map((e) => ({ ...e, input: path.resolve(e.input) }));
+    const missing = all.filter((e) => e.missing).map((e) => path.resolve(e.input));
     const include = o.include?.length ? picomatch(o.include, { dot: true }) : null;
     const exclude = o.exclude?.length ? picomatch(o.exclude, { dot: true }) : null;
     const report: ImportReport = { added: 0, duplicates: 0, skipped: 0, failed: missing.map((p) => ({ path: p, code: 'NOT_FOUND', message: `${p}: no such file or folder` })) };

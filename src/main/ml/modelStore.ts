@@ -10,17 +10,7 @@ type NamedTensor = { name: string; tensor: tf.Tensor };
 import type { ModelCard } from '../../shared/api.js';
 import { RestoraError } from '../../shared/errors.js';
 import './archs/index.js';
-
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  try {
-    fs.writeFileSync(tmp, data);
-    fs.renameSync(tmp, file);
-  } catch (err) {
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
-}
+import { writeFileAtomic } from '../imaging/atomic.js';
 
 export async function saveLayersModel(model: tf.LayersModel, dir: string): Promise<void> {
   fs.mkdirSync(dir, { recursive: true });

@@ -12,7 +12,8 @@ import { pairSource, type BatchSource, type Batch, type PairImage } from './data
 import { pixelLoss, type PixelLoss } from './losses.js';
 import { Rng } from './rng.js';
 import { measure } from './metrics.js';
-import { decodeNamedTensors, encodeNamedTensors, loadLayersModel, saveLayersModel, writeFileAtomic } from './modelStore.js';
+import { decodeNamedTensors, encodeNamedTensors, loadLayersModel, saveLayersModel } from './modelStore.js';
+import { writeFileAtomic } from '../imaging/atomic.js';
 import { RestoraError } from '../../shared/errors.js';
 import type { FloatImage } from '../imaging/imresize.js';
 

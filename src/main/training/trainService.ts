@@ -12,7 +12,7 @@ import type { Db } from '../db/database.js';
 import { degrade, type PresetId } from '../degrade/presets.js';
 import { decodeRgbFloat } from '../imaging/decode.js';
 import { crop, imresize, type FloatImage } from '../imaging/imresize.js';
-import { enumerateInputs } from '../jobs/batchJob.js';
+import { enumerateInputs, hashFile } from '../imaging/inputs.js';
 import { degradedSource, type PairImage } from '../ml/dataset.js';
 import { measure } from '../ml/metrics.js';
 import { saveLayersModel, writeCard } from '../ml/modelStore.js';
@@ -51,13 +51,14 @@ export class TrainService {
   ) {}
 
   async loadPhotos(dirs: readonly string[], minSide: number): Promise<{ photos: { file: string; img: FloatImage }[]; skipped: { path: string; reason: string }[] }> {
-    const { entries, missing } = enumerateInputs(dirs, true);
-    const skipped = missing.map((p) => ({ path: p, reason: 'no such file or folder' }));
+    const all = enumerateInputs(dirs, true);
+    const entries = all.filter((e) => !e.missing);
+    const skipped = all.filter((e) => e.missing).map((e) => ({ path: e.input, reason: 'no such file or folder' }));
     const photos: { file: string; img: FloatImage }[] = [];
     const seen = new Set<string>();
     for (const e of entries) {
       try {
-        const hash = crypto.createHash('sha256').update(fs.readFileSync(e.input)).digest('hex');
+        const hash = hashFile(e.input);
         if (seen.has(hash)) {
           skipped.push({ path: e.input, reason: 'duplicate of another photo' });
           continue;
@@ -85,7 +86,8 @@ export class TrainService {
       throw new RestoraError('USAGE', `Need at least 2 usable photos of ${hp}px or more in ${req.dataDirs.join(', ')}; found ${photos.length}.`);
     }
     // Reproducible held-out split: every 10th photo by path hash (at least one).
-    const ordered = [...photos].sort((a, b) => (crypto.createHash('md5').update(a.file).digest('hex') < crypto.createHash('md5').update(b.file).digest('hex') ? -1 : 1));
+    const key = (p: { file: string }) => crypto.createHash('md5').update(p.file).digest('hex');
+    const ordered = photos.map((p) => ({ p, k: key(p) })).sort((a, b) => (a.k < b.k ? -1 : 1)).map(({ p }) => p);
     const nVal = Math.max(1, Math.floor(ordered.length / 10));
     const valPhotos = ordered.slice(0, nVal);
     const trainPhotos = ordered.slice(nVal);
