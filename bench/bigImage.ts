@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { initBackend } from '../src/main/ml/backend.js';
-import { loadLayersModel } from '../src/main/ml/modelStore.js';
+import { loadLayersModel, readCard } from '../src/main/ml/modelStore.js';
+import { tilingFor } from '../src/main/ml/archs/index.js';
 import { upscaleFile } from '../src/main/ml/upscaleFile.js';
 import { bundledModelsDir } from '../src/main/paths.js';
 
@@ -19,9 +20,10 @@ await sharp({ create: { width: W, height: H, channels: 3, background: '#808080',
   .withExif({ IFD0: { Make: 'RestoraBench' } })
   .jpeg({ quality: 90 })
   .toFile(input);
-const model = await loadLayersModel(path.join(bundledModelsDir(), 'restora-x2'));
+const modelDir = path.join(bundledModelsDir(), 'restora-x2');
+const model = await loadLayersModel(modelDir);
 const t0 = performance.now();
-const r = await upscaleFile(model, { input, output: path.join(dir, 'big-x2.jpg'), scale: 2, format: 'jpg', quality: 90, tile: 384, overlap: 9 });
+const r = await upscaleFile(model, { input, output: path.join(dir, 'big-x2.jpg'), scale: 2, format: 'jpg', quality: 90, tile: 384, ...tilingFor(readCard(modelDir)) });
 const sec = (performance.now() - t0) / 1000;
 const out = { input: [W, H], output: [r.outWidth, r.outHeight], seconds: +sec.toFixed(1), outputMPperSec: +((r.outWidth * r.outHeight) / 1e6 / sec).toFixed(3), peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024) };
 fs.rmSync(dir, { recursive: true, force: true });

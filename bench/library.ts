@@ -11,7 +11,8 @@ import sharp from 'sharp';
 import { openDatabase } from '../src/main/db/database.js';
 import { Library } from '../src/main/library/library.js';
 import { initBackend } from '../src/main/ml/backend.js';
-import { loadLayersModel } from '../src/main/ml/modelStore.js';
+import { loadLayersModel, readCard } from '../src/main/ml/modelStore.js';
+import { tilingFor } from '../src/main/ml/archs/index.js';
 import { upscaleTiled } from '../src/main/ml/tiling.js';
 import { bundledModelsDir } from '../src/main/paths.js';
 import { createApp } from '../src/main/app/createApp.js';
@@ -60,11 +61,13 @@ const out: Record<string, unknown> = {};
       .jpeg({ quality: 90 })
       .toFile(path.join(photos, `p${i}.jpg`));
   }
-  const model = await loadLayersModel(path.join(bundledModelsDir(), 'restora-x2'));
+  const modelDir = path.join(bundledModelsDir(), 'restora-x2');
+  const model = await loadLayersModel(modelDir);
+  const tiling = tilingFor(readCard(modelDir));
   const { data } = await sharp(path.join(photos, 'p0.jpg')).raw().toBuffer({ resolveWithObject: true });
-  await upscaleTiled(model, new Uint8Array(data), 1152, 864, 255, { scale: 2, tile: 384, overlap: 9 });
+  await upscaleTiled(model, new Uint8Array(data), 1152, 864, 255, { scale: 2, tile: 384, ...tiling });
   const t0 = performance.now();
-  for (let i = 0; i < n; i++) await upscaleTiled(model, new Uint8Array(data), 1152, 864, 255, { scale: 2, tile: 384, overlap: 9 });
+  for (let i = 0; i < n; i++) await upscaleTiled(model, new Uint8Array(data), 1152, 864, 255, { scale: 2, tile: 384, ...tiling });
   const inferOnly = (performance.now() - t0) / n;
   process.env.RESTORA_HOME = path.join(work, 'home');
   const app = createApp({ home: path.join(work, 'home') });

@@ -14,10 +14,9 @@ import { loadLayersModel, readCard } from '../src/main/ml/modelStore.js';
 import { upscaleTiled, type Predictor } from '../src/main/ml/tiling.js';
 import { decodeRgbFloat } from '../src/main/imaging/decode.js';
 import { crop, imresize } from '../src/main/imaging/imresize.js';
-import { measure } from '../src/main/ml/metrics.js';
-import { evaluateModel } from '../src/main/ml/evaluate.js';
+import { evaluateModel, evaluatePairs } from '../src/main/ml/evaluate.js';
 import { bundledModelsDir, packageRoot } from '../src/main/paths.js';
-import { getArch } from '../src/main/ml/archs/index.js';
+import { tilingFor } from '../src/main/ml/archs/index.js';
 import { DEFAULT_TRAINER_CONFIG, Trainer } from '../src/main/ml/trainer.js';
 import { makeBicubicPair } from '../src/main/ml/dataset.js';
 
@@ -71,8 +70,8 @@ const report: Record<string, unknown> = {
   const dir = path.join(bundledModelsDir(), 'restora-x2');
   const card = readCard(dir);
   const ours = await loadLayersModel(dir);
-  const overlap = getArch(card.arch).receptiveRadius({ ...getArch(card.arch).defaults, ...card.archOptions }) + 2;
-  const restora = await timeUpscale(ours, u8, img.width, img.height, overlap);
+  const { overlap, multiple } = tilingFor(card);
+  const restora = await timeUpscale(ours, u8, img.width, img.height, overlap, multiple);
   const entry: Record<string, unknown> = { photo: source, inputSize: [img.width, img.height], restora: { model: 'restora-x2', params: ours.countParams(), ...restora } };
   if (fs.existsSync(ESRGAN_DIR)) {
     const esrgan = await loadLayersModel(ESRGAN_DIR);
@@ -83,18 +82,14 @@ const report: Record<string, unknown> = {
     entry.speedRatio = +(restora.outputMPperSec / peerTime.outputMPperSec).toFixed(2);
     if (fs.existsSync(path.join(SHARED, 'set5'))) {
       const qOurs = await evaluateModel(dir, path.join(SHARED, 'set5'), path.join(SHARED, 'set5', 'LR_bicubic', 'X2'), 2);
-      let peerPsnr = 0;
-      const hrs = fs.readdirSync(path.join(SHARED, 'set5')).filter((f) => f.endsWith('.png')).sort();
-      const lrs = fs.readdirSync(path.join(SHARED, 'set5', 'LR_bicubic', 'X2')).sort();
-      for (let i = 0; i < hrs.length; i++) {
-        const lr = await decodeRgbFloat(path.join(SHARED, 'set5', 'LR_bicubic', 'X2', lrs[i]!));
-        const hr0 = await decodeRgbFloat(path.join(SHARED, 'set5', hrs[i]!));
+      // UpscalerJS ESRGAN takes and returns 0..255.
+      const qPeer = await evaluatePairs(path.join(SHARED, 'set5'), path.join(SHARED, 'set5', 'LR_bicubic', 'X2'), 2, (lr) => {
         const y = tf.tidy(() => (esrgan.predict(tf.tensor4d(lr.data, [1, lr.height, lr.width, 3])) as tf.Tensor).clipByValue(0, 255).round());
-        const sr = { width: lr.width * 2, height: lr.height * 2, channels: 3, data: y.dataSync() as Float32Array };
+        const data = y.dataSync() as Float32Array;
         y.dispose();
-        peerPsnr += measure(sr, crop(hr0, 0, 0, lr.width * 2, lr.height * 2), 2).psnr;
-      }
-      entry.set5x2 = { restora: +qOurs.psnr.toFixed(3), peer: +(peerPsnr / hrs.length).toFixed(3), bicubic: +qOurs.bicubic.psnr.toFixed(3) };
+        return { width: lr.width * 2, height: lr.height * 2, channels: 3, data };
+      });
+      entry.set5x2 = { restora: +qOurs.psnr.toFixed(3), peer: +qPeer.psnr.toFixed(3), bicubic: +qOurs.bicubic.psnr.toFixed(3) };
     }
   } else {
     entry.peer = 'not installed (npm install -D @upscalerjs/esrgan-slim)';

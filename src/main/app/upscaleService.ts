@@ -53,6 +53,7 @@ export class UpscaleService {
     }));
     const claimed = new Map<string, string>();
     const results: ItemResult[] = [];
+    let backend: { id: string; threads: number } | null = null;
     for (let i = 0; i < items.length; i++) {
       const { file, error } = items[i]!;
       events.onItemStart?.(i, items.length, file);
@@ -77,9 +78,9 @@ export class UpscaleService {
         const ms = performance.now() - started;
         result = { input: file, output: dest, ok: true, ms: Math.round(ms) };
         if (this.speed && ms > 200) {
-          const info = await this.compute.info();
+          backend ??= await this.compute.info();
           const mp = (done.outWidth * done.outHeight) / 1e6;
-          this.speed.record(SpeedCache.key('upscale', model.card.id, info.id, info.threads), mp / (ms / 1000), 'MP/s');
+          this.speed.record(SpeedCache.key('upscale', model.card.id, backend.id, backend.threads), mp / (ms / 1000), 'MP/s');
         }
       } catch (err) {
         const code = err instanceof RestoraError ? err.code : 'INTERNAL';

@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type * as tf from '@tensorflow/tfjs';
 import { initBackend } from './backend.js';
 import { loadLayersModel, readCard } from './modelStore.js';
-import { getArch } from './archs/index.js';
+import { tilingFor } from './archs/index.js';
 import { upscaleFile } from './upscaleFile.js';
 import type { FromWorker, ToWorker, WorkerInit } from './workerProtocol.js';
 import { RestoraError } from '../../shared/errors.js';
@@ -14,13 +14,14 @@ import { RestoraError } from '../../shared/errors.js';
 if (!parentPort) throw new Error('computeWorker must run in a worker thread');
 const port = parentPort;
 const init = (workerData ?? {}) as WorkerInit;
-const models = new Map<string, tf.LayersModel>();
+/** Loaded models with their tiling needs, read from disk once per model folder. */
+const models = new Map<string, { net: tf.LayersModel; overlap: number; multiple: number }>();
 const send = (m: FromWorker) => port.postMessage(m);
 
-async function model(dir: string): Promise<tf.LayersModel> {
+async function model(dir: string): Promise<{ net: tf.LayersModel; overlap: number; multiple: number }> {
   let m = models.get(dir);
   if (!m) {
-    m = await loadLayersModel(dir);
+    m = { net: await loadLayersModel(dir), ...tilingFor(readCard(dir)) };
     models.set(dir, m);
   }
   return m;
@@ -39,11 +40,9 @@ async function handle(msg: ToWorker): Promise<void> {
       return;
     }
     const flag = new Int32Array(msg.cancel);
-    const card = readCard(msg.modelDir);
-    const arch = getArch(card.arch);
-    const overlap = arch.receptiveRadius({ ...arch.defaults, ...card.archOptions }) + 2;
-    const request = { ...msg.request, overlap: Math.max(msg.request.overlap, overlap), multiple: arch.sizeMultiple ?? 1 };
-    const result = await upscaleFile(await model(msg.modelDir), request, {
+    const m = await model(msg.modelDir);
+    const request = { ...msg.request, overlap: Math.max(msg.request.overlap, m.overlap), multiple: m.multiple };
+    const result = await upscaleFile(m.net, request, {
       onProgress: (done, total) => send({ type: 'progress', id: msg.id, done, total }),
       isCancelled: () => Atomics.load(flag, 0) !== 0,
     });

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { BackendId } from '../../shared/api.js';
 import { RestoraError } from '../../shared/errors.js';
 import { decodeRgbFloat } from '../imaging/decode.js';
-import { crop, imresize } from '../imaging/imresize.js';
+import { crop, imresize, type FloatImage } from '../imaging/imresize.js';
 import { initBackend } from './backend.js';
 import { measure } from './metrics.js';
 import { loadLayersModel } from './modelStore.js';
@@ -20,34 +20,33 @@ export interface EvalReport {
 
 const IMG = /\.(png|jpe?g|bmp|tiff?|webp)$/i;
 
-/** Pairs HR and LR files by sorted order (the Set5/Set14 naming convention). */
-export async function evaluateModel(modelDir: string, hrDir: string, lrDir: string, scale: number, backend?: BackendId): Promise<EvalReport> {
-  await initBackend(backend ? { prefer: backend } : {});
+/** Pairs HR and LR files by sorted order (the Set5/Set14 naming convention) and scores `upscale`. */
+export async function evaluatePairs(hrDir: string, lrDir: string, scale: number, upscale: (lr: FloatImage) => FloatImage): Promise<EvalReport> {
   const hrs = fs.readdirSync(hrDir).filter((f) => IMG.test(f) && fs.statSync(path.join(hrDir, f)).isFile()).sort();
   const lrs = fs.readdirSync(lrDir).filter((f) => IMG.test(f) && fs.statSync(path.join(lrDir, f)).isFile()).sort();
   if (hrs.length === 0 || hrs.length !== lrs.length) {
     throw new RestoraError('USAGE', `${hrDir} has ${hrs.length} images and ${lrDir} has ${lrs.length}; they must pair one to one`);
   }
-  const model = await loadLayersModel(modelDir);
   const images: EvalReport['images'] = [];
   for (let i = 0; i < hrs.length; i++) {
     const hr0 = await decodeRgbFloat(path.join(hrDir, hrs[i]!));
     const lr = await decodeRgbFloat(path.join(lrDir, lrs[i]!));
     const hr = crop(hr0, 0, 0, lr.width * scale, lr.height * scale);
-    const q = measure(predictImage(model, lr), hr, scale);
+    const q = measure(upscale(lr), hr, scale);
     const b = measure(imresize(lr, scale, { uint8: true }), hr, scale);
     images.push({ hr: hrs[i]!, lr: lrs[i]!, psnr: q.psnr, ssim: q.ssim, bicubicPsnr: b.psnr, bicubicSsim: b.ssim });
   }
-  model.dispose();
-  const mean = (k: 'psnr' | 'ssim') => images.reduce((a, r) => a + r[k], 0) / images.length;
-  return {
-    scale,
-    psnr: mean('psnr'),
-    ssim: mean('ssim'),
-    bicubic: {
-      psnr: images.reduce((a, r) => a + r.bicubicPsnr, 0) / images.length,
-      ssim: images.reduce((a, r) => a + r.bicubicSsim, 0) / images.length,
-    },
-    images,
-  };
+  const mean = (k: 'psnr' | 'ssim' | 'bicubicPsnr' | 'bicubicSsim') => images.reduce((a, r) => a + r[k], 0) / images.length;
+  return { scale, psnr: mean('psnr'), ssim: mean('ssim'), bicubic: { psnr: mean('bicubicPsnr'), ssim: mean('bicubicSsim') }, images };
+}
+
+/** Scores a saved model on an HR/LR folder pair. */
+export async function evaluateModel(modelDir: string, hrDir: string, lrDir: string, scale: number, backend?: BackendId): Promise<EvalReport> {
+  await initBackend(backend ? { prefer: backend } : {});
+  const model = await loadLayersModel(modelDir);
+  try {
+    return await evaluatePairs(hrDir, lrDir, scale, (lr) => predictImage(model, lr));
+  } finally {
+    model.dispose();
+  }
 }

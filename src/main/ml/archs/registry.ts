@@ -46,6 +46,12 @@ export function buildArch(id: string, scale: number, options: ArchOptions = {}):
   return spec.build(scale, { ...spec.defaults, ...options });
 }
 
+/** Tile context (receptive radius + 2 px margin) and size multiple for a saved model's card. */
+export function tilingFor(card: { arch: string; archOptions: ArchOptions }): { overlap: number; multiple: number } {
+  const spec = getArch(card.arch);
+  return { overlap: spec.receptiveRadius({ ...spec.defaults, ...card.archOptions }) + 2, multiple: spec.sizeMultiple ?? 1 };
+}
+
 export function num(options: ArchOptions, key: string): number {
   const v = options[key];
   if (typeof v !== 'number') throw new RestoraError('USAGE', `architecture option ${key} must be a number`);
