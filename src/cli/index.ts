@@ -10,7 +10,6 @@ import sharp from 'sharp';
 import { createApp } from '../main/app/createApp.js';
 import { OUTPUT_FORMATS, type BackendId, type ItemResult, type OutputFormat } from '../shared/api.js';
 import { RestoraError, errorMessage } from '../shared/errors.js';
-import { evaluateModel } from '../main/ml/evaluate.js';
 import { packageRoot } from '../main/paths.js';
 
 const USAGE = `restora: restore and upscale photos with neural networks
@@ -255,7 +254,7 @@ async function cmdTrain(args: string[]): Promise<number> {
     const batch = intOption(values.batch, 'batch', 1, 1024);
     const patch = intOption(values.patch, 'patch', 8, 1024);
     const seed = intOption(values.seed, 'seed', 0, 2 ** 31);
-    const result = await app.training().train(
+    const result = await (await app.training()).train(
       {
         name: values.name,
         dataDirs: values.data,
@@ -370,6 +369,7 @@ async function cmdEval(args: string[]): Promise<number> {
   }
   await app.close();
   const backend = backendOption(values.backend);
+  const { evaluateModel } = await import('../main/ml/evaluate.js');
   const report = await evaluateModel(model.dir, values.hr, values.lr, scale, backend);
   if (values.json) console.log(JSON.stringify({ model: values.model, ...report }, null, 2));
   else {

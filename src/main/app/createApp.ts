@@ -11,7 +11,7 @@ import { UpscaleService } from './upscaleService.js';
 import { SpeedCache } from '../ml/speedCache.js';
 import { openDatabase, type Db } from '../db/database.js';
 import { BatchJobs } from '../jobs/batchJob.js';
-import { TrainService } from '../training/trainService.js';
+import type { TrainService } from '../training/trainService.js';
 
 export interface AppConfig {
   home?: string;
@@ -28,7 +28,8 @@ export interface App {
   /** Opened on first use, so commands that need no store never touch it. */
   db(): Db;
   jobs(): BatchJobs;
-  training(): TrainService;
+  /** Loaded on first use: it pulls in tfjs, which other commands leave to the worker. */
+  training(): Promise<TrainService>;
   close(): Promise<void>;
 }
 
@@ -52,7 +53,7 @@ export function createApp(config: AppConfig = {}): App {
     upscale: new UpscaleService(models, compute, speed),
     db: getDb,
     jobs: () => (jobs ??= new BatchJobs(getDb(), models, compute)),
-    training: () => (training ??= new TrainService(getDb(), home)),
+    training: async () => (training ??= new (await import('../training/trainService.js')).TrainService(getDb(), home)),
     close: async () => {
       db?.close();
       await compute.close();

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ModelSummary } from '../../shared/api.js';
 import { RestoraError } from '../../shared/errors.js';
-import { readCard } from './modelStore.js';
+import { readCard } from './modelCard.js';
 
 export class ModelLibrary {
   constructor(

@@ -7,10 +7,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 type NamedTensor = { name: string; tensor: tf.Tensor };
-import type { ModelCard } from '../../shared/api.js';
 import { RestoraError } from '../../shared/errors.js';
 import './archs/index.js';
 import { writeFileAtomic } from '../imaging/atomic.js';
+export { readCard, writeCard } from './modelCard.js';
 
 export async function saveLayersModel(model: tf.LayersModel, dir: string): Promise<void> {
   fs.mkdirSync(dir, { recursive: true });
@@ -62,19 +62,6 @@ export async function loadLayersModel(dir: string): Promise<tf.LayersModel> {
   } catch (err) {
     throw new RestoraError('MODEL_INVALID', `Model in ${dir} does not load: ${(err as Error).message}`, dir);
   }
-}
-
-export function readCard(dir: string): ModelCard {
-  const file = path.join(dir, 'card.json');
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8')) as ModelCard;
-  } catch (err) {
-    throw new RestoraError('MODEL_INVALID', `Cannot read model card ${file}: ${(err as Error).message}`, file);
-  }
-}
-
-export function writeCard(dir: string, card: ModelCard): void {
-  writeFileAtomic(path.join(dir, 'card.json'), JSON.stringify(card, null, 2) + '\n');
 }
 
 /** Serialises named tensors (optimizer state) to one JSON header + binary blob. */
