@@ -132,12 +132,7 @@ export class BatchJobs {
       input_path: string;
       output_path: string;
     }[];
-    const counts = () =>
-      this.db.prepare("SELECT count(*) AS total, sum(state IN ('done','skipped')) AS done, sum(state = 'failed') AS failed FROM job_items WHERE job_id = ?").get(jobId) as {
-        total: number;
-        done: number;
-        failed: number;
-      };
+    const counts = () => this.countItems(jobId);
     const setState = this.db.prepare(
       "UPDATE job_items SET state = ?, error_code = ?, error_message = ?, ms = ?, attempts = attempts + ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?",
     );
@@ -189,6 +184,14 @@ export class BatchJobs {
     return this.summary(jobId);
   }
 
+  private countItems(jobId: number): { total: number; done: number; failed: number; pending: number } {
+    return this.db
+      .prepare(
+        "SELECT count(*) AS total, coalesce(sum(state IN ('done','skipped')),0) AS done, coalesce(sum(state = 'failed'),0) AS failed, coalesce(sum(state IN ('pending','running')),0) AS pending FROM job_items WHERE job_id = ?",
+      )
+      .get(jobId) as { total: number; done: number; failed: number; pending: number };
+  }
+
   summary(jobId: number): JobSummary {
     const j = this.db.prepare('SELECT id, state, created_at, spec_json FROM export_jobs WHERE id = ?').get(jobId) as {
       id: number;
@@ -196,11 +199,7 @@ export class BatchJobs {
       created_at: string;
       spec_json: string;
     };
-    const c = this.db
-      .prepare(
-        "SELECT count(*) AS total, coalesce(sum(state IN ('done','skipped')),0) AS done, coalesce(sum(state = 'failed'),0) AS failed, coalesce(sum(state IN ('pending','running')),0) AS pending FROM job_items WHERE job_id = ?",
-      )
-      .get(jobId) as { total: number; done: number; failed: number; pending: number };
+    const c = this.countItems(jobId);
     const failures = (
       this.db.prepare("SELECT input_path, error_code, error_message FROM job_items WHERE job_id = ? AND state = 'failed' ORDER BY id").all(jobId) as {
         input_path: string;

@@ -48,18 +48,26 @@ function copyPatch(src: FloatImage, x0: number, y0: number, size: number, t: num
   }
 }
 
+/** Picks an image index with probability proportional to its area (one RNG draw). */
+function areaPicker(sizes: readonly { width: number; height: number }[]): (rng: Rng) => number {
+  const areas = sizes.map((s) => s.width * s.height);
+  const total = areas.reduce((a, b) => a + b, 0);
+  return (rng) => {
+    let r = rng.next() * total;
+    let i = 0;
+    while (i < areas.length - 1 && r >= areas[i]!) r -= areas[i++]!;
+    return i;
+  };
+}
+
 export function sampleBatch(pairs: readonly PairImage[], rng: Rng, batch: number, patch: number, scale: number, augment = true): Batch {
   const hp = patch * scale;
   const lr = new Float32Array(batch * patch * patch * 3);
   const hr = new Float32Array(batch * hp * hp * 3);
   // Weight images by area so big photos are not under-sampled.
-  const areas = pairs.map((p) => p.lr.width * p.lr.height);
-  const total = areas.reduce((a, b) => a + b, 0);
+  const pick = areaPicker(pairs.map((p) => p.lr));
   for (let b = 0; b < batch; b++) {
-    let r = rng.next() * total;
-    let i = 0;
-    while (i < pairs.length - 1 && r >= areas[i]!) r -= areas[i++]!;
-    const p = pairs[i]!;
+    const p = pairs[pick(rng)]!;
     const x = rng.int(p.lr.width - patch + 1);
     const y = rng.int(p.lr.height - patch + 1);
     const t = augment ? rng.int(8) : 0;
@@ -87,18 +95,14 @@ export function degradedSource(
   photos: readonly FloatImage[],
   degrade: (hr: FloatImage, scale: number, rng: Rng) => Promise<FloatImage>,
 ): BatchSource {
-  const areas = photos.map((p) => p.width * p.height);
-  const total = areas.reduce((a, b) => a + b, 0);
+  const pick = areaPicker(photos);
   return {
     async next(rng, batch, patch, scale) {
       const hp = patch * scale;
       const lr = new Float32Array(batch * patch * patch * 3);
       const hr = new Float32Array(batch * hp * hp * 3);
       for (let b = 0; b < batch; b++) {
-        let r = rng.next() * total;
-        let i = 0;
-        while (i < photos.length - 1 && r >= areas[i]!) r -= areas[i++]!;
-        const src = photos[i]!;
+        const src = photos[pick(rng)]!;
         const x = rng.int(src.width - hp + 1);
         const y = rng.int(src.height - hp + 1);
         const t = rng.int(8);
