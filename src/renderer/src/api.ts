@@ -1,26 +1,71 @@
 /**
  * The renderer's one typed client: Electron's preload bridge when present,
- * otherwise the same contract over HTTP (web mode; the token cookie rides along).
+ * otherwise the same contract over HTTP + a WebSocket for events (web mode; the
+ * token cookie rides along on both).
  */
-import { API_METHODS, type ApiClient, type ApiResult } from '../../shared/contract';
+import { API_METHODS, EVENTS_PATH, MEDIA_SCHEME, type ApiClient, type ApiResult, type AppEvent } from '../../shared/contract';
 
-function httpClient(): ApiClient {
-  return Object.fromEntries(
+/** What the preload exposes as window.restora (see src/preload/index.ts). */
+export interface Bridge {
+  api: ApiClient;
+  onEvent(listener: (e: AppEvent) => void): () => void;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function httpBridge(): Bridge {
+  const api = Object.fromEntries(
     API_METHODS.map((method) => [
       method,
       async (req: unknown) => {
         const res = await fetch(`/api/${method}`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(req),
+          body: JSON.stringify(req ?? {}),
           credentials: 'same-origin',
         });
         const r = (await res.json()) as ApiResult<unknown>;
-        if (!r.ok) throw Object.assign(new Error(r.error.message), { code: r.error.code });
+        if (!r.ok) throw new ApiError(r.error.code, r.error.message);
         return r.value;
       },
     ]),
   ) as ApiClient;
+  const listeners = new Set<(e: AppEvent) => void>();
+  let socket: WebSocket | null = null;
+  const connect = () => {
+    socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${EVENTS_PATH}`);
+    socket.onmessage = (m) => {
+      const e = JSON.parse(String(m.data)) as AppEvent;
+      for (const l of listeners) l(e);
+    };
+    // Reconnect after a server restart; events missed meanwhile are re-read through the API.
+    socket.onclose = () => setTimeout(connect, 1000);
+  };
+  return {
+    api,
+    onEvent(listener) {
+      listeners.add(listener);
+      if (!socket) connect();
+      return () => listeners.delete(listener);
+    },
+  };
 }
 
-export const api: ApiClient = (window as unknown as { restora?: ApiClient }).restora ?? httpClient();
+const electronBridge = (window as unknown as { restora?: Bridge }).restora;
+const bridge: Bridge = electronBridge ?? httpBridge();
+
+export const api: ApiClient = bridge.api;
+export const onEvent = bridge.onEvent;
+export const isElectron = Boolean(electronBridge);
+
+/** URL of a media path (thumb/1, image/1, result/3, preview/...) for <img src>. */
+export function mediaUrl(mediaPath: string): string {
+  return electronBridge ? `${MEDIA_SCHEME}://app/${mediaPath}` : `/media/${mediaPath}`;
+}

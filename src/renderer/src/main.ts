@@ -1,4 +1,21 @@
 import { createApp } from 'vue';
+import { createPinia } from 'pinia';
 import App from './App.vue';
+import { router } from './router';
+import { useNotify } from './stores/notify';
+import './styles.css';
 
-createApp(App).mount('#app');
+const app = createApp(App);
+const pinia = createPinia();
+app.use(pinia);
+app.use(router);
+
+// Anything that escapes a view still reaches the user, never the console as an error.
+const notify = useNotify(pinia);
+app.config.errorHandler = (err) => notify.error(err);
+window.addEventListener('unhandledrejection', (e) => {
+  e.preventDefault();
+  notify.error(e.reason);
+});
+
+app.mount('#app');

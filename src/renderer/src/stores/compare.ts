@@ -1,0 +1,60 @@
+/** The Compare view's image, model and upscale task (kept while the user looks elsewhere). */
+import { defineStore } from 'pinia';
+import { ref } from 'vue';
+import type { ImageDetail, UpscaleImageResult } from '../../../shared/api';
+import { api } from '../api';
+import { errorInfo, newTaskId } from '../util';
+import { useNotify } from './notify';
+
+export const useCompareStore = defineStore('compare', () => {
+  const notify = useNotify();
+  const image = ref<ImageDetail | null>(null);
+  const modelId = ref<string>('');
+  const taskId = ref<string | null>(null);
+  const progress = ref<{ done: number; total: number } | null>(null);
+  const result = ref<UpscaleImageResult | null>(null);
+
+  async function open(id: number): Promise<void> {
+    if (image.value?.id === id) return;
+    const d = await notify.attempt(`Opening image ${id}`, () => api['library.get']({ id }));
+    if (!d) return;
+    image.value = d;
+    result.value = null;
+    progress.value = null;
+  }
+
+  async function upscale(): Promise<void> {
+    const img = image.value;
+    if (!img || taskId.value) return;
+    const id = newTaskId();
+    taskId.value = id;
+    progress.value = { done: 0, total: 0 };
+    try {
+      const r = await api['upscale.image']({ imageId: img.id, modelId: modelId.value || undefined, taskId: id });
+      if (image.value?.id === img.id) result.value = r;
+      // The image's history (and status) changed: re-read it.
+      const d = await api['library.get']({ id: img.id });
+      if (image.value?.id === img.id) image.value = d;
+    } catch (err) {
+      if (errorInfo(err).code === 'CANCELLED') notify.info('Upscale cancelled.');
+      else notify.error(err, `Upscaling ${img.path}`);
+    } finally {
+      if (taskId.value === id) {
+        taskId.value = null;
+        progress.value = null;
+      }
+    }
+  }
+
+  async function cancel(): Promise<void> {
+    const id = taskId.value;
+    if (!id) return;
+    await notify.attempt('Cancelling', () => api['upscale.cancel']({ taskId: id }));
+  }
+
+  function onProgress(e: { taskId: string; done: number; total: number }): void {
+    if (e.taskId === taskId.value) progress.value = { done: e.done, total: e.total };
+  }
+
+  return { image, modelId, taskId, progress, result, open, upscale, cancel, onProgress };
+});

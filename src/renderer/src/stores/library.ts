@@ -1,0 +1,141 @@
+/**
+ * Projects and the current project's image list, paged on demand: the grid asks for
+ * the index range it shows and only the pages covering it are fetched (and kept),
+ * so 10,000+ images never load at once.
+ */
+import { defineStore } from 'pinia';
+import { computed, markRaw, reactive, ref, shallowReactive, watch } from 'vue';
+import type { ImageRow, ImageStatus, ImportReport, ProjectSummary } from '../../../shared/api';
+import { api } from '../api';
+import { useNotify } from './notify';
+
+export const PAGE_SIZE = 200;
+type Sort = 'name' | 'imported' | 'size' | 'pixels';
+
+export interface Filters {
+  status: ImageStatus | '';
+  format: string;
+  search: string;
+  sort: Sort;
+  descending: boolean;
+}
+
+export const useLibraryStore = defineStore('library', () => {
+  const notify = useNotify();
+  const projects = ref<ProjectSummary[]>([]);
+  const saved = Number(localStorage.getItem('restora.project') ?? '');
+  const projectId = ref<number | null>(Number.isInteger(saved) && saved > 0 ? saved : null);
+  const filters = reactive<Filters>({ status: '', format: '', search: '', sort: 'name', descending: false });
+  const total = ref(0);
+  const pages = shallowReactive(new Map<number, readonly ImageRow[]>());
+  const loading = new Set<number>();
+  /** Bumped on every reset so late page answers for old filters are dropped. */
+  const generation = ref(0);
+  const selected = ref(new Set<number>());
+  const importing = ref<{ done: number; total: number } | null>(null);
+  const lastImport = ref<ImportReport | null>(null);
+  const lastOpened = ref<number | null>(null);
+
+  const project = computed(() => projects.value.find((p) => p.id === projectId.value) ?? null);
+
+  async function loadProjects(): Promise<void> {
+    const p = await notify.attempt('Listing projects', () => api['projects.list']({}));
+    if (!p) return;
+    projects.value = p;
+    if (!p.some((x) => x.id === projectId.value)) projectId.value = p[0]?.id ?? null;
+  }
+
+  async function createProject(name: string): Promise<boolean> {
+    const r = await notify.attempt('Creating project', () => api['projects.create']({ name }));
+    if (!r) return false;
+    await loadProjects();
+    projectId.value = r.id;
+    return true;
+  }
+
+  function reset(): void {
+    generation.value++;
+    pages.clear();
+    loading.clear();
+    total.value = 0;
+    void fetchPage(0);
+  }
+
+  async function fetchPage(page: number): Promise<void> {
+    const pid = projectId.value;
+    if (pid === null || pages.has(page) || loading.has(page)) return;
+    const gen = generation.value;
+    loading.add(page);
+    const r = await notify.attempt('Listing images', () =>
+      api['library.list']({
+        projectId: pid,
+        status: filters.status || undefined,
+        format: filters.format || undefined,
+        search: filters.search.trim() || undefined,
+        sort: filters.sort,
+        descending: filters.descending,
+        offset: page * PAGE_SIZE,
+        limit: PAGE_SIZE,
+      }),
+    );
+    if (gen !== generation.value) return;
+    loading.delete(page);
+    if (!r) return;
+    total.value = r.total;
+    // Rows never change in place; raw arrays keep Vue from proxying thousands of objects.
+    pages.set(page, markRaw(r.rows));
+  }
+
+  /** Makes sure rows [start, end) are loaded or loading. */
+  function ensureRange(start: number, end: number): void {
+    const last = Math.max(start, end - 1);
+    for (let p = Math.floor(start / PAGE_SIZE); p <= Math.floor(last / PAGE_SIZE); p++) void fetchPage(p);
+  }
+
+  function rowAt(i: number): ImageRow | undefined {
+    return pages.get(Math.floor(i / PAGE_SIZE))?.[i % PAGE_SIZE];
+  }
+
+  async function importPaths(paths: string[]): Promise<ImportReport | undefined> {
+    const pid = projectId.value;
+    if (pid === null) return undefined;
+    importing.value = { done: 0, total: 0 };
+    lastImport.value = null;
+    try {
+      const r = await notify.attempt('Importing', () => api['library.import']({ projectId: pid, paths, recursive: true }));
+      if (r) lastImport.value = r;
+      return r;
+    } finally {
+      importing.value = null;
+      await loadProjects();
+      reset();
+    }
+  }
+
+  function toggleSelected(id: number): void {
+    const s = new Set(selected.value);
+    if (s.has(id)) s.delete(id);
+    else s.add(id);
+    selected.value = s;
+  }
+
+  function clearSelection(): void {
+    selected.value = new Set();
+  }
+
+  function onImportProgress(p: { projectId: number; done: number; total: number }): void {
+    if (p.projectId === projectId.value && importing.value) importing.value = { done: p.done, total: p.total };
+  }
+
+  watch(projectId, (id) => {
+    if (id !== null) localStorage.setItem('restora.project', String(id));
+    selected.value = new Set();
+    reset();
+  });
+  watch(() => [filters.status, filters.format, filters.sort, filters.descending], reset);
+
+  return {
+    projects, projectId, project, filters, total, pages, generation, selected, importing, lastImport, lastOpened,
+    loadProjects, createProject, reset, ensureRange, rowAt, importPaths, toggleSelected, clearSelection, onImportProgress,
+  };
+});

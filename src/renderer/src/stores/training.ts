@@ -1,0 +1,138 @@
+/**
+ * Training: the wizard's inputs (kept while the user moves between views), the run
+ * being watched live, and the list of past runs.
+ */
+import { defineStore } from 'pinia';
+import { computed, reactive, ref } from 'vue';
+import type { AppEvent, DatasetStats, MetricPointRow, PairPreview, PresetId, RunState, RunSummary, SpeedEstimate } from '../../../shared/api';
+import { api } from '../api';
+import { useNotify } from './notify';
+
+export type TrainScale = 1 | 2 | 4 | 8;
+
+export interface LiveStatus {
+  step: number;
+  steps: number;
+  loss: number;
+  lr: number;
+  stepsPerSec: number;
+  etaSec: number;
+}
+
+export const useTrainingStore = defineStore('training', () => {
+  const notify = useNotify();
+
+  // Wizard inputs.
+  const form = reactive({
+    name: 'my-model',
+    dataDirsText: '',
+    scale: 2 as TrainScale,
+    preset: 'bicubic' as PresetId,
+    arch: 'compact',
+    optionsText: '',
+    steps: 2000,
+    batch: 16,
+    patch: 48,
+    gan: false,
+  });
+  const stats = ref<DatasetStats | null>(null);
+  const previews = ref<PairPreview[]>([]);
+  const previewSkipped = ref<{ path: string; reason: string }[]>([]);
+  const estimate = ref<SpeedEstimate | null>(null);
+
+  // The watched run.
+  const runId = ref<number | null>(null);
+  const runState = ref<RunState | null>(null);
+  const live = ref<LiveStatus | null>(null);
+  /** Loss per step (every progress event) and metric points (validation included). */
+  const lossPoints = ref<[number, number][]>([]);
+  const lrPoints = ref<[number, number][]>([]);
+  const points = ref<MetricPointRow[]>([]);
+  const modelId = ref<string | null>(null);
+  const runError = ref<string | null>(null);
+
+  const runs = ref<RunSummary[]>([]);
+
+  async function loadRuns(): Promise<void> {
+    const r = await notify.attempt('Listing training runs', () => api['training.runs']({}));
+    if (r) runs.value = [...r].sort((a, b) => b.id - a.id);
+  }
+
+  function watchRun(id: number, state: RunState = 'running'): void {
+    runId.value = id;
+    runState.value = state;
+    live.value = null;
+    lossPoints.value = [];
+    lrPoints.value = [];
+    points.value = [];
+    modelId.value = null;
+    runError.value = null;
+  }
+
+  /** Reloads the watched run's stored points (after a reconnect or when it ends). */
+  async function reloadHistory(): Promise<void> {
+    const id = runId.value;
+    if (id === null) return;
+    const h = await notify.attempt('Reading training history', () => api['training.history']({ runId: id }));
+    if (!h || id !== runId.value) return;
+    points.value = h;
+    if (h.length >= lossPoints.value.length) {
+      lossPoints.value = h.map((p) => [p.step, p.loss]);
+      lrPoints.value = h.map((p) => [p.step, p.lr]);
+    }
+  }
+
+  function onEvent(e: AppEvent): void {
+    if (e.type === 'training.progress') {
+      const r = runs.value.find((x) => x.id === e.runId);
+      if (r) r.step = e.step;
+      if (e.runId !== runId.value) return;
+      live.value = { step: e.step, steps: e.steps, loss: e.loss, lr: e.lr, stepsPerSec: e.stepsPerSec, etaSec: e.etaSec };
+      if (runState.value !== 'paused') runState.value = 'running';
+      const lastStep = lossPoints.value[lossPoints.value.length - 1]?.[0] ?? -Infinity;
+      if (e.step > lastStep && Number.isFinite(e.loss)) {
+        lossPoints.value = [...lossPoints.value, [e.step, e.loss]];
+        lrPoints.value = [...lrPoints.value, [e.step, e.lr]];
+      }
+      if (e.point) points.value = [...points.value.filter((p) => p.step !== e.point!.step), e.point];
+    } else if (e.type === 'training.state') {
+      const r = runs.value.find((x) => x.id === e.runId);
+      if (r) r.state = e.state;
+      else void loadRuns();
+      if (e.runId !== runId.value) return;
+      runState.value = e.state;
+      if (e.modelId) modelId.value = e.modelId;
+      if (e.error) runError.value = e.error.message;
+      if (e.state !== 'running' && e.state !== 'paused') {
+        void reloadHistory();
+        void loadRuns();
+      }
+    }
+  }
+
+  async function start(req: Parameters<(typeof api)['training.start']>[0]): Promise<boolean> {
+    const r = await notify.attempt('Could not start training', () => api['training.start'](req));
+    if (!r) return false;
+    watchRun(r.runId);
+    void loadRuns();
+    return true;
+  }
+
+  async function control(action: 'training.pause' | 'training.resume' | 'training.cancel'): Promise<void> {
+    const id = runId.value;
+    if (id === null) return;
+    const r = await notify.attempt(`Could not ${action.slice(9)} the run`, () => api[action]({ runId: id }));
+    if (!r) return;
+    runState.value = r.state;
+    if (r.modelId) modelId.value = r.modelId;
+  }
+
+  const valPsnr = computed<[number, number][]>(() => points.value.filter((p) => p.valPsnr !== null).map((p) => [p.step, p.valPsnr as number]));
+  const valSsim = computed<[number, number][]>(() => points.value.filter((p) => p.valSsim !== null).map((p) => [p.step, p.valSsim as number]));
+
+  return {
+    form, stats, previews, previewSkipped, estimate,
+    runId, runState, live, lossPoints, lrPoints, points, modelId, runError, valPsnr, valSsim,
+    runs, loadRuns, watchRun, reloadHistory, onEvent, start, control,
+  };
+});
