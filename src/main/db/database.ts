@@ -2,6 +2,8 @@
  * The SQLite store (better-sqlite3): WAL, foreign keys, numbered migrations with
  * the schema version in PRAGMA user_version. A database written by a newer Restora
  * is refused untouched; an older one is migrated in one transaction per step.
+ * Another process holding a lock is waited out for a while (busy timeout); past
+ * that, SQLITE_BUSY/LOCKED surface as DB_UNAVAILABLE naming the file.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -36,11 +38,42 @@ export function migrate(db: Db, target = SCHEMA_VERSION): void {
   }
 }
 
-export function openDatabase(file: string): Db {
+/** How long a statement waits for another connection's lock before giving up. */
+export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+
+function isLockError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}
+
+function lockedError(file: string, err: unknown): RestoraError {
+  return new RestoraError(
+    'DB_UNAVAILABLE',
+    `${file}: the database is locked by another process (another Restora is writing to it); try again when it finishes`,
+    file,
+    { cause: err },
+  );
+}
+
+/** Maps a lock error from `db` to DB_UNAVAILABLE; any other error is returned as is. */
+export function mapDbError(db: Db, err: unknown): unknown {
+  return isLockError(err) ? lockedError(db.name, err) : err;
+}
+
+/** Runs `fn`, turning a lock error (busy timeout spent) into DB_UNAVAILABLE naming the file. */
+export function guardDb<T>(db: Db, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw mapDbError(db, err);
+  }
+}
+
+export function openDatabase(file: string, options: { busyTimeoutMs?: number } = {}): Db {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
   let db: Db;
   try {
-    db = new Database(file, { timeout: 5000 });
+    db = new Database(file, { timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS });
   } catch (err) {
     throw new RestoraError('DB_UNAVAILABLE', `${file}: cannot open the database (${(err as Error).message})`, file);
   }
@@ -54,8 +87,8 @@ export function openDatabase(file: string): Db {
   } catch (err) {
     db.close();
     if (err instanceof RestoraError) throw err;
-    const msg = (err as Error).message;
-    throw new RestoraError('DB_UNAVAILABLE', `${file}: ${/locked|busy/i.test(msg) ? 'the database is locked by another Restora process; try again when it finishes' : msg}`, file);
+    if (isLockError(err)) throw lockedError(file, err);
+    throw new RestoraError('DB_UNAVAILABLE', `${file}: cannot open the database (${(err as Error).message})`, file, { cause: err });
   }
   return db;
 }
