@@ -176,6 +176,54 @@ function interleave(img: EncodeInput, to8: boolean): { buf: Buffer; channels: 3 
   return { buf: Buffer.from(out.buffer, out.byteOffset, out.byteLength), channels, depth: sixteen ? 'ushort' : 'uchar' };
 }
 
+/** Target size of a resize: one side keeps the aspect ratio; both fit inside the box. */
+export function resizedSize(width: number, height: number, target: { width?: number; height?: number }): { width: number; height: number } {
+  const sx = target.width !== undefined ? target.width / width : undefined;
+  const sy = target.height !== undefined ? target.height / height : undefined;
+  const s = sx !== undefined && sy !== undefined ? Math.min(sx, sy) : (sx ?? sy);
+  if (s === undefined || !(s > 0) || !Number.isFinite(s)) {
+    throw new RestoraError('USAGE', `resize needs a positive width and/or height (got ${JSON.stringify(target)})`);
+  }
+  return { width: Math.max(1, Math.round(width * s)), height: Math.max(1, Math.round(height * s)) };
+}
+
+/**
+ * Resizes decoded pixels with lanczos3 to exactly `width` x `height`. Alpha is
+ * resized together with the colour (sharp premultiplies, so transparent pixels
+ * do not bleed into edges); 16-bit stays 16-bit.
+ */
+export async function resizeImage(img: EncodeInput, width: number, height: number): Promise<EncodeInput> {
+  if (width === img.width && height === img.height) return img;
+  if (width * height > MAX_OUTPUT_PIXELS) {
+    throw new RestoraError('IMAGE_TOO_LARGE', `resize to ${width}x${height} exceeds ${MAX_OUTPUT_PIXELS / 1e6} MP`);
+  }
+  const sixteen = img.maxValue === 65535;
+  const { buf, channels } = interleave(img, false);
+  // A typed array tells sharp the sample depth of raw input.
+  const input = sixteen ? new Uint16Array(buf.buffer, buf.byteOffset, buf.byteLength / 2) : new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  let pipeline = sharp(input, { raw: { width: img.width, height: img.height, channels }, limitInputPixels: false });
+  if (sixteen) pipeline = pipeline.toColourspace('rgb16');
+  const { data, info } = await pipeline
+    .resize(width, height, { kernel: 'lanczos3', fit: 'fill' })
+    .raw({ depth: sixteen ? 'ushort' : 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+  if (info.width !== width || info.height !== height || info.channels !== channels) {
+    throw new RestoraError('INTERNAL', `resize gave ${info.width}x${info.height}x${info.channels}, expected ${width}x${height}x${channels}`);
+  }
+  const samples: Pixels = sixteen ? new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (channels === 3) return { width, height, rgb: samples, maxValue: img.maxValue };
+  const n = width * height;
+  const rgb: Pixels = sixteen ? new Uint16Array(n * 3) : new Uint8Array(n * 3);
+  const alpha: Pixels = sixteen ? new Uint16Array(n) : new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    rgb[i * 3] = samples[i * 4]!;
+    rgb[i * 3 + 1] = samples[i * 4 + 1]!;
+    rgb[i * 3 + 2] = samples[i * 4 + 2]!;
+    alpha[i] = samples[i * 4 + 3]!;
+  }
+  return { width, height, rgb, alpha, maxValue: img.maxValue };
+}
+
 function applyFormat(s: sharp.Sharp, o: EncodeOptions): sharp.Sharp {
   const q = Math.max(1, Math.min(100, Math.round(o.quality ?? 92)));
   switch (o.format) {

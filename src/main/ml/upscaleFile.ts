@@ -1,9 +1,9 @@
 /**
  * One upscale job item, start to finish: probe, decode, tiled inference, alpha,
- * encode with metadata. Runs inside the compute worker.
+ * optional resize, encode with metadata. Runs inside the compute worker.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { decodeImage, encodeImage, probeImage, MAX_OUTPUT_PIXELS, type Pixels } from '../imaging/io.js';
+import { decodeImage, encodeImage, probeImage, resizeImage, resizedSize, MAX_OUTPUT_PIXELS, type EncodeInput, type Pixels } from '../imaging/io.js';
 import { imresize } from '../imaging/imresize.js';
 import { upscaleTiled } from './tiling.js';
 import type { OutputFormat } from '../../shared/api.js';
@@ -18,6 +18,8 @@ export interface UpscaleFileRequest {
   tile: number;
   overlap: number;
   multiple?: number;
+  /** Resize the model's output (lanczos3): one side keeps the aspect ratio, both fit inside. */
+  resize?: { width?: number; height?: number };
 }
 
 export interface UpscaleFileResult {
@@ -60,13 +62,13 @@ export async function upscaleFile(
   img.rgb = new Uint8Array(0); // release the input early: big photos
   const alpha = img.alpha ? upscaleAlpha(img.alpha, img.width, img.height, req.scale, img.maxValue) : undefined;
   if (hooks.isCancelled?.()) throw new RestoraError('CANCELLED', 'Upscale cancelled.');
-  const outWidth = img.width * req.scale;
-  const outHeight = img.height * req.scale;
-  await encodeImage(
-    { width: outWidth, height: outHeight, rgb, maxValue: img.maxValue, ...(alpha ? { alpha } : {}) },
-    req.output,
-    { format: req.format, ...(req.quality !== undefined ? { quality: req.quality } : {}) },
-    info,
-  );
-  return { width: img.width, height: img.height, outWidth, outHeight };
+  let out: EncodeInput = { width: img.width * req.scale, height: img.height * req.scale, rgb, maxValue: img.maxValue, ...(alpha ? { alpha } : {}) };
+  if (req.resize) {
+    const size = resizedSize(out.width, out.height, req.resize);
+    out = await resizeImage(out, size.width, size.height);
+    if (hooks.isCancelled?.()) throw new RestoraError('CANCELLED', 'Upscale cancelled.');
+  }
+  // The encoder takes EXIF/XMP/ICC from the source file, whatever the pixel size.
+  await encodeImage(out, req.output, { format: req.format, ...(req.quality !== undefined ? { quality: req.quality } : {}) }, info);
+  return { width: img.width, height: img.height, outWidth: out.width, outHeight: out.height };
 }
