@@ -2,53 +2,42 @@
  * Resumable batch export. A job and its items live in SQLite; the job's identity
  * is its normalised spec, so running the same command again resumes it: done
  * items are skipped, items caught mid-write are redone (outputs are written with
- * temp + rename, so a crash never leaves a truncated file under the final name).
+ * temp + rename, so a crash never leaves a truncated file under the final name),
+ * and items that failed are tried again (the cause may be fixed: disk space freed,
+ * a file put back).
+ *
+ * Pause and cancel both stop `run()` through its AbortSignal: `abort('pause')`
+ * leaves the job 'paused', any other reason 'cancelled'. Either way the item in
+ * flight goes back to pending, and `run(jobId)` again (or `prepare()` with the
+ * same spec, then `run`) carries on from there.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_TILE, type OutputFormat } from '../../shared/api.js';
+import { DEFAULT_TILE, type BatchSpec, type JobProgress, type JobState, type JobSummary, type OutputFormat } from '../../shared/api.js';
 import { RestoraError, errorMessage } from '../../shared/errors.js';
-import type { Db } from '../db/database.js';
+import { guardDb, mapDbError, type Db } from '../db/database.js';
 import type { ComputeHost } from '../ml/computeHost.js';
 import type { ModelLibrary } from '../ml/modelLibrary.js';
 import { enumerateInputs } from '../imaging/inputs.js';
 import { tempPrefix } from '../imaging/atomic.js';
 
-export interface BatchSpec {
-  inputs: string[];
-  outDir: string;
-  modelId?: string;
-  scale?: number;
-  format: OutputFormat;
-  quality?: number;
-  /** Output name template: {name} {model} {scale} {ext}. */
-  nameTemplate: string;
-  recursive: boolean;
-  tile?: number;
+export type { BatchSpec, JobProgress, JobState, JobSummary };
+
+/** The abort reason that pauses a job instead of cancelling it: `controller.abort(PAUSE)`. */
+export const PAUSE = 'pause';
+
+/** Tile progress of the current item is reported at most this often (by default). */
+const PROGRESS_INTERVAL_MS = 100;
+
+export interface RunHooks {
+  onProgress?: (p: JobProgress) => void;
+  signal?: AbortSignal;
+  /** Least time between two tile-progress reports; item-finished reports always go out. */
+  progressIntervalMs?: number;
 }
 
-export interface JobProgress {
-  jobId: number;
-  done: number;
-  failed: number;
-  total: number;
-  current?: string;
-  ratePerSec: number;
-  etaSec: number;
-}
-
-export interface JobSummary {
-  id: number;
-  state: string;
-  total: number;
-  done: number;
-  failed: number;
-  pending: number;
-  createdAt: string;
-  spec: BatchSpec;
-  failures: { input: string; code: string; message: string }[];
-}
+const NOW = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
 
 export function renderName(template: string, input: string, modelId: string, scale: number, format: OutputFormat): string {
   const name = path.basename(input, path.extname(input));
@@ -59,97 +48,203 @@ export function renderName(template: string, input: string, modelId: string, sca
   return out.endsWith(`.${format}`) ? out : `${out}.${format}`;
 }
 
+function checkResize(resize: BatchSpec['resize']): void {
+  if (!resize) return;
+  const ok = (v: number | undefined) => v === undefined || (Number.isInteger(v) && v >= 1 && v <= 65535);
+  if ((resize.width === undefined && resize.height === undefined) || !ok(resize.width) || !ok(resize.height)) {
+    throw new RestoraError('USAGE', `resize needs a width and/or a height in whole pixels (1..65535), got ${JSON.stringify(resize)}`);
+  }
+}
+
 function signature(spec: BatchSpec, modelId: string): string {
-  const norm = { ...spec, inputs: spec.inputs.map((p) => path.resolve(p)).sort(), outDir: path.resolve(spec.outDir), modelId };
+  // resize in a fixed key order, so {height, width} and {width, height} are one job;
+  // a spec without resize hashes as before, so jobs from earlier versions still resume.
+  const resize = spec.resize ? { resize: { width: spec.resize.width, height: spec.resize.height } } : {};
+  const norm = { ...spec, inputs: spec.inputs.map((p) => path.resolve(p)).sort(), outDir: path.resolve(spec.outDir), modelId, ...resize };
   return crypto.createHash('sha256').update(JSON.stringify(norm)).digest('hex').slice(0, 32);
 }
 
-function removeStaleTemps(output: string): void {
-  const dir = path.dirname(output);
-  const prefix = tempPrefix(output);
-  let names: string[] = [];
-  try {
-    names = fs.readdirSync(dir);
-  } catch {
-    return;
+/** Temp files of earlier runs, found with one listing per output folder (not one per item). */
+class StaleTemps {
+  private readonly parts = new Map<string, string[]>();
+
+  remove(output: string): void {
+    const dir = path.dirname(output);
+    let names = this.parts.get(dir);
+    if (!names) {
+      try {
+        names = fs.readdirSync(dir).filter((n) => n.endsWith('.part'));
+      } catch {
+        names = [];
+      }
+      this.parts.set(dir, names);
+    }
+    if (names.length === 0) return;
+    const prefix = tempPrefix(output);
+    // The writer's temp name is `<prefix><pid>.<ms>.part`: match exactly that.
+    for (const n of names) if (n.startsWith(prefix) && /^\d+\.\d+\.part$/.test(n.slice(prefix.length))) fs.rmSync(path.join(dir, n), { force: true });
   }
-  for (const n of names) if (n.startsWith(prefix) && n.endsWith('.part')) fs.rmSync(path.join(dir, n), { force: true });
+}
+
+function makeOutputDir(input: string, output: string): void {
+  const dir = path.dirname(output);
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'a file is in the way of the folder' : errorMessage(err);
+    throw new RestoraError('WRITE_FAILED', `${input}: cannot create the output folder for ${output} (${why})`, output);
+  }
+}
+
+interface ItemRow {
+  id: number;
+  input_path: string;
+  output_path: string;
 }
 
 export class BatchJobs {
+  /** Jobs being run by this instance: one run per job at a time. */
+  private readonly active = new Set<number>();
+
   constructor(
     private readonly db: Db,
     private readonly models: ModelLibrary,
     private readonly compute: ComputeHost,
   ) {}
 
-  /** Creates the job for `spec`, or finds the same job from an earlier run. */
+  /** Creates the job for `spec`, or finds the same job from an earlier run (its failed items become pending again). */
   prepare(spec: BatchSpec): { jobId: number; resumed: boolean } {
+    checkResize(spec.resize);
     const model = this.models.resolve(spec.modelId, spec.scale);
     const sig = signature(spec, model.card.id);
-    const existing = this.db.prepare('SELECT id FROM export_jobs WHERE signature = ?').get(sig) as { id: number } | undefined;
     const all = enumerateInputs(spec.inputs, spec.recursive);
     const entries = all.filter((e) => !e.missing).map((e) => ({ ...e, input: path.resolve(e.input) }));
     const missing = all.filter((e) => e.missing).map((e) => path.resolve(e.input));
-    const insertJob = this.db.prepare('INSERT INTO export_jobs (signature, spec_json) VALUES (?, ?)');
-    const insertItem = this.db.prepare(
-      'INSERT OR IGNORE INTO job_items (job_id, input_path, output_path, state, error_code, error_message) VALUES (?, ?, ?, ?, ?, ?)',
-    );
-    const jobId = this.db.transaction(() => {
-      const id = existing?.id ?? Number(insertJob.run(sig, JSON.stringify({ ...spec, modelId: model.card.id })).lastInsertRowid);
-      const claimed = new Map<string, string>();
-      const outDir = path.resolve(spec.outDir);
-      for (const e of entries) {
-        let out = '';
-        let err: [string, string] | null = null;
-        try {
-          out = path.join(outDir, e.relDir, renderName(spec.nameTemplate, e.input, model.card.id, model.card.scale, spec.format));
-          const prior = claimed.get(out);
-          if (prior) err = ['WOULD_OVERWRITE_INPUT', `${e.input}: output ${out} is also the output of ${prior}; use --name with {ext} or rename one`];
-          else if (out === e.input) err = ['WOULD_OVERWRITE_INPUT', `${e.input}: output would overwrite the input; choose another --out folder`];
-          claimed.set(out, e.input);
-        } catch (x) {
-          err = ['USAGE', errorMessage(x)];
+    return guardDb(this.db, () => {
+      const existing = this.db.prepare('SELECT id FROM export_jobs WHERE signature = ?').get(sig) as { id: number } | undefined;
+      const insertJob = this.db.prepare('INSERT INTO export_jobs (signature, spec_json) VALUES (?, ?)');
+      // Done items stay done; failed ones are retried with what the inputs are now.
+      const upsertItem = this.db.prepare(
+        `INSERT INTO job_items (job_id, input_path, output_path, state, error_code, error_message) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (job_id, input_path) DO UPDATE SET output_path = excluded.output_path, state = excluded.state,
+           error_code = excluded.error_code, error_message = excluded.error_message, updated_at = ${NOW}
+         WHERE job_items.state = 'failed'`,
+      );
+      const jobId = this.db.transaction(() => {
+        const id = existing?.id ?? Number(insertJob.run(sig, JSON.stringify({ ...spec, modelId: model.card.id })).lastInsertRowid);
+        const claimed = new Map<string, string>();
+        const outDir = path.resolve(spec.outDir);
+        for (const e of entries) {
+          let out = '';
+          let err: [string, string] | null = null;
+          try {
+            out = path.join(outDir, e.relDir, renderName(spec.nameTemplate, e.input, model.card.id, model.card.scale, spec.format));
+            const prior = claimed.get(out);
+            if (prior) err = ['WOULD_OVERWRITE_INPUT', `${e.input}: output ${out} is also the output of ${prior}; use --name with {ext} or rename one`];
+            else if (out === e.input) err = ['WOULD_OVERWRITE_INPUT', `${e.input}: output would overwrite the input; choose another --out folder`];
+            claimed.set(out, e.input);
+          } catch (x) {
+            err = ['USAGE', errorMessage(x)];
+          }
+          upsertItem.run(id, e.input, out, err ? 'failed' : 'pending', err?.[0] ?? null, err?.[1] ?? null);
         }
-        insertItem.run(id, e.input, out, err ? 'failed' : 'pending', err?.[0] ?? null, err?.[1] ?? null);
-      }
-      for (const m of missing) insertItem.run(id, m, '', 'failed', 'NOT_FOUND', `${m}: no such file or folder`);
-      this.db.prepare("UPDATE export_jobs SET state = 'running', updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?").run(id);
-      return id;
-    })();
-    return { jobId, resumed: Boolean(existing) };
+        for (const m of missing) upsertItem.run(id, m, '', 'failed', 'NOT_FOUND', `${m}: no such file or folder`);
+        this.writeState(id, 'running');
+        return id;
+      })();
+      return { jobId, resumed: Boolean(existing) };
+    });
   }
 
-  async run(jobId: number, hooks: { onProgress?: (p: JobProgress) => void; signal?: AbortSignal } = {}): Promise<JobSummary> {
+  /** Records a job's state (e.g. 'paused' for a job no process is running). */
+  setState(jobId: number, state: JobState): void {
+    guardDb(this.db, () => {
+      if (!this.writeState(jobId, state)) throw new RestoraError('NOT_FOUND', `No export job ${jobId}.`);
+    });
+  }
+
+  private writeState(jobId: number, state: JobState): boolean {
+    return this.db.prepare(`UPDATE export_jobs SET state = ?, updated_at = ${NOW} WHERE id = ?`).run(state, jobId).changes > 0;
+  }
+
+  /**
+   * Works through the job's pending items until all are done or failed, or the
+   * signal aborts it (reason PAUSE: 'paused', else 'cancelled'). Progress: on every
+   * finished item, and on tile progress of the current one at most every
+   * `progressIntervalMs` (100 ms).
+   */
+  async run(jobId: number, hooks: RunHooks = {}): Promise<JobSummary> {
+    if (this.active.has(jobId)) throw new RestoraError('USAGE', `Export job ${jobId} is already running.`);
+    this.active.add(jobId);
+    try {
+      return await this.runItems(jobId, hooks);
+    } catch (err) {
+      throw mapDbError(this.db, err);
+    } finally {
+      this.active.delete(jobId);
+    }
+  }
+
+  private async runItems(jobId: number, hooks: RunHooks): Promise<JobSummary> {
+    const { signal, onProgress } = hooks;
+    const interval = hooks.progressIntervalMs ?? PROGRESS_INTERVAL_MS;
     const job = this.db.prepare('SELECT spec_json FROM export_jobs WHERE id = ?').get(jobId) as { spec_json: string } | undefined;
     if (!job) throw new RestoraError('NOT_FOUND', `No export job ${jobId}.`);
     const spec = JSON.parse(job.spec_json) as BatchSpec & { modelId: string };
     const model = this.models.get(spec.modelId);
-    // Items caught 'running' by a crash go back to pending.
+    this.writeState(jobId, 'running');
+    // Items caught 'running' by a crash or an abort go back to pending.
     this.db.prepare("UPDATE job_items SET state = 'pending' WHERE job_id = ? AND state = 'running'").run(jobId);
-    const todo = this.db.prepare("SELECT id, input_path, output_path FROM job_items WHERE job_id = ? AND state = 'pending' ORDER BY id").all(jobId) as {
-      id: number;
-      input_path: string;
-      output_path: string;
-    }[];
-    const counts = () => this.countItems(jobId);
-    const setState = this.db.prepare(
-      "UPDATE job_items SET state = ?, error_code = ?, error_message = ?, ms = ?, attempts = attempts + ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?",
+    const todo = this.db.prepare("SELECT id, input_path, output_path FROM job_items WHERE job_id = ? AND state = 'pending' ORDER BY id").all(jobId) as ItemRow[];
+    const setItem = this.db.prepare(
+      `UPDATE job_items SET state = ?, error_code = ?, error_message = ?, ms = ?, attempts = attempts + ?, updated_at = ${NOW} WHERE id = ?`,
     );
+    // Counted once, then kept up to date here: a count query per item is O(items) each.
+    const counts = this.countItems(jobId);
+    const temps = new StaleTemps();
     const started = performance.now();
-    let processed = 0;
+    let computed = 0;
+    let lastEmit = -Infinity;
+    const emit = (current: string, tiles?: { done: number; total: number }) => {
+      if (!onProgress) return;
+      lastEmit = performance.now();
+      // Items/s over this run, counting the current item's finished fraction so the first ETA comes early.
+      const frac = tiles && tiles.total > 0 ? tiles.done / tiles.total : 0;
+      const secs = (lastEmit - started) / 1000;
+      const rate = secs > 0 ? (computed + frac) / secs : 0;
+      const left = counts.total - counts.done - counts.failed - frac;
+      onProgress({
+        jobId,
+        done: counts.done,
+        failed: counts.failed,
+        total: counts.total,
+        current,
+        ...(tiles ? { currentDone: tiles.done, currentTotal: tiles.total } : {}),
+        ratePerSec: rate,
+        // 0 until there is a rate to go by.
+        etaSec: rate > 0 ? Math.max(0, left) / rate : 0,
+      });
+    };
+
+    let stopped = false;
     for (const item of todo) {
-      if (hooks.signal?.aborted) break;
-      removeStaleTemps(item.output_path);
+      if (signal?.aborted) {
+        stopped = true;
+        break;
+      }
+      temps.remove(item.output_path);
       if (fs.existsSync(item.output_path)) {
         // Written by an earlier run that died before recording it: outputs appear only by rename, so it is complete.
-        setState.run('done', null, null, null, 0, item.id);
+        setItem.run('done', null, null, null, 0, item.id);
+        counts.done++;
+        emit(item.input_path);
         continue;
       }
-      setState.run('running', null, null, null, 1, item.id);
+      setItem.run('running', null, null, null, 1, item.id);
       const t0 = performance.now();
       try {
-        fs.mkdirSync(path.dirname(item.output_path), { recursive: true });
+        makeOutputDir(item.input_path, item.output_path);
         await this.compute.upscale(
           model.dir,
           {
@@ -160,27 +255,42 @@ export class BatchJobs {
             tile: spec.tile ?? DEFAULT_TILE,
             overlap: 0,
             ...(spec.quality !== undefined ? { quality: spec.quality } : {}),
+            ...(spec.resize ? { resize: spec.resize } : {}),
           },
-          hooks.signal ? { signal: hooks.signal } : {},
+          {
+            ...(signal ? { signal } : {}),
+            onProgress: (done, total) => {
+              if (performance.now() - lastEmit >= interval) emit(item.input_path, { done, total });
+            },
+          },
         );
-        setState.run('done', null, null, Math.round(performance.now() - t0), 0, item.id);
+        setItem.run('done', null, null, Math.round(performance.now() - t0), 0, item.id);
+        counts.done++;
       } catch (err) {
         const code = err instanceof RestoraError ? err.code : 'INTERNAL';
         if (code === 'CANCELLED') {
-          setState.run('pending', null, null, null, 0, item.id);
+          setItem.run('pending', null, null, null, 0, item.id);
+          stopped = true;
           break;
         }
-        setState.run('failed', code, errorMessage(err), null, 0, item.id);
+        setItem.run('failed', code, errorMessage(err), null, 0, item.id);
+        counts.failed++;
       }
-      processed++;
-      const c = counts();
-      const rate = processed / ((performance.now() - started) / 1000);
-      hooks.onProgress?.({ jobId, done: c.done, failed: c.failed, total: c.total, current: item.input_path, ratePerSec: rate, etaSec: (c.total - c.done - c.failed) / Math.max(rate, 1e-9) });
+      computed++;
+      emit(item.input_path);
     }
-    const c = counts();
-    const finished = c.done + c.failed === c.total;
-    const state = hooks.signal?.aborted ? 'cancelled' : finished ? (c.failed ? 'failed' : 'done') : 'running';
-    this.db.prepare("UPDATE export_jobs SET state = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?").run(state, jobId);
+    const finished = counts.done + counts.failed === counts.total;
+    // An abort that comes after the last item changes nothing: the job is finished.
+    const state: JobState = finished
+      ? counts.failed
+        ? 'failed'
+        : 'done'
+      : stopped || signal?.aborted
+        ? signal?.reason === PAUSE
+          ? 'paused'
+          : 'cancelled'
+        : 'running';
+    this.writeState(jobId, state);
     return this.summary(jobId);
   }
 
@@ -193,24 +303,24 @@ export class BatchJobs {
   }
 
   summary(jobId: number): JobSummary {
-    const j = this.db.prepare('SELECT id, state, created_at, spec_json FROM export_jobs WHERE id = ?').get(jobId) as {
-      id: number;
-      state: string;
-      created_at: string;
-      spec_json: string;
-    };
-    const c = this.countItems(jobId);
-    const failures = (
-      this.db.prepare("SELECT input_path, error_code, error_message FROM job_items WHERE job_id = ? AND state = 'failed' ORDER BY id").all(jobId) as {
-        input_path: string;
-        error_code: string;
-        error_message: string;
-      }[]
-    ).map((f) => ({ input: f.input_path, code: f.error_code, message: f.error_message }));
-    return { id: j.id, state: j.state, createdAt: j.created_at, spec: JSON.parse(j.spec_json) as BatchSpec, ...c, failures };
+    return guardDb(this.db, () => {
+      const j = this.db.prepare('SELECT id, state, created_at, spec_json FROM export_jobs WHERE id = ?').get(jobId) as
+        | { id: number; state: JobState; created_at: string; spec_json: string }
+        | undefined;
+      if (!j) throw new RestoraError('NOT_FOUND', `No export job ${jobId}.`);
+      const c = this.countItems(jobId);
+      const failures = (
+        this.db.prepare("SELECT input_path, error_code, error_message FROM job_items WHERE job_id = ? AND state = 'failed' ORDER BY id").all(jobId) as {
+          input_path: string;
+          error_code: string;
+          error_message: string;
+        }[]
+      ).map((f) => ({ input: f.input_path, code: f.error_code, message: f.error_message }));
+      return { id: j.id, state: j.state, createdAt: j.created_at, spec: JSON.parse(j.spec_json) as BatchSpec, ...c, failures };
+    });
   }
 
   list(): JobSummary[] {
-    return (this.db.prepare('SELECT id FROM export_jobs ORDER BY id').all() as { id: number }[]).map((r) => this.summary(r.id));
+    return guardDb(this.db, () => (this.db.prepare('SELECT id FROM export_jobs ORDER BY id').all() as { id: number }[]).map((r) => this.summary(r.id)));
   }
 }
