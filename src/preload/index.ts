@@ -1,16 +1,22 @@
-/** Exposes one typed client built from the shared contract; nothing else. */
-import { contextBridge, ipcRenderer } from 'electron';
-import { API_METHODS, IPC_CHANNEL_PREFIX, type ApiClient, type ApiResult } from '../shared/contract.js';
+/** Exposes one typed client built from the shared contract, plus the event stream; nothing else. */
+import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import { API_METHODS, IPC_CHANNEL_PREFIX, IPC_EVENT_CHANNEL, type ApiClient, type ApiResult, type AppEvent } from '../shared/contract.js';
 
-const client = Object.fromEntries(
+const api = Object.fromEntries(
   API_METHODS.map((method) => [
     method,
     async (req: unknown) => {
-      const r = (await ipcRenderer.invoke(IPC_CHANNEL_PREFIX + method, req)) as ApiResult<unknown>;
+      const r = (await ipcRenderer.invoke(IPC_CHANNEL_PREFIX + method, req ?? {})) as ApiResult<unknown>;
       if (!r.ok) throw Object.assign(new Error(r.error.message), { code: r.error.code });
       return r.value;
     },
   ]),
 ) as ApiClient;
 
-contextBridge.exposeInMainWorld('restora', client);
+function onEvent(listener: (e: AppEvent) => void): () => void {
+  const wrapped = (_: IpcRendererEvent, e: AppEvent) => listener(e);
+  ipcRenderer.on(IPC_EVENT_CHANNEL, wrapped);
+  return () => ipcRenderer.removeListener(IPC_EVENT_CHANNEL, wrapped);
+}
+
+contextBridge.exposeInMainWorld('restora', { api, onEvent });

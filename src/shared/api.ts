@@ -65,3 +65,228 @@ export interface ItemResult {
   error?: { code: string; message: string };
   ms?: number;
 }
+
+// ---- Library ---------------------------------------------------------------
+
+export type ImageStatus = 'original' | 'restored' | 'exported';
+export const IMAGE_STATUSES: readonly ImageStatus[] = ['original', 'restored', 'exported'];
+
+export interface ProjectSummary {
+  id: number;
+  name: string;
+  images: number;
+}
+
+export interface ImageRow {
+  id: number;
+  projectId: number;
+  path: string;
+  contentHash: string;
+  size: number;
+  format: string;
+  width: number;
+  height: number;
+  status: ImageStatus;
+  importedAt: string;
+}
+
+export interface HistoryEntry {
+  id: number;
+  action: string;
+  modelId: string | null;
+  settings: object | null;
+  output: string | null;
+  at: string;
+}
+
+export interface ImageDetail extends ImageRow {
+  exif: Record<string, unknown> | null;
+  history: HistoryEntry[];
+}
+
+export interface LibraryQuery {
+  status?: ImageStatus;
+  format?: string;
+  /** Substring of the file path, case-insensitive. */
+  search?: string;
+  sort?: 'name' | 'imported' | 'size' | 'pixels';
+  descending?: boolean;
+  offset?: number;
+  limit?: number;
+}
+
+export interface ImportReport {
+  added: number;
+  duplicates: number;
+  /** Files left out by include/exclude patterns. */
+  skipped: number;
+  /** Files that could not be imported, each with why (not an image, corrupt, missing...). */
+  failed: { path: string; code: string; message: string }[];
+}
+
+// ---- Batch export ----------------------------------------------------------
+
+export interface BatchSpec {
+  inputs: string[];
+  outDir: string;
+  modelId?: string;
+  scale?: number;
+  format: OutputFormat;
+  quality?: number;
+  /** Output name template: {name} {model} {scale} {ext}. */
+  nameTemplate: string;
+  recursive: boolean;
+  tile?: number;
+  /** Optional resize after the model, keeping the aspect ratio when only one side is given. */
+  resize?: { width?: number; height?: number };
+}
+
+export type JobState = 'running' | 'paused' | 'cancelled' | 'done' | 'failed';
+
+export interface JobProgress {
+  jobId: number;
+  done: number;
+  failed: number;
+  total: number;
+  /** The item being worked on and how far it is (tiles). */
+  current?: string;
+  currentDone?: number;
+  currentTotal?: number;
+  ratePerSec: number;
+  etaSec: number;
+}
+
+export interface JobSummary {
+  id: number;
+  state: JobState;
+  total: number;
+  done: number;
+  failed: number;
+  pending: number;
+  createdAt: string;
+  spec: BatchSpec;
+  failures: { input: string; code: string; message: string }[];
+}
+
+// ---- Upscaling one library image (Compare view) ----------------------------
+
+export interface UpscaleImageResult {
+  historyId: number;
+  output: string;
+  modelId: string;
+  width: number;
+  height: number;
+  ms: number;
+  /** Measured when the image has a reference (an HR image of the same name beside it in a folder called HR). */
+  reference?: { psnr: number; ssim: number };
+}
+
+// ---- Training --------------------------------------------------------------
+
+export type PresetId = 'bicubic' | 'jpeg' | 'old-photo' | 'realistic';
+export const PRESETS: readonly PresetId[] = ['bicubic', 'jpeg', 'old-photo', 'realistic'];
+
+export interface TrainRequest {
+  name: string;
+  dataDirs: string[];
+  scale: number;
+  preset: PresetId;
+  arch: string;
+  archOptions?: Record<string, number | string | boolean>;
+  steps?: number;
+  batch?: number;
+  patch?: number;
+  gan?: boolean;
+  seed?: number;
+}
+
+export interface DatasetStats {
+  id?: number;
+  name?: string;
+  usable: number;
+  train: number;
+  val: number;
+  minSide: number;
+  skipped: { path: string; reason: string }[];
+}
+
+export interface PairPreview {
+  /** Media paths (see mediaPath in contract.ts). */
+  lr: string;
+  hr: string;
+}
+
+export type RunState = 'running' | 'paused' | 'cancelled' | 'done' | 'failed';
+
+export interface RunSummary {
+  id: number;
+  name: string;
+  state: RunState;
+  createdAt: string;
+  updatedAt: string;
+  step: number;
+  steps: number;
+  scale: number;
+  arch: string;
+  preset: string;
+  modelId: string | null;
+  error: string | null;
+}
+
+export interface MetricPointRow {
+  step: number;
+  wallMs: number;
+  loss: number;
+  lr: number;
+  valPsnr: number | null;
+  valSsim: number | null;
+  /** GAN stage only. */
+  gLoss?: number | null;
+  dLoss?: number | null;
+}
+
+export interface ArchInfo {
+  id: string;
+  description: string;
+  scales: number[];
+}
+
+export interface SpeedEstimate {
+  params: number;
+  /** Measured on this machine and cached; null until the first run. */
+  trainStepsPerSec: number | null;
+  upscaleMpPerSec: number | null;
+}
+
+// ---- Settings --------------------------------------------------------------
+
+export type Theme = 'system' | 'light' | 'dark';
+
+export interface Settings {
+  tile: number;
+  outputFormat: OutputFormat;
+  quality: number;
+  theme: Theme;
+  /** Default model per task and scale, keyed "upscale-x2", "restore-x2"... */
+  defaults: Record<string, string>;
+}
+
+// ---- Events (pushed to the UI: IPC channel or WebSocket) --------------------
+
+export type AppEvent =
+  | { type: 'upscale.progress'; taskId: string; done: number; total: number }
+  | { type: 'library.import'; projectId: number; done: number; total: number }
+  | { type: 'job.progress'; progress: JobProgress }
+  | { type: 'job.state'; jobId: number; state: JobState }
+  | {
+      type: 'training.progress';
+      runId: number;
+      step: number;
+      steps: number;
+      loss: number;
+      lr: number;
+      stepsPerSec: number;
+      etaSec: number;
+      point?: MetricPointRow;
+    }
+  | { type: 'training.state'; runId: number; state: RunState; modelId?: string; error?: { code: string; message: string } };

@@ -1,34 +1,229 @@
 /**
- * Every call the UI can make, declared once: name -> request and response types.
- * The Electron IPC adapter, the preload client and (later) the HTTP server are
- * all generated over this map, so both sides are checked by the compiler.
+ * Every call the UI can make, declared once: name -> request schema and response
+ * type. The Electron IPC adapter, the preload client, the HTTP server and the
+ * renderer's client are all generated over this map, so both sides are checked
+ * by the compiler, and every request is validated at runtime (zod) before any
+ * handler sees it.
  */
-import type { BackendInfo, ModelSummary } from './api.js';
+import { z } from 'zod';
+import {
+  IMAGE_STATUSES,
+  OUTPUT_FORMATS,
+  PRESETS,
+  type AppEvent,
+  type ArchInfo,
+  type BackendInfo,
+  type DatasetStats,
+  type ImageDetail,
+  type ImageRow,
+  type ImportReport,
+  type JobSummary,
+  type MetricPointRow,
+  type ModelSummary,
+  type PairPreview,
+  type ProjectSummary,
+  type RunSummary,
+  type Settings,
+  type SpeedEstimate,
+  type UpscaleImageResult,
+} from './api.js';
 
-export interface ApiContract {
-  'app.info': { req: Record<string, never>; res: { version: string; backend: BackendInfo } };
-  'models.list': { req: Record<string, never>; res: ModelSummary[] };
+const id = z.number().int().positive();
+const text = z.string().min(1).max(4096);
+const paths = z.array(text).min(1).max(10_000);
+const name = z.string().regex(/^[\p{L}\p{N}][\p{L}\p{N}._-]{0,63}$/u, "letters, digits, '.', '_' or '-' (up to 64)");
+const scale = z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4), z.literal(8)]);
+const empty = z.object({}).strict();
+const archOptions = z.record(z.string(), z.union([z.number(), z.string(), z.boolean()]));
+
+const batchSpec = z
+  .object({
+    inputs: z.array(text).max(10_000).default([]),
+    /** Library images to export (resolved to their paths in main). */
+    imageIds: z.array(id).max(100_000).optional(),
+    outDir: text,
+    modelId: text.optional(),
+    scale: scale.optional(),
+    format: z.enum(OUTPUT_FORMATS as [string, ...string[]]).default('png'),
+    quality: z.number().int().min(1).max(100).optional(),
+    nameTemplate: z.string().min(1).max(200).default('{name}'),
+    recursive: z.boolean().default(true),
+    tile: z.number().int().min(32).max(2048).optional(),
+    resize: z.object({ width: z.number().int().min(1).max(65_535).optional(), height: z.number().int().min(1).max(65_535).optional() }).strict().optional(),
+  })
+  .strict();
+
+const trainRequest = z
+  .object({
+    name,
+    dataDirs: paths,
+    scale: z.union([z.literal(1), z.literal(2), z.literal(4), z.literal(8)]),
+    preset: z.enum(PRESETS as [string, ...string[]]),
+    arch: text,
+    archOptions: archOptions.optional(),
+    steps: z.number().int().min(1).max(1_000_000).optional(),
+    batch: z.number().int().min(1).max(256).optional(),
+    patch: z.number().int().min(8).max(512).optional(),
+    gan: z.boolean().optional(),
+    seed: z.number().int().min(0).max(2 ** 31).optional(),
+  })
+  .strict();
+
+const settingsPatch = z
+  .object({
+    tile: z.number().int().min(32).max(2048),
+    outputFormat: z.enum(OUTPUT_FORMATS as [string, ...string[]]),
+    quality: z.number().int().min(1).max(100),
+    theme: z.enum(['system', 'light', 'dark']),
+    defaults: z.record(z.string().regex(/^(upscale|restore)-x\d$/), text),
+  })
+  .partial()
+  .strict();
+
+/** Runtime schemas of every request; the request types below are inferred from them. */
+export const REQUEST_SCHEMAS = {
+  'app.info': empty,
+  'app.openPath': z.object({ path: text }).strict(),
+  'settings.get': empty,
+  'settings.set': settingsPatch,
+  'models.list': empty,
+  'models.import': z.object({ dir: text }).strict(),
+  'models.delete': z.object({ id: text }).strict(),
+  'models.archs': empty,
+  'models.estimate': z.object({ arch: text, scale, archOptions: archOptions.optional(), modelId: text.optional() }).strict(),
+  'projects.list': empty,
+  'projects.create': z.object({ name: z.string().trim().min(1).max(200) }).strict(),
+  'library.import': z
+    .object({
+      projectId: id,
+      paths,
+      recursive: z.boolean().default(true),
+      include: z.array(z.string().max(500)).max(50).optional(),
+      exclude: z.array(z.string().max(500)).max(50).optional(),
+    })
+    .strict(),
+  'library.list': z
+    .object({
+      projectId: id,
+      status: z.enum(IMAGE_STATUSES as [string, ...string[]]).optional(),
+      format: z.string().max(20).optional(),
+      search: z.string().max(500).optional(),
+      sort: z.enum(['name', 'imported', 'size', 'pixels']).optional(),
+      descending: z.boolean().optional(),
+      offset: z.number().int().min(0).optional(),
+      limit: z.number().int().min(1).max(1000).optional(),
+    })
+    .strict(),
+  'library.get': z.object({ id }).strict(),
+  'upscale.image': z.object({ imageId: id, modelId: text.optional(), taskId: z.string().min(1).max(100) }).strict(),
+  'upscale.cancel': z.object({ taskId: z.string().min(1).max(100) }).strict(),
+  'jobs.start': batchSpec,
+  'jobs.list': empty,
+  'jobs.pause': z.object({ jobId: id }).strict(),
+  'jobs.resume': z.object({ jobId: id }).strict(),
+  'jobs.cancel': z.object({ jobId: id }).strict(),
+  'datasets.inspect': z.object({ dataDirs: paths, scale, patch: z.number().int().min(8).max(512).default(48), name: name.optional() }).strict(),
+  'training.preview': z
+    .object({
+      dataDirs: paths,
+      preset: z.enum(PRESETS as [string, ...string[]]),
+      scale: z.union([z.literal(1), z.literal(2), z.literal(4), z.literal(8)]),
+      count: z.number().int().min(1).max(32).default(8),
+      patch: z.number().int().min(8).max(256).default(48),
+      seed: z.number().int().min(0).max(2 ** 31).default(1),
+    })
+    .strict(),
+  'training.start': trainRequest,
+  'training.pause': z.object({ runId: id }).strict(),
+  'training.resume': z.object({ runId: id }).strict(),
+  'training.cancel': z.object({ runId: id }).strict(),
+  'training.runs': empty,
+  'training.history': z.object({ runId: id }).strict(),
+} as const;
+
+type Req<M extends keyof typeof REQUEST_SCHEMAS> = z.input<(typeof REQUEST_SCHEMAS)[M]>;
+
+interface Responses {
+  'app.info': { version: string; backend: BackendInfo; home: string; transport?: string };
+  'app.openPath': { opened: boolean };
+  'settings.get': Settings;
+  'settings.set': Settings;
+  'models.list': ModelSummary[];
+  'models.import': ModelSummary;
+  'models.delete': { deleted: string };
+  'models.archs': ArchInfo[];
+  'models.estimate': SpeedEstimate;
+  'projects.list': ProjectSummary[];
+  'projects.create': { id: number };
+  'library.import': ImportReport;
+  'library.list': { total: number; rows: ImageRow[] };
+  'library.get': ImageDetail;
+  'upscale.image': UpscaleImageResult;
+  'upscale.cancel': { cancelled: boolean };
+  'jobs.start': { jobId: number; resumed: boolean };
+  'jobs.list': JobSummary[];
+  'jobs.pause': JobSummary;
+  'jobs.resume': JobSummary;
+  'jobs.cancel': JobSummary;
+  'datasets.inspect': DatasetStats;
+  'training.preview': { pairs: PairPreview[]; skipped: { path: string; reason: string }[] };
+  'training.start': { runId: number };
+  'training.pause': RunSummary;
+  'training.resume': RunSummary;
+  'training.cancel': RunSummary;
+  'training.runs': RunSummary[];
+  'training.history': MetricPointRow[];
 }
 
-export type ApiMethod = keyof ApiContract;
-export const API_METHODS: readonly ApiMethod[] = ['app.info', 'models.list'];
+export type ApiMethod = keyof typeof REQUEST_SCHEMAS;
+
+export type ApiContract = { [M in ApiMethod]: { req: Req<M>; res: Responses[M] } };
+
+/** What a handler receives: the request after validation and defaults. */
+export type ApiRequest<M extends ApiMethod> = z.output<(typeof REQUEST_SCHEMAS)[M]>;
+
+export const API_METHODS = Object.keys(REQUEST_SCHEMAS) as ApiMethod[];
 
 export type ApiClient = {
   [M in ApiMethod]: (req: ApiContract[M]['req']) => Promise<ApiContract[M]['res']>;
 };
 
-export type ApiHandlers = ApiClient;
+export type ApiHandlers = {
+  [M in ApiMethod]: (req: ApiRequest<M>) => Promise<ApiContract[M]['res']>;
+};
 
 /** What crosses a transport: a result, or a typed error. */
 export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: { code: string; message: string } };
 
 export const IPC_CHANNEL_PREFIX = 'restora:';
+/** The one channel main pushes AppEvents on (Electron); web mode uses a WebSocket at EVENTS_PATH. */
+export const IPC_EVENT_CHANNEL = 'restora-event';
+export const EVENTS_PATH = '/events';
+
+/**
+ * Images the UI shows are addressed by media paths, never by file paths:
+ *   thumb/<imageId>, image/<imageId>, result/<historyId>, preview/<previewId>/<n>-<lr|hr>.png
+ * Web mode serves them at /media/<path>; Electron at restora-media://app/<path>.
+ */
+export const MEDIA_SCHEME = 'restora-media';
+export const MEDIA_PATH = /^(thumb|image|result)\/(\d{1,12})$|^preview\/([a-f0-9]{16})\/(\d{1,3})-(lr|hr)\.png$/;
 
 export function isApiMethod(x: unknown): x is ApiMethod {
-  return typeof x === 'string' && (API_METHODS as readonly string[]).includes(x);
+  return typeof x === 'string' && Object.prototype.hasOwnProperty.call(REQUEST_SCHEMAS, x);
 }
 
 /** Requests are plain objects with no prototype tricks; validated in main before use. */
 export function isPlainRequest(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x) && Object.getPrototypeOf(x) === Object.prototype;
 }
+
+/** Validates a request for `method`; returns the parsed value or a readable message. */
+export function parseRequest<M extends ApiMethod>(method: M, payload: unknown): { ok: true; value: ApiRequest<M> } | { ok: false; message: string } {
+  if (!isPlainRequest(payload)) return { ok: false, message: `${method}: payload must be an object` };
+  const r = REQUEST_SCHEMAS[method].safeParse(payload);
+  if (r.success) return { ok: true, value: r.data as ApiRequest<M> };
+  const issues = r.error.issues.map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`).join('; ');
+  return { ok: false, message: `${method}: ${issues}` };
+}
+
+export type { AppEvent };

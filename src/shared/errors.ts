@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'CHECKPOINT_MISMATCH'
   | 'DB_TOO_NEW'
   | 'DB_UNAVAILABLE'
+  | 'UNSUPPORTED'
   | 'INTERNAL';
 
 export class RestoraError extends Error {

@@ -8,7 +8,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { isApiMethod, isPlainRequest, type ApiHandlers, type ApiResult } from '../../shared/contract.js';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { EVENTS_PATH, isApiMethod, parseRequest, type ApiHandlers, type ApiResult, type AppEvent } from '../../shared/contract.js';
 import { RestoraError, errorMessage } from '../../shared/errors.js';
 
 export interface ServerOptions {
@@ -17,6 +18,10 @@ export interface ServerOptions {
   /** Built renderer (index.html + assets); optional. */
   staticDir?: string;
   maxBodyBytes?: number;
+  /** AppEvents to push to every connected page over the WebSocket at /events. */
+  events?: { subscribe(listener: (e: AppEvent) => void): () => void };
+  /** Serves /media/<path> (thumbnails, images, results, previews) by id, never by file path. */
+  media?: { resolve(mediaPath: string): Promise<string | null> };
 }
 
 export interface RunningServer {
@@ -33,6 +38,10 @@ const TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
   '.png': 'image/png',
   '.webp': 'image/webp',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.avif': 'image/avif',
   '.json': 'application/json',
 };
 
@@ -84,14 +93,23 @@ export async function startServer(handlers: ApiHandlers, o: ServerOptions = {}):
         } catch {
           return send(res, 400, { ok: false, error: { code: 'USAGE', message: 'body is not JSON' } });
         }
-        if (!isPlainRequest(payload)) return send(res, 400, { ok: false, error: { code: 'USAGE', message: `${method}: payload must be an object` } });
+        const parsed = parseRequest(method, payload);
+        if (!parsed.ok) return send(res, 400, { ok: false, error: { code: 'USAGE', message: parsed.message } });
         try {
-          const value = await (handlers[method] as (r: unknown) => Promise<unknown>)(payload);
+          const value = await (handlers[method] as (r: unknown) => Promise<unknown>)(parsed.value);
           return send(res, 200, { ok: true, value } satisfies ApiResult<unknown>, setCookie);
         } catch (err) {
           const code = err instanceof RestoraError ? err.code : 'INTERNAL';
           return send(res, code === 'USAGE' ? 400 : 500, { ok: false, error: { code, message: errorMessage(err) } });
         }
+      }
+
+      if (req.method === 'GET' && url.pathname.startsWith('/media/') && o.media) {
+        const file = await o.media.resolve(decodeURIComponent(url.pathname.slice('/media/'.length)));
+        if (!file) return send(res, 404, 'not found');
+        res.writeHead(200, { 'content-type': TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream', 'cache-control': 'private, max-age=60', 'x-content-type-options': 'nosniff' });
+        fs.createReadStream(file).pipe(res);
+        return;
       }
 
       if (req.method !== 'GET' || !o.staticDir) return send(res, 404, 'not found');
@@ -109,10 +127,41 @@ export async function startServer(handlers: ApiHandlers, o: ServerOptions = {}):
   });
   const port = (server.address() as { port: number }).port;
   origin = `http://127.0.0.1:${port}`;
+
+  // Events: a WebSocket at /events, with the same token and origin checks as the API.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 });
+  const sockets = new Set<WebSocket>();
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', origin);
+    const given = url.searchParams.get('token') ?? cookieToken(req);
+    const refuse = (status: string) => {
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    };
+    if (url.pathname !== EVENTS_PATH) return refuse('404 Not Found');
+    if (req.headers.origin && req.headers.origin !== origin) return refuse('403 Forbidden');
+    if (!given || !safeEqual(given, token)) return refuse('401 Unauthorized');
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      sockets.add(ws);
+      ws.on('close', () => sockets.delete(ws));
+      ws.on('message', () => ws.close(1003, 'events are one-way'));
+    });
+  });
+  const unsubscribe = o.events?.subscribe((e) => {
+    const text = JSON.stringify(e);
+    for (const ws of sockets) if (ws.readyState === ws.OPEN) ws.send(text);
+  });
+
   return {
     url: `${origin}/?token=${token}`,
     port,
     token,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        unsubscribe?.();
+        for (const ws of sockets) ws.terminate();
+        wss.close();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
