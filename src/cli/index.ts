@@ -299,10 +299,18 @@ async function cmdServe(args: string[]): Promise<number> {
   const { startServer } = await import('../main/server/httpServer.js');
   const { createHandlers } = await import('../main/app/handlers.js');
   const staticDir = path.join(packageRoot(), 'out', 'renderer');
-  const server = await startServer(createHandlers(app), { ...(port !== undefined ? { port } : {}), ...(fs.existsSync(staticDir) ? { staticDir } : {}) });
+  const server = await startServer(createHandlers(app, { transport: 'http' }), {
+    ...(port !== undefined ? { port } : {}),
+    ...(fs.existsSync(staticDir) ? { staticDir } : {}),
+    events: app.events,
+    media: app.media,
+  });
   console.log(`Restora UI: ${server.url}`);
   if (!fs.existsSync(staticDir)) process.stderr.write('(UI not built: run `npm run build`; the API is served)\n');
-  await new Promise<void>((resolve) => process.once('SIGINT', resolve));
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
   await server.close();
   await app.close();
   return 0;

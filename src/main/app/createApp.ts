@@ -11,7 +11,13 @@ import { UpscaleService } from './upscaleService.js';
 import { SpeedCache } from '../ml/speedCache.js';
 import { openDatabase, type Db } from '../db/database.js';
 import { BatchJobs } from '../jobs/batchJob.js';
+import { JobRunner } from '../jobs/jobRunner.js';
+import { Library } from '../library/library.js';
 import type { TrainService } from '../training/trainService.js';
+import { TrainingRunner } from '../training/trainingRunner.js';
+import { EventBus } from './events.js';
+import { createMediaResolver, type MediaResolver } from './media.js';
+import { SettingsStore } from './settings.js';
 
 export interface AppConfig {
   home?: string;
@@ -21,13 +27,22 @@ export interface AppConfig {
 
 export interface App {
   home: string;
+  config: AppConfig;
   models: ModelLibrary;
   compute: ComputeHost;
   upscale: UpscaleService;
   speed: SpeedCache;
+  settings: SettingsStore;
+  events: EventBus;
+  media: MediaResolver;
   /** Opened on first use, so commands that need no store never touch it. */
   db(): Db;
   jobs(): BatchJobs;
+  library(): Library;
+  /** Background export jobs with events (the UI's export queue). */
+  jobRunner(): JobRunner;
+  /** Training runs in worker threads (the UI's wizard). */
+  trainingRunner(): TrainingRunner;
   /** Loaded on first use: it pulls in tfjs, which other commands leave to the worker. */
   training(): Promise<TrainService>;
   close(): Promise<void>;
@@ -41,20 +56,39 @@ export function createApp(config: AppConfig = {}): App {
     ...(config.threads ? { threads: config.threads } : {}),
   });
   const speed = new SpeedCache(home);
+  const events = new EventBus();
   let db: Db | null = null;
   let jobs: BatchJobs | null = null;
+  let library: Library | null = null;
+  let jobRunner: JobRunner | null = null;
+  let trainingRunner: TrainingRunner | null = null;
   let training: TrainService | null = null;
   const getDb = () => (db ??= openDatabase(path.join(home, 'restora.db')));
+  const getJobs = () => (jobs ??= new BatchJobs(getDb(), models, compute));
+  const getLibrary = () => (library ??= new Library(getDb(), path.join(home, 'thumbs')));
   return {
     home,
+    config,
     models,
     compute,
     speed,
+    events,
+    settings: new SettingsStore(home),
+    media: createMediaResolver(home, getLibrary),
     upscale: new UpscaleService(models, compute, speed),
     db: getDb,
-    jobs: () => (jobs ??= new BatchJobs(getDb(), models, compute)),
+    jobs: getJobs,
+    library: getLibrary,
+    jobRunner: () => (jobRunner ??= new JobRunner(getDb(), getJobs(), getLibrary, events)),
+    trainingRunner: () =>
+      (trainingRunner ??= new TrainingRunner(getDb(), home, events, {
+        ...(config.backend ? { backend: config.backend } : {}),
+        ...(config.threads ? { threads: config.threads } : {}),
+      })),
     training: async () => (training ??= new (await import('../training/trainService.js')).TrainService(getDb(), home)),
     close: async () => {
+      await jobRunner?.close();
+      await trainingRunner?.close();
       db?.close();
       await compute.close();
     },

@@ -1,14 +1,165 @@
-/** The API handler map over the app's services; adapters call only this. */
+/**
+ * The API handler map over the app's services; adapters (IPC, HTTP) validate the
+ * request against the contract's schema and call only this.
+ */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { BatchSpec, ModelSummary, OutputFormat, PresetId } from '../../shared/api.js';
 import type { ApiHandlers } from '../../shared/contract.js';
+import { RestoraError } from '../../shared/errors.js';
 import type { App } from './createApp.js';
 import { packageRoot } from '../paths.js';
+import { readCard, writeCard } from '../ml/modelCard.js';
+import { SpeedCache } from '../ml/speedCache.js';
+import { upscaleLibraryImage } from './upscaleImage.js';
 
-export function createHandlers(app: App): ApiHandlers {
+/** What only some adapters can do (Electron opens folders; the web server cannot). */
+export interface AdapterCapabilities {
+  openPath?: (p: string) => Promise<void>;
+  transport?: string;
+}
+
+const MODEL_ID = /^[\p{L}\p{N}][\p{L}\p{N}._-]{0,63}$/u;
+
+export function createHandlers(app: App, adapters: AdapterCapabilities = {}): ApiHandlers {
   const version = (JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  const upscaleTasks = new Map<string, AbortController>();
+
+  const defaultModel = (task: 'upscale' | 'restore', scale: number): string | undefined => app.settings.get().defaults[`${task}-x${scale}`];
+
   return {
-    'app.info': async () => ({ version, backend: await app.compute.info() }),
+    'app.info': async () => ({ version, backend: await app.compute.info(), home: app.home, ...(adapters.transport ? { transport: adapters.transport } : {}) }),
+    'app.openPath': async ({ path: p }) => {
+      if (!adapters.openPath) throw new RestoraError('UNSUPPORTED', 'Opening folders is only available in the desktop app.');
+      if (!fs.existsSync(p)) throw new RestoraError('NOT_FOUND', `${p}: no such file or folder`, p);
+      await adapters.openPath(p);
+      return { opened: true };
+    },
+
+    'settings.get': async () => app.settings.get(),
+    'settings.set': async (patch) => {
+      for (const id of Object.values(patch.defaults ?? {})) app.models.get(id);
+      return app.settings.set({ ...patch, ...(patch.outputFormat ? { outputFormat: patch.outputFormat as OutputFormat } : {}) } as Parameters<App['settings']['set']>[0]);
+    },
+
     'models.list': async () => app.models.list(),
+    'models.archs': async () => app.compute.archs(),
+    'models.import': async ({ dir }) => importModel(app, dir),
+    'models.delete': async ({ id }) => {
+      const m = app.models.get(id);
+      if (m.source !== 'user') throw new RestoraError('USAGE', `${id} is bundled with Restora and cannot be deleted.`);
+      fs.rmSync(m.dir, { recursive: true, force: true });
+      app.db().prepare('DELETE FROM models WHERE id = ?').run(id);
+      const s = app.settings.get();
+      const defaults = Object.fromEntries(Object.entries(s.defaults).filter(([, v]) => v !== id));
+      app.settings.set({ defaults });
+      return { deleted: id };
+    },
+    'models.estimate': async ({ arch, scale, archOptions, modelId }) => {
+      const info = await app.compute.info();
+      const { params } = modelId ? await app.compute.probeModel(app.models.get(modelId).dir) : await app.compute.describeArch(arch, scale, archOptions ?? {});
+      const train = app.speed.get(SpeedCache.key('train', arch, info.id, info.threads));
+      const up = modelId ? app.speed.get(SpeedCache.key('upscale', modelId, info.id, info.threads)) : undefined;
+      return { params, trainStepsPerSec: train?.value ?? null, upscaleMpPerSec: up?.value ?? null };
+    },
+
+    'projects.list': async () => app.library().listProjects(),
+    'projects.create': async ({ name }) => ({ id: app.library().createProject(name) }),
+
+    'library.import': async ({ projectId, paths, recursive, include, exclude }) => {
+      if (!app.library().listProjects().some((p) => p.id === projectId)) throw new RestoraError('NOT_FOUND', `No project ${projectId}.`);
+      return app.library().importPaths(projectId, paths, {
+        recursive,
+        ...(include ? { include } : {}),
+        ...(exclude ? { exclude } : {}),
+        onProgress: (done, total) => {
+          if (done === total || done % 50 === 0) app.events.publish({ type: 'library.import', projectId, done, total });
+        },
+      });
+    },
+    'library.list': async ({ projectId, ...query }) => app.library().list(projectId, query as Parameters<ReturnType<App['library']>['list']>[1]),
+    'library.get': async ({ id }) => app.library().get(id),
+
+    'upscale.image': async ({ imageId, modelId, taskId }) => {
+      if (upscaleTasks.has(taskId)) throw new RestoraError('USAGE', `Task ${taskId} is already running.`);
+      const controller = new AbortController();
+      upscaleTasks.set(taskId, controller);
+      try {
+        const s = app.settings.get();
+        return await upscaleLibraryImage(app, imageId, modelId ?? defaultModel('upscale', 2), { tile: s.tile, format: s.outputFormat, quality: s.quality }, controller.signal, (done, total) =>
+          app.events.publish({ type: 'upscale.progress', taskId, done, total }),
+        );
+      } finally {
+        upscaleTasks.delete(taskId);
+      }
+    },
+    'upscale.cancel': async ({ taskId }) => {
+      const c = upscaleTasks.get(taskId);
+      c?.abort();
+      return { cancelled: Boolean(c) };
+    },
+
+    'jobs.start': async ({ imageIds, ...rest }) => {
+      const fromLibrary = (imageIds ?? []).map((id) => {
+        const p = app.library().pathOf(id);
+        if (!p) throw new RestoraError('NOT_FOUND', `No image ${id} in the library.`);
+        return p;
+      });
+      const spec: BatchSpec = {
+        ...rest,
+        format: rest.format as OutputFormat,
+        inputs: [...rest.inputs, ...fromLibrary],
+        ...(rest.modelId ? {} : defaultModel('upscale', rest.scale ?? 2) ? { modelId: defaultModel('upscale', rest.scale ?? 2)! } : {}),
+        ...(rest.tile ? {} : { tile: app.settings.get().tile }),
+      } as BatchSpec;
+      if (spec.inputs.length === 0) throw new RestoraError('USAGE', 'Nothing to export: give input files/folders or library images.');
+      return app.jobRunner().start(spec);
+    },
+    'jobs.list': async () => app.jobRunner().list(),
+    'jobs.pause': async ({ jobId }) => app.jobRunner().pause(jobId),
+    'jobs.resume': async ({ jobId }) => app.jobRunner().resume(jobId),
+    'jobs.cancel': async ({ jobId }) => app.jobRunner().cancel(jobId),
+
+    'datasets.inspect': async ({ dataDirs, scale, patch, name }) => (await app.training()).inspect(dataDirs, scale, patch, name),
+    'training.preview': async ({ dataDirs, preset, scale, count, patch, seed }) => (await app.training()).preview(dataDirs, preset as PresetId, scale, count, patch, seed),
+    'training.start': async (req) => {
+      await app.compute.describeArch(req.arch, req.scale, req.archOptions ?? {}); // refuse unknown archs/scales before a worker starts
+      return { runId: app.trainingRunner().start({ ...req, preset: req.preset as PresetId }) };
+    },
+    'training.pause': async ({ runId }) => app.trainingRunner().pause(runId),
+    'training.resume': async ({ runId }) => app.trainingRunner().resume(runId),
+    'training.cancel': async ({ runId }) => app.trainingRunner().cancel(runId),
+    'training.runs': async () => app.trainingRunner().list(),
+    'training.history': async ({ runId }) => app.trainingRunner().history(runId),
   };
+}
+
+/**
+ * Copies a tfjs layers-model folder into the user's models. Its card is kept when
+ * it has one; otherwise one is written from what the model does to a test input.
+ */
+async function importModel(app: App, dir: string): Promise<ModelSummary> {
+  const src = path.resolve(dir);
+  if (!fs.existsSync(path.join(src, 'model.json'))) throw new RestoraError('MODEL_INVALID', `${src}: no model.json (expected a tfjs layers-model folder)`, src);
+  const probe = await app.compute.probeModel(src);
+  const hasCard = fs.existsSync(path.join(src, 'card.json'));
+  const card = hasCard ? readCard(src) : null;
+  const id = card?.id ?? path.basename(src).replace(/[^\p{L}\p{N}._-]/gu, '-');
+  if (!MODEL_ID.test(id)) throw new RestoraError('USAGE', `Model id "${id}" must be letters, digits, '.', '_' or '-'.`);
+  if (app.models.list().some((m) => m.card.id === id)) throw new RestoraError('USAGE', `A model with id "${id}" is already installed.`);
+  if (card && card.scale !== probe.scale) throw new RestoraError('MODEL_INVALID', `${src}: card says x${card.scale} but the model upscales x${probe.scale}`, src);
+  const dest = path.join(app.home, 'models', id);
+  const tmp = `${dest}.importing`;
+  fs.rmSync(tmp, { recursive: true, force: true });
+  fs.mkdirSync(path.dirname(dest), { recursive: true });
+  fs.cpSync(src, tmp, { recursive: true });
+  writeCard(tmp, {
+    ...(card ?? { id, name: id, arch: 'imported', archOptions: {}, task: 'upscale', notes: `imported from ${src}` }),
+    id,
+    scale: probe.scale,
+    params: probe.params,
+  });
+  fs.renameSync(tmp, dest);
+  app.db().prepare('INSERT OR REPLACE INTO models (id, source, dir, card_json) VALUES (?, ?, ?, ?)').run(id, 'imported', dest, JSON.stringify(readCard(dest)));
+  return app.models.get(id);
 }

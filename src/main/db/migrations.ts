@@ -103,4 +103,16 @@ export const MIGRATIONS: readonly Migration[] = [
         at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
       );
     `),
+  // 3: what the studio needs to show runs and datasets without re-reading files
+  (db) =>
+    db.exec(`
+      ALTER TABLE training_runs ADD COLUMN error TEXT;
+      ALTER TABLE training_runs ADD COLUMN model_id TEXT;
+      ALTER TABLE training_runs ADD COLUMN steps INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE metric_points ADD COLUMN g_loss REAL;
+      ALTER TABLE metric_points ADD COLUMN d_loss REAL;
+      CREATE UNIQUE INDEX training_runs_dir ON training_runs(run_dir);
+      CREATE INDEX image_history_image ON image_history(image_id);
+      CREATE INDEX images_path ON images(path);
+    `),
 ];

@@ -11,45 +11,16 @@ import type { Db } from '../db/database.js';
 import { probeImage } from '../imaging/io.js';
 import { enumerateInputs, hashFile } from '../imaging/inputs.js';
 import { RestoraError, errorMessage } from '../../shared/errors.js';
+import type { HistoryEntry, ImageDetail, ImageRow, ImageStatus, ImportReport, LibraryQuery } from '../../shared/api.js';
 
-export type ImageStatus = 'original' | 'restored' | 'exported';
-
-export interface ImageRow {
-  id: number;
-  projectId: number;
-  path: string;
-  contentHash: string;
-  size: number;
-  format: string;
-  width: number;
-  height: number;
-  status: ImageStatus;
-  importedAt: string;
-}
+export type { ImageRow, ImageStatus, ImportReport };
+export type ListQuery = LibraryQuery;
 
 export interface ImportOptions {
   recursive?: boolean;
   include?: string[];
   exclude?: string[];
   onProgress?: (done: number, total: number) => void;
-}
-
-export interface ImportReport {
-  added: number;
-  duplicates: number;
-  skipped: number;
-  failed: { path: string; code: string; message: string }[];
-}
-
-export interface ListQuery {
-  status?: ImageStatus;
-  format?: string;
-  /** Substring of the file path, case-insensitive. */
-  search?: string;
-  sort?: 'name' | 'imported' | 'size' | 'pixels';
-  descending?: boolean;
-  offset?: number;
-  limit?: number;
 }
 
 const SORT_COLUMNS: Record<NonNullable<ListQuery['sort']>, string> = {
@@ -147,27 +118,66 @@ export class Library {
     return { total, rows };
   }
 
-  setStatus(imageId: number, status: ImageStatus, history?: { action: string; modelId?: string; settings?: object; output?: string }): void {
-    this.db.transaction(() => {
+  /** Sets an image's status and records what was done; returns the history entry's id (0 when none). */
+  setStatus(imageId: number, status: ImageStatus, history?: { action: string; modelId?: string; settings?: object; output?: string }): number {
+    return this.db.transaction(() => {
       this.db.prepare('UPDATE images SET status = ? WHERE id = ?').run(status, imageId);
-      if (history) {
+      if (!history) return 0;
+      return Number(
         this.db
           .prepare('INSERT INTO image_history (image_id, action, model_id, settings_json, output_path) VALUES (?, ?, ?, ?, ?)')
-          .run(imageId, history.action, history.modelId ?? null, history.settings ? JSON.stringify(history.settings) : null, history.output ?? null);
+          .run(imageId, history.action, history.modelId ?? null, history.settings ? JSON.stringify(history.settings) : null, history.output ?? null).lastInsertRowid,
+      );
+    })();
+  }
+
+  get(imageId: number): ImageDetail {
+    const row = this.db
+      .prepare(
+        `SELECT id, project_id AS projectId, path, content_hash AS contentHash, size, format, width, height, status, imported_at AS importedAt, exif_json AS exifJson
+         FROM images WHERE id = ?`,
+      )
+      .get(imageId) as (ImageRow & { exifJson: string | null }) | undefined;
+    if (!row) throw new RestoraError('NOT_FOUND', `No image ${imageId} in the library.`);
+    const { exifJson, ...rest } = row;
+    return { ...rest, exif: exifJson ? (JSON.parse(exifJson) as Record<string, unknown>) : null, history: this.history(imageId) };
+  }
+
+  /** Path of an image by id, or null (the media protocol must not learn anything else). */
+  pathOf(imageId: number): string | null {
+    return (this.db.prepare('SELECT path FROM images WHERE id = ?').get(imageId) as { path: string } | undefined)?.path ?? null;
+  }
+
+  /** Output file of a history entry, or null. */
+  outputOf(historyId: number): string | null {
+    return (this.db.prepare('SELECT output_path FROM image_history WHERE id = ?').get(historyId) as { output_path: string | null } | undefined)?.output_path ?? null;
+  }
+
+  /** Marks the library images among `inputs` as exported, recording the output of each. */
+  markExported(outputsByInput: ReadonlyMap<string, string>, modelId: string, settings: object): void {
+    const find = this.db.prepare('SELECT id FROM images WHERE path = ?');
+    const recorded = this.db.prepare('SELECT 1 FROM image_history WHERE image_id = ? AND output_path = ?');
+    this.db.transaction(() => {
+      for (const [input, output] of outputsByInput) {
+        for (const r of find.all(input) as { id: number }[]) {
+          // A resumed job reports its earlier items again; record each export once.
+          if (!recorded.get(r.id, output)) this.setStatus(r.id, 'exported', { action: 'export', modelId, settings, output });
+        }
       }
     })();
   }
 
-  history(imageId: number): { action: string; modelId: string | null; settings: object | null; output: string | null; at: string }[] {
+  history(imageId: number): HistoryEntry[] {
     return (
-      this.db.prepare('SELECT action, model_id, settings_json, output_path, at FROM image_history WHERE image_id = ? ORDER BY id').all(imageId) as {
+      this.db.prepare('SELECT id, action, model_id, settings_json, output_path, at FROM image_history WHERE image_id = ? ORDER BY id').all(imageId) as {
+        id: number;
         action: string;
         model_id: string | null;
         settings_json: string | null;
         output_path: string | null;
         at: string;
       }[]
-    ).map((r) => ({ action: r.action, modelId: r.model_id, settings: r.settings_json ? (JSON.parse(r.settings_json) as object) : null, output: r.output_path, at: r.at }));
+    ).map((r) => ({ id: r.id, action: r.action, modelId: r.model_id, settings: r.settings_json ? (JSON.parse(r.settings_json) as object) : null, output: r.output_path, at: r.at }));
   }
 
   /** A 256 px WebP thumbnail, made on first request and cached by content hash. */

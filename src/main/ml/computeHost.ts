@@ -1,6 +1,7 @@
 /** Main-thread side of the compute worker: typed calls, progress, cancellation. */
-import { Worker } from 'node:worker_threads';
-import type { BackendInfo } from '../../shared/api.js';
+import type { Worker } from 'node:worker_threads';
+import { siblingEntry, startWorker } from '../workers.js';
+import type { ArchInfo, BackendInfo } from '../../shared/api.js';
 import { RestoraError, type ErrorCode } from '../../shared/errors.js';
 import type { UpscaleFileRequest, UpscaleFileResult } from './upscaleFile.js';
 import type { FromWorker, ToWorker, WorkerInit } from './workerProtocol.js';
@@ -17,17 +18,7 @@ export class ComputeHost {
   private nextId = 1;
 
   constructor(init: WorkerInit = {}) {
-    // Under tsx/vitest the sources are .ts; the built package ships .js.
-    const isTs = import.meta.url.endsWith('.ts');
-    if (isTs) {
-      // Dev/test only: load tsx's ESM hooks inside the worker, then the TS entry.
-      const tsx = import.meta.resolve('tsx/esm/api');
-      const entry = new URL('./computeWorker.ts', import.meta.url).href;
-      const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-      this.worker = new Worker(boot, { eval: true, workerData: init });
-    } else {
-      this.worker = new Worker(new URL('./computeWorker.js', import.meta.url), { workerData: init });
-    }
+    this.worker = startWorker(siblingEntry(import.meta.url, 'computeWorker'), init);
     this.worker.on('message', (m: FromWorker) => this.onMessage(m));
     this.worker.on('error', (err) => this.failAll(err));
     this.worker.on('exit', (code) => {
@@ -52,6 +43,8 @@ export class ComputeHost {
     if (this.pending.size === 0) this.worker.unref();
     if (m.type === 'error') p.reject(new RestoraError(m.error.code as ErrorCode, m.error.message, m.error.file));
     else if (m.type === 'info') p.resolve(m.info);
+    else if (m.type === 'archs') p.resolve(m.archs);
+    else if (m.type === 'described') p.resolve({ params: m.params, scale: m.scale });
     else p.resolve(m.result);
   }
 
@@ -65,6 +58,18 @@ export class ComputeHost {
 
   info(): Promise<BackendInfo> {
     return this.call({ type: 'info', id: this.nextId++ });
+  }
+
+  archs(): Promise<ArchInfo[]> {
+    return this.call({ type: 'archs', id: this.nextId++ });
+  }
+
+  describeArch(arch: string, scale: number, archOptions: Record<string, number | string | boolean> = {}): Promise<{ params: number; scale: number }> {
+    return this.call({ type: 'describeArch', id: this.nextId++, arch, scale, archOptions });
+  }
+
+  probeModel(modelDir: string): Promise<{ params: number; scale: number }> {
+    return this.call({ type: 'probeModel', id: this.nextId++, modelDir });
   }
 
   upscale(

@@ -6,7 +6,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type * as tf from '@tensorflow/tfjs';
 import { initBackend } from './backend.js';
 import { loadLayersModel, readCard } from './modelStore.js';
-import { tilingFor } from './archs/index.js';
+import * as tfjs from '@tensorflow/tfjs';
+import { buildArch, listArchs, tilingFor } from './archs/index.js';
 import { upscaleFile } from './upscaleFile.js';
 import type { FromWorker, ToWorker, WorkerInit } from './workerProtocol.js';
 import { RestoraError } from '../../shared/errors.js';
@@ -27,6 +28,25 @@ async function model(dir: string): Promise<{ net: tf.LayersModel; overlap: numbe
   return m;
 }
 
+/** Params and scale of a model folder, by running a 16x16 input through it. */
+async function probeModel(dir: string): Promise<{ params: number; scale: number }> {
+  let net: tf.LayersModel;
+  try {
+    net = await loadLayersModel(dir);
+  } catch (err) {
+    throw new RestoraError('MODEL_INVALID', `${dir}: not a loadable tfjs layers model (${(err as Error).message})`, dir);
+  }
+  try {
+    const shape = tfjs.tidy(() => (net.predict(tfjs.zeros([1, 16, 16, 3])) as tf.Tensor).shape);
+    if (shape.length !== 4 || shape[3] !== 3 || shape[1] !== shape[2] || !shape[1] || shape[1] % 16 !== 0) {
+      throw new RestoraError('MODEL_INVALID', `${dir}: maps a 16x16 RGB image to ${shape.join('x')}; expected an RGB image N times larger`, dir);
+    }
+    return { params: net.countParams(), scale: shape[1] / 16 };
+  } finally {
+    net.dispose();
+  }
+}
+
 let queue: Promise<void> = Promise.resolve();
 
 async function handle(msg: ToWorker): Promise<void> {
@@ -37,6 +57,20 @@ async function handle(msg: ToWorker): Promise<void> {
     });
     if (msg.type === 'info') {
       send({ type: 'info', id: msg.id, info });
+      return;
+    }
+    if (msg.type === 'archs') {
+      send({ type: 'archs', id: msg.id, archs: listArchs().map((a) => ({ id: a.id, description: a.description, scales: [...a.scales] })) });
+      return;
+    }
+    if (msg.type === 'describeArch') {
+      const net = buildArch(msg.arch, msg.scale, msg.archOptions);
+      send({ type: 'described', id: msg.id, params: net.countParams(), scale: msg.scale });
+      net.dispose();
+      return;
+    }
+    if (msg.type === 'probeModel') {
+      send({ type: 'described', id: msg.id, ...(await probeModel(msg.modelDir)) });
       return;
     }
     const flag = new Int32Array(msg.cancel);

@@ -1,5 +1,5 @@
 /** Messages between the main thread and the compute worker. */
-import type { BackendId, BackendInfo } from '../../shared/api.js';
+import type { ArchInfo, BackendId, BackendInfo } from '../../shared/api.js';
 import type { UpscaleFileRequest, UpscaleFileResult } from './upscaleFile.js';
 
 export interface WorkerInit {
@@ -9,6 +9,11 @@ export interface WorkerInit {
 
 export type ToWorker =
   | { type: 'info'; id: number }
+  /** Builds an architecture (untrained) to count its parameters. */
+  | { type: 'archs'; id: number }
+  | { type: 'describeArch'; id: number; arch: string; scale: number; archOptions: Record<string, number | string | boolean> }
+  /** Loads a model folder and runs a small input through it to learn its scale. */
+  | { type: 'probeModel'; id: number; modelDir: string }
   | {
       type: 'upscale';
       id: number;
@@ -27,5 +32,7 @@ export interface WireError {
 export type FromWorker =
   | { type: 'progress'; id: number; done: number; total: number }
   | { type: 'info'; id: number; info: BackendInfo }
+  | { type: 'described'; id: number; params: number; scale: number }
+  | { type: 'archs'; id: number; archs: ArchInfo[] }
   | { type: 'upscaled'; id: number; result: UpscaleFileResult }
   | { type: 'error'; id: number; error: WireError };

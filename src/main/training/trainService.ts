@@ -6,32 +6,23 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ModelCard } from '../../shared/api.js';
+import type { DatasetStats, ModelCard, PairPreview, PresetId, TrainRequest as SharedTrainRequest } from '../../shared/api.js';
 import { RestoraError, errorMessage } from '../../shared/errors.js';
 import type { Db } from '../db/database.js';
-import { degrade, type PresetId } from '../degrade/presets.js';
+import { degrade } from '../degrade/presets.js';
 import { decodeRgbFloat } from '../imaging/decode.js';
 import { crop, imresize, type FloatImage } from '../imaging/imresize.js';
 import { enumerateInputs, hashFile } from '../imaging/inputs.js';
+import { probeImage } from '../imaging/io.js';
+import sharp from 'sharp';
 import { degradedSource, type PairImage } from '../ml/dataset.js';
 import { measure } from '../ml/metrics.js';
 import { saveLayersModel, writeCard } from '../ml/modelStore.js';
 import { Rng } from '../ml/rng.js';
 import { DEFAULT_TRAINER_CONFIG, Trainer, validate, type TrainProgress, type TrainerConfig } from '../ml/trainer.js';
 
-export interface TrainRequest {
-  name: string;
-  dataDirs: string[];
-  scale: number;
-  preset: PresetId;
-  arch: string;
-  archOptions?: Record<string, number | string | boolean>;
-  steps?: number;
-  batch?: number;
-  patch?: number;
-  resume?: boolean;
-  seed?: number;
-}
+/** The shared request, plus `resume` (continue the run of the same name). */
+export type TrainRequest = SharedTrainRequest & { resume?: boolean };
 
 export interface TrainResult {
   modelId: string;
@@ -40,6 +31,31 @@ export interface TrainResult {
   heldOut: { psnr: number; ssim: number };
   bicubic: { psnr: number; ssim: number };
   photos: { train: number; val: number; skipped: { path: string; reason: string }[] };
+}
+
+/**
+ * Reproducible held-out split of the user's photos: order by a hash of the path,
+ * the first tenth (at least one) is validation. Adding photos moves few others.
+ */
+function pruneOldPreviews(root: string, keep: number): void {
+  const dirs = fs
+    .readdirSync(root)
+    .map((n) => ({ n, t: fs.statSync(path.join(root, n)).mtimeMs }))
+    .sort((a, b) => b.t - a.t);
+  for (const d of dirs.slice(keep)) fs.rmSync(path.join(root, d.n), { recursive: true, force: true });
+}
+
+async function writePng(img: FloatImage, file: string): Promise<void> {
+  const bytes = new Uint8Array(img.width * img.height * 3);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = Math.max(0, Math.min(255, Math.round(img.data[i]!)));
+  await sharp(bytes, { raw: { width: img.width, height: img.height, channels: 3 } }).png().toFile(file);
+}
+
+export function heldOutSplit<T extends { file: string }>(photos: readonly T[]): { train: T[]; val: T[] } {
+  const key = (p: T) => crypto.createHash('md5').update(p.file).digest('hex');
+  const ordered = photos.map((p) => ({ p, k: key(p) })).sort((a, b) => (a.k < b.k ? -1 : 1)).map(({ p }) => p);
+  const nVal = Math.max(1, Math.floor(ordered.length / 10));
+  return { val: ordered.slice(0, nVal), train: ordered.slice(nVal) };
 }
 
 const NAME = /^[\p{L}\p{N}][\p{L}\p{N}._-]{0,63}$/u;
@@ -77,7 +93,80 @@ export class TrainService {
     return { photos, skipped };
   }
 
-  async train(req: TrainRequest, onProgress?: (p: TrainProgress) => void, signal?: AbortSignal): Promise<TrainResult> {
+  /**
+   * What a dataset from these folders would be, from headers only (no decoding):
+   * usable photos, the split, and every skipped file with why. Stored when named.
+   */
+  async inspect(dirs: readonly string[], scale: number, patch: number, name?: string): Promise<DatasetStats> {
+    const minSide = patch * Math.max(scale, 1);
+    const all = enumerateInputs(dirs, true);
+    const skipped = all.filter((e) => e.missing).map((e) => ({ path: e.input, reason: 'no such file or folder' }));
+    const usable: { file: string; hash: string }[] = [];
+    const seen = new Set<string>();
+    for (const e of all.filter((x) => !x.missing)) {
+      try {
+        const info = await probeImage(e.input);
+        const w = info.orientation >= 5 ? info.height : info.width;
+        const h = info.orientation >= 5 ? info.width : info.height;
+        if (Math.min(w, h) < minSide) {
+          skipped.push({ path: e.input, reason: `${w}x${h} is smaller than the ${minSide}px training patch` });
+          continue;
+        }
+        const hash = hashFile(e.input);
+        if (seen.has(hash)) {
+          skipped.push({ path: e.input, reason: 'duplicate of another photo' });
+          continue;
+        }
+        seen.add(hash);
+        usable.push({ file: e.input, hash });
+      } catch (err) {
+        skipped.push({ path: e.input, reason: errorMessage(err) });
+      }
+    }
+    const split = usable.length >= 2 ? heldOutSplit(usable) : { train: usable, val: [] };
+    const stats: DatasetStats = { usable: usable.length, train: split.train.length, val: split.val.length, minSide, skipped };
+    if (name) {
+      const config = { dataDirs: dirs, scale, patch, train: split.train.map((p) => p.file), val: split.val.map((p) => p.file) };
+      this.db.prepare('INSERT INTO datasets (name, config_json) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET config_json = excluded.config_json').run(name, JSON.stringify(config));
+      const row = this.db.prepare('SELECT id FROM datasets WHERE name = ?').get(name) as { id: number };
+      return { ...stats, id: row.id, name };
+    }
+    return stats;
+  }
+
+  /**
+   * Writes `count` seeded (LR, HR) pairs as PNGs under <home>/previews/<id>/ so the
+   * wizard can show what the degradation does; returns their media paths.
+   */
+  async preview(dirs: readonly string[], preset: PresetId, scale: number, count: number, patch: number, seed: number): Promise<{ pairs: PairPreview[]; skipped: { path: string; reason: string }[] }> {
+    const hp = Math.max(patch, 8) * Math.max(scale, 1) * 2;
+    const stats = await this.inspect(dirs, scale, hp / Math.max(scale, 1));
+    const files = heldOutSplit(
+      enumerateInputs(dirs, true)
+        .filter((e) => !e.missing && !stats.skipped.some((s) => s.path === e.input))
+        .map((e) => ({ file: e.input })),
+    ).train;
+    if (files.length === 0) throw new RestoraError('USAGE', `No usable photos of ${hp}px or more in ${dirs.join(', ')}.`);
+    const id = crypto.randomBytes(8).toString('hex');
+    const dir = path.join(this.home, 'previews', id);
+    fs.mkdirSync(dir, { recursive: true });
+    pruneOldPreviews(path.dirname(dir), 20);
+    const rng = new Rng(seed);
+    const pairs: PairPreview[] = [];
+    for (let n = 0; n < count; n++) {
+      const img = await decodeRgbFloat(files[n % files.length]!.file);
+      const x = rng.int(img.width - hp + 1);
+      const y = rng.int(img.height - hp + 1);
+      const hr = crop(img, x, y, hp, hp);
+      const lr = await degrade(hr, scale, preset, rng);
+      await writePng(lr, path.join(dir, `${n}-lr.png`));
+      await writePng(hr, path.join(dir, `${n}-hr.png`));
+      pairs.push({ lr: `preview/${id}/${n}-lr.png`, hr: `preview/${id}/${n}-hr.png` });
+    }
+    return { pairs, skipped: stats.skipped };
+  }
+
+  async train(req: TrainRequest, onProgress?: (p: TrainProgress) => void, signal?: AbortSignal, onRunId?: (runId: number) => void): Promise<TrainResult> {
     if (!NAME.test(req.name)) throw new RestoraError('USAGE', `--name "${req.name}" must be letters, digits, '.', '_' or '-' (up to 64).`);
     const patch = req.patch ?? 48;
     const hp = patch * req.scale;
@@ -85,12 +174,7 @@ export class TrainService {
     if (photos.length < 2) {
       throw new RestoraError('USAGE', `Need at least 2 usable photos of ${hp}px or more in ${req.dataDirs.join(', ')}; found ${photos.length}.`);
     }
-    // Reproducible held-out split: every 10th photo by path hash (at least one).
-    const key = (p: { file: string }) => crypto.createHash('md5').update(p.file).digest('hex');
-    const ordered = photos.map((p) => ({ p, k: key(p) })).sort((a, b) => (a.k < b.k ? -1 : 1)).map(({ p }) => p);
-    const nVal = Math.max(1, Math.floor(ordered.length / 10));
-    const valPhotos = ordered.slice(0, nVal);
-    const trainPhotos = ordered.slice(nVal);
+    const { val: valPhotos, train: trainPhotos } = heldOutSplit(photos);
     const seed = req.seed ?? 1;
     const val: PairImage[] = [];
     const bic = { psnr: 0, ssim: 0 };
@@ -114,6 +198,8 @@ export class TrainService {
       patch,
       seed,
       validateEvery: Math.max(10, Math.round((req.steps ?? 2000) / 10)),
+      // Short runs (a quick try in the wizard) must still reach the full learning rate.
+      warmupSteps: Math.min(DEFAULT_TRAINER_CONFIG.warmupSteps, Math.max(1, Math.round((req.steps ?? 2000) / 20))),
       checkpointEvery: 50,
     };
     const runDir = path.join(this.home, 'runs', req.name);
@@ -126,10 +212,11 @@ export class TrainService {
     );
     const trainer = await Trainer.open(config, source, val, runDir);
     const runId = this.upsertRun(req, config, runDir);
+    onRunId?.(runId);
     const insertPoint = this.db.prepare(
       'INSERT OR REPLACE INTO metric_points (run_id, step, wall_ms, loss, lr, val_psnr, val_ssim) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
-    const setState = this.db.prepare("UPDATE training_runs SET state = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?");
+    const setState = this.db.prepare("UPDATE training_runs SET state = ?, error = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?");
     try {
       await trainer.run({
         ...(signal ? { signal } : {}),
@@ -139,7 +226,8 @@ export class TrainService {
         },
       });
     } catch (err) {
-      setState.run(err instanceof RestoraError && err.code === 'CANCELLED' ? 'paused' : 'failed', runId);
+      const paused = err instanceof RestoraError && err.code === 'CANCELLED';
+      setState.run(paused ? 'paused' : 'failed', paused ? null : errorMessage(err), runId);
       throw err;
     }
     const q = validate(trainer.model, val, req.scale);
@@ -163,20 +251,25 @@ export class TrainService {
     };
     writeCard(modelDir, card);
     this.db.prepare('INSERT OR REPLACE INTO models (id, source, dir, card_json) VALUES (?, ?, ?, ?)').run(modelId, 'trained', modelDir, JSON.stringify(card));
-    setState.run('done', runId);
+    setState.run('done', null, runId);
+    this.db.prepare('UPDATE training_runs SET model_id = ? WHERE id = ?').run(modelId, runId);
     trainer.model.dispose();
     return { modelId, modelDir, runDir, heldOut: q, bicubic: bic, photos: { train: trainPhotos.length, val: valPhotos.length, skipped } };
   }
 
   private upsertRun(req: TrainRequest, config: TrainerConfig, runDir: string): number {
     const row = this.db.prepare('SELECT id FROM training_runs WHERE run_dir = ?').get(runDir) as { id: number } | undefined;
+    const request: Partial<TrainRequest> = { ...req };
+    delete request.resume;
+    const json = JSON.stringify({ ...config, preset: req.preset, data: req.dataDirs, request });
     if (row) {
-      this.db.prepare("UPDATE training_runs SET state = 'running', updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?").run(row.id);
+      this.db
+        .prepare("UPDATE training_runs SET state = 'running', error = NULL, config_json = ?, steps = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?")
+        .run(json, config.steps, row.id);
       return row.id;
     }
     return Number(
-      this.db.prepare("INSERT INTO training_runs (name, config_json, state, run_dir) VALUES (?, ?, 'running', ?)").run(req.name, JSON.stringify({ ...config, preset: req.preset, data: req.dataDirs }), runDir)
-        .lastInsertRowid,
+      this.db.prepare("INSERT INTO training_runs (name, config_json, state, run_dir, steps) VALUES (?, ?, 'running', ?, ?)").run(req.name, json, runDir, config.steps).lastInsertRowid,
     );
   }
 

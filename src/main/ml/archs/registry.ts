@@ -48,7 +48,9 @@ export function buildArch(id: string, scale: number, options: ArchOptions = {}):
 
 /** Tile context (receptive radius + 2 px margin) and size multiple for a saved model's card. */
 export function tilingFor(card: { arch: string; archOptions: ArchOptions }): { overlap: number; multiple: number } {
-  const spec = getArch(card.arch);
+  const spec = archs.get(card.arch);
+  // An imported model of an architecture we do not know: a generous context for its receptive field.
+  if (!spec) return { overlap: 24, multiple: 1 };
   return { overlap: spec.receptiveRadius({ ...spec.defaults, ...card.archOptions }) + 2, multiple: spec.sizeMultiple ?? 1 };
 }
 

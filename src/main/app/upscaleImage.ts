@@ -1,0 +1,60 @@
+/**
+ * Upscales one library image for the Compare view: the result is a PNG in the
+ * data folder, recorded in the image's history (status 'restored'), scored
+ * against a reference when one sits beside it.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { OutputFormat, UpscaleImageResult } from '../../shared/api.js';
+import { RestoraError } from '../../shared/errors.js';
+import { decodeRgbFloat } from '../imaging/decode.js';
+import { crop } from '../imaging/imresize.js';
+import { measure } from '../ml/metrics.js';
+import type { App } from './createApp.js';
+
+/**
+ * A ground-truth image for `input`, if the user keeps one next to it: the same
+ * name in a sibling folder called HR (…/LR/x.png -> …/HR/x.png), or the same name
+ * with _LR replaced by _HR in the same folder.
+ */
+export function findReference(input: string): string | null {
+  const dir = path.dirname(input);
+  const base = path.basename(input);
+  const candidates = [path.join(dir, '..', 'HR', base), path.join(dir, '..', 'hr', base)];
+  if (/_LR(\.[^.]+)$/.test(base)) candidates.push(path.join(dir, base.replace(/_LR(\.[^.]+)$/, '_HR$1')));
+  return candidates.find((c) => fs.existsSync(c) && path.resolve(c) !== path.resolve(input)) ?? null;
+}
+
+export async function upscaleLibraryImage(
+  app: App,
+  imageId: number,
+  modelId: string | undefined,
+  output: { tile: number; format: OutputFormat; quality: number },
+  signal: AbortSignal,
+  onProgress: (done: number, total: number) => void,
+): Promise<UpscaleImageResult> {
+  const input = app.library().pathOf(imageId);
+  if (!input) throw new RestoraError('NOT_FOUND', `No image ${imageId} in the library.`);
+  const model = app.models.resolve(modelId, modelId ? undefined : 2);
+  const dest = path.join(app.home, 'results', String(imageId), `${path.basename(input, path.extname(input))}-${model.card.id}-${Date.now()}.png`);
+  fs.mkdirSync(path.dirname(dest), { recursive: true });
+  const t0 = performance.now();
+  const r = await app.compute.upscale(model.dir, { input, output: dest, scale: model.card.scale, format: 'png', tile: output.tile, overlap: 0 }, { onProgress, signal });
+  const ms = Math.round(performance.now() - t0);
+  let reference: UpscaleImageResult['reference'];
+  const refFile = findReference(input);
+  if (refFile) {
+    const [sr, hr0] = await Promise.all([decodeRgbFloat(dest), decodeRgbFloat(refFile)]);
+    if (hr0.width >= sr.width && hr0.height >= sr.height) {
+      const q = measure(sr, crop(hr0, 0, 0, sr.width, sr.height), model.card.scale);
+      reference = { psnr: q.psnr, ssim: q.ssim };
+    }
+  }
+  const historyId = app.library().setStatus(imageId, 'restored', {
+    action: model.card.task === 'restore' ? 'restore' : 'upscale',
+    modelId: model.card.id,
+    settings: { scale: model.card.scale, tile: output.tile },
+    output: dest,
+  });
+  return { historyId, output: dest, modelId: model.card.id, width: r.outWidth, height: r.outHeight, ms, ...(reference ? { reference } : {}) };
+}

@@ -1,0 +1,23 @@
+/** Messages between the training runner (main thread) and a training worker. */
+import type { BackendId } from '../../shared/api.js';
+import type { TrainProgress } from '../ml/trainer.js';
+import type { TrainRequest, TrainResult } from './trainService.js';
+
+export interface TrainWorkerData {
+  home: string;
+  request: TrainRequest;
+  backend?: BackendId;
+  threads?: number;
+  /** Int32 flag set by main: 0 run, 1 pause, 2 cancel. Shared so the step loop sees it without yielding. */
+  control: SharedArrayBuffer;
+}
+
+export const CONTROL_RUN = 0;
+export const CONTROL_PAUSE = 1;
+export const CONTROL_CANCEL = 2;
+
+export type FromTrainWorker =
+  | { type: 'run'; runId: number }
+  | { type: 'progress'; progress: TrainProgress }
+  | { type: 'done'; result: TrainResult }
+  | { type: 'error'; error: { code: string; message: string } };

@@ -1,0 +1,49 @@
+/**
+ * A training run in its own worker thread, so the app's main thread (UI, IPC,
+ * HTTP) stays responsive. It opens its own SQLite connection (WAL allows it) and
+ * reports progress; main pauses or cancels it through a shared flag, and the
+ * trainer checkpoints before it stops.
+ */
+import path from 'node:path';
+import { parentPort, workerData } from 'node:worker_threads';
+import { RestoraError, errorMessage } from '../../shared/errors.js';
+import { openDatabase } from '../db/database.js';
+import { initBackend } from '../ml/backend.js';
+import { TrainService } from './trainService.js';
+import { CONTROL_RUN, type FromTrainWorker, type TrainWorkerData } from './trainProtocol.js';
+
+if (!parentPort) throw new Error('trainWorker must run in a worker thread');
+const port = parentPort;
+const data = workerData as TrainWorkerData;
+const send = (m: FromTrainWorker) => port.postMessage(m);
+const control = new Int32Array(data.control);
+
+async function main(): Promise<void> {
+  await initBackend({ ...(data.backend ? { prefer: data.backend } : {}), ...(data.threads ? { threads: data.threads } : {}) });
+  const db = openDatabase(path.join(data.home, 'restora.db'));
+  const stop = new AbortController();
+  const check = () => {
+    if (Atomics.load(control, 0) !== CONTROL_RUN && !stop.signal.aborted) stop.abort();
+  };
+  try {
+    const result = await new TrainService(db, data.home).train(
+      data.request,
+      (progress) => {
+        send({ type: 'progress', progress });
+        check();
+      },
+      stop.signal,
+      (runId) => {
+        send({ type: 'run', runId });
+        check();
+      },
+    );
+    send({ type: 'done', result });
+  } finally {
+    db.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  send({ type: 'error', error: { code: err instanceof RestoraError ? err.code : 'INTERNAL', message: errorMessage(err) } });
+});

@@ -1,0 +1,201 @@
+/**
+ * Training runs for the app: each run trains in its own worker thread (see
+ * trainWorker.ts); this side starts, pauses, resumes and cancels them, turns
+ * their progress into AppEvents, and answers run lists and metric histories
+ * from SQLite. A run interrupted by a crash is shown as paused and resumes from
+ * its last checkpoint.
+ */
+import path from 'node:path';
+import type { Worker } from 'node:worker_threads';
+import type { BackendId, MetricPointRow, RunState, RunSummary } from '../../shared/api.js';
+import { RestoraError, type ErrorCode } from '../../shared/errors.js';
+import type { Db } from '../db/database.js';
+import type { EventBus } from '../app/events.js';
+import { siblingEntry, startWorker } from '../workers.js';
+import { CONTROL_CANCEL, CONTROL_PAUSE, type FromTrainWorker, type TrainWorkerData } from './trainProtocol.js';
+import type { TrainRequest } from './trainService.js';
+
+interface Live {
+  worker: Worker;
+  control: Int32Array;
+  step: number;
+  ended: Promise<void>;
+}
+
+interface RunRow {
+  id: number;
+  name: string;
+  state: RunState;
+  config_json: string;
+  run_dir: string;
+  created_at: string;
+  updated_at: string;
+  steps: number;
+  model_id: string | null;
+  error: string | null;
+  last_step: number | null;
+}
+
+export class TrainingRunner {
+  private readonly live = new Map<number, Live>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly home: string,
+    private readonly events: EventBus,
+    private readonly compute: { backend?: BackendId; threads?: number } = {},
+  ) {
+    // Runs left 'running' by a crash have a checkpoint to resume from.
+    this.db.prepare("UPDATE training_runs SET state = 'paused' WHERE state = 'running'").run();
+  }
+
+  private row(runId: number): RunRow {
+    const r = this.db
+      .prepare(
+        'SELECT r.*, (SELECT max(step) FROM metric_points m WHERE m.run_id = r.id) AS last_step FROM training_runs r WHERE r.id = ?',
+      )
+      .get(runId) as RunRow | undefined;
+    if (!r) throw new RestoraError('NOT_FOUND', `No training run ${runId}.`);
+    return r;
+  }
+
+  private summary(r: RunRow): RunSummary {
+    const c = JSON.parse(r.config_json) as { scale?: number; arch?: string; preset?: string; steps?: number };
+    return {
+      id: r.id,
+      name: r.name,
+      state: r.state,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+      step: this.live.get(r.id)?.step ?? r.last_step ?? 0,
+      steps: r.steps || c.steps || 0,
+      scale: c.scale ?? 0,
+      arch: c.arch ?? '',
+      preset: c.preset ?? '',
+      modelId: r.model_id,
+      error: r.error,
+    };
+  }
+
+  private setState(runId: number, state: RunState, error: string | null = null): void {
+    this.db.prepare("UPDATE training_runs SET state = ?, error = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?").run(state, error, runId);
+  }
+
+  /** Starts a new run; returns its id at once (the photos load inside the worker). */
+  start(request: TrainRequest): number {
+    const runDir = path.join(this.home, 'runs', request.name);
+    const existing = this.db.prepare('SELECT id, state FROM training_runs WHERE run_dir = ?').get(runDir) as { id: number; state: RunState } | undefined;
+    if (existing) throw new RestoraError('USAGE', `A run named "${request.name}" already exists (${existing.state}); resume it or choose another name.`);
+    const runId = Number(
+      this.db
+        .prepare("INSERT INTO training_runs (name, config_json, state, run_dir, steps) VALUES (?, ?, 'running', ?, ?)")
+        .run(request.name, JSON.stringify({ ...request, request }), runDir, request.steps ?? 2000).lastInsertRowid,
+    );
+    this.launch(runId, { ...request, resume: false });
+    return runId;
+  }
+
+  resume(runId: number): RunSummary {
+    const r = this.row(runId);
+    if (this.live.has(runId)) return this.summary(r);
+    if (r.state === 'done') throw new RestoraError('USAGE', `Run ${r.name} is finished; start a new run to train more.`);
+    const { request } = JSON.parse(r.config_json) as { request?: TrainRequest };
+    if (!request) throw new RestoraError('USAGE', `Run ${r.name} has no stored request to resume from.`);
+    this.setState(runId, 'running');
+    // A run that failed before its first checkpoint starts over; otherwise continue from the checkpoint.
+    const hasCheckpoint = (r.last_step ?? 0) > 0 || r.state === 'paused';
+    this.launch(runId, { ...request, resume: hasCheckpoint });
+    return this.summary(this.row(runId));
+  }
+
+  async pause(runId: number): Promise<RunSummary> {
+    return this.stop(runId, CONTROL_PAUSE);
+  }
+
+  async cancel(runId: number): Promise<RunSummary> {
+    const r = this.row(runId);
+    if (!this.live.has(runId)) {
+      if (r.state !== 'done') this.setState(runId, 'cancelled');
+      this.events.publish({ type: 'training.state', runId, state: 'cancelled' });
+      return this.summary(this.row(runId));
+    }
+    return this.stop(runId, CONTROL_CANCEL);
+  }
+
+  private async stop(runId: number, how: number): Promise<RunSummary> {
+    const live = this.live.get(runId);
+    if (!live) return this.summary(this.row(runId));
+    Atomics.store(live.control, 0, how);
+    await live.ended;
+    return this.summary(this.row(runId));
+  }
+
+  list(): RunSummary[] {
+    const rows = this.db
+      .prepare('SELECT r.*, (SELECT max(step) FROM metric_points m WHERE m.run_id = r.id) AS last_step FROM training_runs r ORDER BY r.id DESC')
+      .all() as RunRow[];
+    return rows.map((r) => this.summary(r));
+  }
+
+  history(runId: number): MetricPointRow[] {
+    this.row(runId);
+    return this.db
+      .prepare('SELECT step, wall_ms AS wallMs, loss, lr, val_psnr AS valPsnr, val_ssim AS valSsim, g_loss AS gLoss, d_loss AS dLoss FROM metric_points WHERE run_id = ? ORDER BY step')
+      .all(runId) as MetricPointRow[];
+  }
+
+  /** Waits for every live run to stop (pausing them), e.g. when the app quits. */
+  async close(): Promise<void> {
+    await Promise.all([...this.live.keys()].map((id) => this.pause(id)));
+  }
+
+  private launch(runId: number, request: TrainRequest): void {
+    const control = new Int32Array(new SharedArrayBuffer(4));
+    const data: TrainWorkerData = { home: this.home, request, control: control.buffer as SharedArrayBuffer, ...this.compute };
+    const worker = startWorker(siblingEntry(import.meta.url, 'trainWorker'), data);
+    let finished = false;
+    const ended = new Promise<void>((resolve) => {
+      const finish = (state: RunState, extra: { modelId?: string; error?: { code: string; message: string } } = {}) => {
+        if (finished) return;
+        finished = true;
+        this.live.delete(runId);
+        void worker.terminate();
+        const how = Atomics.load(control, 0);
+        // The worker records 'paused' for any stop; a cancel is final.
+        const final: RunState = state === 'paused' && how === CONTROL_CANCEL ? 'cancelled' : state;
+        this.setState(runId, final, extra.error && final === 'failed' ? extra.error.message : null);
+        this.events.publish({ type: 'training.state', runId, state: final, ...extra });
+        resolve();
+      };
+      worker.on('message', (m: FromTrainWorker) => {
+        if (m.type === 'progress') {
+          const p = m.progress;
+          const live = this.live.get(runId);
+          if (live) live.step = p.step;
+          this.events.publish({
+            type: 'training.progress',
+            runId,
+            step: p.step,
+            steps: p.steps,
+            loss: p.loss,
+            lr: p.lr,
+            stepsPerSec: p.stepsPerSec,
+            etaSec: p.etaSec,
+            ...(p.point
+              ? { point: { step: p.point.step, wallMs: p.point.wallMs, loss: p.point.loss, lr: p.point.lr, valPsnr: p.point.valPsnr ?? null, valSsim: p.point.valSsim ?? null } }
+              : {}),
+          });
+        } else if (m.type === 'done') {
+          finish('done', { modelId: m.result.modelId });
+        } else if (m.type === 'error') {
+          const code = m.error.code as ErrorCode;
+          finish(code === 'CANCELLED' ? 'paused' : 'failed', code === 'CANCELLED' ? {} : { error: m.error });
+        }
+      });
+      worker.on('error', (err) => finish('failed', { error: { code: 'INTERNAL', message: err.message } }));
+      worker.on('exit', (code) => finish('failed', { error: { code: 'INTERNAL', message: `training worker exited (code ${code})` } }));
+    });
+    this.live.set(runId, { worker, control, step: 0, ended });
+    this.events.publish({ type: 'training.state', runId, state: 'running' });
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * Starts a worker thread from a sibling module. Under tsx/vitest the sources are
+ * .ts and the worker needs tsx's ESM hooks first; the built package ships .js.
+ */
+import { Worker } from 'node:worker_threads';
+
+export function startWorker(entry: URL, workerData: unknown): Worker {
+  if (entry.pathname.endsWith('.ts')) {
+    const tsx = import.meta.resolve('tsx/esm/api');
+    const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`;
+    return new Worker(boot, { eval: true, workerData });
+  }
+  return new Worker(entry, { workerData });
+}
+
+/** The URL of `name`.ts or `name`.js next to `from`, matching how `from` itself is running. */
+export function siblingEntry(from: string, name: string): URL {
+  return new URL(`./${name}${from.endsWith('.ts') ? '.ts' : '.js'}`, from);
+}
