@@ -9,8 +9,10 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../src/main/ml/backend.js';
 import { decodeRgbFloat } from '../src/main/imaging/decode.js';
-import { crop } from '../src/main/imaging/imresize.js';
-import { makeBicubicPair, type PairImage } from '../src/main/ml/dataset.js';
+import { crop, type FloatImage } from '../src/main/imaging/imresize.js';
+import { degradedSource, makeBicubicPair, type PairImage } from '../src/main/ml/dataset.js';
+import { degrade, type PresetId } from '../src/main/degrade/presets.js';
+import { Rng } from '../src/main/ml/rng.js';
 import { DEFAULT_TRAINER_CONFIG, Trainer, type TrainerConfig } from '../src/main/ml/trainer.js';
 import { saveLayersModel, writeCard } from '../src/main/ml/modelStore.js';
 import type { ModelCard } from '../src/shared/api.js';
@@ -28,28 +30,42 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '1' },
     data: { type: 'string', default: 'data/photos' },
     until: { type: 'string' },
+    preset: { type: 'string', default: 'bicubic' },
+    init: { type: 'string' },
   },
 });
+const preset = values.preset as PresetId;
 const id = values.id ?? `restora-x${values.scale}`;
 const scale = Number(values.scale);
 const backend = await initBackend({ prefer: 'wasm', threads: Number(values.threads) });
 console.log(`backend ${backend.id} threads ${backend.threads}`);
 
-async function loadDir(dir: string, centreCrop?: number): Promise<PairImage[]> {
-  const out: PairImage[] = [];
+async function loadImages(dir: string, centreCrop?: number): Promise<{ name: string; img: FloatImage }[]> {
+  const out: { name: string; img: FloatImage }[] = [];
   for (const f of fs.readdirSync(dir).sort()) {
     let img = await decodeRgbFloat(path.join(dir, f));
     if (centreCrop) {
       const s = Math.min(centreCrop, img.width, img.height);
       img = crop(img, Math.floor((img.width - s) / 2), Math.floor((img.height - s) / 2), s, s);
     }
-    out.push(makeBicubicPair(f, img, scale));
+    out.push({ name: f, img });
   }
   return out;
 }
-const train = await loadDir(path.join(values.data!, 'train'));
-const val = await loadDir(path.join(values.data!, 'val'), 384);
-console.log(`${train.length} training photos, ${val.length} validation crops`);
+const trainImages = await loadImages(path.join(values.data!, 'train'));
+const val: PairImage[] = [];
+for (const [i, { name, img }] of (await loadImages(path.join(values.data!, 'val'), 384)).entries()) {
+  // Validation inputs are degraded once with a fixed seed per photo, so every evaluation sees the same damage.
+  val.push(preset === 'bicubic' ? makeBicubicPair(name, img, scale) : { name, hr: img, lr: await degrade(img, scale, preset, new Rng(1000 + i)) });
+}
+const train =
+  preset === 'bicubic'
+    ? trainImages.map(({ name, img }) => makeBicubicPair(name, img, scale))
+    : degradedSource(
+        trainImages.map((t) => t.img),
+        (hr, s, rng) => degrade(hr, s, preset, rng),
+      );
+console.log(`${trainImages.length} training photos (${preset}), ${val.length} validation crops`);
 
 const config: TrainerConfig = {
   ...DEFAULT_TRAINER_CONFIG,
@@ -62,6 +78,7 @@ const config: TrainerConfig = {
   lr: Number(values.lr),
   validateEvery: 500,
   checkpointEvery: 100,
+  ...(values.init ? { initFrom: values.init } : {}),
 };
 const runDir = path.join('runs', id);
 const trainer = await Trainer.open(config, train, val, runDir);
@@ -81,20 +98,20 @@ if (trainer.currentStep >= config.steps) {
   const last = [...trainer.history].reverse().find((p) => p.valPsnr !== undefined);
   const card: ModelCard = {
     id,
-    name: `Restora x${scale}`,
+    name: preset === 'bicubic' ? `Restora x${scale}` : `Restora ${preset} x${scale}`,
     arch: config.arch,
     archOptions: config.archOptions,
     scale,
     params: trainer.model.countParams(),
-    task: 'upscale',
-    trainingData: `${train.length} photos from Debian packages (scripts/fetch-training-photos.sh)`,
-    degradation: 'bicubic (MATLAB imresize, antialiased)',
+    task: preset === 'bicubic' ? 'upscale' : 'restore',
+    trainingData: `${trainImages.length} photos from Debian packages (scripts/fetch-training-photos.sh)`,
+    degradation: preset === 'bicubic' ? 'bicubic (MATLAB imresize, antialiased)' : `${preset} (src/main/degrade/presets.ts), on the fly, seeded`,
     steps: config.steps,
     metrics: last ? { 'heldout-val': { psnr: last.valPsnr!, ssim: last.valSsim! } } : {},
     measuredWith: 'npx restora eval (see README)',
     date: new Date().toISOString().slice(0, 10),
     license: 'Training photos keep their own licences (see the copyright files of the Debian packages lomiri-wallpapers-16.04, plasma-workspace-wallpapers, mate-backgrounds, palapeli-data, python3-skimage)',
-    notes: `batch ${config.batch}, LR patch ${config.patch}, L1, Adam lr ${config.lr} cosine, seed ${config.seed}`,
+    notes: `${values.init ? `initialised from ${values.init}, ` : ''}batch ${config.batch}, LR patch ${config.patch}, L1, Adam lr ${config.lr} cosine, seed ${config.seed}`,
   };
   writeCard(dir, card);
   fs.writeFileSync(path.join(dir, 'history.json'), JSON.stringify(trainer.history));

@@ -32,6 +32,8 @@ export interface TrainerConfig {
   seed: number;
   validateEvery: number;
   checkpointEvery: number;
+  /** Start a new run from this model folder's weights (same architecture) instead of random ones. */
+  initFrom?: string;
 }
 
 export const DEFAULT_TRAINER_CONFIG: Omit<TrainerConfig, 'arch' | 'scale'> = {
@@ -194,6 +196,17 @@ export class Trainer {
       return t;
     }
     const model = buildSeeded(config);
+    if (config.initFrom) {
+      const init = await loadLayersModel(config.initFrom);
+      try {
+        model.setWeights(init.getWeights());
+      } catch (err) {
+        model.dispose();
+        throw new RestoraError('CHECKPOINT_MISMATCH', `${config.initFrom} does not have the weights of ${config.arch} x${config.scale}: ${(err as Error).message}`, config.initFrom);
+      } finally {
+        init.dispose();
+      }
+    }
     return new Trainer(config, source, val, runDir, model, null);
   }
 
