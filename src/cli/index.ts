@@ -8,7 +8,7 @@ import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import sharp from 'sharp';
 import { createApp } from '../main/app/createApp.js';
-import { OUTPUT_FORMATS, type BackendId, type ItemResult, type OutputFormat } from '../shared/api.js';
+import { OUTPUT_FORMATS, PRESETS, type BackendId, type ItemResult, type OutputFormat, type PresetId } from '../shared/api.js';
 import { RestoraError, errorMessage } from '../shared/errors.js';
 import { packageRoot } from '../main/paths.js';
 
@@ -27,6 +27,8 @@ Usage:
   restora serve [--port N]      (the UI and API on 127.0.0.1, token-guarded)
   restora models [--json]
   restora eval --model ID --hr DIR --lr DIR --scale N [--json]
+  restora eval --model ID --hr DIR --degrade PRESET [--seed N] --scale N [--json]
+                                (HR degraded with a preset, seeded; baseline bicubic of the degraded input)
   restora info [--json]
 
 Global options: --backend gpu|node|wasm|cpu, --threads N, --help`;
@@ -362,11 +364,20 @@ async function cmdModels(args: string[]): Promise<number> {
 }
 
 async function cmdEval(args: string[]): Promise<number> {
-  const { values } = parse(args, { model: { type: 'string', short: 'm' }, hr: { type: 'string' }, lr: { type: 'string' }, scale: { type: 'string', short: 's' } });
+  const { values } = parse(args, {
+    model: { type: 'string', short: 'm' },
+    hr: { type: 'string' },
+    lr: { type: 'string' },
+    scale: { type: 'string', short: 's' },
+    degrade: { type: 'string' },
+    seed: { type: 'string' },
+  });
   if (values.help) return (console.log(USAGE), 0);
-  if (!values.model || !values.hr || !values.lr || !values.scale) throw new UsageError('eval needs --model, --hr, --lr and --scale');
+  if (!values.model || !values.hr || !(values.lr || values.degrade) || !values.scale) throw new UsageError('eval needs --model, --hr, --scale and either --lr or --degrade PRESET');
+  if (values.degrade && !(PRESETS as readonly string[]).includes(values.degrade)) throw new UsageError(`--degrade must be one of ${PRESETS.join(', ')}`);
   const scale = intOption(values.scale, 'scale', 1, 8)!;
-  for (const d of [values.hr, values.lr]) if (!fs.existsSync(d) || !fs.statSync(d).isDirectory()) throw new UsageError(`${d} is not a folder`);
+  const seed = intOption(values.seed, 'seed', 0, 2 ** 31) ?? 1;
+  for (const d of [values.hr, values.lr].filter((x): x is string => Boolean(x))) if (!fs.existsSync(d) || !fs.statSync(d).isDirectory()) throw new UsageError(`${d} is not a folder`);
   const app = appFrom(values);
   let model;
   try {
@@ -377,8 +388,10 @@ async function cmdEval(args: string[]): Promise<number> {
   }
   await app.close();
   const backend = backendOption(values.backend);
-  const { evaluateModel } = await import('../main/ml/evaluate.js');
-  const report = await evaluateModel(model.dir, values.hr, values.lr, scale, backend);
+  const { evaluateModel, evaluateModelDegraded } = await import('../main/ml/evaluate.js');
+  const report = values.degrade
+    ? await evaluateModelDegraded(model.dir, values.hr, scale, values.degrade as PresetId, seed, backend)
+    : await evaluateModel(model.dir, values.hr, values.lr!, scale, backend);
   if (values.json) console.log(JSON.stringify({ model: values.model, ...report }, null, 2));
   else {
     for (const r of report.images) console.log(`${r.hr.padEnd(20)} ${r.psnr.toFixed(3)} dB  ${r.ssim.toFixed(4)}`);

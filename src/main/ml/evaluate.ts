@@ -1,7 +1,9 @@
 /** Scores a model on an HR/LR folder pair with the quality protocol of DESIGN.md. */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { BackendId } from '../../shared/api.js';
+import type { BackendId, PresetId } from '../../shared/api.js';
+import { degrade } from '../degrade/presets.js';
+import { Rng } from './rng.js';
 import { RestoraError } from '../../shared/errors.js';
 import { decodeRgbFloat } from '../imaging/decode.js';
 import { crop, imresize, type FloatImage } from '../imaging/imresize.js';
@@ -46,6 +48,43 @@ export async function evaluateModel(modelDir: string, hrDir: string, lrDir: stri
   const model = await loadLayersModel(modelDir);
   try {
     return await evaluatePairs(hrDir, lrDir, scale, (lr) => predictImage(model, lr));
+  } finally {
+    model.dispose();
+  }
+}
+
+/**
+ * Scores `upscale` on HR images degraded with a preset: image i of the sorted
+ * folder is degraded with seed `seed * 1000 + i`, so the same command always
+ * sees the same damage. The baseline is bicubic x`scale` of the degraded input.
+ */
+export async function evaluateDegradedPairs(
+  hrDir: string,
+  scale: number,
+  preset: PresetId,
+  seed: number,
+  upscale: (lr: FloatImage) => FloatImage,
+): Promise<EvalReport> {
+  const hrs = fs.readdirSync(hrDir).filter((f) => IMG.test(f) && fs.statSync(path.join(hrDir, f)).isFile()).sort();
+  if (hrs.length === 0) throw new RestoraError('USAGE', `${hrDir} has no images`);
+  const images: EvalReport['images'] = [];
+  for (const [i, f] of hrs.entries()) {
+    const hr0 = await decodeRgbFloat(path.join(hrDir, f));
+    const hr = crop(hr0, 0, 0, hr0.width - (hr0.width % scale), hr0.height - (hr0.height % scale));
+    const lr = await degrade(hr, scale, preset, new Rng(seed * 1000 + i));
+    const q = measure(upscale(lr), hr, scale);
+    const b = measure(scale === 1 ? lr : imresize(lr, scale, { uint8: true }), hr, scale);
+    images.push({ hr: f, lr: `${preset}#${seed * 1000 + i}`, psnr: q.psnr, ssim: q.ssim, bicubicPsnr: b.psnr, bicubicSsim: b.ssim });
+  }
+  const mean = (k: 'psnr' | 'ssim' | 'bicubicPsnr' | 'bicubicSsim') => images.reduce((a, r) => a + r[k], 0) / images.length;
+  return { scale, psnr: mean('psnr'), ssim: mean('ssim'), bicubic: { psnr: mean('bicubicPsnr'), ssim: mean('bicubicSsim') }, images };
+}
+
+export async function evaluateModelDegraded(modelDir: string, hrDir: string, scale: number, preset: PresetId, seed: number, backend?: BackendId): Promise<EvalReport> {
+  await initBackend(backend ? { prefer: backend } : {});
+  const model = await loadLayersModel(modelDir);
+  try {
+    return await evaluateDegradedPairs(hrDir, scale, preset, seed, (lr) => predictImage(model, lr));
   } finally {
     model.dispose();
   }
