@@ -13,7 +13,7 @@ import { createApp, type App } from './app/createApp.js';
 import { createHandlers } from './app/handlers.js';
 import { createEventSink, registerIpc } from './electron/ipc.js';
 import { createMediaHandler } from './electron/mediaProtocol.js';
-import { buildMenuTemplate, MENU_CHANNEL, type MenuCommand } from './electron/menu.js';
+import { buildMenuTemplate, type MenuCommand } from './electron/menu.js';
 import { createOpenPath } from './electron/openPath.js';
 import { CONTENT_SECURITY_POLICY, isAppPageUrl, MEDIA_SCHEME_PRIVILEGES, secureWebPreferences } from './electron/security.js';
 import { loadWindowState, MIN_WINDOW, saveWindowState, trackWindowState, type Rect } from './electron/windowState.js';
@@ -71,8 +71,10 @@ function createWindow(services: App): BrowserWindow {
   return w;
 }
 
+let appServices: App | null = null;
+
 function sendMenuCommand(cmd: MenuCommand): void {
-  if (win && !win.isDestroyed()) win.webContents.send(MENU_CHANNEL, cmd);
+  appServices?.events.publish({ type: 'menu', ...cmd });
 }
 
 async function importFolder(): Promise<void> {
@@ -118,6 +120,7 @@ function start(): void {
     ses.setPermissionCheckHandler(() => false);
 
     const services = createApp();
+    appServices = services;
     services.events.subscribe(createEventSink(() => BrowserWindow.getAllWindows()));
     protocol.handle(MEDIA_SCHEME, createMediaHandler((p) => services.media.resolve(p), (file) => net.fetch(pathToFileURL(file).toString())));
     const openPath = createOpenPath((p) => shell.openPath(p));

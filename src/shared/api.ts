@@ -289,4 +289,7 @@ export type AppEvent =
       etaSec: number;
       point?: MetricPointRow;
     }
-  | { type: 'training.state'; runId: number; state: RunState; modelId?: string; error?: { code: string; message: string } };
+  | { type: 'training.state'; runId: number; state: RunState; modelId?: string; error?: { code: string; message: string } }
+  /** From the desktop app's menu: the renderer carries these out. */
+  | { type: 'menu'; command: 'import-folder'; paths: string[] }
+  | { type: 'menu'; command: 'export' };

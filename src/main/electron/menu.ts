@@ -117,10 +117,5 @@ export function flattenMenu(items: readonly MenuTemplateItem[]): MenuTemplateIte
   return items.flatMap((i) => [i, ...flattenMenu(i.submenu ?? [])]);
 }
 
-/**
- * Menu commands the renderer carries out, sent on MENU_CHANNEL. Not yet in the
- * shared contract or the preload (see the shell's hand-over notes), so the
- * renderer does not receive them until the bridge exposes this channel.
- */
-export const MENU_CHANNEL = 'restora-menu';
+/** Menu commands the renderer carries out; they travel as 'menu' AppEvents on the event stream. */
 export type MenuCommand = { command: 'import-folder'; paths: string[] } | { command: 'export' };
