@@ -1,13 +1,19 @@
 /**
  * Browser E2E in real Chromium (Debian's /usr/bin/chromium, driven by
  * playwright-core), against `restora serve` started by the test itself.
+ * One user journey through the studio: library import (with a file that is not an
+ * image), Compare + upscale + slider, a batch export of a library selection, a tiny
+ * training run with live charts, and the new model used in Compare.
+ * Any console error or page error fails the run. Screenshots of every view go to
+ * test-results/screenshots/. Set RESTORA_E2E_SKIP_BUILD=1 to reuse out/renderer.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
-import { ROOT, tmpDir } from '../helpers.js';
+import sharp from 'sharp';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { ROOT, synthImage, tmpDir, toUint8 } from '../helpers.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const HAVE_CHROMIUM = fs.existsSync(CHROMIUM);
@@ -16,14 +22,43 @@ if (!HAVE_CHROMIUM) console.warn(`E2E skipped: ${CHROMIUM} not found (apt-get in
 let server: ChildProcess;
 let url = '';
 let browser: Browser;
+let page: Page;
+const errors: string[] = [];
 const artifacts = path.join(ROOT, 'test-results', 'screenshots');
+const work = tmpDir('restora-e2e-');
+const photos = path.join(work, 'photos');
+const trainData = path.join(work, 'train');
+const exportOut = path.join(work, 'exported');
+
+async function writePng(file: string, w: number, h: number, seed: number): Promise<void> {
+  await sharp(Buffer.from(toUint8(synthImage(w, h, seed))), { raw: { width: w, height: h, channels: 3 } })
+    .png()
+    .toFile(file);
+}
+
+async function shot(name: string): Promise<void> {
+  await page.screenshot({ path: path.join(artifacts, `${name}.png`) });
+}
+
+async function nav(label: string): Promise<void> {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label, exact: true }).click();
+}
 
 describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
   beforeAll(async () => {
-    if (!fs.existsSync(path.join(ROOT, 'out', 'renderer', 'index.html'))) {
+    // Always rebuild: a stale out/renderer would test old sources (a few seconds).
+    if (process.env.RESTORA_E2E_SKIP_BUILD !== '1' || !fs.existsSync(path.join(ROOT, 'out', 'renderer', 'index.html'))) {
       const b = spawnSync('npx', ['electron-vite', 'build'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' } });
       if (b.status !== 0) throw new Error(`renderer build failed: ${b.stderr}`);
     }
+    // 8 small photos and a text file that must be reported as skipped.
+    fs.mkdirSync(photos, { recursive: true });
+    for (let i = 0; i < 8; i++) await writePng(path.join(photos, `photo-${i + 1}.png`), 40 + 4 * i, 32 + 2 * i, i + 1);
+    fs.writeFileSync(path.join(photos, 'notes.txt'), 'not an image\n');
+    // Training photos, large enough for 16 px patches at x2 (32 px HR crops).
+    fs.mkdirSync(trainData, { recursive: true });
+    for (let i = 0; i < 6; i++) await writePng(path.join(trainData, `t${i}.png`), 96 + 8 * i, 96, 100 + i);
+
     server = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'index.ts'), 'serve', '--port', '0'], {
       cwd: ROOT,
       env: { ...process.env, RESTORA_HOME: tmpDir('restora-home-'), RESTORA_THREADS: '1' },
@@ -43,6 +78,20 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
     fs.mkdirSync(artifacts, { recursive: true });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.setDefaultTimeout(30_000);
+    page.on('console', (m) => m.type() === 'error' && errors.push(`console: ${m.text()}`));
+    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  }, 180_000);
+
+  // On a failure, keep what the page showed (and any alert text) for the report.
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state !== 'fail' || !page) return;
+    const slug = ctx.task.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 40);
+    await page.screenshot({ path: path.join(artifacts, `FAILED-${slug}.png`) }).catch(() => undefined);
+    const alerts = await page.locator('.alerts').textContent().catch(() => '');
+    if (alerts?.trim()) console.warn(`alerts at failure: ${alerts}`);
+    if (errors.length) console.warn(`console errors: ${errors.join('\n')}`);
   });
 
   afterAll(async () => {
@@ -50,21 +99,144 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     server?.kill('SIGINT');
   });
 
-  it('loads the studio over the token URL, talks to the API, with no console errors', async () => {
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-    page.on('pageerror', (e) => errors.push(e.message));
+  it('loads the studio over the token URL and shows the backend', async () => {
     await page.goto(url);
-    await page.getByText(/Backend: (wasm|cpu|node|gpu)/).waitFor({ timeout: 60_000 });
-    await expect(page.getByRole('heading', { name: 'Models' }).isVisible()).resolves.toBe(true);
-    await page.screenshot({ path: path.join(artifacts, 'home.png') });
+    await page.getByText(/Backend: (wasm|cpu|node|gpu) \(\d+ threads?\)/).waitFor({ timeout: 60_000 });
+    await page.getByRole('heading', { name: 'Library' }).waitFor();
+    expect(errors).toEqual([]);
+  });
+
+  it('creates a project and imports a folder; the text file is reported as skipped with a reason', async () => {
+    await page.getByLabel('New project name').fill('E2E');
+    await page.getByRole('button', { name: 'Create project' }).click();
+    await page.getByLabel(/Folder or file paths to import/).fill(photos);
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await expect.poll(() => page.getByTestId('import-added').textContent().catch(() => '')).toContain('8 added');
+    // Dropping paths (as text, the only way a sandboxed page sees them): the folder again
+    // (all duplicates) and a text file, which is listed as skipped with the reason.
+    const dt = await page.evaluateHandle((text) => {
+      const d = new DataTransfer();
+      d.setData('text/plain', text);
+      return d;
+    }, `${photos}\n${path.join(photos, 'notes.txt')}`);
+    await page.locator('.import').dispatchEvent('drop', { dataTransfer: dt });
+    await expect.poll(() => page.getByTestId('import-duplicates').textContent().catch(() => '')).toContain('8 duplicates');
+    await expect(page.getByTestId('import-added').textContent()).resolves.toContain('0 added');
+    await expect(page.getByTestId('import-failed').textContent()).resolves.toContain('1 skipped');
+    await expect(page.getByTestId('import-failures').textContent()).resolves.toContain('notes.txt');
+    const cells = page.getByRole('listbox', { name: 'Images' }).getByRole('option');
+    await expect.poll(() => cells.count()).toBe(8);
+    // Thumbnails actually decode.
+    await expect.poll(() => page.$$eval('[role=option] img', (imgs) => imgs.filter((i) => (i as HTMLImageElement).naturalWidth > 0).length)).toBe(8);
+    await shot('library');
+    expect(errors).toEqual([]);
+  });
+
+  it('opens an image in Compare, upscales it x2, and the slider moves the clip', async () => {
+    await page.getByRole('option', { name: /^photo-1\.png/ }).click();
+    await page.getByRole('heading', { name: 'Compare' }).waitFor();
+    await page.getByTestId('model-select').selectOption('restora-x2');
+    await page.getByTestId('upscale').click();
+    const after = page.getByTestId('after-img');
+    await after.waitFor({ timeout: 60_000 });
+    await expect.poll(() => after.evaluate((i) => (i as HTMLImageElement).naturalWidth), { timeout: 30_000 }).toBe(80);
+    const clip = page.getByTestId('after-clip');
+    const before = await clip.evaluate((e) => (e as HTMLElement).style.clipPath);
+    expect(before).toContain('50%');
+    await page.getByTestId('split').fill('20');
+    await expect.poll(() => clip.evaluate((e) => (e as HTMLElement).style.clipPath)).toContain('20%');
+    // Wheel over the viewer zooms.
+    const zoom0 = await page.getByTestId('zoom').textContent();
+    await page.getByRole('group', { name: /Image viewer/ }).hover();
+    await page.mouse.wheel(0, 400);
+    await expect.poll(() => page.getByTestId('zoom').textContent()).not.toBe(zoom0);
+    await expect(page.getByTestId('export-result').getAttribute('href')).resolves.toMatch(/^\/media\/result\/\d+$/);
+    await shot('compare');
+    expect(errors).toEqual([]);
+  });
+
+  it('exports a library selection of 5 images to a folder', async () => {
+    await nav('Library');
+    const cells = page.getByRole('listbox', { name: 'Images' }).getByRole('option');
+    await expect.poll(() => cells.count()).toBe(8);
+    for (let i = 0; i < 5; i++) await cells.nth(i).click({ modifiers: ['Control'] });
+    await expect(page.getByTestId('selection-count').textContent()).resolves.toContain('5 selected');
+    await page.getByRole('link', { name: 'Export selection…' }).click();
+    await page.getByRole('heading', { name: 'Export', exact: true }).waitFor();
+    await expect(page.getByLabel(/Current library selection \(5 images\)/).isChecked()).resolves.toBe(true);
+    await page.getByTestId('export-out').fill(exportOut);
+    await page.getByTestId('model-select').selectOption('restora-x2');
+    await page.getByTestId('export-start').click();
+    const job = page.locator('[data-job-id]').first();
+    await expect.poll(() => job.getByTestId('job-state').textContent(), { timeout: 90_000 }).toBe('done');
+    await expect(job.getByTestId('job-counts').textContent()).resolves.toContain('5 / 5');
+    const files = fs.readdirSync(exportOut, { recursive: true }).map(String).filter((f) => f.endsWith('.png'));
+    expect(files).toHaveLength(5);
+    await shot('export');
+    expect(errors).toEqual([]);
+  });
+
+  it('trains a tiny model through the wizard with live charts', async () => {
+    await nav('Train');
+    await page.getByTestId('train-dirs').fill(trainData);
+    await page.getByLabel('Patch (LR px)').fill('16');
+    await page.getByRole('button', { name: 'Inspect data' }).click();
+    await expect(page.getByTestId('dataset-stats').textContent()).resolves.toMatch(/6\s*usable/);
+    await page.getByTestId('wizard-next').click();
+    // Degradation: the preview grid of pairs loads by itself.
+    await page.getByTestId('preview-grid').waitFor({ timeout: 60_000 });
+    await expect.poll(() => page.$$eval('[data-testid=preview-grid] img', (imgs) => imgs.filter((i) => (i as HTMLImageElement).naturalWidth > 0).length)).toBeGreaterThan(1);
+    await shot('train-preview');
+    await page.getByTestId('wizard-next').click();
+    await page.getByTestId('arch').selectOption('compact');
+    await page.getByTestId('arch-options').fill('channels=8\nblocks=1');
+    await page.getByTestId('arch-options').blur();
+    await expect.poll(() => page.getByTestId('estimate').textContent()).toMatch(/\d\s*parameters/);
+    await page.getByTestId('wizard-next').click();
+    await page.getByTestId('model-name').fill('e2e-tiny');
+    await page.getByTestId('steps').fill('20');
+    await page.getByTestId('batch').fill('2');
+    await page.getByTestId('patch').fill('16');
+    await page.getByTestId('wizard-next').click();
+    await page.getByTestId('start-training').click();
+    // Live progress, then the result step with the card and the final curves.
+    await page.getByTestId('try-in-compare').waitFor({ timeout: 120_000 });
+    const loss = page.locator('[data-testid=chart-loss] path.line');
+    await expect.poll(() => loss.getAttribute('data-points')).not.toBe('0');
+    expect(Number(await loss.getAttribute('data-points'))).toBeGreaterThanOrEqual(2);
+    expect(((await loss.getAttribute('d')) ?? '').split('L').length).toBeGreaterThanOrEqual(2);
+    await shot('train-result');
+    expect(errors).toEqual([]);
+  });
+
+  it('shows the new model in Models and the run in Runs, and upscales with it in Compare', async () => {
+    const modelId = await page.locator('article[data-model-id]').first().getAttribute('data-model-id');
+    expect(modelId).toBeTruthy();
+    await nav('Runs');
+    await expect.poll(() => page.locator('svg path.line').count()).toBeGreaterThan(0);
+    await shot('runs');
+    await nav('Models');
+    await page.locator(`article[data-model-id="${modelId}"]`).waitFor();
+    await page.locator('article[data-model-id="restora-x2"]').waitFor();
+    await shot('models');
+    await nav('Settings');
+    await page.getByTestId('about-backend').waitFor();
+    await shot('settings');
+    await nav('Train');
+    await page.getByTestId('try-in-compare').click();
+    await page.getByRole('heading', { name: 'Compare' }).waitFor();
+    await expect(page.getByTestId('model-select').inputValue()).resolves.toBe(modelId);
+    await page.getByTestId('upscale').click();
+    await expect.poll(() => page.locator('.tag.right').textContent(), { timeout: 60_000 }).toContain(modelId!);
+    await expect.poll(() => page.getByTestId('after-img').evaluate((i) => (i as HTMLImageElement).naturalWidth)).toBe(80);
+    await shot('compare-trained');
     expect(errors).toEqual([]);
   });
 
   it('the same server refuses the page without the token', async () => {
-    const page = await browser.newPage();
-    const res = await page.goto(url.replace(/\?token=.*/, ''));
+    const p = await browser.newPage();
+    const res = await p.goto(url.replace(/\?token=.*/, ''));
     expect(res?.status()).toBe(401);
+    await p.close();
   });
 });
