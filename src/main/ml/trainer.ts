@@ -1,8 +1,9 @@
 /**
- * Trainer core: seeded patch sampling, pixel loss, Adam with warm-up + cosine LR,
- * periodic validation on held-out photos, atomic checkpoints and exact resume
- * (weights, optimizer moments, RNG state, history). Runs wherever it is called;
- * the app runs it inside a worker thread.
+ * Trainer core: seeded patch sampling, pixel loss, Adam or AdamW with warm-up +
+ * cosine or step LR, optional EMA of the weights, periodic validation on held-out
+ * photos, atomic checkpoints and exact resume (weights, optimizer moments, EMA,
+ * RNG state, history). Runs wherever it is called; the app runs it inside a
+ * worker thread.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -11,6 +12,7 @@ import { buildArch, getArch, type ArchOptions } from './archs/index.js';
 import { pairSource, type BatchSource, type Batch, type PairImage } from './dataset.js';
 import { pixelLoss, type PixelLoss } from './losses.js';
 import { Rng } from './rng.js';
+import { WeightEma } from './ema.js';
 import { measure } from './metrics.js';
 import { decodeNamedTensors, encodeNamedTensors, loadLayersModel, saveLayersModel } from './modelStore.js';
 import { writeFileAtomic } from '../imaging/atomic.js';
@@ -34,6 +36,21 @@ export interface TrainerConfig {
   checkpointEvery: number;
   /** Start a new run from this model folder's weights (same architecture) instead of random ones. */
   initFrom?: string;
+  /**
+   * The options below are optional so that configs and checkpoints written before
+   * they existed mean exactly what they meant then (Adam, cosine, no EMA).
+   * 'adamw': Adam plus decoupled weight decay (Loshchilov & Hutter) on kernels.
+   */
+  optimizer?: 'adam' | 'adamw';
+  /** AdamW decay per unit of learning rate: w -= lr * weightDecay * w after each step. */
+  weightDecay?: number;
+  /** LR after warm-up: cosine to lrMin, or 'step': lr * gamma^(milestones passed). */
+  schedule?: 'cosine' | 'step';
+  /** Absolute steps at which the 'step' schedule multiplies the LR by gamma. */
+  milestones?: number[];
+  gamma?: number;
+  /** EMA decay of the weights (e.g. 0.999); 0 or absent = off. The EMA model is validated and exported. */
+  ema?: number;
 }
 
 export const DEFAULT_TRAINER_CONFIG: Omit<TrainerConfig, 'arch' | 'scale'> = {
@@ -48,6 +65,12 @@ export const DEFAULT_TRAINER_CONFIG: Omit<TrainerConfig, 'arch' | 'scale'> = {
   seed: 1,
   validateEvery: 250,
   checkpointEvery: 250,
+  optimizer: 'adam',
+  weightDecay: 0,
+  schedule: 'cosine',
+  milestones: [],
+  gamma: 0.5,
+  ema: 0,
 };
 
 export interface MetricPoint {
@@ -57,6 +80,9 @@ export interface MetricPoint {
   lr: number;
   valPsnr?: number;
   valSsim?: number;
+  /** GAN stage only: generator total loss and discriminator loss. */
+  gLoss?: number;
+  dLoss?: number;
 }
 
 export interface TrainProgress {
@@ -80,6 +106,10 @@ interface CheckpointState {
 
 export function learningRateAt(c: TrainerConfig, step: number): number {
   if (step < c.warmupSteps) return (c.lr * (step + 1)) / c.warmupSteps;
+  if (c.schedule === 'step') {
+    const passed = (c.milestones ?? []).filter((m) => step >= m).length;
+    return c.lr * (c.gamma ?? 0.5) ** passed;
+  }
   const t = Math.min(1, (step - c.warmupSteps) / Math.max(1, c.steps - c.warmupSteps));
   return c.lrMin + 0.5 * (c.lr - c.lrMin) * (1 + Math.cos(Math.PI * t));
 }
@@ -134,6 +164,9 @@ export class Trainer {
   readonly model: tf.LayersModel;
   readonly history: MetricPoint[];
   private readonly optimizer: tf.AdamOptimizer;
+  /** Kernels that AdamW decays (not biases, BN scales/offsets or PReLU slopes). */
+  private readonly decayed: tf.Variable[];
+  private readonly ema: WeightEma | null;
   private step: number;
   private rng: Rng;
   private elapsedMs: number;
@@ -148,10 +181,24 @@ export class Trainer {
   ) {
     this.model = model;
     this.optimizer = tf.train.adam(config.lr, 0.9, 0.99, 1e-8);
+    this.decayed = model.trainableWeights.filter((w) => /kernel$/.test(w.originalName)).map((w) => w.read() as tf.Variable);
+    this.ema = config.ema ? WeightEma.create(model, buildArch(config.arch, config.scale, config.archOptions), config.ema) : null;
     this.step = state?.step ?? 0;
     this.rng = new Rng(state?.rng ?? config.seed);
     this.elapsedMs = state?.elapsedMs ?? 0;
     this.history = state?.history ?? [];
+  }
+
+  /** The model to validate and export: the EMA weights when EMA is on. */
+  get exportModel(): tf.LayersModel {
+    return this.ema?.model ?? this.model;
+  }
+
+  /** Frees the model, its EMA shadow and the optimizer state. */
+  dispose(): void {
+    this.ema?.dispose();
+    this.model.dispose();
+    this.optimizer.dispose();
   }
 
   get checkpointDir(): string {
@@ -193,6 +240,9 @@ export class Trainer {
       const t = new Trainer({ ...config, archOptions: state.config.archOptions }, source, val, runDir, model, state);
       const opt = fs.readFileSync(path.join(ckpt, 'optimizer.bin'));
       await t.optimizer.setWeights(decodeNamedTensors(new Uint8Array(opt)));
+      // A checkpoint from before EMA (or from a run without it) starts the average here.
+      const emaFile = path.join(ckpt, 'ema.bin');
+      if (t.ema && fs.existsSync(emaFile)) t.ema.restore(new Uint8Array(fs.readFileSync(emaFile)));
       return t;
     }
     const model = buildSeeded(config);
@@ -220,6 +270,7 @@ export class Trainer {
     fs.rmSync(tmp, { recursive: true, force: true });
     await saveLayersModel(this.model, tmp);
     writeFileAtomic(path.join(tmp, 'optimizer.bin'), await encodeNamedTensors(await this.optimizer.getWeights()));
+    if (this.ema) writeFileAtomic(path.join(tmp, 'ema.bin'), await this.ema.encode());
     const state: CheckpointState = {
       version: 1,
       config: this.config,
@@ -267,6 +318,15 @@ export class Trainer {
     )!;
     const loss = cost.dataSync()[0]!;
     cost.dispose();
+    const wd = c.optimizer === 'adamw' ? (c.weightDecay ?? 0) : 0;
+    if (wd > 0) {
+      // Decoupled weight decay: shrink kernels after the Adam step, independent of the gradient moments.
+      const keep = 1 - lr * wd;
+      tf.tidy(() => {
+        for (const v of this.decayed) v.assign(v.mul(keep));
+      });
+    }
+    this.ema?.update();
     this.step++;
     return loss;
   }
@@ -303,7 +363,7 @@ export class Trainer {
         lossSum = 0;
         lossCount = 0;
         if (atVal && this.val.length > 0) {
-          const q = validate(this.model, this.val, c.scale);
+          const q = validate(this.exportModel, this.val, c.scale);
           point.valPsnr = q.psnr;
           point.valSsim = q.ssim;
         }
