@@ -5,6 +5,7 @@
  * from SQLite. A run interrupted by a crash is shown as paused and resumes from
  * its last checkpoint.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type { BackendId, MetricPointRow, RunState, RunSummary } from '../../shared/api.js';
@@ -34,6 +35,15 @@ interface RunRow {
   model_id: string | null;
   error: string | null;
   last_step: number | null;
+}
+
+/** The step a stopped run's checkpoint holds (metric points are only every few steps). */
+function checkpointStep(runDir: string): number | null {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(runDir, 'checkpoint', 'state.json'), 'utf8')) as { step: number }).step;
+  } catch {
+    return null;
+  }
 }
 
 export class TrainingRunner {
@@ -67,7 +77,7 @@ export class TrainingRunner {
       state: r.state,
       createdAt: r.created_at,
       updatedAt: r.updated_at,
-      step: this.live.get(r.id)?.step ?? r.last_step ?? 0,
+      step: this.live.get(r.id)?.step ?? checkpointStep(r.run_dir) ?? r.last_step ?? 0,
       steps: r.steps || c.steps || 0,
       scale: c.scale ?? 0,
       arch: c.arch ?? '',

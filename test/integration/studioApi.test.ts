@@ -1,0 +1,182 @@
+/**
+ * The studio's API end to end through the handler map (what IPC and HTTP call):
+ * library import with bad files, upscale in Compare, media by id, export jobs with
+ * events and pause/resume, training in a worker thread with pause/resume and the
+ * model it produces, model import/delete, settings.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AppEvent } from '../../src/shared/api.js';
+import { parseRequest, type ApiHandlers, type ApiMethod, type ApiContract } from '../../src/shared/contract.js';
+import { createApp, type App } from '../../src/main/app/createApp.js';
+import { createHandlers } from '../../src/main/app/handlers.js';
+import { installTinyModel, synthImage, tmpDir, toUint8 } from '../helpers.js';
+
+let app: App;
+let handlers: ApiHandlers;
+let photos = '';
+const events: AppEvent[] = [];
+
+/** Calls a method the way the adapters do: validate, then the handler. */
+async function call<M extends ApiMethod>(method: M, req: ApiContract[M]['req']): Promise<ApiContract[M]['res']> {
+  const parsed = parseRequest(method, req);
+  if (!parsed.ok) throw new Error(parsed.message);
+  return (handlers[method] as (r: unknown) => Promise<ApiContract[M]['res']>)(parsed.value);
+}
+
+function waitFor(pred: (e: AppEvent) => boolean, timeoutMs = 90_000): Promise<AppEvent> {
+  const seen = events.find(pred);
+  if (seen) return Promise.resolve(seen);
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('event not seen in time')), timeoutMs);
+    const off = app.events.subscribe((e) => {
+      if (pred(e)) {
+        clearTimeout(t);
+        off();
+        resolve(e);
+      }
+    });
+  });
+}
+
+async function writePhoto(file: string, w: number, h: number, seed: number): Promise<void> {
+  await sharp(toUint8(synthImage(w, h, seed)), { raw: { width: w, height: h, channels: 3 } }).png().toFile(file);
+}
+
+beforeAll(async () => {
+  const home = tmpDir('restora-studio-');
+  await installTinyModel(home, 'tiny-x2');
+  app = createApp({ home, threads: 1, backend: 'wasm' });
+  app.events.subscribe((e) => events.push(e));
+  handlers = createHandlers(app);
+  photos = tmpDir('restora-photos-');
+  fs.mkdirSync(path.join(photos, 'sub ü'));
+  for (let i = 0; i < 6; i++) await writePhoto(path.join(photos, i < 3 ? '' : 'sub ü', `p${i}.png`), 72 + i * 4, 64, i + 1);
+  fs.writeFileSync(path.join(photos, 'notes.txt'), 'not an image');
+  fs.writeFileSync(path.join(photos, 'broken.png'), Buffer.from('89504e470d0a1a0a0000', 'hex'));
+});
+
+afterAll(async () => {
+  await app?.close();
+});
+
+describe('studio API', () => {
+  it('imports a folder tree, reports the files it could not take, and lists with filters', async () => {
+    const { id } = await call('projects.create', { name: 'Family' });
+    const report = await call('library.import', { projectId: id, paths: [photos, path.join(photos, 'notes.txt')] });
+    expect(report.added).toBe(6);
+    const failed = report.failed.map((f) => path.basename(f.path)).sort();
+    expect(failed).toEqual(['broken.png', 'notes.txt']);
+    for (const f of report.failed) expect(f.message).toContain(f.path);
+    const again = await call('library.import', { projectId: id, paths: [photos] });
+    expect(again).toMatchObject({ added: 0, duplicates: 6 });
+    const page = await call('library.list', { projectId: id, search: 'sub ü', sort: 'name', limit: 2 });
+    expect(page.total).toBe(3);
+    expect(page.rows.map((r) => path.basename(r.path))).toEqual(['p3.png', 'p4.png']);
+    expect(await call('projects.list', {})).toEqual([{ id, name: 'Family', images: 6 }]);
+  });
+
+  it('upscales a library image for Compare, records it, and serves it only by media id', async () => {
+    const { rows } = await call('library.list', { projectId: 1, limit: 1 });
+    const img = rows[0]!;
+    const r = await call('upscale.image', { imageId: img.id, modelId: 'tiny-x2', taskId: 'task-1' });
+    expect([r.width, r.height]).toEqual([img.width * 2, img.height * 2]);
+    expect(fs.existsSync(r.output)).toBe(true);
+    expect(events.some((e) => e.type === 'upscale.progress' && e.taskId === 'task-1')).toBe(true);
+    const detail = await call('library.get', { id: img.id });
+    expect(detail.status).toBe('restored');
+    expect(detail.history.map((h) => [h.action, h.modelId, h.output])).toEqual([['upscale', 'tiny-x2', r.output]]);
+    expect(await app.media.resolve(`result/${r.historyId}`)).toBe(r.output);
+    expect(await app.media.resolve(`image/${img.id}`)).toBe(img.path);
+    expect(fs.existsSync((await app.media.resolve(`thumb/${img.id}`))!)).toBe(true);
+    for (const bad of ['result/999', 'image/0', '../restora.db', `image/${img.id}/../..`, 'preview/zz/0-lr.png', img.path]) {
+      expect(await app.media.resolve(bad), bad).toBeNull();
+    }
+  });
+
+  it('runs an export job of library images in the background with progress events, and resumes a paused job', async () => {
+    const out = tmpDir('restora-export-');
+    const { rows } = await call('library.list', { projectId: 1 });
+    const { jobId } = await call('jobs.start', { imageIds: rows.map((r) => r.id), outDir: out, modelId: 'tiny-x2', format: 'jpg', quality: 85 });
+    const paused = await call('jobs.pause', { jobId });
+    expect(['paused', 'done']).toContain(paused.state);
+    if (paused.state === 'paused') {
+      expect(paused.done).toBeLessThan(6);
+      await call('jobs.resume', { jobId });
+      await waitFor((e) => e.type === 'job.state' && e.jobId === jobId && e.state === 'done');
+    }
+    const [job] = (await call('jobs.list', {})).filter((j) => j.id === jobId);
+    expect(job).toMatchObject({ state: 'done', done: 6, failed: 0, total: 6 });
+    expect(events.some((e) => e.type === 'job.progress' && e.progress.jobId === jobId && e.progress.total === 6)).toBe(true);
+    const files = fs.readdirSync(out, { recursive: true }).filter((f) => String(f).endsWith('.jpg'));
+    expect(files).toHaveLength(6);
+    const exported = await call('library.list', { projectId: 1, status: 'exported' });
+    expect(exported.total).toBe(6);
+  });
+
+  it('previews degraded training pairs and inspects a dataset', async () => {
+    const stats = await call('datasets.inspect', { dataDirs: [photos], scale: 2, patch: 16, name: 'family' });
+    expect(stats).toMatchObject({ usable: 6, train: 5, val: 1, name: 'family' });
+    expect(stats.skipped.map((s) => path.basename(s.path))).toEqual(['broken.png']);
+    const { pairs } = await call('training.preview', { dataDirs: [photos], preset: 'old-photo', scale: 2, count: 2, patch: 16 });
+    expect(pairs).toHaveLength(2);
+    const lr = await sharp((await app.media.resolve(pairs[0]!.lr))!).metadata();
+    const hr = await sharp((await app.media.resolve(pairs[0]!.hr))!).metadata();
+    expect([lr.width, hr.width]).toEqual([32, 64]);
+  });
+
+  it('trains in a worker thread with live events, pauses and resumes, and the model appears', async () => {
+    const { runId } = await call('training.start', {
+      name: 'tiny-run',
+      dataDirs: [photos],
+      scale: 2,
+      preset: 'bicubic',
+      arch: 'compact',
+      archOptions: { channels: 8, blocks: 1 },
+      steps: 60,
+      batch: 2,
+      patch: 16,
+    });
+    await waitFor((e) => e.type === 'training.progress' && e.runId === runId && e.step >= 5);
+    const paused = await call('training.pause', { runId });
+    expect(paused.state).toBe('paused');
+    expect(paused.step).toBeGreaterThanOrEqual(5);
+    expect(paused.step).toBeLessThan(60);
+    expect(events.some((e) => e.type === 'training.state' && e.runId === runId && e.state === 'paused')).toBe(true);
+    expect((await call('training.resume', { runId })).state).toBe('running');
+    const done = await waitFor((e) => e.type === 'training.state' && e.runId === runId && (e.state === 'done' || e.state === 'failed'));
+    expect(done).toMatchObject({ state: 'done', modelId: 'tiny-run' });
+    const history = await call('training.history', { runId });
+    expect(history.map((p) => p.step)).toEqual([...new Set(history.map((p) => p.step))].sort((a, b) => a - b));
+    expect(history.at(-1)).toMatchObject({ step: 60 });
+    expect(history.some((p) => p.valPsnr !== null)).toBe(true);
+    const [run] = await call('training.runs', {});
+    expect(run).toMatchObject({ id: runId, state: 'done', step: 60, steps: 60, modelId: 'tiny-run' });
+    expect((await call('models.list', {})).map((m) => m.card.id)).toContain('tiny-run');
+    await expect(call('training.start', { name: 'tiny-run', dataDirs: [photos], scale: 2, preset: 'bicubic', arch: 'compact' })).rejects.toThrow(/already exists/);
+  });
+
+  it('imports a model folder without a card by probing it, deletes user models but not bundled ones', async () => {
+    const src = path.join(tmpDir('restora-import-'), 'my-model');
+    fs.cpSync(path.join(app.home, 'models', 'tiny-x2'), src, { recursive: true });
+    fs.rmSync(path.join(src, 'card.json'));
+    const m = await call('models.import', { dir: src });
+    expect(m.card).toMatchObject({ id: 'my-model', scale: 2, arch: 'imported' });
+    await expect(call('models.import', { dir: src })).rejects.toThrow(/already installed/);
+    await expect(call('models.import', { dir: photos })).rejects.toThrow(/model\.json/);
+    expect(await call('models.delete', { id: 'my-model' })).toEqual({ deleted: 'my-model' });
+    await expect(call('models.delete', { id: 'restora-x2' })).rejects.toThrow(/bundled/);
+  });
+
+  it('keeps settings, refuses defaults naming unknown models, and types bad payloads', async () => {
+    const s = await call('settings.set', { theme: 'dark', tile: 256, defaults: { 'upscale-x2': 'tiny-x2' } });
+    expect(s).toMatchObject({ theme: 'dark', tile: 256, defaults: { 'upscale-x2': 'tiny-x2' } });
+    expect(await call('settings.get', {})).toEqual(s);
+    await expect(call('settings.set', { defaults: { 'upscale-x2': 'nope' } })).rejects.toThrow(/Unknown model/);
+    expect(parseRequest('settings.set', { theme: 'neon' })).toMatchObject({ ok: false });
+    expect(parseRequest('library.import', { projectId: 1, paths: [] })).toMatchObject({ ok: false });
+    await expect(call('app.openPath', { path: photos })).rejects.toThrow(/desktop app/);
+  });
+});
