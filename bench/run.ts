@@ -3,6 +3,7 @@
  * Prints one JSON document (and writes bench/results/latest.json).
  *   --big      also upscale a generated 6000x4000 JPEG x2 in a child process (peak RSS)
  *   --library  also time library import of 20,000 images, paging, and job-engine overhead
+ *   --jobs     also measure the batch engine's per-item overhead against direct upscales (same worker)
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -156,6 +157,12 @@ if (args.has('--big')) {
 if (args.has('--library')) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'library.ts')], { encoding: 'utf8', cwd: root });
   report.libraryAndJobs = r.status === 0 ? JSON.parse(r.stdout.trim().split('\n').pop()!) : { error: r.stderr.slice(-500) };
+}
+
+// 6. Optional: batch-engine overhead, direct vs through BatchJobs on one compute worker (child process).
+if (args.has('--jobs')) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'jobOverhead.ts')], { encoding: 'utf8', cwd: root });
+  report.jobOverhead = r.status === 0 ? JSON.parse(r.stdout.trim().split('\n').pop()!) : { error: r.stderr.slice(-500) };
 }
 
 report.peakRssMB = rss();
