@@ -156,6 +156,28 @@ export function buildSeeded(config: Pick<TrainerConfig, 'arch' | 'scale' | 'arch
   }
 }
 
+/**
+ * Restores Adam's moments. tfjs recomputes beta^t with pow() on restore, which can
+ * differ in the last bit from the running float32 product it keeps while training;
+ * redoing that product keeps a resumed run bit-identical to an uninterrupted one.
+ */
+export async function restoreAdam(opt: tf.AdamOptimizer, named: { name: string; tensor: tf.Tensor }[]): Promise<void> {
+  await opt.setWeights(named);
+  const o = opt as unknown as { accBeta1: tf.Variable; accBeta2: tf.Variable; beta1: number; beta2: number; iterations: number };
+  const b1 = Math.fround(o.beta1);
+  const b2 = Math.fround(o.beta2);
+  let a1 = b1;
+  let a2 = b2;
+  for (let i = 0; i < o.iterations; i++) {
+    a1 = Math.fround(a1 * b1);
+    a2 = Math.fround(a2 * b2);
+  }
+  tf.tidy(() => {
+    o.accBeta1.assign(tf.scalar(a1));
+    o.accBeta2.assign(tf.scalar(a2));
+  });
+}
+
 function sameArch(a: TrainerConfig, b: TrainerConfig): boolean {
   return a.arch === b.arch && a.scale === b.scale && JSON.stringify(a.archOptions) === JSON.stringify(b.archOptions);
 }
@@ -239,7 +261,7 @@ export class Trainer {
       const model = await loadLayersModel(ckpt);
       const t = new Trainer({ ...config, archOptions: state.config.archOptions }, source, val, runDir, model, state);
       const opt = fs.readFileSync(path.join(ckpt, 'optimizer.bin'));
-      await t.optimizer.setWeights(decodeNamedTensors(new Uint8Array(opt)));
+      await restoreAdam(t.optimizer, decodeNamedTensors(new Uint8Array(opt)));
       // A checkpoint from before EMA (or from a run without it) starts the average here.
       const emaFile = path.join(ckpt, 'ema.bin');
       if (t.ema && fs.existsSync(emaFile)) t.ema.restore(new Uint8Array(fs.readFileSync(emaFile)));
