@@ -224,7 +224,6 @@ async function cmdTrain(args: string[]): Promise<number> {
   });
   if (values.help) return (console.log(USAGE), 0);
   if (!values.data?.length || !values.name || !values.scale) throw new UsageError('train needs --data DIR, --scale N and --name NAME');
-  if (values.gan) throw new UsageError('--gan (the SRGAN fine-tuning stage) is not available yet');
   const preset = values.preset ?? 'bicubic';
   if (!['bicubic', 'jpeg', 'old-photo', 'realistic'].includes(preset)) throw new UsageError('--preset must be bicubic, jpeg, old-photo or realistic');
   const scale = intOption(values.scale, 'scale', 1, 8)!;
@@ -265,6 +264,8 @@ async function cmdTrain(args: string[]): Promise<number> {
         arch: values.arch ?? 'compact',
         archOptions,
         resume: values.resume ?? false,
+        // --gan: after --steps of pixel-loss training, steps/2 of SRGAN fine-tuning.
+        ...(values.gan ? { gan: true } : {}),
         ...(steps ? { steps } : {}),
         ...(batch ? { batch } : {}),
         ...(patch ? { patch } : {}),

@@ -19,7 +19,9 @@ import { degradedSource, type PairImage } from '../ml/dataset.js';
 import { measure } from '../ml/metrics.js';
 import { saveLayersModel, writeCard } from '../ml/modelStore.js';
 import { Rng } from '../ml/rng.js';
-import { DEFAULT_TRAINER_CONFIG, Trainer, validate, type TrainProgress, type TrainerConfig } from '../ml/trainer.js';
+import { DEFAULT_TRAINER_CONFIG, Trainer, validate, type MetricPoint, type TrainProgress, type TrainerConfig } from '../ml/trainer.js';
+import { DEFAULT_GAN_CONFIG, GanTrainer, type GanConfig } from '../ml/gan.js';
+import type * as tf from '@tensorflow/tfjs';
 
 /** The shared request, plus `resume` (continue the run of the same name). */
 export type TrainRequest = SharedTrainRequest & { resume?: boolean };
@@ -213,38 +215,77 @@ export class TrainService {
     const trainer = await Trainer.open(config, source, val, runDir);
     const runId = this.upsertRun(req, config, runDir);
     onRunId?.(runId);
-    const insertPoint = this.db.prepare(
-      'INSERT OR REPLACE INTO metric_points (run_id, step, wall_ms, loss, lr, val_psnr, val_ssim) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    const insert = this.db.prepare(
+      'INSERT OR REPLACE INTO metric_points (run_id, step, wall_ms, loss, lr, val_psnr, val_ssim, g_loss, d_loss) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
+    const insertPoint = (p: MetricPoint) => insert.run(runId, p.step, p.wallMs, p.loss, p.lr, p.valPsnr ?? null, p.valSsim ?? null, p.gLoss ?? null, p.dLoss ?? null);
+    // GAN stage: after pixel-loss pretraining, half as many adversarial fine-tuning steps.
+    const ganSteps = req.gan ? Math.max(1, Math.round(config.steps / 2)) : 0;
+    const total = config.steps + ganSteps;
+    let final: tf.LayersModel = trainer.exportModel;
+    let gan: GanTrainer | null = null;
     const setState = this.db.prepare("UPDATE training_runs SET state = ?, error = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?");
     try {
       await trainer.run({
         ...(signal ? { signal } : {}),
         onProgress: (p) => {
-          if (p.point) insertPoint.run(runId, p.point.step, p.point.wallMs, p.point.loss, p.point.lr, p.point.valPsnr ?? null, p.point.valSsim ?? null);
-          onProgress?.(p);
+          if (p.point) insertPoint(p.point);
+          onProgress?.({ ...p, steps: total, etaSec: p.etaSec + ganSteps / Math.max(p.stepsPerSec, 1e-9) });
         },
       });
+      if (req.gan) {
+        // The pretrained generator is frozen on disk once, so a resumed GAN phase starts from the same weights.
+        const pretrained = path.join(runDir, 'pretrained');
+        if (!fs.existsSync(path.join(pretrained, 'model.json'))) {
+          fs.rmSync(`${pretrained}.tmp`, { recursive: true, force: true });
+          await saveLayersModel(trainer.exportModel, `${pretrained}.tmp`);
+          fs.renameSync(`${pretrained}.tmp`, pretrained);
+        }
+        const ganConfig: GanConfig = {
+          ...DEFAULT_GAN_CONFIG,
+          arch: req.arch,
+          archOptions: trainer.config.archOptions,
+          scale: req.scale,
+          steps: ganSteps,
+          batch: Math.min(config.batch, 8),
+          patch,
+          seed,
+          validateEvery: Math.max(10, Math.round(ganSteps / 5)),
+          checkpointEvery: 25,
+        };
+        gan = await GanTrainer.open(ganConfig, source, val, path.join(runDir, 'gan'), pretrained);
+        await gan.run({
+          ...(signal ? { signal } : {}),
+          onProgress: (p) => {
+            // Steps continue after pretraining's, so metric_points keeps one row per step.
+            const point = p.point ? { ...p.point, step: config.steps + p.point.step } : undefined;
+            if (point) insertPoint(point);
+            onProgress?.({ ...p, step: config.steps + p.step, steps: total, ...(point ? { point } : {}) });
+          },
+        });
+        final = gan.generator;
+      }
     } catch (err) {
       const paused = err instanceof RestoraError && err.code === 'CANCELLED';
       setState.run(paused ? 'paused' : 'failed', paused ? null : errorMessage(err), runId);
       throw err;
     }
-    const q = validate(trainer.model, val, req.scale);
+    const q = validate(final, val, req.scale);
     const modelId = req.name;
     const modelDir = path.join(this.home, 'models', modelId);
-    await saveLayersModel(trainer.model, modelDir);
+    await saveLayersModel(final, modelDir);
     const card: ModelCard = {
       id: modelId,
       name: req.name,
       arch: req.arch,
       archOptions: trainer.config.archOptions,
       scale: req.scale,
-      params: trainer.model.countParams(),
+      params: final.countParams(),
       task: req.scale === 1 ? 'restore' : 'upscale',
       trainingData: `${trainPhotos.length} photos from ${req.dataDirs.join(', ')}`,
       degradation: req.preset,
-      steps: config.steps,
+      steps: total,
+      ...(req.gan ? { notes: `pixel-loss pretraining ${config.steps} steps, then GAN stage ${ganSteps} steps (relativistic adversarial + discriminator feature matching)` } : {}),
       metrics: { heldout: { psnr: q.psnr, ssim: q.ssim }, 'heldout-bicubic': bic },
       measuredWith: `restora train (held-out ${valPhotos.length} photo(s), centre 256 px, ${req.preset} degradation seed ${seed})`,
       date: new Date().toISOString().slice(0, 10),
@@ -253,7 +294,8 @@ export class TrainService {
     this.db.prepare('INSERT OR REPLACE INTO models (id, source, dir, card_json) VALUES (?, ?, ?, ?)').run(modelId, 'trained', modelDir, JSON.stringify(card));
     setState.run('done', null, runId);
     this.db.prepare('UPDATE training_runs SET model_id = ? WHERE id = ?').run(modelId, runId);
-    trainer.model.dispose();
+    gan?.dispose();
+    trainer.dispose();
     return { modelId, modelDir, runDir, heldOut: q, bicubic: bic, photos: { train: trainPhotos.length, val: valPhotos.length, skipped } };
   }
 
