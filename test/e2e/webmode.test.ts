@@ -77,6 +77,7 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
+    fs.rmSync(artifacts, { recursive: true, force: true });
     fs.mkdirSync(artifacts, { recursive: true });
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.setDefaultTimeout(30_000);
@@ -199,6 +200,8 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     await page.getByTestId('patch').fill('16');
     await page.getByTestId('wizard-next').click();
     await page.getByTestId('start-training').click();
+    // A mid-run picture when the run is slow enough to catch one (20 steps can finish first).
+    await page.getByTestId('train-step').waitFor({ timeout: 20_000 }).then(() => shot('train-run'), () => undefined);
     // Live progress, then the result step with the card and the final curves.
     await page.getByTestId('try-in-compare').waitFor({ timeout: 120_000 });
     const loss = page.locator('[data-testid=chart-loss] path.line');
@@ -222,6 +225,10 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     await nav('Settings');
     await page.getByTestId('about-backend').waitFor();
     await shot('settings');
+    // Dark theme applies at once through the CSS variables.
+    await page.getByTestId('theme').selectOption('dark');
+    await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    await shot('settings-dark');
     await nav('Train');
     await page.getByTestId('try-in-compare').click();
     await page.getByRole('heading', { name: 'Compare' }).waitFor();
@@ -230,6 +237,42 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     await expect.poll(() => page.locator('.tag.right').textContent(), { timeout: 60_000 }).toContain(modelId!);
     await expect.poll(() => page.getByTestId('after-img').evaluate((i) => (i as HTMLImageElement).naturalWidth)).toBe(80);
     await shot('compare-trained');
+    expect(errors).toEqual([]);
+  });
+
+  it('keeps the library grid virtual: 2,000 images, a bounded number of cells, the last one reachable', async () => {
+    const many = path.join(work, 'many');
+    fs.mkdirSync(many);
+    for (let i = 0; i < 2000; i += 100) {
+      await Promise.all(
+        Array.from({ length: 100 }, (_, k) => {
+          const n = i + k;
+          const px = Buffer.alloc(8 * 8 * 3, n % 251);
+          px.writeUInt16LE(n, 0); // distinct content: the library dedupes by hash
+          return sharp(px, { raw: { width: 8, height: 8, channels: 3 } }).png().toFile(path.join(many, `m${String(n).padStart(4, '0')}.png`));
+        }),
+      );
+    }
+    await nav('Library');
+    await page.getByRole('button', { name: 'New project…' }).click();
+    await page.getByLabel('New project name').fill('Many');
+    await page.getByRole('button', { name: 'Create project' }).click();
+    await page.getByLabel(/Folder or file paths to import/).fill(many);
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await expect.poll(() => page.getByTestId('import-added').textContent().catch(() => ''), { timeout: 60_000 }).toContain('2000 added');
+    await expect.poll(() => page.getByTestId('library-total').textContent()).toContain('2,000');
+    const grid = page.getByRole('listbox', { name: 'Images' });
+    const cells = grid.getByRole('option');
+    await cells.first().waitFor();
+    expect(await cells.count()).toBeLessThan(80);
+    await grid.evaluate((el) => (el.scrollTop = el.scrollHeight));
+    await expect.poll(() => grid.getByRole('option', { name: /^m1999\.png/ }).count()).toBe(1);
+    expect(await cells.count()).toBeLessThan(80);
+    // Keyboard: End then Enter opens the last image in Compare.
+    await grid.focus();
+    await page.keyboard.press('End');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByTestId('compare-image').textContent()).toContain('m1999.png');
     expect(errors).toEqual([]);
   });
 
