@@ -1,8 +1,7 @@
 /**
- * Library and job-engine figures for `npm run bench -- --library`:
- * import rate for a generated tree of 20,000 small images, the time for one page
- * of 200 rows with a filter, and the batch engine's per-item overhead against
- * pure inference on 1 MP photos. Prints one JSON line.
+ * Library figures for `npm run bench -- --library`: import rate for a generated
+ * tree of 20,000 small images and the time for one page of 200 rows with a
+ * filter. (The job engine's overhead is `--jobs`, bench/jobOverhead.ts.) Prints one JSON line.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -10,12 +9,6 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { openDatabase } from '../src/main/db/database.js';
 import { Library } from '../src/main/library/library.js';
-import { initBackend } from '../src/main/ml/backend.js';
-import { loadLayersModel, readCard } from '../src/main/ml/modelStore.js';
-import { tilingFor } from '../src/main/ml/archs/index.js';
-import { upscaleTiled } from '../src/main/ml/tiling.js';
-import { bundledModelsDir } from '../src/main/paths.js';
-import { createApp } from '../src/main/app/createApp.js';
 
 const N = Number(process.env.RESTORA_BENCH_IMAGES ?? 20000);
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'restora-benchlib-'));
@@ -46,38 +39,6 @@ const out: Record<string, unknown> = {};
   }
   times.sort((a, b) => a - b);
   out.library = { images: N, added: r.added, importSec: +sec.toFixed(1), importPerSec: Math.round(r.added / sec), pageOf200Ms: { median: +times[10]!.toFixed(2), max: +times[19]!.toFixed(2) } };
-}
-
-// 2. Job engine overhead on 1 MP photos: batch wall time vs pure inference time.
-{
-  await initBackend();
-  const photos = path.join(work, 'photos');
-  fs.mkdirSync(photos);
-  const n = 4;
-  for (let i = 0; i < n; i++) {
-    await sharp({ create: { width: 1152, height: 864, channels: 3, background: '#707070', noise: { type: 'gaussian', mean: 120, sigma: 35 } } })
-      .blur(1)
-      .withExif({ IFD0: { Make: 'RestoraBench' } })
-      .jpeg({ quality: 90 })
-      .toFile(path.join(photos, `p${i}.jpg`));
-  }
-  const modelDir = path.join(bundledModelsDir(), 'restora-x2');
-  const model = await loadLayersModel(modelDir);
-  const tiling = tilingFor(readCard(modelDir));
-  const { data } = await sharp(path.join(photos, 'p0.jpg')).raw().toBuffer({ resolveWithObject: true });
-  await upscaleTiled(model, new Uint8Array(data), 1152, 864, 255, { scale: 2, tile: 384, ...tiling });
-  const t0 = performance.now();
-  for (let i = 0; i < n; i++) await upscaleTiled(model, new Uint8Array(data), 1152, 864, 255, { scale: 2, tile: 384, ...tiling });
-  const inferOnly = (performance.now() - t0) / n;
-  process.env.RESTORA_HOME = path.join(work, 'home');
-  const app = createApp({ home: path.join(work, 'home') });
-  const prep = app.jobs().prepare({ inputs: [photos], outDir: path.join(work, 'out'), format: 'png', nameTemplate: '{name}', recursive: false, modelId: 'restora-x2' });
-  await app.compute.upscale(path.join(bundledModelsDir(), 'restora-x2'), { input: path.join(photos, 'p0.jpg'), output: path.join(work, 'warm.png'), scale: 2, format: 'png', tile: 384, overlap: 0 });
-  const t1 = performance.now();
-  await app.jobs().run(prep.jobId);
-  const perItem = (performance.now() - t1) / n;
-  await app.close();
-  out.jobEngine = { photoMP: 1, msInferenceOnly: Math.round(inferOnly), msPerBatchItem: Math.round(perItem), overheadPct: +((100 * (perItem - inferOnly)) / inferOnly).toFixed(1), note: 'overhead = decode + encode (PNG) + metadata + SQLite + worker messaging' };
 }
 
 fs.rmSync(work, { recursive: true, force: true });

@@ -2,7 +2,8 @@
  * `npm run bench`: Restora's figures side by side with a peer in the same run.
  * Prints one JSON document (and writes bench/results/latest.json).
  *   --big      also upscale a generated 6000x4000 JPEG x2 in a child process (peak RSS)
- *   --library  also time library import of 20,000 images, paging, and job-engine overhead
+ *   --library  also time library import of 20,000 images and paging with a filter
+ *   --lag      also measure the main thread's event-loop lag while a training run goes (worker vs main thread)
  *   --jobs     also measure the batch engine's per-item overhead against direct upscales (same worker)
  */
 import { spawnSync } from 'node:child_process';
@@ -153,7 +154,7 @@ if (args.has('--big')) {
   report.bigImageX2 = r.status === 0 ? JSON.parse(r.stdout.trim().split('\n').pop()!) : { error: r.stderr.slice(-500) };
 }
 
-// 5. Optional: library import/paging and job-engine overhead (child process).
+// 5. Optional: library import/paging (child process).
 if (args.has('--library')) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'library.ts')], { encoding: 'utf8', cwd: root });
   report.libraryAndJobs = r.status === 0 ? JSON.parse(r.stdout.trim().split('\n').pop()!) : { error: r.stderr.slice(-500) };
@@ -163,6 +164,12 @@ if (args.has('--library')) {
 if (args.has('--jobs')) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'jobOverhead.ts')], { encoding: 'utf8', cwd: root });
   report.jobOverhead = r.status === 0 ? JSON.parse(r.stdout.trim().split('\n').pop()!) : { error: r.stderr.slice(-500) };
+}
+
+// 7. Optional: main-thread event-loop lag during training, worker thread vs main thread (child process).
+if (args.has('--lag')) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'eventLoopLag.ts')], { encoding: 'utf8', cwd: root });
+  report.eventLoopLag = r.status === 0 ? JSON.parse(r.stdout.trim().split('\n').pop()!) : { error: r.stderr.slice(-500) };
 }
 
 report.peakRssMB = rss();

@@ -18,8 +18,9 @@ Usage:
   restora upscale <files|dirs>... --out DIR [--model ID] [--scale N]
                   [--format png|jpg|webp|tiff|avif] [--quality Q] [--tile N]
   restora batch <files|dirs>... --out DIR [--model ID] [--scale N] [--format F]
-                [--quality Q] [--name TEMPLATE] [--recursive]
-                (the same command again resumes an interrupted batch)
+                [--quality Q] [--name TEMPLATE] [--recursive] [--width W] [--height H]
+                (--width/--height resize after the model, keeping the aspect ratio;
+                the same command again resumes an interrupted batch)
   restora jobs [--json]
   restora train --data DIR... --scale N --preset bicubic|jpeg|old-photo|realistic
                 --name NAME [--arch A] [--opt key=value]... [--steps N] [--batch B]
@@ -162,9 +163,13 @@ async function cmdBatch(args: string[]): Promise<number> {
     ...OUTPUT_OPTIONS,
     name: { type: 'string' },
     recursive: { type: 'boolean', short: 'r' },
+    width: { type: 'string' },
+    height: { type: 'string' },
   });
   if (values.help) return (console.log(USAGE), 0);
   const { out, format, scale, quality, tile } = outputOptions('batch', values, positionals);
+  const width = intOption(values.width, 'width', 1, 65535);
+  const height = intOption(values.height, 'height', 1, 65535);
   const app = appFrom(values);
   try {
     const jobs = app.jobs();
@@ -180,6 +185,7 @@ async function cmdBatch(args: string[]): Promise<number> {
         ...(scale ? { scale } : {}),
         ...(quality ? { quality } : {}),
         ...(tile ? { tile } : {}),
+        ...(width || height ? { resize: { ...(width ? { width } : {}), ...(height ? { height } : {}) } } : {}),
       });
     } catch (err) {
       if (err instanceof RestoraError && (err.code === 'USAGE' || err.code === 'NOT_FOUND')) throw new UsageError(err.message);
