@@ -155,6 +155,10 @@ describe('studio API', () => {
     const [run] = await call('training.runs', {});
     expect(run).toMatchObject({ id: runId, state: 'done', step: 60, steps: 60, modelId: 'tiny-run' });
     expect((await call('models.list', {})).map((m) => m.card.id)).toContain('tiny-run');
+    // The run's speed is remembered for the wizard's estimate on this machine.
+    const est = await call('models.estimate', { arch: 'compact', scale: 2, archOptions: { channels: 8, blocks: 1 } });
+    expect(est.params).toBeGreaterThan(0);
+    expect(est.trainStepsPerSec).toBeGreaterThan(0);
     await expect(call('training.start', { name: 'tiny-run', dataDirs: [photos], scale: 2, preset: 'bicubic', arch: 'compact' })).rejects.toThrow(/already exists/);
   });
 

@@ -9,6 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { RestoraError, errorMessage } from '../../shared/errors.js';
 import { openDatabase } from '../db/database.js';
 import { initBackend } from '../ml/backend.js';
+import { SpeedCache } from '../ml/speedCache.js';
 import { TrainService } from './trainService.js';
 import { CONTROL_RUN, type FromTrainWorker, type TrainWorkerData } from './trainProtocol.js';
 
@@ -19,9 +20,10 @@ const send = (m: FromTrainWorker) => port.postMessage(m);
 const control = new Int32Array(data.control);
 
 async function main(): Promise<void> {
-  await initBackend({ ...(data.backend ? { prefer: data.backend } : {}), ...(data.threads ? { threads: data.threads } : {}) });
+  const backend = await initBackend({ ...(data.backend ? { prefer: data.backend } : {}), ...(data.threads ? { threads: data.threads } : {}) });
   const db = openDatabase(path.join(data.home, 'restora.db'));
   const stop = new AbortController();
+  let stepsPerSec = 0;
   const check = () => {
     if (Atomics.load(control, 0) !== CONTROL_RUN && !stop.signal.aborted) stop.abort();
   };
@@ -29,6 +31,7 @@ async function main(): Promise<void> {
     const result = await new TrainService(db, data.home).train(
       data.request,
       (progress) => {
+        stepsPerSec = progress.stepsPerSec;
         send({ type: 'progress', progress });
         check();
       },
@@ -38,6 +41,10 @@ async function main(): Promise<void> {
         check();
       },
     );
+    // Measured on this machine: shown next to the architecture choice in the wizard.
+    if (stepsPerSec > 0) {
+      new SpeedCache(data.home).record(SpeedCache.key('train', data.request.arch, backend.id, backend.threads), stepsPerSec, 'steps/s');
+    }
     send({ type: 'done', result });
   } finally {
     db.close();
