@@ -173,6 +173,17 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     await expect(job.getByTestId('job-counts').textContent()).resolves.toContain('5 / 5');
     const files = fs.readdirSync(exportOut, { recursive: true }).map(String).filter((f) => f.endsWith('.png'));
     expect(files).toHaveLength(5);
+    // A job over paths with a file that is not an image: it fails alone, with its reason shown.
+    const firstJob = await job.getAttribute('data-job-id');
+    await page.getByLabel('Files or folders').check();
+    await page.getByTestId('export-inputs').fill(`${path.join(photos, 'photo-6.png')}\n${path.join(photos, 'notes.txt')}`);
+    await page.getByTestId('export-out').fill(path.join(work, 'exported-2'));
+    await page.getByTestId('export-start').click();
+    const job2 = page.locator('[data-job-id]').first();
+    await expect.poll(() => job2.getAttribute('data-job-id')).not.toBe(firstJob);
+    await expect.poll(() => job2.getByTestId('job-state').textContent(), { timeout: 60_000 }).toMatch(/done|failed/);
+    await expect.poll(() => job2.locator('details').textContent()).toContain('notes.txt');
+    expect(fs.existsSync(path.join(work, 'exported-2', 'photo-6.png'))).toBe(true);
     await shot('export');
     expect(errors).toEqual([]);
   });

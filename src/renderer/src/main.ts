@@ -18,4 +18,8 @@ window.addEventListener('unhandledrejection', (e) => {
   notify.error(e.reason);
 });
 
+// A file dropped outside the import zone must not navigate the window to it.
+window.addEventListener('dragover', (e) => e.preventDefault());
+window.addEventListener('drop', (e) => e.preventDefault());
+
 app.mount('#app');

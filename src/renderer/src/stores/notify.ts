@@ -14,11 +14,14 @@ export const useNotify = defineStore('notify', () => {
   const notices = ref<Notice[]>([]);
   let next = 1;
 
-  function push(n: Omit<Notice, 'id'>): void {
+  function push(n: Omit<Notice, 'id'>): number {
     // Identical repeats (e.g. a poll failing) collapse into one line.
-    if (notices.value.some((x) => x.text === n.text && x.kind === n.kind)) return;
-    notices.value.push({ ...n, id: next++ });
+    const same = notices.value.find((x) => x.text === n.text && x.kind === n.kind);
+    if (same) return same.id;
+    const id = next++;
+    notices.value.push({ ...n, id });
     if (notices.value.length > 6) notices.value.shift();
+    return id;
   }
 
   function error(err: unknown, context?: string): void {
@@ -27,9 +30,7 @@ export const useNotify = defineStore('notify', () => {
   }
 
   function info(text: string): void {
-    const n = { kind: 'info' as const, text };
-    push(n);
-    const id = next - 1;
+    const id = push({ kind: 'info', text });
     setTimeout(() => dismiss(id), 6000);
   }
 
