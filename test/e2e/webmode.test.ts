@@ -26,6 +26,7 @@ let page: Page;
 const errors: string[] = [];
 const artifacts = path.join(ROOT, 'test-results', 'screenshots');
 const work = tmpDir('restora-e2e-');
+const home = tmpDir('restora-home-');
 const photos = path.join(work, 'photos');
 const trainData = path.join(work, 'train');
 const exportOut = path.join(work, 'exported');
@@ -61,7 +62,7 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
 
     server = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'index.ts'), 'serve', '--port', '0'], {
       cwd: ROOT,
-      env: { ...process.env, RESTORA_HOME: tmpDir('restora-home-'), RESTORA_THREADS: '1' },
+      env: { ...process.env, RESTORA_HOME: home, RESTORA_THREADS: '1' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     url = await new Promise<string>((resolve, reject) => {
@@ -97,7 +98,12 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
 
   afterAll(async () => {
     await browser?.close();
-    server?.kill('SIGINT');
+    if (server && server.exitCode === null) {
+      const exited = new Promise((resolve) => server.once('exit', resolve));
+      server.kill('SIGINT');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
+    }
+    for (const d of [work, home]) fs.rmSync(d, { recursive: true, force: true });
   });
 
   it('loads the studio over the token URL and shows the backend', async () => {
@@ -153,6 +159,12 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     await expect.poll(() => page.getByTestId('zoom').textContent()).not.toBe(zoom0);
     await expect(page.getByTestId('export-result').getAttribute('href')).resolves.toMatch(/^\/media\/result\/\d+$/);
     await shot('compare');
+    // Side by side: both panes share the zoom; the after image still loads.
+    await page.getByLabel('Side by side').check();
+    await expect.poll(() => page.locator('.viewer.side .pane').count()).toBe(2);
+    await expect.poll(() => page.getByTestId('after-img').evaluate((i) => (i as HTMLImageElement).naturalWidth)).toBe(80);
+    await shot('compare-side-by-side');
+    await page.getByLabel('Slider').check();
     expect(errors).toEqual([]);
   });
 
@@ -232,6 +244,9 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     await nav('Models');
     await page.locator(`article[data-model-id="${modelId}"]`).waitFor();
     await page.locator('article[data-model-id="restora-x2"]').waitFor();
+    const card = page.locator(`article[data-model-id="${modelId}"]`);
+    await card.getByRole('button', { name: /Make default for upscale-x2/ }).click();
+    await card.getByText('default for upscale-x2').waitFor();
     await shot('models');
     await nav('Settings');
     await page.getByTestId('about-backend').waitFor();
@@ -248,6 +263,12 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     await expect.poll(() => page.locator('.tag.right').textContent(), { timeout: 60_000 }).toContain(modelId!);
     await expect.poll(() => page.getByTestId('after-img').evaluate((i) => (i as HTMLImageElement).naturalWidth)).toBe(80);
     await shot('compare-trained');
+    // A user model can be deleted (two steps); bundled ones offer no delete.
+    await nav('Models');
+    await page.locator(`article[data-model-id="${modelId}"]`).getByRole('button', { name: 'Delete…' }).click();
+    await page.getByRole('button', { name: `Delete ${modelId}` }).click();
+    await expect.poll(() => page.locator(`article[data-model-id="${modelId}"]`).count()).toBe(0);
+    expect(await page.locator('article[data-model-id="restora-x2"]').getByRole('button', { name: /Delete/ }).count()).toBe(0);
     expect(errors).toEqual([]);
   });
 
