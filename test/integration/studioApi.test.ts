@@ -124,7 +124,7 @@ describe('studio API', () => {
     expect(pairs).toHaveLength(2);
     const lr = await sharp((await app.media.resolve(pairs[0]!.lr))!).metadata();
     const hr = await sharp((await app.media.resolve(pairs[0]!.hr))!).metadata();
-    expect([lr.width, hr.width]).toEqual([32, 64]);
+    expect([lr.width, hr.width]).toEqual([16, 32]);
   });
 
   it('trains in a worker thread with live events, pauses and resumes, and the model appears', async () => {

@@ -141,8 +141,9 @@ export class TrainService {
    * wizard can show what the degradation does; returns their media paths.
    */
   async preview(dirs: readonly string[], preset: PresetId, scale: number, count: number, patch: number, seed: number): Promise<{ pairs: PairPreview[]; skipped: { path: string; reason: string }[] }> {
-    const hp = Math.max(patch, 8) * Math.max(scale, 1) * 2;
-    const stats = await this.inspect(dirs, scale, hp / Math.max(scale, 1));
+    // The same crop size training uses, so every photo training accepts can be previewed.
+    const hp = Math.max(patch, 8) * Math.max(scale, 1);
+    const stats = await this.inspect(dirs, scale, patch);
     const files = heldOutSplit(
       enumerateInputs(dirs, true)
         .filter((e) => !e.missing && !stats.skipped.some((s) => s.path === e.input))
