@@ -1,5 +1,5 @@
-/** Exposes one typed client built from the shared contract, plus the event stream; nothing else. */
-import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+/** Exposes one typed client built from the shared contract, the event stream and dropped files' paths; nothing else. */
+import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
 import { API_METHODS, IPC_CHANNEL_PREFIX, IPC_EVENT_CHANNEL, type ApiClient, type ApiResult, type AppEvent } from '../shared/contract.js';
 
 const api = Object.fromEntries(
@@ -19,4 +19,9 @@ function onEvent(listener: (e: AppEvent) => void): () => void {
   return () => ipcRenderer.removeListener(IPC_EVENT_CHANNEL, wrapped);
 }
 
-contextBridge.exposeInMainWorld('restora', { api, onEvent });
+/** The real path of a dropped file (sandboxed pages cannot see it; Electron's webUtils can). */
+function pathForFile(file: File): string {
+  return webUtils.getPathForFile(file);
+}
+
+contextBridge.exposeInMainWorld('restora', { api, onEvent, pathForFile });

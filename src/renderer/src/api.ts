@@ -9,6 +9,8 @@ import { API_METHODS, EVENTS_PATH, MEDIA_SCHEME, type ApiClient, type ApiResult,
 export interface Bridge {
   api: ApiClient;
   onEvent(listener: (e: AppEvent) => void): () => void;
+  /** Desktop only: where a dropped file lives. */
+  pathForFile?(file: File): string;
 }
 
 export class ApiError extends Error {
@@ -64,6 +66,13 @@ const bridge: Bridge = electronBridge ?? httpBridge();
 export const api: ApiClient = bridge.api;
 export const onEvent = bridge.onEvent;
 export const isElectron = Boolean(electronBridge);
+
+/** Paths of dropped files and folders, where the platform can tell (the desktop app); else []. */
+export function droppedPaths(files: FileList): string[] {
+  const get = electronBridge?.pathForFile;
+  if (!get) return [];
+  return Array.from(files, (f) => get(f)).filter((p) => p.length > 0);
+}
 
 /** URL of a media path (thumb/1, image/1, result/3, preview/...) for <img src>. */
 export function mediaUrl(mediaPath: string): string {
