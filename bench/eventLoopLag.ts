@@ -13,6 +13,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import sharp from 'sharp';
 import { createApp } from '../src/main/app/createApp.js';
 import { createHandlers } from '../src/main/app/handlers.js';
+import { initBackend } from '../src/main/ml/backend.js';
 
 const STEPS = 16;
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'restora-lag-'));
@@ -49,6 +50,8 @@ async function measure(mode: 'worker' | 'main-thread') {
       }),
     );
   } else {
+    // Same backend and threads as the worker gets.
+    await initBackend({ prefer: 'wasm' });
     await (await app.training()).train({ ...request, name: 'lag' });
   }
   h.disable();
