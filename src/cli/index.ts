@@ -24,7 +24,9 @@ Usage:
   restora jobs [--json]
   restora train --data DIR... --scale N --preset bicubic|jpeg|old-photo|realistic
                 --name NAME [--arch A] [--opt key=value]... [--steps N] [--batch B]
-                [--patch P] [--resume]
+                [--patch P] [--loss l1|mse|charbonnier] [--lr X] [--optimizer adam|adamw]
+                [--weight-decay X] [--schedule cosine|step] [--ema DECAY] [--gan] [--resume]
+                (--gan: after the pixel-loss steps, steps/2 of SRGAN fine-tuning)
   restora serve [--port N]      (the UI and API on 127.0.0.1, token-guarded)
   restora models [--json]
   restora eval --model ID --hr DIR --lr DIR --scale N [--json]
@@ -227,8 +229,30 @@ async function cmdTrain(args: string[]): Promise<number> {
     resume: { type: 'boolean' },
     gan: { type: 'boolean' },
     seed: { type: 'string' },
+    loss: { type: 'string' },
+    lr: { type: 'string' },
+    optimizer: { type: 'string' },
+    'weight-decay': { type: 'string' },
+    schedule: { type: 'string' },
+    ema: { type: 'string' },
   });
   if (values.help) return (console.log(USAGE), 0);
+  const choice = <T extends string>(v: string | undefined, name: string, allowed: readonly T[]): T | undefined => {
+    if (v !== undefined && !(allowed as readonly string[]).includes(v)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}`);
+    return v as T | undefined;
+  };
+  const fraction = (v: string | undefined, name: string, lo: number, hi: number): number | undefined => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < lo || n > hi) throw new UsageError(`--${name} must be a number in [${lo}, ${hi}]`);
+    return n;
+  };
+  const loss = choice(values.loss, 'loss', ['l1', 'mse', 'charbonnier'] as const);
+  const optimizer = choice(values.optimizer, 'optimizer', ['adam', 'adamw'] as const);
+  const schedule = choice(values.schedule, 'schedule', ['cosine', 'step'] as const);
+  const lr = fraction(values.lr, 'lr', 1e-7, 1);
+  const weightDecay = fraction(values['weight-decay'], 'weight-decay', 0, 1);
+  const ema = fraction(values.ema, 'ema', 0, 0.99999);
   if (!values.data?.length || !values.name || !values.scale) throw new UsageError('train needs --data DIR, --scale N and --name NAME');
   const preset = values.preset ?? 'bicubic';
   if (!['bicubic', 'jpeg', 'old-photo', 'realistic'].includes(preset)) throw new UsageError('--preset must be bicubic, jpeg, old-photo or realistic');
@@ -276,6 +300,12 @@ async function cmdTrain(args: string[]): Promise<number> {
         ...(batch ? { batch } : {}),
         ...(patch ? { patch } : {}),
         ...(seed !== undefined ? { seed } : {}),
+        ...(loss ? { loss } : {}),
+        ...(lr ? { lr } : {}),
+        ...(optimizer ? { optimizer } : {}),
+        ...(weightDecay !== undefined ? { weightDecay } : {}),
+        ...(schedule ? { schedule } : {}),
+        ...(ema ? { ema } : {}),
       },
       (p) => {
         const v = p.point?.valPsnr !== undefined ? ` val ${p.point.valPsnr.toFixed(2)} dB` : '';

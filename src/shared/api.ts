@@ -198,6 +198,14 @@ export interface TrainRequest {
   patch?: number;
   gan?: boolean;
   seed?: number;
+  loss?: 'l1' | 'mse' | 'charbonnier';
+  lr?: number;
+  optimizer?: 'adam' | 'adamw';
+  weightDecay?: number;
+  /** After warm-up: cosine to a floor, or 'step' (halve at 50 % and 75 % of the steps). */
+  schedule?: 'cosine' | 'step';
+  /** EMA decay of the weights (e.g. 0.999); 0 or absent = off. The EMA weights are validated and exported. */
+  ema?: number;
 }
 
 export interface DatasetStats {

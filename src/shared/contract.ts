@@ -66,6 +66,12 @@ const trainRequest = z
     patch: z.number().int().min(8).max(512).optional(),
     gan: z.boolean().optional(),
     seed: z.number().int().min(0).max(2 ** 31).optional(),
+    loss: z.enum(['l1', 'mse', 'charbonnier']).optional(),
+    lr: z.number().positive().max(1).optional(),
+    optimizer: z.enum(['adam', 'adamw']).optional(),
+    weightDecay: z.number().min(0).max(1).optional(),
+    schedule: z.enum(['cosine', 'step']).optional(),
+    ema: z.number().min(0).max(0.99999).optional(),
   })
   .strict();
 

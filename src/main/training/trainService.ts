@@ -204,6 +204,12 @@ export class TrainService {
       // Short runs (a quick try in the wizard) must still reach the full learning rate.
       warmupSteps: Math.min(DEFAULT_TRAINER_CONFIG.warmupSteps, Math.max(1, Math.round((req.steps ?? 2000) / 20))),
       checkpointEvery: 50,
+      ...(req.loss ? { loss: req.loss } : {}),
+      ...(req.lr ? { lr: req.lr } : {}),
+      ...(req.optimizer ? { optimizer: req.optimizer } : {}),
+      ...(req.weightDecay !== undefined ? { weightDecay: req.weightDecay } : {}),
+      ...(req.ema ? { ema: req.ema } : {}),
+      ...(req.schedule === 'step' ? { schedule: 'step' as const, milestones: [Math.round((req.steps ?? 2000) * 0.5), Math.round((req.steps ?? 2000) * 0.75)], gamma: 0.5 } : {}),
     };
     const runDir = path.join(this.home, 'runs', req.name);
     const hasCheckpoint = fs.existsSync(path.join(runDir, 'checkpoint', 'state.json'));
