@@ -34,6 +34,10 @@ export const useTrainingStore = defineStore('training', () => {
     batch: 16,
     patch: 48,
     gan: false,
+    loss: 'l1' as 'l1' | 'mse' | 'charbonnier',
+    optimizer: 'adam' as 'adam' | 'adamw',
+    schedule: 'cosine' as 'cosine' | 'step',
+    ema: false,
   });
   const stats = ref<DatasetStats | null>(null);
   const previews = ref<PairPreview[]>([]);
