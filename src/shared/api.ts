@@ -297,6 +297,8 @@ export type AppEvent =
       etaSec: number;
       point?: MetricPointRow;
     }
+  /** A new held-out sample strip (LR | model | HR) at a validation step; `media` is its media path. */
+  | { type: 'training.sample'; runId: number; step: number; media: string }
   | { type: 'training.state'; runId: number; state: RunState; modelId?: string; error?: { code: string; message: string } }
   /** From the desktop app's menu: the renderer carries these out. */
   | { type: 'menu'; command: 'import-folder'; paths: string[] }

@@ -208,11 +208,12 @@ export const EVENTS_PATH = '/events';
 
 /**
  * Images the UI shows are addressed by media paths, never by file paths:
- *   thumb/<imageId>, image/<imageId>, result/<historyId>, preview/<previewId>/<n>-<lr|hr>.png
+ *   thumb/<imageId>, image/<imageId>, result/<historyId>, preview/<previewId>/<n>-<lr|hr>.png,
+ *   sample/<runId>/<step> (a run's latest sample strip; the step only busts caches)
  * Web mode serves them at /media/<path>; Electron at restora-media://app/<path>.
  */
 export const MEDIA_SCHEME = 'restora-media';
-export const MEDIA_PATH = /^(thumb|image|result)\/(\d{1,12})$|^preview\/([a-f0-9]{16})\/(\d{1,3})-(lr|hr)\.png$/;
+export const MEDIA_PATH = /^(thumb|image|result)\/(\d{1,12})$|^preview\/([a-f0-9]{16})\/(\d{1,3})-(lr|hr)\.png$|^sample\/(\d{1,12})\/(\d{1,9})$/;
 
 export function isApiMethod(x: unknown): x is ApiMethod {
   return typeof x === 'string' && Object.prototype.hasOwnProperty.call(REQUEST_SCHEMAS, x);

@@ -152,6 +152,13 @@ describe('studio API', () => {
     expect(history.map((p) => p.step)).toEqual([...new Set(history.map((p) => p.step))].sort((a, b) => a - b));
     expect(history.at(-1)).toMatchObject({ step: 60 });
     expect(history.some((p) => p.valPsnr !== null)).toBe(true);
+    // The wizard's sample strip: LR | model | HR of a held-out photo, by media path only.
+    const sampleEvent = events.find((e) => e.type === 'training.sample' && e.runId === runId);
+    expect(sampleEvent).toBeDefined();
+    const sampleFile = await app.media.resolve((sampleEvent as { media: string }).media);
+    expect(sampleFile).not.toBeNull();
+    const meta = await sharp(sampleFile!).metadata();
+    expect(meta.width).toBe(3 * meta.height! + 8);
     const [run] = await call('training.runs', {});
     expect(run).toMatchObject({ id: runId, state: 'done', step: 60, steps: 60, modelId: 'tiny-run' });
     expect((await call('models.list', {})).map((m) => m.card.id)).toContain('tiny-run');

@@ -66,6 +66,11 @@ export function createApp(config: AppConfig = {}): App {
   const getDb = () => (db ??= openDatabase(path.join(home, 'restora.db')));
   const getJobs = () => (jobs ??= new BatchJobs(getDb(), models, compute));
   const getLibrary = () => (library ??= new Library(getDb(), path.join(home, 'thumbs')));
+  const getTrainingRunner = () =>
+    (trainingRunner ??= new TrainingRunner(getDb(), home, events, {
+      ...(config.backend ? { backend: config.backend } : {}),
+      ...(config.threads ? { threads: config.threads } : {}),
+    }));
   return {
     home,
     config,
@@ -74,17 +79,13 @@ export function createApp(config: AppConfig = {}): App {
     speed,
     events,
     settings: new SettingsStore(home),
-    media: createMediaResolver(home, getLibrary),
+    media: createMediaResolver(home, getLibrary, (runId) => getTrainingRunner().sampleFile(runId)),
     upscale: new UpscaleService(models, compute, speed),
     db: getDb,
     jobs: getJobs,
     library: getLibrary,
     jobRunner: () => (jobRunner ??= new JobRunner(getDb(), getJobs(), getLibrary, events)),
-    trainingRunner: () =>
-      (trainingRunner ??= new TrainingRunner(getDb(), home, events, {
-        ...(config.backend ? { backend: config.backend } : {}),
-        ...(config.threads ? { threads: config.threads } : {}),
-      })),
+    trainingRunner: getTrainingRunner,
     training: async () => (training ??= new (await import('../training/trainService.js')).TrainService(getDb(), home)),
     close: async () => {
       await jobRunner?.close();

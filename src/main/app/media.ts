@@ -39,13 +39,14 @@ async function viewable(file: string, cacheDir: string): Promise<string | null> 
   return view;
 }
 
-export function createMediaResolver(home: string, library: () => Library): MediaResolver {
+export function createMediaResolver(home: string, library: () => Library, sampleOf: (runId: number) => string | null = () => null): MediaResolver {
   const cacheDir = path.join(home, 'cache', 'view');
   return {
     async resolve(mediaPath) {
       const m = MEDIA_PATH.exec(mediaPath);
       if (!m) return null;
-      const [, kind, idText, previewId, n, side] = m;
+      const [, kind, idText, previewId, n, side, runId] = m;
+      if (runId) return sampleOf(Number(runId));
       if (previewId) {
         const file = path.join(home, 'previews', previewId, `${n}-${side}.png`);
         return fs.existsSync(file) ? file : null;

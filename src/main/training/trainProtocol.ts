@@ -19,5 +19,6 @@ export const CONTROL_CANCEL = 2;
 export type FromTrainWorker =
   | { type: 'run'; runId: number }
   | { type: 'progress'; progress: TrainProgress }
+  | { type: 'sample'; step: number }
   | { type: 'done'; result: TrainResult }
   | { type: 'error'; error: { code: string; message: string } };

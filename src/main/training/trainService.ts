@@ -19,7 +19,7 @@ import { degradedSource, type PairImage } from '../ml/dataset.js';
 import { measure } from '../ml/metrics.js';
 import { saveLayersModel, writeCard } from '../ml/modelStore.js';
 import { Rng } from '../ml/rng.js';
-import { DEFAULT_TRAINER_CONFIG, Trainer, validate, type MetricPoint, type TrainProgress, type TrainerConfig } from '../ml/trainer.js';
+import { DEFAULT_TRAINER_CONFIG, Trainer, predictImage, validate, type MetricPoint, type TrainProgress, type TrainerConfig } from '../ml/trainer.js';
 import { DEFAULT_GAN_CONFIG, GanTrainer, type GanConfig } from '../ml/gan.js';
 import type * as tf from '@tensorflow/tfjs';
 
@@ -45,6 +45,39 @@ function pruneOldPreviews(root: string, keep: number): void {
     .map((n) => ({ n, t: fs.statSync(path.join(root, n)).mtimeMs }))
     .sort((a, b) => b.t - a.t);
   for (const d of dirs.slice(keep)) fs.rmSync(path.join(root, d.n), { recursive: true, force: true });
+}
+
+/** Held-out LR (nearest-upscaled) | model output | HR side by side, at most 160 px of HR. */
+function sampleStrip(model: tf.LayersModel, pair: PairImage, scale: number): FloatImage {
+  const side = Math.min(160, pair.hr.width, pair.hr.height);
+  const s = side - (side % Math.max(scale, 1));
+  const lrSide = s / Math.max(scale, 1);
+  const lr = crop(pair.lr, 0, 0, lrSide, lrSide);
+  const sr = predictImage(model, lr);
+  const hr = crop(pair.hr, 0, 0, s, s);
+  const gap = 4;
+  const out: FloatImage = { width: 3 * s + 2 * gap, height: s, channels: 3, data: new Float32Array((3 * s + 2 * gap) * s * 3).fill(255) };
+  const put = (img: FloatImage, x0: number, f: number) => {
+    for (let y = 0; y < s; y++) {
+      for (let x = 0; x < s; x++) {
+        const si = (Math.floor(y / f) * img.width + Math.floor(x / f)) * 3;
+        const di = (y * out.width + x0 + x) * 3;
+        out.data[di] = img.data[si]!;
+        out.data[di + 1] = img.data[si + 1]!;
+        out.data[di + 2] = img.data[si + 2]!;
+      }
+    }
+  };
+  put(lr, 0, Math.max(scale, 1));
+  put(sr, s + gap, 1);
+  put(hr, 2 * (s + gap), 1);
+  return out;
+}
+
+async function writeImageAtomic(img: FloatImage, file: string): Promise<void> {
+  const tmp = `${file}.${process.pid}.part`;
+  await writePng(img, tmp);
+  fs.renameSync(tmp, file);
 }
 
 async function writePng(img: FloatImage, file: string): Promise<void> {
@@ -169,7 +202,14 @@ export class TrainService {
     return { pairs, skipped: stats.skipped };
   }
 
-  async train(req: TrainRequest, onProgress?: (p: TrainProgress) => void, signal?: AbortSignal, onRunId?: (runId: number) => void): Promise<TrainResult> {
+  async train(
+    req: TrainRequest,
+    onProgress?: (p: TrainProgress) => void,
+    signal?: AbortSignal,
+    onRunId?: (runId: number) => void,
+    /** Called after <runDir>/sample.png (held-out LR | model | HR) is rewritten at a validation step. */
+    onSample?: (step: number) => void,
+  ): Promise<TrainResult> {
     if (!NAME.test(req.name)) throw new RestoraError('USAGE', `--name "${req.name}" must be letters, digits, '.', '_' or '-' (up to 64).`);
     const patch = req.patch ?? 48;
     const hp = patch * req.scale;
@@ -232,11 +272,21 @@ export class TrainService {
     let final: tf.LayersModel = trainer.exportModel;
     let gan: GanTrainer | null = null;
     const setState = this.db.prepare("UPDATE training_runs SET state = ?, error = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?");
+    let sampling = Promise.resolve();
+    const sample = (model: tf.LayersModel, step: number) => {
+      // Predict now (the weights of this step), encode in the background; one write at a time.
+      const strip = sampleStrip(model, val[0]!, req.scale);
+      sampling = sampling
+        .then(() => writeImageAtomic(strip, path.join(runDir, 'sample.png')))
+        .then(() => onSample?.(step))
+        .catch(() => undefined); // a sample is a convenience; never fail the run over it
+    };
     try {
       await trainer.run({
         ...(signal ? { signal } : {}),
         onProgress: (p) => {
           if (p.point) insertPoint(p.point);
+          if (p.point?.valPsnr !== undefined && val[0]) sample(trainer.exportModel, p.step);
           onProgress?.({ ...p, steps: total, etaSec: p.etaSec + ganSteps / Math.max(p.stepsPerSec, 1e-9) });
         },
       });
@@ -267,6 +317,7 @@ export class TrainService {
             // Steps continue after pretraining's, so metric_points keeps one row per step.
             const point = p.point ? { ...p.point, step: config.steps + p.point.step } : undefined;
             if (point) insertPoint(point);
+            if (point?.valPsnr !== undefined && gan && val[0]) sample(gan.generator, point.step);
             onProgress?.({ ...p, step: config.steps + p.step, steps: total, ...(point ? { point } : {}) });
           },
         });
@@ -277,6 +328,7 @@ export class TrainService {
       setState.run(paused ? 'paused' : 'failed', paused ? null : errorMessage(err), runId);
       throw err;
     }
+    await sampling;
     const q = validate(final, val, req.scale);
     const modelId = req.name;
     const modelDir = path.join(this.home, 'models', modelId);

@@ -40,6 +40,7 @@ async function main(): Promise<void> {
         send({ type: 'run', runId });
         check();
       },
+      (step) => send({ type: 'sample', step }),
     );
     // Measured on this machine: shown next to the architecture choice in the wizard.
     if (stepsPerSec > 0) {

@@ -147,6 +147,13 @@ export class TrainingRunner {
     return rows.map((r) => this.summary(r));
   }
 
+  /** The latest held-out sample strip of a run (LR | model | HR), or null. */
+  sampleFile(runId: number): string | null {
+    const r = this.db.prepare('SELECT run_dir FROM training_runs WHERE id = ?').get(runId) as { run_dir: string } | undefined;
+    const file = r ? path.join(r.run_dir, 'sample.png') : null;
+    return file && fs.existsSync(file) ? file : null;
+  }
+
   history(runId: number): MetricPointRow[] {
     this.row(runId);
     return this.db
@@ -195,6 +202,8 @@ export class TrainingRunner {
               ? { point: { step: p.point.step, wallMs: p.point.wallMs, loss: p.point.loss, lr: p.point.lr, valPsnr: p.point.valPsnr ?? null, valSsim: p.point.valSsim ?? null } }
               : {}),
           });
+        } else if (m.type === 'sample') {
+          this.events.publish({ type: 'training.sample', runId, step: m.step, media: `sample/${runId}/${m.step}` });
         } else if (m.type === 'done') {
           finish('done', { modelId: m.result.modelId });
         } else if (m.type === 'error') {

@@ -43,6 +43,8 @@ export const useTrainingStore = defineStore('training', () => {
   const previews = ref<PairPreview[]>([]);
   const previewSkipped = ref<{ path: string; reason: string }[]>([]);
   const estimate = ref<SpeedEstimate | null>(null);
+  /** The run's latest held-out sample strip (LR | model | HR), refreshed at each validation. */
+  const sample = ref<{ step: number; media: string } | null>(null);
 
   // The watched run.
   const runId = ref<number | null>(null);
@@ -69,6 +71,7 @@ export const useTrainingStore = defineStore('training', () => {
     lossPoints.value = [];
     lrPoints.value = [];
     points.value = [];
+    sample.value = null;
     modelId.value = null;
     runError.value = null;
   }
@@ -99,6 +102,8 @@ export const useTrainingStore = defineStore('training', () => {
         lrPoints.value = [...lrPoints.value, [e.step, e.lr]];
       }
       if (e.point) points.value = [...points.value.filter((p) => p.step !== e.point!.step), e.point];
+    } else if (e.type === 'training.sample') {
+      if (e.runId === runId.value) sample.value = { step: e.step, media: e.media };
     } else if (e.type === 'training.state') {
       const r = runs.value.find((x) => x.id === e.runId);
       if (r) r.state = e.state;
@@ -135,7 +140,7 @@ export const useTrainingStore = defineStore('training', () => {
   const valSsim = computed<[number, number][]>(() => points.value.filter((p) => p.valSsim !== null).map((p) => [p.step, p.valSsim as number]));
 
   return {
-    form, stats, previews, previewSkipped, estimate,
+    form, stats, previews, previewSkipped, estimate, sample,
     runId, runState, live, lossPoints, lrPoints, points, modelId, runError, valPsnr, valSsim,
     runs, loadRuns, watchRun, reloadHistory, onEvent, start, control,
   };
