@@ -2,7 +2,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { evaluateModel } from '../../src/main/ml/evaluate.js';
+import { evaluateModel, evaluateModelDegraded } from '../../src/main/ml/evaluate.js';
 import { readCard } from '../../src/main/ml/modelStore.js';
 import { bundledModelsDir } from '../../src/main/paths.js';
 import { HAVE_SET5, ROOT, SHARED_DATA, tmpDir } from '../helpers.js';
@@ -33,5 +33,15 @@ describe('bundled models', () => {
         expect(r.psnr).toBeGreaterThan(r.bicubic.psnr + 1.5);
       });
     }
+
+    it('restora-oldphoto-x2: Set5 degraded with old-photo (seed 1) measures what its card says, above bicubic of the degraded input', async () => {
+      const dir = path.join(bundledModelsDir(), 'restora-oldphoto-x2');
+      const card = readCard(dir);
+      expect(card).toMatchObject({ scale: 2, task: 'restore' });
+      const r = await evaluateModelDegraded(dir, path.join(SHARED_DATA, 'set5'), 2, 'old-photo', 1, 'wasm');
+      expect(Math.abs(r.psnr - card.metrics!['set5-oldphoto']!.psnr)).toBeLessThan(0.01);
+      expect(Math.abs(r.bicubic.psnr - card.metrics!['set5-oldphoto-bicubic']!.psnr)).toBeLessThan(0.01);
+      expect(r.psnr).toBeGreaterThan(r.bicubic.psnr + 1);
+    });
   });
 });
