@@ -3,6 +3,7 @@
  * Prints one JSON document (and writes bench/results/latest.json).
  *   --big      also upscale a generated 6000x4000 JPEG x2 in a child process (peak RSS)
  *   --library  also time library import of 20,000 images and paging with a filter
+ *   --tiles    also sweep the tile size for x2 inference throughput on the same photo
  *   --lag      also measure the main thread's event-loop lag while a training run goes (worker vs main thread)
  *   --jobs     also measure the batch engine's per-item overhead against direct upscales (same worker)
  */
@@ -146,6 +147,27 @@ const report: Record<string, unknown> = {
       };
     }
   }
+}
+
+// 3b. Optional: x2 throughput by tile size (the default tile must be chosen for throughput and memory).
+if (args.has('--tiles')) {
+  const { img } = await benchPhoto();
+  const u8 = Uint8Array.from(img.data, (v) => Math.max(0, Math.min(255, Math.round(v))));
+  const dir = path.join(bundledModelsDir(), 'restora-x2');
+  const net = await loadLayersModel(dir);
+  const { overlap, multiple } = tilingFor(readCard(dir));
+  const channels = Number(readCard(dir).archOptions.channels ?? 32);
+  await upscaleTiled(net, u8.subarray(0, 64 * 64 * 3), 64, 64, 255, { scale: 2, tile: 64, overlap, multiple }); // warm-up
+  const rows: Record<string, unknown>[] = [];
+  for (const tile of [128, 192, 256, 384, 512, 768]) {
+    const t0 = performance.now();
+    await upscaleTiled(net, u8, img.width, img.height, 255, { scale: 2, tile, overlap, multiple });
+    const sec = (performance.now() - t0) / 1000;
+    const side = tile + 2 * overlap;
+    // One conv activation of the padded tile (float32): what each layer holds while a tile runs.
+    rows.push({ tile, seconds: +sec.toFixed(2), outputMPperSec: +((img.width * 2 * img.height * 2) / 1e6 / sec).toFixed(3), activationMBPerLayer: +((side * side * channels * 4) / 2 ** 20).toFixed(1) });
+  }
+  report.tileSweepX2 = { photo: [img.width, img.height], overlap, rows };
 }
 
 // 4. Optional: a 6000x4000 JPEG x2 through the CLI path in a child process, for peak RSS.
