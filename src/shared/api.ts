@@ -279,6 +279,16 @@ export interface Settings {
   defaults: Record<string, string>;
 }
 
+/** Where a running training run is, as the trainer reports it after each step. */
+export interface TrainingLive {
+  step: number;
+  steps: number;
+  loss: number;
+  lr: number;
+  stepsPerSec: number;
+  etaSec: number;
+}
+
 // ---- Events (pushed to the UI: IPC channel or WebSocket) --------------------
 
 export type AppEvent =
@@ -286,17 +296,7 @@ export type AppEvent =
   | { type: 'library.import'; projectId: number; done: number; total: number }
   | { type: 'job.progress'; progress: JobProgress }
   | { type: 'job.state'; jobId: number; state: JobState }
-  | {
-      type: 'training.progress';
-      runId: number;
-      step: number;
-      steps: number;
-      loss: number;
-      lr: number;
-      stepsPerSec: number;
-      etaSec: number;
-      point?: MetricPointRow;
-    }
+  | ({ type: 'training.progress'; runId: number; point?: MetricPointRow } & TrainingLive)
   /** A new held-out sample strip (LR | model | HR) at a validation step; `media` is its media path. */
   | { type: 'training.sample'; runId: number; step: number; media: string }
   | { type: 'training.state'; runId: number; state: RunState; modelId?: string; error?: { code: string; message: string } }

@@ -17,6 +17,7 @@ import { measure } from './metrics.js';
 import { decodeNamedTensors, encodeNamedTensors, loadLayersModel, saveLayersModel } from './modelStore.js';
 import { writeFileAtomic } from '../imaging/atomic.js';
 import { RestoraError } from '../../shared/errors.js';
+import type { TrainingLive } from '../../shared/api.js';
 import type { FloatImage } from '../imaging/imresize.js';
 
 export interface TrainerConfig {
@@ -85,13 +86,7 @@ export interface MetricPoint {
   dLoss?: number;
 }
 
-export interface TrainProgress {
-  step: number;
-  steps: number;
-  loss: number;
-  lr: number;
-  stepsPerSec: number;
-  etaSec: number;
+export interface TrainProgress extends TrainingLive {
   point?: MetricPoint;
 }
 

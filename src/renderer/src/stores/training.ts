@@ -4,20 +4,13 @@
  */
 import { defineStore } from 'pinia';
 import { computed, reactive, ref } from 'vue';
-import type { AppEvent, DatasetStats, MetricPointRow, PairPreview, PresetId, RunState, RunSummary, SpeedEstimate } from '../../../shared/api';
+import type { AppEvent, DatasetStats, MetricPointRow, PairPreview, PresetId, RunState, RunSummary, SpeedEstimate, TrainingLive } from '../../../shared/api';
 import { api } from '../api';
 import { useNotify } from './notify';
 
 export type TrainScale = 1 | 2 | 4 | 8;
 
-export interface LiveStatus {
-  step: number;
-  steps: number;
-  loss: number;
-  lr: number;
-  stepsPerSec: number;
-  etaSec: number;
-}
+export type LiveStatus = TrainingLive;
 
 export const useTrainingStore = defineStore('training', () => {
   const notify = useNotify();
