@@ -25,7 +25,9 @@ Usage:
   restora train --data DIR... --scale N --preset bicubic|jpeg|old-photo|realistic
                 --name NAME [--arch A] [--opt key=value]... [--steps N] [--batch B]
                 [--patch P] [--loss l1|mse|charbonnier] [--lr X] [--optimizer adam|adamw]
-                [--weight-decay X] [--schedule cosine|step] [--ema DECAY] [--gan] [--resume]
+                [--weight-decay X] [--schedule cosine|step] [--ema DECAY] [--gan]
+                [--eval-dir DIR] [--resume]
+                (--eval-dir: also score every validation on DIR's HR images, e.g. Set5)
                 (--gan: after the pixel-loss steps, steps/2 of SRGAN fine-tuning)
   restora serve [--port N]      (the UI and API on 127.0.0.1, token-guarded)
   restora models [--json]
@@ -235,6 +237,7 @@ async function cmdTrain(args: string[]): Promise<number> {
     'weight-decay': { type: 'string' },
     schedule: { type: 'string' },
     ema: { type: 'string' },
+    'eval-dir': { type: 'string' },
   });
   if (values.help) return (console.log(USAGE), 0);
   const choice = <T extends string>(v: string | undefined, name: string, allowed: readonly T[]): T | undefined => {
@@ -306,9 +309,12 @@ async function cmdTrain(args: string[]): Promise<number> {
         ...(weightDecay !== undefined ? { weightDecay } : {}),
         ...(schedule ? { schedule } : {}),
         ...(ema ? { ema } : {}),
+        ...(values['eval-dir'] ? { evalDir: values['eval-dir'] } : {}),
       },
       (p) => {
-        const v = p.point?.valPsnr !== undefined ? ` val ${p.point.valPsnr.toFixed(2)} dB` : '';
+        const v =
+          (p.point?.valPsnr !== undefined ? ` val ${p.point.valPsnr.toFixed(2)} dB` : '') +
+          (p.point?.evalPsnr !== undefined ? ` eval ${p.point.evalPsnr.toFixed(2)} dB` : '');
         const line = `step ${p.step}/${p.steps} loss ${p.loss.toFixed(4)} lr ${p.lr.toExponential(1)} ${p.stepsPerSec.toFixed(2)} steps/s ETA ${Math.round(p.etaSec)} s${v}`;
         if (tty) process.stderr.write(`\r\x1b[K${line}`);
         else if (p.point) process.stderr.write(`${line}\n`);

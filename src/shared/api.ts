@@ -206,6 +206,8 @@ export interface TrainRequest {
   schedule?: 'cosine' | 'step';
   /** EMA decay of the weights (e.g. 0.999); 0 or absent = off. The EMA weights are validated and exported. */
   ema?: number;
+  /** A folder of HR images (e.g. Set5) also scored at every validation step, degraded like `restora eval --degrade PRESET --seed 1`. */
+  evalDir?: string;
 }
 
 export interface DatasetStats {
@@ -248,6 +250,9 @@ export interface MetricPointRow {
   lr: number;
   valPsnr: number | null;
   valSsim: number | null;
+  /** On the run's evaluation set, when it has one. */
+  evalPsnr?: number | null;
+  evalSsim?: number | null;
   /** GAN stage only. */
   gLoss?: number | null;
   dLoss?: number | null;

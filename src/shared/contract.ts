@@ -72,6 +72,7 @@ const trainRequest = z
     weightDecay: z.number().min(0).max(1).optional(),
     schedule: z.enum(['cosine', 'step']).optional(),
     ema: z.number().min(0).max(0.99999).optional(),
+    evalDir: text.optional(),
   })
   .strict();
 

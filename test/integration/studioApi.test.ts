@@ -138,6 +138,7 @@ describe('studio API', () => {
       steps: 60,
       batch: 2,
       patch: 16,
+      evalDir: path.join(photos, 'sub ü'),
     });
     await waitFor((e) => e.type === 'training.progress' && e.runId === runId && e.step >= 5);
     const paused = await call('training.pause', { runId });
@@ -152,6 +153,11 @@ describe('studio API', () => {
     expect(history.map((p) => p.step)).toEqual([...new Set(history.map((p) => p.step))].sort((a, b) => a - b));
     expect(history.at(-1)).toMatchObject({ step: 60 });
     expect(history.some((p) => p.valPsnr !== null)).toBe(true);
+    // The evaluation set is scored at exactly the validation points, and lands on the card.
+    for (const p of history) expect(p.evalPsnr === null, `step ${p.step}`).toBe(p.valPsnr === null);
+    const card = (await call('models.list', {})).find((m) => m.card.id === 'tiny-run')!.card;
+    expect(card.metrics!['eval-sub ü']!.psnr).toBeCloseTo(history.at(-1)!.evalPsnr!, 6);
+    expect(card.metrics!['eval-sub ü-bicubic']!.psnr).toBeGreaterThan(10);
     // The wizard's sample strip: LR | model | HR of a held-out photo, by media path only.
     const sampleEvent = events.find((e) => e.type === 'training.sample' && e.runId === runId);
     expect(sampleEvent).toBeDefined();

@@ -115,4 +115,10 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX image_history_image ON image_history(image_id);
       CREATE INDEX images_path ON images(path);
     `),
+  // 4: scores on an evaluation set the user asks for (e.g. Set5) at validation steps
+  (db) =>
+    db.exec(`
+      ALTER TABLE metric_points ADD COLUMN eval_psnr REAL;
+      ALTER TABLE metric_points ADD COLUMN eval_ssim REAL;
+    `),
 ];

@@ -84,6 +84,9 @@ export interface MetricPoint {
   /** GAN stage only: generator total loss and discriminator loss. */
   gLoss?: number;
   dLoss?: number;
+  /** On the evaluation set the user asked for (e.g. Set5), at validation steps. */
+  evalPsnr?: number;
+  evalSsim?: number;
 }
 
 export interface TrainProgress extends TrainingLive {

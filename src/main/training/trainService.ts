@@ -39,6 +39,28 @@ export interface TrainResult {
  * Reproducible held-out split of the user's photos: order by a hash of the path,
  * the first tenth (at least one) is validation. Adding photos moves few others.
  */
+/**
+ * An evaluation set the user asks for (e.g. Set5): every HR image of the folder,
+ * degraded with the run's preset and seed 1000 + i, exactly as
+ * `restora eval --degrade PRESET --seed 1` does, so the numbers compare.
+ */
+async function loadEvalSet(dir: string, scale: number, preset: PresetId): Promise<{ name: string; pairs: PairImage[]; bicubic: { psnr: number; ssim: number } }> {
+  const files = fs.existsSync(dir) && fs.statSync(dir).isDirectory() ? fs.readdirSync(dir).filter((f) => /\.(png|jpe?g|bmp|tiff?|webp)$/i.test(f) && fs.statSync(path.join(dir, f)).isFile()).sort() : [];
+  if (files.length === 0) throw new RestoraError('USAGE', `--eval-dir ${dir}: no images in that folder`);
+  const pairs: PairImage[] = [];
+  const bicubic = { psnr: 0, ssim: 0 };
+  for (const [i, f] of files.entries()) {
+    const hr0 = await decodeRgbFloat(path.join(dir, f));
+    const hr = crop(hr0, 0, 0, hr0.width - (hr0.width % Math.max(scale, 1)), hr0.height - (hr0.height % Math.max(scale, 1)));
+    const lr = await degrade(hr, scale, preset, new Rng(1000 + i));
+    pairs.push({ name: f, hr, lr });
+    const q = measure(scale === 1 ? lr : imresize(lr, scale, { uint8: true }), hr, Math.max(scale, 1));
+    bicubic.psnr += q.psnr / files.length;
+    bicubic.ssim += q.ssim / files.length;
+  }
+  return { name: `eval-${path.basename(path.resolve(dir))}`, pairs, bicubic };
+}
+
 function pruneOldPreviews(root: string, keep: number): void {
   const dirs = fs
     .readdirSync(root)
@@ -231,6 +253,7 @@ export class TrainService {
       bic.psnr += q.psnr / valPhotos.length;
       bic.ssim += q.ssim / valPhotos.length;
     }
+    const evalSet = req.evalDir ? await loadEvalSet(req.evalDir, req.scale, req.preset) : null;
     const config: TrainerConfig = {
       ...DEFAULT_TRAINER_CONFIG,
       arch: req.arch,
@@ -263,9 +286,16 @@ export class TrainService {
     const runId = this.upsertRun(req, config, runDir);
     onRunId?.(runId);
     const insert = this.db.prepare(
-      'INSERT OR REPLACE INTO metric_points (run_id, step, wall_ms, loss, lr, val_psnr, val_ssim, g_loss, d_loss) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT OR REPLACE INTO metric_points (run_id, step, wall_ms, loss, lr, val_psnr, val_ssim, g_loss, d_loss, eval_psnr, eval_ssim) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
-    const insertPoint = (p: MetricPoint) => insert.run(runId, p.step, p.wallMs, p.loss, p.lr, p.valPsnr ?? null, p.valSsim ?? null, p.gLoss ?? null, p.dLoss ?? null);
+    // With an evaluation set (e.g. Set5), every validation point is also scored on it.
+    const withEval = (p: MetricPoint, model: tf.LayersModel): MetricPoint => {
+      if (!evalSet || p.valPsnr === undefined) return p;
+      const q = validate(model, evalSet.pairs, req.scale);
+      return { ...p, evalPsnr: q.psnr, evalSsim: q.ssim };
+    };
+    const insertPoint = (p: MetricPoint) =>
+      insert.run(runId, p.step, p.wallMs, p.loss, p.lr, p.valPsnr ?? null, p.valSsim ?? null, p.gLoss ?? null, p.dLoss ?? null, p.evalPsnr ?? null, p.evalSsim ?? null);
     // GAN stage: after pixel-loss pretraining, half as many adversarial fine-tuning steps.
     const ganSteps = req.gan ? Math.max(1, Math.round(config.steps / 2)) : 0;
     const total = config.steps + ganSteps;
@@ -285,9 +315,10 @@ export class TrainService {
       await trainer.run({
         ...(signal ? { signal } : {}),
         onProgress: (p) => {
-          if (p.point) insertPoint(p.point);
-          if (p.point?.valPsnr !== undefined && val[0]) sample(trainer.exportModel, p.step);
-          onProgress?.({ ...p, steps: total, etaSec: p.etaSec + ganSteps / Math.max(p.stepsPerSec, 1e-9) });
+          const point = p.point ? withEval(p.point, trainer.exportModel) : undefined;
+          if (point) insertPoint(point);
+          if (point?.valPsnr !== undefined && val[0]) sample(trainer.exportModel, p.step);
+          onProgress?.({ ...p, steps: total, etaSec: p.etaSec + ganSteps / Math.max(p.stepsPerSec, 1e-9), ...(point ? { point } : {}) });
         },
       });
       if (req.gan) {
@@ -315,7 +346,7 @@ export class TrainService {
           ...(signal ? { signal } : {}),
           onProgress: (p) => {
             // Steps continue after pretraining's, so metric_points keeps one row per step.
-            const point = p.point ? { ...p.point, step: config.steps + p.point.step } : undefined;
+            const point = p.point && gan ? withEval({ ...p.point, step: config.steps + p.point.step }, gan.generator) : undefined;
             if (point) insertPoint(point);
             if (point?.valPsnr !== undefined && gan && val[0]) sample(gan.generator, point.step);
             onProgress?.({ ...p, step: config.steps + p.step, steps: total, ...(point ? { point } : {}) });
@@ -345,7 +376,11 @@ export class TrainService {
       degradation: req.preset,
       steps: total,
       ...(req.gan ? { notes: `pixel-loss pretraining ${config.steps} steps, then GAN stage ${ganSteps} steps (relativistic adversarial + discriminator feature matching)` } : {}),
-      metrics: { heldout: { psnr: q.psnr, ssim: q.ssim }, 'heldout-bicubic': bic },
+      metrics: {
+        heldout: { psnr: q.psnr, ssim: q.ssim },
+        'heldout-bicubic': bic,
+        ...(evalSet ? { [evalSet.name]: validate(final, evalSet.pairs, req.scale), [`${evalSet.name}-bicubic`]: evalSet.bicubic } : {}),
+      },
       measuredWith: `restora train (held-out ${valPhotos.length} photo(s), centre 256 px, ${req.preset} degradation seed ${seed})`,
       date: new Date().toISOString().slice(0, 10),
     };

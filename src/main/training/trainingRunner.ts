@@ -157,7 +157,7 @@ export class TrainingRunner {
   history(runId: number): MetricPointRow[] {
     this.row(runId);
     return this.db
-      .prepare('SELECT step, wall_ms AS wallMs, loss, lr, val_psnr AS valPsnr, val_ssim AS valSsim, g_loss AS gLoss, d_loss AS dLoss FROM metric_points WHERE run_id = ? ORDER BY step')
+      .prepare('SELECT step, wall_ms AS wallMs, loss, lr, val_psnr AS valPsnr, val_ssim AS valSsim, g_loss AS gLoss, d_loss AS dLoss, eval_psnr AS evalPsnr, eval_ssim AS evalSsim FROM metric_points WHERE run_id = ? ORDER BY step')
       .all(runId) as MetricPointRow[];
   }
 
@@ -199,7 +199,18 @@ export class TrainingRunner {
             stepsPerSec: p.stepsPerSec,
             etaSec: p.etaSec,
             ...(p.point
-              ? { point: { step: p.point.step, wallMs: p.point.wallMs, loss: p.point.loss, lr: p.point.lr, valPsnr: p.point.valPsnr ?? null, valSsim: p.point.valSsim ?? null } }
+              ? {
+                  point: {
+                    step: p.point.step,
+                    wallMs: p.point.wallMs,
+                    loss: p.point.loss,
+                    lr: p.point.lr,
+                    valPsnr: p.point.valPsnr ?? null,
+                    valSsim: p.point.valSsim ?? null,
+                    evalPsnr: p.point.evalPsnr ?? null,
+                    evalSsim: p.point.evalSsim ?? null,
+                  },
+                }
               : {}),
           });
         } else if (m.type === 'sample') {

@@ -31,6 +31,7 @@ export const useTrainingStore = defineStore('training', () => {
     optimizer: 'adam' as 'adam' | 'adamw',
     schedule: 'cosine' as 'cosine' | 'step',
     ema: false,
+    evalDir: '',
   });
   const stats = ref<DatasetStats | null>(null);
   const previews = ref<PairPreview[]>([]);
@@ -130,11 +131,12 @@ export const useTrainingStore = defineStore('training', () => {
   }
 
   const valPsnr = computed<[number, number][]>(() => points.value.filter((p) => p.valPsnr !== null).map((p) => [p.step, p.valPsnr as number]));
+  const evalPsnr = computed<[number, number][]>(() => points.value.filter((p) => p.evalPsnr != null).map((p) => [p.step, p.evalPsnr as number]));
   const valSsim = computed<[number, number][]>(() => points.value.filter((p) => p.valSsim !== null).map((p) => [p.step, p.valSsim as number]));
 
   return {
     form, stats, previews, previewSkipped, estimate, sample,
-    runId, runState, live, lossPoints, lrPoints, points, modelId, runError, valPsnr, valSsim,
+    runId, runState, live, lossPoints, lrPoints, points, modelId, runError, valPsnr, valSsim, evalPsnr,
     runs, loadRuns, watchRun, reloadHistory, onEvent, start, control,
   };
 });
