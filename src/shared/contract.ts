@@ -16,6 +16,9 @@ import {
   type DatasetStats,
   type ImageDetail,
   type ImageRow,
+  type ImageStatus,
+  type OutputFormat,
+  type PresetId,
   type ImportReport,
   type JobSummary,
   type MetricPointRow,
@@ -44,7 +47,7 @@ const batchSpec = z
     outDir: text,
     modelId: text.optional(),
     scale: scale.optional(),
-    format: z.enum(OUTPUT_FORMATS as [string, ...string[]]).default('png'),
+    format: z.enum(OUTPUT_FORMATS as readonly OutputFormat[] as [OutputFormat, ...OutputFormat[]]).default('png'),
     quality: z.number().int().min(1).max(100).optional(),
     nameTemplate: z.string().min(1).max(200).default('{name}'),
     recursive: z.boolean().default(true),
@@ -58,7 +61,7 @@ const trainRequest = z
     name,
     dataDirs: paths,
     scale: z.union([z.literal(1), z.literal(2), z.literal(4), z.literal(8)]),
-    preset: z.enum(PRESETS as [string, ...string[]]),
+    preset: z.enum(PRESETS as readonly PresetId[] as [PresetId, ...PresetId[]]),
     arch: text,
     archOptions: archOptions.optional(),
     steps: z.number().int().min(1).max(1_000_000).optional(),
@@ -79,7 +82,7 @@ const trainRequest = z
 const settingsPatch = z
   .object({
     tile: z.number().int().min(32).max(2048),
-    outputFormat: z.enum(OUTPUT_FORMATS as [string, ...string[]]),
+    outputFormat: z.enum(OUTPUT_FORMATS as readonly OutputFormat[] as [OutputFormat, ...OutputFormat[]]),
     quality: z.number().int().min(1).max(100),
     theme: z.enum(['system', 'light', 'dark']),
     defaults: z.record(z.string().regex(/^(upscale|restore)-x\d$/), text),
@@ -112,7 +115,7 @@ export const REQUEST_SCHEMAS = {
   'library.list': z
     .object({
       projectId: id,
-      status: z.enum(IMAGE_STATUSES as [string, ...string[]]).optional(),
+      status: z.enum(IMAGE_STATUSES as readonly ImageStatus[] as [ImageStatus, ...ImageStatus[]]).optional(),
       format: z.string().max(20).optional(),
       search: z.string().max(500).optional(),
       sort: z.enum(['name', 'imported', 'size', 'pixels']).optional(),
@@ -133,7 +136,7 @@ export const REQUEST_SCHEMAS = {
   'training.preview': z
     .object({
       dataDirs: paths,
-      preset: z.enum(PRESETS as [string, ...string[]]),
+      preset: z.enum(PRESETS as readonly PresetId[] as [PresetId, ...PresetId[]]),
       scale: z.union([z.literal(1), z.literal(2), z.literal(4), z.literal(8)]),
       count: z.number().int().min(1).max(32).default(8),
       patch: z.number().int().min(8).max(256).default(48),

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { BatchSpec, ModelSummary, OutputFormat, PresetId } from '../../shared/api.js';
+import type { BatchSpec, ModelSummary } from '../../shared/api.js';
 import type { ApiHandlers } from '../../shared/contract.js';
 import { RestoraError } from '../../shared/errors.js';
 import type { App } from './createApp.js';
@@ -39,7 +39,7 @@ export function createHandlers(app: App, adapters: AdapterCapabilities = {}): Ap
     'settings.get': async () => app.settings.get(),
     'settings.set': async (patch) => {
       for (const id of Object.values(patch.defaults ?? {})) app.models.get(id);
-      return app.settings.set({ ...patch, ...(patch.outputFormat ? { outputFormat: patch.outputFormat as OutputFormat } : {}) } as Parameters<App['settings']['set']>[0]);
+      return app.settings.set(patch);
     },
 
     'models.list': async () => app.models.list(),
@@ -77,7 +77,7 @@ export function createHandlers(app: App, adapters: AdapterCapabilities = {}): Ap
         },
       });
     },
-    'library.list': async ({ projectId, ...query }) => app.library().list(projectId, query as Parameters<ReturnType<App['library']>['list']>[1]),
+    'library.list': async ({ projectId, ...query }) => app.library().list(projectId, query),
     'library.get': async ({ id }) => app.library().get(id),
 
     'upscale.image': async ({ imageId, modelId, taskId }) => {
@@ -105,13 +105,13 @@ export function createHandlers(app: App, adapters: AdapterCapabilities = {}): Ap
         if (!p) throw new RestoraError('NOT_FOUND', `No image ${id} in the library.`);
         return p;
       });
+      const modelId = rest.modelId ?? defaultModel('upscale', rest.scale ?? 2);
       const spec: BatchSpec = {
         ...rest,
-        format: rest.format as OutputFormat,
         inputs: [...rest.inputs, ...fromLibrary],
-        ...(rest.modelId ? {} : defaultModel('upscale', rest.scale ?? 2) ? { modelId: defaultModel('upscale', rest.scale ?? 2)! } : {}),
-        ...(rest.tile ? {} : { tile: app.settings.get().tile }),
-      } as BatchSpec;
+        ...(modelId ? { modelId } : {}),
+        tile: rest.tile ?? app.settings.get().tile,
+      };
       if (spec.inputs.length === 0) throw new RestoraError('USAGE', 'Nothing to export: give input files/folders or library images.');
       return app.jobRunner().start(spec);
     },
@@ -121,10 +121,10 @@ export function createHandlers(app: App, adapters: AdapterCapabilities = {}): Ap
     'jobs.cancel': async ({ jobId }) => app.jobRunner().cancel(jobId),
 
     'datasets.inspect': async ({ dataDirs, scale, patch, name }) => (await app.training()).inspect(dataDirs, scale, patch, name),
-    'training.preview': async ({ dataDirs, preset, scale, count, patch, seed }) => (await app.training()).preview(dataDirs, preset as PresetId, scale, count, patch, seed),
+    'training.preview': async ({ dataDirs, preset, scale, count, patch, seed }) => (await app.training()).preview(dataDirs, preset, scale, count, patch, seed),
     'training.start': async (req) => {
       await app.compute.describeArch(req.arch, req.scale, req.archOptions ?? {}); // refuse unknown archs/scales before a worker starts
-      return { runId: app.trainingRunner().start({ ...req, preset: req.preset as PresetId }) };
+      return { runId: app.trainingRunner().start(req) };
     },
     'training.pause': async ({ runId }) => app.trainingRunner().pause(runId),
     'training.resume': async ({ runId }) => app.trainingRunner().resume(runId),
