@@ -122,6 +122,8 @@ export interface ImportReport {
   skipped: number;
   /** Files that could not be imported, each with why (not an image, corrupt, missing...). */
   failed: { path: string; code: string; message: string }[];
+  /** Files inside the folders left out because they are not images by extension (the first 200 listed). */
+  ignored: { count: number; paths: string[] };
 }
 
 // ---- Batch export ----------------------------------------------------------

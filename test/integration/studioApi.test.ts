@@ -69,6 +69,8 @@ describe('studio API', () => {
     expect(report.added).toBe(6);
     const failed = report.failed.map((f) => path.basename(f.path)).sort();
     expect(failed).toEqual(['broken.png', 'notes.txt']);
+    // Inside the folder, notes.txt is not an image by name: listed as left out, not as a failure.
+    expect(report.ignored).toEqual({ count: 1, paths: [path.join(photos, 'notes.txt')] });
     for (const f of report.failed) expect(f.message).toContain(f.path);
     const again = await call('library.import', { projectId: id, paths: [photos] });
     expect(again).toMatchObject({ added: 0, duplicates: 6 });

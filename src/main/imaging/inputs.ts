@@ -16,7 +16,8 @@ export interface InputEntry {
   missing?: true;
 }
 
-export function enumerateInputs(inputs: readonly string[], recursive: boolean): InputEntry[] {
+/** `onIgnored` hears of files inside the folders that are not images by extension (sidecars, notes...). */
+export function enumerateInputs(inputs: readonly string[], recursive: boolean, onIgnored?: (file: string) => void): InputEntry[] {
   const entries: InputEntry[] = [];
   const seenDirs = new Set<string>();
   const walk = (dir: string, rel: string) => {
@@ -40,8 +41,9 @@ export function enumerateInputs(inputs: readonly string[], recursive: boolean): 
       }
       if (st.isDirectory()) {
         if (recursive) walk(p, path.join(rel, name));
-      } else if (st.isFile() && IMAGE_EXTENSIONS.has(path.extname(name).toLowerCase())) {
-        entries.push({ input: p, relDir: rel });
+      } else if (st.isFile()) {
+        if (IMAGE_EXTENSIONS.has(path.extname(name).toLowerCase())) entries.push({ input: p, relDir: rel });
+        else onIgnored?.(p);
       }
     }
   };

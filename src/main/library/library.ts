@@ -50,12 +50,15 @@ export class Library {
   }
 
   async importPaths(projectId: number, paths: readonly string[], o: ImportOptions = {}): Promise<ImportReport> {
-    const all = enumerateInputs(paths, o.recursive ?? true);
+    const ignored = { count: 0, paths: [] as string[] };
+    const all = enumerateInputs(paths, o.recursive ?? true, (file) => {
+      if (ignored.count++ < 200) ignored.paths.push(path.resolve(file));
+    });
     const entries = all.filter((e) => !e.missing).map((e) => ({ ...e, input: path.resolve(e.input) }));
     const missing = all.filter((e) => e.missing).map((e) => path.resolve(e.input));
     const include = o.include?.length ? picomatch(o.include, { dot: true }) : null;
     const exclude = o.exclude?.length ? picomatch(o.exclude, { dot: true }) : null;
-    const report: ImportReport = { added: 0, duplicates: 0, skipped: 0, failed: missing.map((p) => ({ path: p, code: 'NOT_FOUND', message: `${p}: no such file or folder` })) };
+    const report: ImportReport = { added: 0, duplicates: 0, skipped: 0, failed: missing.map((p) => ({ path: p, code: 'NOT_FOUND', message: `${p}: no such file or folder` })), ignored };
     const insert = this.db.prepare(
       'INSERT OR IGNORE INTO images (project_id, path, content_hash, size, format, width, height, exif_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
