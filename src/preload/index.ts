@@ -1,6 +1,7 @@
 /** Exposes one typed client built from the shared contract, the event stream and dropped files' paths; nothing else. */
 import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
-import { API_METHODS, IPC_CHANNEL_PREFIX, IPC_EVENT_CHANNEL, type ApiClient, type ApiResult, type AppEvent } from '../shared/contract.js';
+import { API_METHODS, IPC_CHANNEL_PREFIX, IPC_EVENT_CHANNEL } from '../shared/methods.js';
+import type { ApiClient, ApiResult, AppEvent } from '../shared/contract.js';
 
 const api = Object.fromEntries(
   API_METHODS.map((method) => [

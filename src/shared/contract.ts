@@ -6,6 +6,7 @@
  * handler sees it.
  */
 import { z } from 'zod';
+import { API_METHODS, EVENTS_PATH, IPC_CHANNEL_PREFIX, IPC_EVENT_CHANNEL, MEDIA_SCHEME, type ApiMethod } from './methods.js';
 import {
   IMAGE_STATUSES,
   OUTPUT_FORMATS,
@@ -149,7 +150,7 @@ export const REQUEST_SCHEMAS = {
   'training.cancel': z.object({ runId: id }).strict(),
   'training.runs': empty,
   'training.history': z.object({ runId: id }).strict(),
-} as const;
+} as const satisfies Record<ApiMethod, z.ZodType>;
 
 type Req<M extends keyof typeof REQUEST_SCHEMAS> = z.input<(typeof REQUEST_SCHEMAS)[M]>;
 
@@ -185,14 +186,12 @@ interface Responses {
   'training.history': MetricPointRow[];
 }
 
-export type ApiMethod = keyof typeof REQUEST_SCHEMAS;
 
 export type ApiContract = { [M in ApiMethod]: { req: Req<M>; res: Responses[M] } };
 
 /** What a handler receives: the request after validation and defaults. */
 export type ApiRequest<M extends ApiMethod> = z.output<(typeof REQUEST_SCHEMAS)[M]>;
 
-export const API_METHODS = Object.keys(REQUEST_SCHEMAS) as ApiMethod[];
 
 export type ApiClient = {
   [M in ApiMethod]: (req: ApiContract[M]['req']) => Promise<ApiContract[M]['res']>;
@@ -205,10 +204,6 @@ export type ApiHandlers = {
 /** What crosses a transport: a result, or a typed error. */
 export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: { code: string; message: string } };
 
-export const IPC_CHANNEL_PREFIX = 'restora:';
-/** The one channel main pushes AppEvents on (Electron); web mode uses a WebSocket at EVENTS_PATH. */
-export const IPC_EVENT_CHANNEL = 'restora-event';
-export const EVENTS_PATH = '/events';
 
 /**
  * Images the UI shows are addressed by media paths, never by file paths:
@@ -216,7 +211,6 @@ export const EVENTS_PATH = '/events';
  *   sample/<runId>/<step> (a run's latest sample strip; the step only busts caches)
  * Web mode serves them at /media/<path>; Electron at restora-media://app/<path>.
  */
-export const MEDIA_SCHEME = 'restora-media';
 export const MEDIA_PATH = /^(thumb|image|result)\/(\d{1,12})$|^preview\/([a-f0-9]{16})\/(\d{1,3})-(lr|hr)\.png$|^sample\/(\d{1,12})\/(\d{1,9})$/;
 
 export function isApiMethod(x: unknown): x is ApiMethod {
@@ -237,4 +231,5 @@ export function parseRequest<M extends ApiMethod>(method: M, payload: unknown): 
   return { ok: false, message: `${method}: ${issues}` };
 }
 
-export type { AppEvent };
+export type { AppEvent, ApiMethod };
+export { API_METHODS, EVENTS_PATH, IPC_CHANNEL_PREFIX, IPC_EVENT_CHANNEL, MEDIA_SCHEME };

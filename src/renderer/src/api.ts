@@ -3,7 +3,8 @@
  * otherwise the same contract over HTTP + a WebSocket for events (web mode; the
  * token cookie rides along on both).
  */
-import { API_METHODS, EVENTS_PATH, MEDIA_SCHEME, type ApiClient, type ApiResult, type AppEvent } from '../../shared/contract';
+import { API_METHODS, EVENTS_PATH, MEDIA_SCHEME } from '../../shared/methods';
+import type { ApiClient, ApiResult, AppEvent } from '../../shared/contract';
 
 /** What the preload exposes as window.restora (see src/preload/index.ts). */
 export interface Bridge {
