@@ -8,9 +8,9 @@ import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import sharp from 'sharp';
 import { createApp } from '../main/app/createApp.js';
-import { OUTPUT_FORMATS, PRESETS, type BackendId, type ItemResult, type OutputFormat, type PresetId } from '../shared/api.js';
+import { OUTPUT_FORMATS, PRESETS, type BackendId, type ItemResult, type OutputFormat, type PresetId, type TrainRequest } from '../shared/api.js';
 import { RestoraError, errorMessage } from '../shared/errors.js';
-import { packageRoot } from '../main/paths.js';
+import { dataHome, packageRoot } from '../main/paths.js';
 
 const USAGE = `restora: restore and upscale photos with neural networks
 
@@ -26,7 +26,8 @@ Usage:
                 --name NAME [--arch A] [--opt key=value]... [--steps N] [--batch B]
                 [--patch P] [--loss l1|mse|charbonnier] [--lr X] [--optimizer adam|adamw]
                 [--weight-decay X] [--schedule cosine|step] [--ema DECAY] [--gan]
-                [--eval-dir DIR] [--resume]
+                [--eval-dir DIR]
+  restora train --resume RUN    (continues a paused or interrupted run with its own settings)
                 (--eval-dir: also score every validation on DIR's HR images, e.g. Set5)
                 (--gan: after the pixel-loss steps, steps/2 of SRGAN fine-tuning)
   restora serve [--port N]      (the UI and API on 127.0.0.1, token-guarded)
@@ -217,6 +218,20 @@ async function cmdBatch(args: string[]): Promise<number> {
   }
 }
 
+/** The request a run was started with, as stored with it (latest run of that name). */
+async function storedTrainRequest(name: string): Promise<TrainRequest> {
+  const { openDatabase } = await import('../main/db/database.js');
+  const db = openDatabase(path.join(dataHome(), 'restora.db'));
+  try {
+    const row = db.prepare('SELECT config_json FROM training_runs WHERE name = ? ORDER BY id DESC LIMIT 1').get(name) as { config_json: string } | undefined;
+    const request = row ? (JSON.parse(row.config_json) as { request?: TrainRequest }).request : undefined;
+    if (!request) throw new UsageError(`No training run named "${name}" to resume (restora train --resume RUN).`);
+    return request;
+  } finally {
+    db.close();
+  }
+}
+
 async function cmdTrain(args: string[]): Promise<number> {
   const { values } = parse(args, {
     data: { type: 'string', multiple: true },
@@ -228,7 +243,7 @@ async function cmdTrain(args: string[]): Promise<number> {
     batch: { type: 'string' },
     patch: { type: 'string' },
     name: { type: 'string' },
-    resume: { type: 'boolean' },
+    resume: { type: 'string' },
     gan: { type: 'boolean' },
     seed: { type: 'string' },
     loss: { type: 'string' },
@@ -256,7 +271,26 @@ async function cmdTrain(args: string[]): Promise<number> {
   const lr = fraction(values.lr, 'lr', 1e-7, 1);
   const weightDecay = fraction(values['weight-decay'], 'weight-decay', 0, 1);
   const ema = fraction(values.ema, 'ema', 0, 0.99999);
-  if (!values.data?.length || !values.name || !values.scale) throw new UsageError('train needs --data DIR, --scale N and --name NAME');
+  if (values.resume) {
+    // --resume RUN: the run's own request, from the store; flags given now override it (e.g. more --steps).
+    const stored = await storedTrainRequest(values.resume);
+    values.name ??= stored.name;
+    values.data ??= stored.dataDirs;
+    values.scale ??= String(stored.scale);
+    values.preset ??= stored.preset;
+    values.arch ??= stored.arch;
+    if (!values.opt?.length) values.opt = Object.entries(stored.archOptions ?? {}).map(([k, v]) => `${k}=${String(v)}`);
+    for (const [flag, v] of [['steps', stored.steps], ['batch', stored.batch], ['patch', stored.patch], ['seed', stored.seed], ['lr', stored.lr], ['weight-decay', stored.weightDecay], ['ema', stored.ema]] as const) {
+      if (values[flag] === undefined && v !== undefined) values[flag] = String(v);
+    }
+    values.loss ??= stored.loss;
+    values.optimizer ??= stored.optimizer;
+    values.schedule ??= stored.schedule;
+    values['eval-dir'] ??= stored.evalDir;
+    values.gan ??= stored.gan;
+    if (values.name !== values.resume) throw new UsageError(`--resume ${values.resume} continues that run; --name ${values.name} names another`);
+  }
+  if (!values.data?.length || !values.name || !values.scale) throw new UsageError('train needs --data DIR, --scale N and --name NAME (or --resume RUN)');
   const preset = values.preset ?? 'bicubic';
   if (!['bicubic', 'jpeg', 'old-photo', 'realistic'].includes(preset)) throw new UsageError('--preset must be bicubic, jpeg, old-photo or realistic');
   const scale = intOption(values.scale, 'scale', 1, 8)!;
@@ -280,7 +314,7 @@ async function cmdTrain(args: string[]): Promise<number> {
     process.stderr.write(`Training on ${backend.id} (${backend.threads} threads)\n`);
     const controller = new AbortController();
     process.once('SIGINT', () => {
-      process.stderr.write('\npausing: checkpoint written; continue with --resume\n');
+      process.stderr.write(`\npausing: checkpoint written; continue with --resume ${values.name}\n`);
       controller.abort();
     });
     const tty = process.stderr.isTTY;
@@ -296,7 +330,7 @@ async function cmdTrain(args: string[]): Promise<number> {
         preset: preset as 'bicubic',
         arch: values.arch ?? 'compact',
         archOptions,
-        resume: values.resume ?? false,
+        resume: Boolean(values.resume),
         // --gan: after --steps of pixel-loss training, steps/2 of SRGAN fine-tuning.
         ...(values.gan ? { gan: true } : {}),
         ...(steps ? { steps } : {}),

@@ -50,10 +50,14 @@ describe('restora train (custom training from the CLI)', () => {
     db.close();
   });
 
-  it('refuses to overwrite a run without --resume, and resumes with it', () => {
+  it('refuses to overwrite a run without --resume, and --resume RUN continues it with its stored settings', () => {
     expect(restora(['train', '--data', photos, '--scale', '2', '--name', 'my-scans', ...tiny]).status).toBe(2);
-    const r = restora(['train', '--data', photos, '--scale', '2', '--preset', 'old-photo', '--name', 'my-scans', '--resume', ...tiny]);
+    const r = restora(['train', '--resume', 'my-scans']);
     expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/model my-scans ->/);
+    const missing = restora(['train', '--resume', 'no-such-run']);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/No training run named "no-such-run"/);
   });
 
   it('a folder with no usable photos is a clear usage error', () => {
