@@ -288,18 +288,31 @@ export class Trainer {
     const dir = this.checkpointDir;
     const tmp = `${dir}.tmp`;
     fs.rmSync(tmp, { recursive: true, force: true });
-    await saveLayersModel(this.model, tmp);
-    writeFileAtomic(path.join(tmp, 'optimizer.bin'), await encodeNamedTensors(await this.optimizer.getWeights()));
-    if (this.ema) writeFileAtomic(path.join(tmp, 'ema.bin'), await this.ema.encode());
-    const state: CheckpointState = {
-      version: 1,
-      config: this.config,
-      step: this.step,
-      rng: this.rng.state(),
-      elapsedMs: this.elapsedMs,
-      history: this.history,
-    };
-    writeFileAtomic(path.join(tmp, 'state.json'), JSON.stringify(state));
+    try {
+      await saveLayersModel(this.model, tmp);
+      writeFileAtomic(path.join(tmp, 'optimizer.bin'), await encodeNamedTensors(await this.optimizer.getWeights()));
+      if (this.ema) writeFileAtomic(path.join(tmp, 'ema.bin'), await this.ema.encode());
+      const state: CheckpointState = {
+        version: 1,
+        config: this.config,
+        step: this.step,
+        rng: this.rng.state(),
+        elapsedMs: this.elapsedMs,
+        history: this.history,
+      };
+      writeFileAtomic(path.join(tmp, 'state.json'), JSON.stringify(state));
+    } catch (err) {
+      // A full disk (or any write error) must not touch the last good checkpoint: drop the partial one.
+      fs.rmSync(tmp, { recursive: true, force: true });
+      const full = (err as NodeJS.ErrnoException).code === 'ENOSPC' || /ENOSPC|no space/i.test(String((err as Error).message));
+      throw new RestoraError(
+        'WRITE_FAILED',
+        `Could not write the checkpoint of step ${this.step} in ${dir}: ${full ? 'the disk is full' : (err as Error).message}. ` +
+          `The last good checkpoint is kept; free some space and resume.`,
+        dir,
+        { cause: err },
+      );
+    }
     fs.rmSync(`${dir}.old`, { recursive: true, force: true });
     if (fs.existsSync(dir)) fs.renameSync(dir, `${dir}.old`);
     fs.renameSync(tmp, dir);
