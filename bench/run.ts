@@ -142,6 +142,8 @@ const report: Record<string, unknown> = {
       report.torchPeer = {
         ...peer,
         trainStepRatio: +(ours.restora.msPerStep / peer.trainStepMs).toFixed(2),
+        // Same batch (16) on both sides: training throughput in samples/s, as issue 5 asks.
+        trainSamplesPerSec: { restora: +((16 * 1000) / ours.restora.msPerStep).toFixed(1), torch: +((16 * 1000) / peer.trainStepMs).toFixed(1) },
         inferX2Ratio: +(peer.inferX2OutputMPperSec / inf.restora.outputMPperSec).toFixed(2),
         note: 'ratios are restora time / torch time (1 = parity)',
       };
