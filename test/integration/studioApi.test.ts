@@ -98,6 +98,22 @@ describe('studio API', () => {
     }
   });
 
+  it('scores the result against a reference kept beside the image (a sibling HR folder)', async () => {
+    const root = tmpDir('restora-ref-');
+    fs.mkdirSync(path.join(root, 'LR'));
+    fs.mkdirSync(path.join(root, 'HR'));
+    await writePhoto(path.join(root, 'HR', 'scan.png'), 64, 48, 9);
+    await sharp(path.join(root, 'HR', 'scan.png')).resize(32, 24).png().toFile(path.join(root, 'LR', 'scan.png'));
+    const { id: projectId } = await call('projects.create', { name: 'With references' });
+    await call('library.import', { projectId, paths: [path.join(root, 'LR')] });
+    const [img] = (await call('library.list', { projectId })).rows;
+    const r = await call('upscale.image', { imageId: img!.id, modelId: 'tiny-x2', taskId: 'ref-1' });
+    expect(r.reference).toBeDefined();
+    expect(r.reference!.psnr).toBeGreaterThan(10);
+    expect(r.reference!.ssim).toBeGreaterThan(0);
+    expect(r.reference!.ssim).toBeLessThanOrEqual(1);
+  });
+
   it('runs an export job of library images in the background with progress events, and resumes a paused job', async () => {
     const out = tmpDir('restora-export-');
     const { rows } = await call('library.list', { projectId: 1 });
