@@ -100,7 +100,9 @@ export async function startServer(handlers: ApiHandlers, o: ServerOptions = {}):
           return send(res, 200, { ok: true, value } satisfies ApiResult<unknown>, setCookie);
         } catch (err) {
           const code = err instanceof RestoraError ? err.code : 'INTERNAL';
-          return send(res, code === 'USAGE' ? 400 : 500, { ok: false, error: { code, message: errorMessage(err) } });
+          // RPC style: a domain error (bad file, unknown model...) is a delivered answer, like over IPC;
+          // only a malformed request (400, above) or a crash (500) is an HTTP error.
+          return send(res, code === 'INTERNAL' ? 500 : 200, { ok: false, error: { code, message: errorMessage(err) } });
         }
       }
 
