@@ -9,24 +9,13 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/main/ml/backend.js';
-import { makeBicubicPair } from '../../src/main/ml/dataset.js';
-import { DEFAULT_TRAINER_CONFIG, Trainer, type TrainerConfig } from '../../src/main/ml/trainer.js';
+import { Trainer, type TrainerConfig } from '../../src/main/ml/trainer.js';
 import { RestoraError } from '../../src/shared/errors.js';
-import { synthImage, tmpDir } from '../helpers.js';
+import { tmpDir } from '../helpers.js';
+import { TINY_PAIRS, TINY_TRAINER_CONFIG } from '../trainerFixture.js';
 
-const pairs = [makeBicubicPair('a', synthImage(64, 48, 1), 2), makeBicubicPair('b', synthImage(40, 56, 2), 2)];
-const config: TrainerConfig = {
-  ...DEFAULT_TRAINER_CONFIG,
-  arch: 'compact',
-  archOptions: { channels: 8, blocks: 1 },
-  scale: 2,
-  steps: 12,
-  batch: 2,
-  patch: 12,
-  warmupSteps: 2,
-  validateEvery: 100,
-  checkpointEvery: 3,
-};
+const pairs = TINY_PAIRS;
+const config: TrainerConfig = { ...TINY_TRAINER_CONFIG, validateEvery: 100 };
 
 function fillDisk(dir: string): string {
   const filler = path.join(dir, 'filler.bin');

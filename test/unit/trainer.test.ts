@@ -4,25 +4,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/main/ml/backend.js';
 import { makeBicubicPair, sampleBatch } from '../../src/main/ml/dataset.js';
-import { DEFAULT_TRAINER_CONFIG, Trainer, learningRateAt, type TrainerConfig } from '../../src/main/ml/trainer.js';
+import { Trainer, learningRateAt, type TrainerConfig } from '../../src/main/ml/trainer.js';
 import { Rng } from '../../src/main/ml/rng.js';
 import { synthImage, tmpDir } from '../helpers.js';
+import { TINY_PAIRS, TINY_TRAINER_CONFIG, TINY_VAL } from '../trainerFixture.js';
 
-const pairs = [makeBicubicPair('a', synthImage(64, 48, 1), 2), makeBicubicPair('b', synthImage(40, 56, 2), 2)];
-const val = [makeBicubicPair('v', synthImage(32, 32, 3), 2)];
-const config: TrainerConfig = {
-  ...DEFAULT_TRAINER_CONFIG,
-  arch: 'compact',
-  archOptions: { channels: 8, blocks: 1 },
-  scale: 2,
-  steps: 12,
-  batch: 2,
-  patch: 12,
-  warmupSteps: 2,
-  validateEvery: 6,
-  checkpointEvery: 3,
-  lr: 3e-3,
-};
+const pairs = TINY_PAIRS;
+const val = TINY_VAL;
+const config: TrainerConfig = TINY_TRAINER_CONFIG;
 
 async function weightsOf(t: Trainer): Promise<Float32Array[]> {
   return Promise.all(t.model.getWeights().map(async (w) => (await w.data()) as Float32Array));
