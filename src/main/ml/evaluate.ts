@@ -11,6 +11,7 @@ import { initBackend } from './backend.js';
 import { measure } from './metrics.js';
 import { loadLayersModel } from './modelStore.js';
 import { predictImage } from './trainer.js';
+import type { PairImage } from './dataset.js';
 
 export interface EvalReport {
   scale: number;
@@ -38,54 +39,63 @@ export async function evaluatePairs(hrDir: string, lrDir: string, scale: number,
     const b = measure(imresize(lr, scale, { uint8: true }), hr, scale);
     images.push({ hr: hrs[i]!, lr: lrs[i]!, psnr: q.psnr, ssim: q.ssim, bicubicPsnr: b.psnr, bicubicSsim: b.ssim });
   }
+  return summarize(scale, images);
+}
+
+function summarize(scale: number, images: EvalReport['images']): EvalReport {
   const mean = (k: 'psnr' | 'ssim' | 'bicubicPsnr' | 'bicubicSsim') => images.reduce((a, r) => a + r[k], 0) / images.length;
   return { scale, psnr: mean('psnr'), ssim: mean('ssim'), bicubic: { psnr: mean('bicubicPsnr'), ssim: mean('bicubicSsim') }, images };
+}
+
+/** Runs `score` with a saved model loaded on the chosen backend, then frees it. */
+async function withModel(modelDir: string, backend: BackendId | undefined, score: (upscale: (lr: FloatImage) => FloatImage) => Promise<EvalReport>): Promise<EvalReport> {
+  await initBackend(backend ? { prefer: backend } : {});
+  const model = await loadLayersModel(modelDir);
+  try {
+    return await score((lr) => predictImage(model, lr));
+  } finally {
+    model.dispose();
+  }
 }
 
 /** Scores a saved model on an HR/LR folder pair. */
 export async function evaluateModel(modelDir: string, hrDir: string, lrDir: string, scale: number, backend?: BackendId): Promise<EvalReport> {
-  await initBackend(backend ? { prefer: backend } : {});
-  const model = await loadLayersModel(modelDir);
-  try {
-    return await evaluatePairs(hrDir, lrDir, scale, (lr) => predictImage(model, lr));
-  } finally {
-    model.dispose();
-  }
+  return withModel(modelDir, backend, (upscale) => evaluatePairs(hrDir, lrDir, scale, upscale));
 }
 
 /**
- * Scores `upscale` on HR images degraded with a preset: image i of the sorted
- * folder is degraded with seed `seed * 1000 + i`, so the same command always
- * sees the same damage. The baseline is bicubic x`scale` of the degraded input.
+ * The HR images of a folder (sorted, cropped to a multiple of `scale`), each
+ * degraded with a preset: image i with seed `seed * 1000 + i`, so the same
+ * folder and seed always give the same damage (eval --degrade, training's --eval-dir).
  */
-export async function evaluateDegradedPairs(
-  hrDir: string,
-  scale: number,
-  preset: PresetId,
-  seed: number,
-  upscale: (lr: FloatImage) => FloatImage,
-): Promise<EvalReport> {
+export async function degradedPairs(hrDir: string, scale: number, preset: PresetId, seed: number): Promise<PairImage[]> {
   const hrs = fs.readdirSync(hrDir).filter((f) => IMG.test(f) && fs.statSync(path.join(hrDir, f)).isFile()).sort();
   if (hrs.length === 0) throw new RestoraError('USAGE', `${hrDir} has no images`);
-  const images: EvalReport['images'] = [];
+  const pairs: PairImage[] = [];
   for (const [i, f] of hrs.entries()) {
     const hr0 = await decodeRgbFloat(path.join(hrDir, f));
     const hr = crop(hr0, 0, 0, hr0.width - (hr0.width % scale), hr0.height - (hr0.height % scale));
-    const lr = await degrade(hr, scale, preset, new Rng(seed * 1000 + i));
-    const q = measure(upscale(lr), hr, scale);
-    const b = measure(scale === 1 ? lr : imresize(lr, scale, { uint8: true }), hr, scale);
-    images.push({ hr: f, lr: `${preset}#${seed * 1000 + i}`, psnr: q.psnr, ssim: q.ssim, bicubicPsnr: b.psnr, bicubicSsim: b.ssim });
+    pairs.push({ name: f, hr, lr: await degrade(hr, scale, preset, new Rng(seed * 1000 + i)) });
   }
-  const mean = (k: 'psnr' | 'ssim' | 'bicubicPsnr' | 'bicubicSsim') => images.reduce((a, r) => a + r[k], 0) / images.length;
-  return { scale, psnr: mean('psnr'), ssim: mean('ssim'), bicubic: { psnr: mean('bicubicPsnr'), ssim: mean('bicubicSsim') }, images };
+  return pairs;
+}
+
+/** Bicubic x`scale` of an LR image (identity at x1): the baseline every score is read against. */
+export function bicubicOf(lr: FloatImage, scale: number): FloatImage {
+  return scale === 1 ? lr : imresize(lr, scale, { uint8: true });
+}
+
+/** Scores `upscale` on HR images degraded with a preset (see degradedPairs), against bicubic of the degraded input. */
+export async function evaluateDegradedPairs(hrDir: string, scale: number, preset: PresetId, seed: number, upscale: (lr: FloatImage) => FloatImage): Promise<EvalReport> {
+  const images: EvalReport['images'] = [];
+  for (const [i, p] of (await degradedPairs(hrDir, scale, preset, seed)).entries()) {
+    const q = measure(upscale(p.lr), p.hr, scale);
+    const b = measure(bicubicOf(p.lr, scale), p.hr, scale);
+    images.push({ hr: p.name, lr: `${preset}#${seed * 1000 + i}`, psnr: q.psnr, ssim: q.ssim, bicubicPsnr: b.psnr, bicubicSsim: b.ssim });
+  }
+  return summarize(scale, images);
 }
 
 export async function evaluateModelDegraded(modelDir: string, hrDir: string, scale: number, preset: PresetId, seed: number, backend?: BackendId): Promise<EvalReport> {
-  await initBackend(backend ? { prefer: backend } : {});
-  const model = await loadLayersModel(modelDir);
-  try {
-    return await evaluateDegradedPairs(hrDir, scale, preset, seed, (lr) => predictImage(model, lr));
-  } finally {
-    model.dispose();
-  }
+  return withModel(modelDir, backend, (upscale) => evaluateDegradedPairs(hrDir, scale, preset, seed, upscale));
 }

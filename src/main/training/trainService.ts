@@ -11,12 +11,13 @@ import { RestoraError, errorMessage } from '../../shared/errors.js';
 import type { Db } from '../db/database.js';
 import { degrade } from '../degrade/presets.js';
 import { decodeRgbFloat } from '../imaging/decode.js';
-import { crop, imresize, type FloatImage } from '../imaging/imresize.js';
+import { crop, type FloatImage } from '../imaging/imresize.js';
 import { enumerateInputs, hashFile } from '../imaging/inputs.js';
 import { probeImage } from '../imaging/io.js';
 import sharp from 'sharp';
 import { degradedSource, type PairImage } from '../ml/dataset.js';
 import { measure } from '../ml/metrics.js';
+import { bicubicOf, degradedPairs } from '../ml/evaluate.js';
 import { saveLayersModel, writeCard } from '../ml/modelStore.js';
 import { Rng } from '../ml/rng.js';
 import { DEFAULT_TRAINER_CONFIG, Trainer, predictImage, validate, type MetricPoint, type TrainProgress, type TrainerConfig } from '../ml/trainer.js';
@@ -45,18 +46,19 @@ export interface TrainResult {
  * `restora eval --degrade PRESET --seed 1` does, so the numbers compare.
  */
 async function loadEvalSet(dir: string, scale: number, preset: PresetId): Promise<{ name: string; pairs: PairImage[]; bicubic: { psnr: number; ssim: number } }> {
-  const files = fs.existsSync(dir) && fs.statSync(dir).isDirectory() ? fs.readdirSync(dir).filter((f) => /\.(png|jpe?g|bmp|tiff?|webp)$/i.test(f) && fs.statSync(path.join(dir, f)).isFile()).sort() : [];
-  if (files.length === 0) throw new RestoraError('USAGE', `--eval-dir ${dir}: no images in that folder`);
-  const pairs: PairImage[] = [];
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new RestoraError('USAGE', `--eval-dir ${dir}: no images in that folder`);
+  let pairs: PairImage[];
+  try {
+    pairs = await degradedPairs(dir, scale, preset, 1);
+  } catch (err) {
+    if (err instanceof RestoraError && err.code === 'USAGE') throw new RestoraError('USAGE', `--eval-dir ${dir}: no images in that folder`);
+    throw err;
+  }
   const bicubic = { psnr: 0, ssim: 0 };
-  for (const [i, f] of files.entries()) {
-    const hr0 = await decodeRgbFloat(path.join(dir, f));
-    const hr = crop(hr0, 0, 0, hr0.width - (hr0.width % Math.max(scale, 1)), hr0.height - (hr0.height % Math.max(scale, 1)));
-    const lr = await degrade(hr, scale, preset, new Rng(1000 + i));
-    pairs.push({ name: f, hr, lr });
-    const q = measure(scale === 1 ? lr : imresize(lr, scale, { uint8: true }), hr, Math.max(scale, 1));
-    bicubic.psnr += q.psnr / files.length;
-    bicubic.ssim += q.ssim / files.length;
+  for (const p of pairs) {
+    const q = measure(bicubicOf(p.lr, scale), p.hr, Math.max(scale, 1));
+    bicubic.psnr += q.psnr / pairs.length;
+    bicubic.ssim += q.ssim / pairs.length;
   }
   return { name: `eval-${path.basename(path.resolve(dir))}`, pairs, bicubic };
 }
@@ -156,6 +158,20 @@ export class TrainService {
    */
   async inspect(dirs: readonly string[], scale: number, patch: number, name?: string): Promise<DatasetStats> {
     const minSide = patch * Math.max(scale, 1);
+    const { usable, skipped } = await this.scan(dirs, minSide);
+    const split = usable.length >= 2 ? heldOutSplit(usable) : { train: usable, val: [] };
+    const stats: DatasetStats = { usable: usable.length, train: split.train.length, val: split.val.length, minSide, skipped };
+    if (name) {
+      const config = { dataDirs: dirs, scale, patch, train: split.train.map((p) => p.file), val: split.val.map((p) => p.file) };
+      this.db.prepare('INSERT INTO datasets (name, config_json) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET config_json = excluded.config_json').run(name, JSON.stringify(config));
+      const row = this.db.prepare('SELECT id FROM datasets WHERE name = ?').get(name) as { id: number };
+      return { ...stats, id: row.id, name };
+    }
+    return stats;
+  }
+
+  /** The usable photos in these folders (header-only: size, not a duplicate, readable) and every skipped file with why. */
+  private async scan(dirs: readonly string[], minSide: number): Promise<{ usable: { file: string; hash: string }[]; skipped: { path: string; reason: string }[] }> {
     const all = enumerateInputs(dirs, true);
     const skipped = all.filter((e) => e.missing).map((e) => ({ path: e.input, reason: 'no such file or folder' }));
     const usable: { file: string; hash: string }[] = [];
@@ -180,15 +196,7 @@ export class TrainService {
         skipped.push({ path: e.input, reason: errorMessage(err) });
       }
     }
-    const split = usable.length >= 2 ? heldOutSplit(usable) : { train: usable, val: [] };
-    const stats: DatasetStats = { usable: usable.length, train: split.train.length, val: split.val.length, minSide, skipped };
-    if (name) {
-      const config = { dataDirs: dirs, scale, patch, train: split.train.map((p) => p.file), val: split.val.map((p) => p.file) };
-      this.db.prepare('INSERT INTO datasets (name, config_json) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET config_json = excluded.config_json').run(name, JSON.stringify(config));
-      const row = this.db.prepare('SELECT id FROM datasets WHERE name = ?').get(name) as { id: number };
-      return { ...stats, id: row.id, name };
-    }
-    return stats;
+    return { usable, skipped };
   }
 
   /**
@@ -198,12 +206,8 @@ export class TrainService {
   async preview(dirs: readonly string[], preset: PresetId, scale: number, count: number, patch: number, seed: number): Promise<{ pairs: PairPreview[]; skipped: { path: string; reason: string }[] }> {
     // The same crop size training uses, so every photo training accepts can be previewed.
     const hp = Math.max(patch, 8) * Math.max(scale, 1);
-    const stats = await this.inspect(dirs, scale, patch);
-    const files = heldOutSplit(
-      enumerateInputs(dirs, true)
-        .filter((e) => !e.missing && !stats.skipped.some((s) => s.path === e.input))
-        .map((e) => ({ file: e.input })),
-    ).train;
+    const { usable, skipped } = await this.scan(dirs, hp);
+    const files = heldOutSplit(usable).train;
     if (files.length === 0) throw new RestoraError('USAGE', `No usable photos of ${hp}px or more in ${dirs.join(', ')}.`);
     const id = crypto.randomBytes(8).toString('hex');
     const dir = path.join(this.home, 'previews', id);
@@ -221,7 +225,7 @@ export class TrainService {
       await writePng(hr, path.join(dir, `${n}-hr.png`));
       pairs.push({ lr: `preview/${id}/${n}-lr.png`, hr: `preview/${id}/${n}-hr.png` });
     }
-    return { pairs, skipped: stats.skipped };
+    return { pairs, skipped };
   }
 
   async train(
@@ -249,7 +253,7 @@ export class TrainService {
       const hr = crop(p.img, Math.floor((p.img.width - s) / 2), Math.floor((p.img.height - s) / 2), s, s);
       const lr = await degrade(hr, req.scale, req.preset, new Rng(seed * 7919 + i));
       val.push({ name: p.file, hr, lr });
-      const q = measure(req.scale === 1 ? lr : imresize(lr, req.scale, { uint8: true }), hr, Math.max(req.scale, 1));
+      const q = measure(bicubicOf(lr, req.scale), hr, Math.max(req.scale, 1));
       bic.psnr += q.psnr / valPhotos.length;
       bic.ssim += q.ssim / valPhotos.length;
     }
