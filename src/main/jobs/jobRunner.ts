@@ -87,9 +87,9 @@ export class JobRunner {
         const summary = await this.jobs.run(jobId, { signal: controller.signal, onProgress: (progress) => this.events.publish({ type: 'job.progress', progress }) });
         this.recordExports(jobId, summary);
         this.events.publish({ type: 'job.state', jobId, state: summary.state });
-      } catch (err) {
+      } catch {
+        // BatchJobs records per-item errors itself; what reaches here (e.g. the store failing) fails the job.
         this.setState(jobId, 'failed');
-        void err;
       } finally {
         this.live.delete(jobId);
       }

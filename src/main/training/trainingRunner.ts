@@ -77,7 +77,8 @@ export class TrainingRunner {
       state: r.state,
       createdAt: r.created_at,
       updatedAt: r.updated_at,
-      step: this.live.get(r.id)?.step ?? checkpointStep(r.run_dir) ?? r.last_step ?? 0,
+      // A finished run's last metric point is its last step; only stopped runs need their checkpoint read.
+      step: this.live.get(r.id)?.step ?? (r.state === 'done' ? r.last_step : checkpointStep(r.run_dir)) ?? r.last_step ?? 0,
       steps: r.steps || c.steps || 0,
       scale: c.scale ?? 0,
       arch: c.arch ?? '',
