@@ -53,12 +53,40 @@ function rss(): number {
   return Math.round(process.resourceUsage().maxRSS / 1024);
 }
 
-async function timeUpscale(p: Predictor, u8: Uint8Array, w: number, h: number, overlap: number, multiple = 1) {
-  await upscaleTiled(p, u8.subarray(0, 64 * 64 * 3), 64, 64, 255, { scale: 2, tile: 64, overlap, multiple }); // warm-up
+async function timeUpscale(p: Predictor, u8: Uint8Array, w: number, h: number, overlap: number, multiple = 1, scale = 2) {
+  await upscaleTiled(p, u8.subarray(0, 64 * 64 * 3), 64, 64, 255, { scale, tile: 64, overlap, multiple }); // warm-up
   const t0 = performance.now();
-  await upscaleTiled(p, u8, w, h, 255, { scale: 2, tile: 384, overlap, multiple });
+  await upscaleTiled(p, u8, w, h, 255, { scale, tile: 384, overlap, multiple });
   const sec = (performance.now() - t0) / 1000;
-  return { seconds: +sec.toFixed(2), outputMPperSec: +((w * 2 * h * 2) / 1e6 / sec).toFixed(3) };
+  return { seconds: +sec.toFixed(2), outputMPperSec: +((w * scale * h * scale) / 1e6 / sec).toFixed(3) };
+}
+
+/** Mean time of `steps` training steps after 3 warm-up steps, and a per-kernel profile of one more. */
+async function timeTrainStep(arch: string, scale: number, batch: number, patch: number, steps: number) {
+  const photos = [makeBicubicPair('bench', imresize((await benchPhoto()).img, 0.5), scale)];
+  const config = { ...DEFAULT_TRAINER_CONFIG, arch, scale, steps: 1000, batch, patch, validateEvery: 1e9, checkpointEvery: 1e9 };
+  const trainer = await Trainer.open(config, photos, [], fs.mkdtempSync(path.join(os.tmpdir(), 'restora-bench-')));
+  for (let i = 0; i < 3; i++) trainer.trainStep();
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) trainer.trainStep();
+  const ms = (performance.now() - t0) / steps;
+  const prof = await tf.profile(() => {
+    trainer.trainStep();
+  });
+  const byKernel = new Map<string, number>();
+  for (const k of prof.kernels) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + Number(k.kernelTimeMs));
+  const total = [...byKernel.values()].reduce((a, b) => a + b, 0);
+  trainer.model.dispose();
+  return {
+    arch,
+    scale,
+    batch,
+    patch,
+    restora: { msPerStep: +ms.toFixed(0), samplesPerSec: +((batch * 1000) / ms).toFixed(1), numTensors: tf.memory().numTensors },
+    profile: Object.fromEntries(
+      [...byKernel.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([k, v]) => [k, `${v.toFixed(0)} ms (${((100 * v) / total).toFixed(0)}%)`]),
+    ),
+  };
 }
 
 const report: Record<string, unknown> = {
@@ -76,6 +104,14 @@ const report: Record<string, unknown> = {
   const { overlap, multiple } = tilingFor(card);
   const restora = await timeUpscale(ours, u8, img.width, img.height, overlap, multiple);
   const entry: Record<string, unknown> = { photo: source, inputSize: [img.width, img.height], restora: { model: 'restora-x2', params: ours.countParams(), ...restora } };
+  {
+    // The same photo x4 with restora-x4 (compact x4), for the PyTorch x4 figure below.
+    const dir4 = path.join(bundledModelsDir(), 'restora-x4');
+    const net4 = await loadLayersModel(dir4);
+    const t4 = tilingFor(readCard(dir4));
+    report.inferenceX4 = { photo: source, inputSize: [img.width, img.height], restora: { model: 'restora-x4', params: net4.countParams(), ...(await timeUpscale(net4, u8, img.width, img.height, t4.overlap, t4.multiple, 4)) } };
+    net4.dispose();
+  }
   if (fs.existsSync(ESRGAN_DIR)) {
     const esrgan = await loadLayersModel(ESRGAN_DIR);
     // UpscalerJS ESRGAN models take and return 0..255.
@@ -100,31 +136,9 @@ const report: Record<string, unknown> = {
   report.inferenceX2 = entry;
 }
 
-// 2. One training step of the default compact net (batch 16, 48 px LR patches).
-{
-  const photos = [makeBicubicPair('bench', imresize((await benchPhoto()).img, 0.5), 2)];
-  const config = { ...DEFAULT_TRAINER_CONFIG, arch: 'compact', scale: 2, steps: 1000, batch: 16, patch: 48, validateEvery: 1e9, checkpointEvery: 1e9 };
-  const trainer = await Trainer.open(config, photos, [], fs.mkdtempSync(path.join(os.tmpdir(), 'restora-bench-')));
-  for (let i = 0; i < 3; i++) trainer.trainStep();
-  const n = 10;
-  const t0 = performance.now();
-  for (let i = 0; i < n; i++) trainer.trainStep();
-  const ms = (performance.now() - t0) / n;
-  const prof = await tf.profile(() => {
-    trainer.trainStep();
-  });
-  const byKernel = new Map<string, number>();
-  for (const k of prof.kernels) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + Number(k.kernelTimeMs));
-  const total = [...byKernel.values()].reduce((a, b) => a + b, 0);
-  report.trainStepCompactX2 = {
-    batch: 16,
-    patch: 48,
-    restora: { msPerStep: +ms.toFixed(0), samplesPerSec: +((16 * 1000) / ms).toFixed(1), numTensors: tf.memory().numTensors },
-    profile: Object.fromEntries(
-      [...byKernel.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([k, v]) => [k, `${v.toFixed(0)} ms (${((100 * v) / total).toFixed(0)}%)`]),
-    ),
-  };
-}
+// 2. Training steps: the default compact net (batch 16, 48 px LR patches) and srresnet x4 (batch 4, 24 px).
+report.trainStepCompactX2 = await timeTrainStep('compact', 2, 16, 48, 10);
+report.trainStepSrresnetX4 = await timeTrainStep('srresnet', 4, 4, 24, 5);
 
 // 3. The PyTorch CPU peer (bench/peers), same architecture, batch, patch and threads.
 {
@@ -133,15 +147,24 @@ const report: Record<string, unknown> = {
   if (!probe || probe.status !== 0) {
     report.torchPeer = 'not installed: apt-get install -y python3-torch (then /usr/bin/python3 has torch)';
   } else {
-    const r = spawnSync(python, [path.join(root, 'bench', 'peers', 'torch_compact.py'), '--threads', String(backend.threads)], { encoding: 'utf8' });
+    const r = spawnSync(python, [path.join(root, 'bench', 'peers', 'torch_peer.py'), '--threads', String(backend.threads), '--srresnet-batch', '4', '--srresnet-patch', '24'], { encoding: 'utf8' });
     if (r.status !== 0) report.torchPeer = { error: r.stderr.slice(-400) };
     else {
-      const peer = JSON.parse(r.stdout.trim().split('\n').pop()!) as { trainStepMs: number; inferX2OutputMPperSec: number; inferX4OutputMPperSec: number };
+      const peer = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+        trainStepMs: number;
+        srresnetX4: { trainStepMs: number };
+        inferX2OutputMPperSec: number;
+        inferX4OutputMPperSec: number;
+      };
       const ours = report.trainStepCompactX2 as { restora: { msPerStep: number } };
+      const oursSrresnet = report.trainStepSrresnetX4 as { restora: { msPerStep: number } };
       const inf = report.inferenceX2 as { restora: { outputMPperSec: number } };
+      const inf4 = report.inferenceX4 as { restora: { outputMPperSec: number } };
       report.torchPeer = {
         ...peer,
         trainStepRatio: +(ours.restora.msPerStep / peer.trainStepMs).toFixed(2),
+        srresnetTrainStepRatio: +(oursSrresnet.restora.msPerStep / peer.srresnetX4.trainStepMs).toFixed(2),
+        inferX4Ratio: +(peer.inferX4OutputMPperSec / inf4.restora.outputMPperSec).toFixed(2),
         // Same batch (16) on both sides: training throughput in samples/s, as issue 5 asks.
         trainSamplesPerSec: { restora: +((16 * 1000) / ours.restora.msPerStep).toFixed(1), torch: +((16 * 1000) / peer.trainStepMs).toFixed(1) },
         inferX2Ratio: +(peer.inferX2OutputMPperSec / inf.restora.outputMPperSec).toFixed(2),

@@ -24,7 +24,9 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '6000' },
     batch: { type: 'string', default: '16' },
     patch: { type: 'string', default: '48' },
+    arch: { type: 'string', default: 'compact' },
     channels: { type: 'string', default: '32' },
+    /** compact: conv blocks; unet: 3x3 blocks at 1/4 resolution. */
     blocks: { type: 'string', default: '5' },
     lr: { type: 'string', default: '0.001' },
     threads: { type: 'string', default: '1' },
@@ -69,8 +71,11 @@ console.log(`${trainImages.length} training photos (${preset}), ${val.length} va
 
 const config: TrainerConfig = {
   ...DEFAULT_TRAINER_CONFIG,
-  arch: 'compact',
-  archOptions: { channels: Number(values.channels), blocks: Number(values.blocks) },
+  arch: values.arch!,
+  archOptions:
+    values.arch === 'unet'
+      ? { channels: Number(values.channels), midBlocks: Number(values.blocks) }
+      : { channels: Number(values.channels), blocks: Number(values.blocks) },
   scale,
   steps: Number(values.steps),
   batch: Number(values.batch),
@@ -111,7 +116,7 @@ if (trainer.currentStep >= config.steps) {
     measuredWith: 'npx restora eval (see README)',
     date: new Date().toISOString().slice(0, 10),
     license: 'Training photos keep their own licences (see the copyright files of the Debian packages lomiri-wallpapers-16.04, plasma-workspace-wallpapers, mate-backgrounds, palapeli-data, python3-skimage)',
-    notes: `${values.init ? `initialised from ${values.init}, ` : ''}batch ${config.batch}, LR patch ${config.patch}, L1, Adam lr ${config.lr} cosine, seed ${config.seed}`,
+    notes: `${config.arch} ${JSON.stringify(config.archOptions)}, ${values.init ? `initialised from ${values.init}, ` : ''}batch ${config.batch}, LR patch ${config.patch}, L1, Adam lr ${config.lr} cosine, seed ${config.seed}`,
   };
   writeCard(dir, card);
   fs.writeFileSync(path.join(dir, 'history.json'), JSON.stringify(trainer.history));

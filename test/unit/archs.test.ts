@@ -2,6 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/main/ml/backend.js';
 import { buildArch, listArchs, stackUpsamplers } from '../../src/main/ml/archs/index.js';
+import { pixelShuffle, pixelUnshuffle } from '../../src/main/ml/archs/layers.js';
+import { predictImage, sizeMultipleOf } from '../../src/main/ml/trainer.js';
 import { loadLayersModel, saveLayersModel } from '../../src/main/ml/modelStore.js';
 import { tmpDir } from '../helpers.js';
 
@@ -11,7 +13,7 @@ describe('architecture registry', () => {
   });
 
   it('registers every architecture of DESIGN.md', () => {
-    expect(listArchs().map((a) => a.id).sort()).toEqual(['compact', 'srgan-discriminator', 'srresnet', 'upsampler2x', 'upsampler8x']);
+    expect(listArchs().map((a) => a.id).sort()).toEqual(['compact', 'srgan-discriminator', 'srresnet', 'unet', 'upsampler2x', 'upsampler8x']);
   });
 
   it.each([
@@ -21,6 +23,8 @@ describe('architecture registry', () => {
     ['upsampler8x', 8, {}, [1, 16, 8, 3], [1, 128, 64, 3]],
     ['srresnet', 4, { blocks: 2, channels: 16 }, [1, 10, 10, 3], [1, 40, 40, 3]],
     ['srgan-discriminator', 1, { patch: 32 }, [3, 32, 32, 3], [3, 1]],
+    ['unet', 2, {}, [2, 16, 12, 3], [2, 32, 24, 3]],
+    ['unet', 1, { channels: 8, midBlocks: 1 }, [1, 8, 8, 3], [1, 8, 8, 3]],
   ] as const)('%s x%i maps %j to %j', (id, scale, opts, inShape, outShape) => {
     const model = buildArch(id, scale, opts);
     const y = tf.tidy(() => model.predict(tf.zeros(inShape as unknown as number[])) as tf.Tensor);
@@ -65,5 +69,39 @@ describe('architecture registry', () => {
     const x = tf.randomUniform([1, 5, 7, 3]);
     const d = tf.max(tf.abs(tf.sub(m.predict(x) as tf.Tensor, back.predict(x) as tf.Tensor))).dataSync()[0]!;
     expect(d).toBe(0);
+  });
+
+  it('pixel unshuffle is the exact inverse of pixel shuffle (and puts each 2x2 block into channels)', () => {
+    const x = tf.randomUniform([2, 6, 10, 5]) as tf.Tensor4D;
+    const down = pixelUnshuffle(x, 2);
+    expect(down.shape).toEqual([2, 3, 5, 20]);
+    expect(tf.max(tf.abs(tf.sub(pixelShuffle(down, 2), x))).dataSync()[0]).toBe(0);
+    // Channel (a*2 + b)*C + c of output pixel (i, j) is input pixel (2i + a, 2j + b), channel c.
+    const xv = x.arraySync();
+    const dv = down.arraySync();
+    expect(dv[1]![2]![3]![(1 * 2 + 0) * 5 + 4]).toBe(xv[1]![2 * 2 + 1]![3 * 2]![4]);
+  });
+
+  it('the U-Net sees far more context than the compact net, and whole images of any size go through it', () => {
+    const unet = buildArch('unet', 2);
+    const compact = buildArch('compact', 2);
+    expect(sizeMultipleOf(unet)).toBe(4);
+    expect(sizeMultipleOf(compact)).toBe(1);
+    // A point change 20 px away from the centre reaches the U-Net's centre output, not the compact net's.
+    const probe = (m: tf.LayersModel) =>
+      tf.tidy(() => {
+        const base = tf.fill([1, 48, 48, 3], 0.5);
+        const bumped = tf.add(base, tf.scatterND([[0, 24, 44, 0]], [0.5], [1, 48, 48, 3]));
+        const d = tf.abs(tf.sub(m.predict(bumped) as tf.Tensor, m.predict(base) as tf.Tensor));
+        return d.slice([0, 47, 47, 0], [1, 2, 2, 3]).max().dataSync()[0]!;
+      });
+    expect(probe(unet)).toBeGreaterThan(0);
+    expect(probe(compact)).toBe(0);
+    // 37x29 is no multiple of 4: predictImage mirrors it out and crops the output back.
+    const img = { width: 37, height: 29, channels: 3 as const, data: new Float32Array(37 * 29 * 3).fill(100) };
+    const out = predictImage(unet, img);
+    expect([out.width, out.height]).toEqual([74, 58]);
+    unet.dispose();
+    compact.dispose();
   });
 });

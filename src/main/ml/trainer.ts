@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { buildArch, getArch, type ArchOptions } from './archs/index.js';
+import { PixelUnshuffle } from './archs/layers.js';
 import { pairSource, type BatchSource, type Batch, type PairImage } from './dataset.js';
 import { pixelLoss, type PixelLoss } from './losses.js';
 import { Rng } from './rng.js';
@@ -114,15 +115,29 @@ export function learningRateAt(c: TrainerConfig, step: number): number {
 
 /** Runs `model` on a whole LR image (0..255) and returns the SR image (0..255, rounded). */
 export function predictImage(model: tf.LayersModel, lr: FloatImage): FloatImage {
+  const m = sizeMultipleOf(model);
+  const padH = (m - (lr.height % m)) % m;
+  const padW = (m - (lr.width % m)) % m;
   const out = tf.tidy(() => {
-    const x = tf.tensor4d(lr.data, [1, lr.height, lr.width, 3]).div(255);
-    const y = model.predict(x) as tf.Tensor4D;
+    let x = tf.tensor4d(lr.data, [1, lr.height, lr.width, 3]).div(255) as tf.Tensor4D;
+    // Sides a pixel-unshuffling net cannot take are mirrored out, and the output cropped back.
+    if (padH || padW) x = tf.mirrorPad(x, [[0, 0], [0, padH], [0, padW], [0, 0]], 'symmetric');
+    let y = model.predict(x) as tf.Tensor4D;
+    if (padH || padW) {
+      const s = y.shape[1] / x.shape[1];
+      y = y.slice([0, 0, 0, 0], [1, lr.height * s, lr.width * s, 3]);
+    }
     return y.clipByValue(0, 1).mul(255).round();
   }) as tf.Tensor4D;
   const data = out.dataSync() as Float32Array;
   const [, h, w] = out.shape;
   out.dispose();
   return { width: w, height: h, channels: 3, data: Float32Array.from(data) };
+}
+
+/** Input sides a model needs to be a multiple of: the product of its pixel-unshuffle factors. */
+export function sizeMultipleOf(model: tf.LayersModel): number {
+  return model.layers.reduce((m, l) => (l instanceof PixelUnshuffle ? m * l.scale : m), 1);
 }
 
 export function validate(model: tf.LayersModel, pairs: readonly PairImage[], scale: number): { psnr: number; ssim: number } {

@@ -3,5 +3,6 @@ import './layers.js';
 import './compact.js';
 import './upsampler.js';
 import './srresnet.js';
+import './unet.js';
 export { stackUpsamplers } from './upsampler.js';
 export * from './registry.js';

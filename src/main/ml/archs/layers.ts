@@ -18,6 +18,14 @@ export function pixelShuffle(x: tf.Tensor4D, r: number): tf.Tensor4D {
   );
 }
 
+/** Inverse of pixelShuffle: [B,H,W,C] -> [B,H/r,W/r,r*r*C] (tf.spaceToDepth's order; H, W multiples of r). */
+export function pixelUnshuffle(x: tf.Tensor4D, r: number): tf.Tensor4D {
+  const [b, h, w, c] = x.shape;
+  return tf.tidy(() =>
+    x.reshape([b, h / r, r, w / r, r, c]).transpose([0, 1, 3, 2, 4, 5]).reshape([b, h / r, w / r, r * r * c]),
+  );
+}
+
 interface ScaleConfig extends tf.serialization.ConfigDict {
   scale: number;
 }
@@ -37,6 +45,28 @@ export class PixelShuffle extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0]! : inputs;
     return pixelShuffle(x as tf.Tensor4D, this.scale);
+  }
+  override getConfig(): ScaleConfig {
+    return { ...super.getConfig(), scale: this.scale };
+  }
+}
+
+/** Pixel unshuffle as a layer (the U-Net's downsampling, before a 1x1 conv). */
+export class PixelUnshuffle extends tf.layers.Layer {
+  static className = 'RestoraPixelUnshuffle';
+  readonly scale: number;
+  constructor(config: { scale: number; name?: string }) {
+    super(config);
+    this.scale = config.scale;
+  }
+  override computeOutputShape(s: tf.Shape | tf.Shape[]): tf.Shape {
+    const [b, h, w, c] = s as tf.Shape;
+    const r = this.scale;
+    return [b!, h == null ? null : h / r, w == null ? null : w / r, c! * r * r];
+  }
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+    return pixelUnshuffle(x as tf.Tensor4D, this.scale);
   }
   override getConfig(): ScaleConfig {
     return { ...super.getConfig(), scale: this.scale };
@@ -171,6 +201,7 @@ export class ClipUnit extends tf.layers.Layer {
 }
 
 tf.serialization.registerClass(PixelShuffle);
+tf.serialization.registerClass(PixelUnshuffle);
 tf.serialization.registerClass(RepeatChannels);
 tf.serialization.registerClass(ClipUnit);
 tf.serialization.registerClass(BicubicAnchor);
