@@ -243,6 +243,8 @@ export interface RunSummary {
   preset: string;
   modelId: string | null;
   error: string | null;
+  /** How many photos it trains and validates on (its dataset "run:<name>"); null until the photos are loaded. */
+  photos: { train: number; val: number } | null;
 }
 
 export interface MetricPointRow {

@@ -185,6 +185,8 @@ describe('studio API', () => {
     expect(meta.width).toBe(3 * meta.height! + 8);
     const [run] = await call('training.runs', {});
     expect(run).toMatchObject({ id: runId, state: 'done', step: 60, steps: 60, modelId: 'tiny-run' });
+    // The photos it trained on are stored with it, as the dataset "run:tiny-run".
+    expect(run!.photos).toEqual({ train: 5, val: 1 });
     expect((await call('models.list', {})).map((m) => m.card.id)).toContain('tiny-run');
     // The run's speed is remembered for the wizard's estimate on this machine.
     const est = await call('models.estimate', { arch: 'compact', scale: 2, archOptions: { channels: 8, blocks: 1 } });

@@ -287,7 +287,7 @@ export class TrainService {
       (hr, scale, rng) => degrade(hr, scale, req.preset, rng),
     );
     const trainer = await Trainer.open(config, source, val, runDir);
-    const runId = this.upsertRun(req, config, runDir);
+    const runId = this.upsertRun(req, config, runDir, this.recordDataset(req, patch, trainPhotos, valPhotos, skipped.length));
     onRunId?.(runId);
     const insert = this.db.prepare(
       'INSERT OR REPLACE INTO metric_points (run_id, step, wall_ms, loss, lr, val_psnr, val_ssim, g_loss, d_loss, eval_psnr, eval_ssim) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -397,19 +397,32 @@ export class TrainService {
     return { modelId, modelDir, runDir, heldOut: q, bicubic: bic, photos: { train: trainPhotos.length, val: valPhotos.length, skipped } };
   }
 
-  private upsertRun(req: TrainRequest, config: TrainerConfig, runDir: string): number {
+  /**
+   * Stores the photos a run trains and validates on as the dataset "run:<name>", so a
+   * model can always be traced back to its data, even after the folders change.
+   */
+  private recordDataset(req: TrainRequest, patch: number, train: readonly { file: string }[], val: readonly { file: string }[], skipped: number): number {
+    const name = `run:${req.name}`;
+    const config = { dataDirs: req.dataDirs, scale: req.scale, patch, preset: req.preset, train: train.map((p) => p.file), val: val.map((p) => p.file), skipped };
+    this.db.prepare('INSERT INTO datasets (name, config_json) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET config_json = excluded.config_json').run(name, JSON.stringify(config));
+    return (this.db.prepare('SELECT id FROM datasets WHERE name = ?').get(name) as { id: number }).id;
+  }
+
+  private upsertRun(req: TrainRequest, config: TrainerConfig, runDir: string, datasetId: number): number {
     const row = this.db.prepare('SELECT id FROM training_runs WHERE run_dir = ?').get(runDir) as { id: number } | undefined;
     const request: Partial<TrainRequest> = { ...req };
     delete request.resume;
     const json = JSON.stringify({ ...config, preset: req.preset, data: req.dataDirs, request });
     if (row) {
       this.db
-        .prepare("UPDATE training_runs SET state = 'running', error = NULL, config_json = ?, steps = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?")
-        .run(json, config.steps, row.id);
+        .prepare("UPDATE training_runs SET state = 'running', error = NULL, config_json = ?, steps = ?, dataset_id = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?")
+        .run(json, config.steps, datasetId, row.id);
       return row.id;
     }
     return Number(
-      this.db.prepare("INSERT INTO training_runs (name, config_json, state, run_dir, steps) VALUES (?, ?, 'running', ?, ?)").run(req.name, json, runDir, config.steps).lastInsertRowid,
+      this.db
+        .prepare("INSERT INTO training_runs (name, config_json, state, run_dir, steps, dataset_id) VALUES (?, ?, 'running', ?, ?, ?)")
+        .run(req.name, json, runDir, config.steps, datasetId).lastInsertRowid,
     );
   }
 

@@ -35,6 +35,7 @@ interface RunRow {
   model_id: string | null;
   error: string | null;
   last_step: number | null;
+  dataset_json: string | null;
 }
 
 /** The step a stopped run's checkpoint holds (metric points are only every few steps). */
@@ -62,7 +63,7 @@ export class TrainingRunner {
   private row(runId: number): RunRow {
     const r = this.db
       .prepare(
-        'SELECT r.*, (SELECT max(step) FROM metric_points m WHERE m.run_id = r.id) AS last_step FROM training_runs r WHERE r.id = ?',
+        'SELECT r.*, (SELECT max(step) FROM metric_points m WHERE m.run_id = r.id) AS last_step, d.config_json AS dataset_json FROM training_runs r LEFT JOIN datasets d ON d.id = r.dataset_id WHERE r.id = ?',
       )
       .get(runId) as RunRow | undefined;
     if (!r) throw new RestoraError('NOT_FOUND', `No training run ${runId}.`);
@@ -71,6 +72,7 @@ export class TrainingRunner {
 
   private summary(r: RunRow): RunSummary {
     const c = JSON.parse(r.config_json) as { scale?: number; arch?: string; preset?: string; steps?: number };
+    const d = r.dataset_json ? (JSON.parse(r.dataset_json) as { train: string[]; val: string[] }) : null;
     return {
       id: r.id,
       name: r.name,
@@ -85,6 +87,7 @@ export class TrainingRunner {
       preset: c.preset ?? '',
       modelId: r.model_id,
       error: r.error,
+      photos: d ? { train: d.train.length, val: d.val.length } : null,
     };
   }
 
@@ -143,7 +146,7 @@ export class TrainingRunner {
 
   list(): RunSummary[] {
     const rows = this.db
-      .prepare('SELECT r.*, (SELECT max(step) FROM metric_points m WHERE m.run_id = r.id) AS last_step FROM training_runs r ORDER BY r.id DESC')
+      .prepare('SELECT r.*, (SELECT max(step) FROM metric_points m WHERE m.run_id = r.id) AS last_step, d.config_json AS dataset_json FROM training_runs r LEFT JOIN datasets d ON d.id = r.dataset_id ORDER BY r.id DESC')
       .all() as RunRow[];
     return rows.map((r) => this.summary(r));
   }
