@@ -34,6 +34,10 @@ const { values } = parseArgs({
     until: { type: 'string' },
     preset: { type: 'string', default: 'bicubic' },
     init: { type: 'string' },
+    /** unet: condition on whole-image statistics (src/main/ml/conditioning.ts). */
+    global: { type: 'boolean', default: false },
+    /** LR side of the region degraded around each patch (whole-image statistics come from it). */
+    context: { type: 'string' },
   },
 });
 const preset = values.preset as PresetId;
@@ -66,6 +70,7 @@ const train =
     : degradedSource(
         trainImages.map((t) => t.img),
         (hr, s, rng) => degrade(hr, s, preset, rng),
+        values.context ? Number(values.context) : undefined,
       );
 console.log(`${trainImages.length} training photos (${preset}), ${val.length} validation crops`);
 
@@ -74,7 +79,7 @@ const config: TrainerConfig = {
   arch: values.arch!,
   archOptions:
     values.arch === 'unet'
-      ? { channels: Number(values.channels), midBlocks: Number(values.blocks) }
+      ? { channels: Number(values.channels), midBlocks: Number(values.blocks), ...(values.global ? { global: true } : {}) }
       : { channels: Number(values.channels), blocks: Number(values.blocks) },
   scale,
   steps: Number(values.steps),

@@ -9,6 +9,7 @@ import { loadLayersModel, readCard } from './modelStore.js';
 import * as tfjs from '@tensorflow/tfjs';
 import { buildArch, listArchs, tilingFor } from './archs/index.js';
 import { upscaleFile } from './upscaleFile.js';
+import { GLOBAL_STATS, runModel } from './conditioning.js';
 import type { FromWorker, ToWorker, WorkerInit } from './workerProtocol.js';
 import { RestoraError } from '../../shared/errors.js';
 
@@ -37,7 +38,7 @@ async function probeModel(dir: string): Promise<{ params: number; scale: number 
     throw new RestoraError('MODEL_INVALID', `${dir}: not a loadable tfjs layers model (${(err as Error).message})`, dir);
   }
   try {
-    const shape = tfjs.tidy(() => (net.predict(tfjs.zeros([1, 16, 16, 3])) as tf.Tensor).shape);
+    const shape = tfjs.tidy(() => runModel(net, tfjs.zeros([1, 16, 16, 3]) as tf.Tensor4D, new Float32Array(GLOBAL_STATS)).shape);
     if (shape.length !== 4 || shape[3] !== 3 || shape[1] !== shape[2] || !shape[1] || shape[1] % 16 !== 0) {
       throw new RestoraError('MODEL_INVALID', `${dir}: maps a 16x16 RGB image to ${shape.join('x')}; expected an RGB image N times larger`, dir);
     }

@@ -4,6 +4,7 @@
  * to 8 bits like the standard test sets), and patches are cut at aligned positions
  * with random flips / 90-degree rotations drawn from the run's seeded RNG.
  */
+import { GLOBAL_STATS, globalStats } from './conditioning.js';
 import type { FloatImage } from '../imaging/imresize.js';
 import { imresize, modcrop } from '../imaging/imresize.js';
 import type { Rng } from './rng.js';
@@ -28,6 +29,8 @@ export interface Batch {
   batch: number;
   patch: number;
   scale: number;
+  /** [B, GLOBAL_STATS]: statistics of the whole LR image each patch was cut from (conditioning.ts). */
+  cond?: Float32Array;
 }
 
 /** Writes a transformed square crop; t bits: 1 = flip x, 2 = flip y, 4 = transpose. */
@@ -64,6 +67,7 @@ export function sampleBatch(pairs: readonly PairImage[], rng: Rng, batch: number
   const hp = patch * scale;
   const lr = new Float32Array(batch * patch * patch * 3);
   const hr = new Float32Array(batch * hp * hp * 3);
+  const cond = new Float32Array(batch * GLOBAL_STATS);
   // Weight images by area so big photos are not under-sampled.
   const pick = areaPicker(pairs.map((p) => p.lr));
   for (let b = 0; b < batch; b++) {
@@ -73,8 +77,17 @@ export function sampleBatch(pairs: readonly PairImage[], rng: Rng, batch: number
     const t = augment ? rng.int(8) : 0;
     copyPatch(p.lr, x, y, patch, t, lr, b * patch * patch * 3);
     copyPatch(p.hr, x * scale, y * scale, hp, t, hr, b * hp * hp * 3);
+    // Flips and transposes do not change these statistics.
+    cond.set(statsOf(p.lr), b * GLOBAL_STATS);
   }
-  return { lr, hr, batch, patch, scale };
+  return { lr, hr, batch, patch, scale, cond };
+}
+
+const statsCache = new WeakMap<FloatImage, Float32Array>();
+function statsOf(img: FloatImage): Float32Array {
+  let s = statsCache.get(img);
+  if (!s) statsCache.set(img, (s = globalStats(img.data, img.width, img.height, 255)));
+  return s;
 }
 
 /** Where the trainer gets its batches: precomputed bicubic pairs, or on-the-fly degradation. */
@@ -94,6 +107,12 @@ export function pairSource(pairs: readonly PairImage[]): BatchSource {
 export function degradedSource(
   photos: readonly FloatImage[],
   degrade: (hr: FloatImage, scale: number, rng: Rng) => Promise<FloatImage>,
+  /**
+   * LR side of the region degraded around each patch (default: the patch). The
+   * whole-image statistics of conditioned models come from that whole degraded
+   * region, which is closer to a whole photo than one small patch.
+   */
+  context?: number,
 ): BatchSource {
   const pick = areaPicker(photos);
   return {
@@ -101,19 +120,28 @@ export function degradedSource(
       const hp = patch * scale;
       const lr = new Float32Array(batch * patch * patch * 3);
       const hr = new Float32Array(batch * hp * hp * 3);
+      const cond = new Float32Array(batch * GLOBAL_STATS);
       for (let b = 0; b < batch; b++) {
         const src = photos[pick(rng)]!;
-        const x = rng.int(src.width - hp + 1);
-        const y = rng.int(src.height - hp + 1);
+        // The region: `context` LR pixels where the photo allows it, never less than the patch.
+        const side = Math.max(patch, Math.min(context ?? patch, Math.floor(Math.min(src.width, src.height) / scale)));
+        const hs = side * scale;
+        const x = rng.int(src.width - hs + 1);
+        const y = rng.int(src.height - hs + 1);
         const t = rng.int(8);
-        const hrPatch = new Float32Array(hp * hp * 3);
-        copyPatch(src, x, y, hp, t, hrPatch, 0);
-        for (let k = 0; k < hrPatch.length; k++) hrPatch[k]! *= 255;
-        const lrImg = await degrade({ width: hp, height: hp, channels: 3, data: hrPatch }, scale, rng);
-        for (let k = 0; k < lrImg.data.length; k++) lr[b * patch * patch * 3 + k] = lrImg.data[k]! / 255;
-        for (let k = 0; k < hrPatch.length; k++) hr[b * hp * hp * 3 + k] = hrPatch[k]! / 255;
+        const region = new Float32Array(hs * hs * 3);
+        copyPatch(src, x, y, hs, t, region, 0);
+        for (let k = 0; k < region.length; k++) region[k]! *= 255;
+        const hrImg: FloatImage = { width: hs, height: hs, channels: 3, data: region };
+        const lrImg = await degrade(hrImg, scale, rng);
+        cond.set(globalStats(lrImg.data, lrImg.width, lrImg.height, 255), b * GLOBAL_STATS);
+        // The patch inside the region (the whole region when it is the patch).
+        const px = side > patch ? rng.int(side - patch + 1) : 0;
+        const py = side > patch ? rng.int(side - patch + 1) : 0;
+        copyPatch(lrImg, px, py, patch, 0, lr, b * patch * patch * 3);
+        copyPatch(hrImg, px * scale, py * scale, hp, 0, hr, b * hp * hp * 3);
       }
-      return { lr, hr, batch, patch, scale };
+      return { lr, hr, batch, patch, scale, cond };
     },
   };
 }

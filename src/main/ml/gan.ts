@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { runModel } from './conditioning.js';
 import { getArch, type ArchOptions } from './archs/index.js';
 import type { Batch, BatchSource, PairImage } from './dataset.js';
 import { pixelLoss, type PixelLoss } from './losses.js';
@@ -221,7 +222,7 @@ export class GanTrainer {
     const y = tf.tensor4d(b.hr, [c.batch, hp, hp, 3]);
     try {
       // D step on the current generator's output (no gradient into G).
-      const sr = tf.tidy(() => this.generator.apply(x, { training: false }) as tf.Tensor4D);
+      const sr = tf.tidy(() => runModel(this.generator, x, b.cond ?? null, false));
       const dCost = this.optD.minimize(
         () => {
           const real = this.discriminate(y).logits;
@@ -236,7 +237,7 @@ export class GanTrainer {
       let pix: tf.Scalar | null = null;
       const gCost = this.optG.minimize(
         () => {
-          const out = this.generator.apply(x, { training: true }) as tf.Tensor4D;
+          const out = runModel(this.generator, x, b.cond ?? null, true);
           const p = pixelLoss(c.loss, out, y);
           pix = tf.keep(p);
           const f = this.discriminate(out);

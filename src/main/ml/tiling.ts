@@ -61,15 +61,19 @@ export async function upscaleTiled(
   const outW = width * s;
   const outH = height * s;
   const out: Pixels = maxValue > 255 ? new Uint16Array(outW * outH * 3) : new Uint8Array(outW * outH * 3);
-  const rects = planTiles(width, height, o.tile);
+  const m = o.multiple ?? 1;
+  // Tiles and their context start on the model's grid, so a net that pixel-unshuffles sees every tile as it sees the whole image.
+  const align = (v: number) => Math.ceil(v / m) * m;
+  const overlap = align(o.overlap);
+  const rects = planTiles(width, height, align(o.tile));
   const inv = 1 / maxValue;
   let done = 0;
   for (const r of rects) {
     if (o.isCancelled?.()) throw new RestoraError('CANCELLED', 'Upscale cancelled.');
-    const x0 = Math.max(0, r.x - o.overlap);
-    const y0 = Math.max(0, r.y - o.overlap);
-    const x1 = Math.min(width, r.x + r.w + o.overlap);
-    const y1 = Math.min(height, r.y + r.h + o.overlap);
+    const x0 = Math.max(0, r.x - overlap);
+    const y0 = Math.max(0, r.y - overlap);
+    const x1 = Math.min(width, r.x + r.w + overlap);
+    const y1 = Math.min(height, r.y + r.h + overlap);
     const tw = x1 - x0;
     const th = y1 - y0;
     const input = new Float32Array(tw * th * 3);
@@ -78,7 +82,6 @@ export async function upscaleTiled(
       const d = y * tw * 3;
       for (let i = 0; i < tw * 3; i++) input[d + i] = src[so + i]! * inv;
     }
-    const m = o.multiple ?? 1;
     const padH = (m - (th % m)) % m;
     const padW = (m - (tw % m)) % m;
     const result = tf.tidy(() => {

@@ -10,6 +10,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { buildArch, getArch, type ArchOptions } from './archs/index.js';
 import { PixelUnshuffle } from './archs/layers.js';
+import { globalStats, isConditioned, runModel } from './conditioning.js';
 import { pairSource, type BatchSource, type Batch, type PairImage } from './dataset.js';
 import { pixelLoss, type PixelLoss } from './losses.js';
 import { Rng } from './rng.js';
@@ -122,7 +123,7 @@ export function predictImage(model: tf.LayersModel, lr: FloatImage): FloatImage 
     let x = tf.tensor4d(lr.data, [1, lr.height, lr.width, 3]).div(255) as tf.Tensor4D;
     // Sides a pixel-unshuffling net cannot take are mirrored out, and the output cropped back.
     if (padH || padW) x = tf.mirrorPad(x, [[0, 0], [0, padH], [0, padW], [0, 0]], 'symmetric');
-    let y = model.predict(x) as tf.Tensor4D;
+    let y = runModel(model, x, isConditioned(model) ? globalStats(lr.data, lr.width, lr.height, 255) : null);
     if (padH || padW) {
       const s = y.shape[1] / x.shape[1];
       y = y.slice([0, 0, 0, 0], [1, lr.height * s, lr.width * s, 3]);
@@ -133,6 +134,26 @@ export function predictImage(model: tf.LayersModel, lr: FloatImage): FloatImage 
   const [, h, w] = out.shape;
   out.dispose();
   return { width: w, height: h, channels: 3, data: Float32Array.from(data) };
+}
+
+/**
+ * Copies every layer's weights from `from` into `to`. `to` may have extra layers
+ * named cond_* (whole-image conditioning, zero-initialised) that `from` lacks: a
+ * conditioned model then starts as the same function as the plain one.
+ */
+function copyWeights(from: tf.LayersModel, to: tf.LayersModel): void {
+  const source = new Map(from.layers.filter((l) => l.weights.length > 0).map((l) => [l.name, l]));
+  for (const layer of to.layers) {
+    if (layer.weights.length === 0) continue;
+    const src = source.get(layer.name);
+    if (src) {
+      layer.setWeights(src.getWeights());
+      source.delete(layer.name);
+    } else if (!layer.name.startsWith('cond_')) {
+      throw new Error(`no weights for layer ${layer.name}`);
+    }
+  }
+  if (source.size > 0) throw new Error(`layers ${[...source.keys()].join(', ')} have no place in the new model`);
 }
 
 /** Input sides a model needs to be a multiple of: the product of its pixel-unshuffle factors. */
@@ -284,7 +305,7 @@ export class Trainer {
     if (config.initFrom) {
       const init = await loadLayersModel(config.initFrom);
       try {
-        model.setWeights(init.getWeights());
+        copyWeights(init, model);
       } catch (err) {
         model.dispose();
         throw new RestoraError('CHECKPOINT_MISMATCH', `${config.initFrom} does not have the weights of ${config.arch} x${config.scale}: ${(err as Error).message}`, config.initFrom);
@@ -358,7 +379,7 @@ export class Trainer {
       () => {
         const x = tf.tensor4d(b.lr, [c.batch, c.patch, c.patch, 3]);
         const y = tf.tensor4d(b.hr, [c.batch, hp, hp, 3]);
-        const pred = this.model.apply(x, { training: true }) as tf.Tensor;
+        const pred = runModel(this.model, x, b.cond ?? null, true);
         return pixelLoss(c.loss, pred, y);
       },
       true,

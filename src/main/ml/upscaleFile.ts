@@ -5,6 +5,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { decodeImage, encodeImage, probeImage, resizeImage, resizedSize, MAX_OUTPUT_PIXELS, type EncodeInput, type Pixels } from '../imaging/io.js';
 import { imresize } from '../imaging/imresize.js';
+import { predictorFor } from './conditioning.js';
 import { upscaleTiled } from './tiling.js';
 import type { OutputFormat } from '../../shared/api.js';
 import { RestoraError } from '../../shared/errors.js';
@@ -52,7 +53,8 @@ export async function upscaleFile(
     );
   }
   const img = await decodeImage(req.input, info);
-  const rgb = await upscaleTiled(model, img.rgb, img.width, img.height, img.maxValue, {
+  // Conditioned models get the whole image's statistics with every tile.
+  const rgb = await upscaleTiled(predictorFor(model, img.rgb, img.width, img.height, img.maxValue), img.rgb, img.width, img.height, img.maxValue, {
     scale: req.scale,
     tile: req.tile,
     overlap: req.overlap,

@@ -285,6 +285,8 @@ export class TrainService {
     const source = degradedSource(
       trainPhotos.map((p) => p.img),
       (hr, scale, rng) => degrade(hr, scale, req.preset, rng),
+      // Conditioned models read whole-image statistics: degrade a 128 px region around each patch.
+      req.archOptions?.global ? Math.max(128, patch) : undefined,
     );
     const trainer = await Trainer.open(config, source, val, runDir);
     const runId = this.upsertRun(req, config, runDir, this.recordDataset(req, patch, trainPhotos, valPhotos, skipped.length));

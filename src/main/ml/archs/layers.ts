@@ -191,6 +191,36 @@ export class BicubicAnchor extends tf.layers.Layer {
   }
 }
 
+/**
+ * Per-channel gain and offset of an image tensor whose channels are `phases`
+ * groups of RGB (the bicubic anchor's s*s phases): x * (1 + g_c) + b_c, with
+ * [g_r, g_g, g_b, b_r, b_g, b_b] per batch item from the second input. A faded,
+ * yellowed photo is, to first order, such a per-channel affine map of the original.
+ */
+export class ChannelAffine extends tf.layers.Layer {
+  static className = 'RestoraChannelAffine';
+  readonly phases: number;
+  constructor(config: { phases: number; name?: string }) {
+    super(config);
+    this.phases = config.phases;
+  }
+  override computeOutputShape(s: tf.Shape | tf.Shape[]): tf.Shape {
+    return (s as tf.Shape[])[0]!;
+  }
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const [x, p] = inputs as tf.Tensor[];
+    return tf.tidy(() => {
+      const b = p!.shape[0]!;
+      const gain = tf.tile(p!.slice([0, 0], [b, 3]), [1, this.phases]).reshape([b, 1, 1, 3 * this.phases]);
+      const offset = tf.tile(p!.slice([0, 3], [b, 3]), [1, this.phases]).reshape([b, 1, 1, 3 * this.phases]);
+      return x!.mul(gain.add(1)).add(offset);
+    });
+  }
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), phases: this.phases };
+  }
+}
+
 /** Clamps to [0, 1]; used only at the output of inference graphs. */
 export class ClipUnit extends tf.layers.Layer {
   static className = 'RestoraClipUnit';
@@ -202,6 +232,7 @@ export class ClipUnit extends tf.layers.Layer {
 
 tf.serialization.registerClass(PixelShuffle);
 tf.serialization.registerClass(PixelUnshuffle);
+tf.serialization.registerClass(ChannelAffine);
 tf.serialization.registerClass(RepeatChannels);
 tf.serialization.registerClass(ClipUnit);
 tf.serialization.registerClass(BicubicAnchor);

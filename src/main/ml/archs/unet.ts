@@ -7,10 +7,16 @@
  * Down- and up-sampling are a pixel (un)shuffle plus a 1x1 conv, so every conv is
  * stride 1: the fast wasm gradient path (kernels/wasmGradients.ts) covers them all.
  * Skips are additions, not concatenations, to keep the decoder convs narrow.
+ * With `global: true` it also takes whole-image statistics (conditioning.ts): they
+ * shift the 1/4-resolution features (so the body knows the noise level and how
+ * faded the photo is) and set a per-channel gain/offset of the bicubic anchor (the
+ * fade and yellowing themselves). Both start at zero, so a conditioned model
+ * initialised from an unconditioned one computes the same image at step 0.
  */
 import * as tf from '@tensorflow/tfjs';
 import { num, registerArch, type ArchOptions } from './registry.js';
-import { BicubicAnchor, PixelShuffle, PixelUnshuffle, RepeatChannels } from './layers.js';
+import { BicubicAnchor, ChannelAffine, PixelShuffle, PixelUnshuffle, RepeatChannels } from './layers.js';
+import { GLOBAL_STATS } from '../conditioning.js';
 
 type S = tf.SymbolicTensor;
 
@@ -26,6 +32,12 @@ function build(scale: number, o: ArchOptions): tf.LayersModel {
   const h2 = conv(new PixelUnshuffle({ scale: 2, name: 'down1_unshuffle' }).apply(e1) as S, 2 * c, 1, 'down1');
   const e2 = conv(h2, 2 * c, 3, 'enc2');
   let m = conv(new PixelUnshuffle({ scale: 2, name: 'down2_unshuffle' }).apply(e2) as S, 4 * c, 1, 'down2');
+  const cond = o.global ? tf.input({ shape: [GLOBAL_STATS], name: 'stats' }) : null;
+  const condFeatures = cond ? (tf.layers.dense({ units: 4 * c, activation: 'relu', name: 'cond_fc' }).apply(cond) as S) : null;
+  if (condFeatures) {
+    const shift = tf.layers.dense({ units: 4 * c, kernelInitializer: 'zeros', name: 'cond_mid' }).apply(condFeatures) as S;
+    m = add(m, tf.layers.reshape({ targetShape: [1, 1, 4 * c], name: 'cond_mid_map' }).apply(shift) as S, 'cond_mid_add');
+  }
   const m0 = m;
   for (let i = 0; i < mid; i++) m = conv(m, 4 * c, 3, `mid${i}`);
   m = add(m, m0, 'mid_skip');
@@ -36,18 +48,22 @@ function build(scale: number, o: ArchOptions): tf.LayersModel {
   const tail = tf.layers
     .conv2d({ filters: 3 * scale * scale, kernelSize: 3, padding: 'same', name: 'tail', kernelInitializer: tf.initializers.varianceScaling({ scale: 0.1 }) })
     .apply(d1) as S;
-  const anchor = (
+  let anchor = (
     scale === 1 ? new RepeatChannels({ times: 1, name: 'anchor' }) : new BicubicAnchor({ scale, name: 'anchor' })
   ).apply(input) as S;
+  if (condFeatures) {
+    const affine = tf.layers.dense({ units: 6, kernelInitializer: 'zeros', name: 'cond_affine' }).apply(condFeatures) as S;
+    anchor = new ChannelAffine({ phases: scale * scale, name: 'anchor_affine' }).apply([anchor, affine]) as S;
+  }
   const out = new PixelShuffle({ scale, name: 'shuffle' }).apply(add(tail, anchor, 'residual')) as S;
-  return tf.model({ inputs: input, outputs: out, name: `unet_x${scale}` });
+  return tf.model({ inputs: cond ? [input, cond] : input, outputs: out, name: `unet_x${scale}` });
 }
 
 registerArch({
   id: 'unet',
   description: 'Restoration U-Net at 1, 1/2, 1/4 resolution, ~30 px context, bicubic-anchored residual (old photos, noise, blur)',
   scales: [1, 2, 4],
-  defaults: { channels: 32, midBlocks: 4 },
+  defaults: { channels: 32, midBlocks: 4, global: false },
   sizeMultiple: 4,
   build,
   // 3x3 convs: 4 at full resolution (1 px each), 2 at 1/2 (2 px), midBlocks at 1/4 (4 px), plus the 2x2 and 4x4 (un)shuffle blocks.
