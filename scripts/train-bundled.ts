@@ -10,7 +10,8 @@ import { parseArgs } from 'node:util';
 import { initBackend } from '../src/main/ml/backend.js';
 import { decodeRgbFloat } from '../src/main/imaging/decode.js';
 import { crop, type FloatImage } from '../src/main/imaging/imresize.js';
-import { degradedSource, makeBicubicPair, type PairImage } from '../src/main/ml/dataset.js';
+import { makeBicubicPair, type PairImage } from '../src/main/ml/dataset.js';
+import { threadedDegradedSource } from '../src/main/ml/degradeLoader.js';
 import { degrade, type PresetId } from '../src/main/degrade/presets.js';
 import { Rng } from '../src/main/ml/rng.js';
 import { DEFAULT_TRAINER_CONFIG, Trainer, type TrainerConfig } from '../src/main/ml/trainer.js';
@@ -67,9 +68,9 @@ for (const [i, { name, img }] of (await loadImages(path.join(values.data!, 'val'
 const train =
   preset === 'bicubic'
     ? trainImages.map(({ name, img }) => makeBicubicPair(name, img, scale))
-    : degradedSource(
+    : threadedDegradedSource(
         trainImages.map((t) => t.img),
-        (hr, s, rng) => degrade(hr, s, preset, rng),
+        preset,
         values.context ? Number(values.context) : undefined,
       );
 console.log(`${trainImages.length} training photos (${preset}), ${val.length} validation crops`);
@@ -102,6 +103,7 @@ await trainer.run({
     }
   },
 });
+if (!Array.isArray(train)) await train.close();
 if (trainer.currentStep >= config.steps) {
   const dir = path.join('resources', 'models', id);
   await saveLayersModel(trainer.model, dir);

@@ -7,7 +7,7 @@
 import { GLOBAL_STATS, globalStats } from './conditioning.js';
 import type { FloatImage } from '../imaging/imresize.js';
 import { imresize, modcrop } from '../imaging/imresize.js';
-import type { Rng } from './rng.js';
+import { Rng } from './rng.js';
 
 export interface PairImage {
   name: string;
@@ -93,55 +93,70 @@ function statsOf(img: FloatImage): Float32Array {
 /** Where the trainer gets its batches: precomputed bicubic pairs, or on-the-fly degradation. */
 export interface BatchSource {
   next(rng: Rng, batch: number, patch: number, scale: number): Batch | Promise<Batch>;
+  /** Frees what the source holds (a loader thread); the trainer's owner calls it when done. */
+  close?(): Promise<void>;
 }
 
 export function pairSource(pairs: readonly PairImage[]): BatchSource {
   return { next: (rng, batch, patch, scale) => sampleBatch(pairs, rng, batch, patch, scale) };
 }
 
+export type DegradeFn = (hr: FloatImage, scale: number, rng: Rng) => Promise<FloatImage>;
+
 /**
- * Cuts HR patches from clean photos, augments them, and degrades each one with a
- * preset (blur, noise, JPEG, old-photo damage...) to make its LR input. Every
- * random choice comes from the run's RNG, so batches are reproducible on resume.
+ * One batch of degraded training pairs: HR patches cut from clean photos,
+ * augmented, and degraded with a preset (blur, noise, JPEG, old-photo damage...)
+ * to make their LR inputs. Every random choice comes from `seed`, so a batch is a
+ * pure function of its seed: the same in this thread or in the loader thread
+ * (degradeLoader.ts), and again after a resume.
  */
-export function degradedSource(
+export async function degradedBatch(
   photos: readonly FloatImage[],
-  degrade: (hr: FloatImage, scale: number, rng: Rng) => Promise<FloatImage>,
+  degrade: DegradeFn,
+  seed: number,
+  batch: number,
+  patch: number,
+  scale: number,
   /**
    * LR side of the region degraded around each patch (default: the patch). The
    * whole-image statistics of conditioned models come from that whole degraded
    * region, which is closer to a whole photo than one small patch.
    */
   context?: number,
-): BatchSource {
+): Promise<Batch> {
+  const rng = new Rng(seed);
   const pick = areaPicker(photos);
-  return {
-    async next(rng, batch, patch, scale) {
-      const hp = patch * scale;
-      const lr = new Float32Array(batch * patch * patch * 3);
-      const hr = new Float32Array(batch * hp * hp * 3);
-      const cond = new Float32Array(batch * GLOBAL_STATS);
-      for (let b = 0; b < batch; b++) {
-        const src = photos[pick(rng)]!;
-        // The region: `context` LR pixels where the photo allows it, never less than the patch.
-        const side = Math.max(patch, Math.min(context ?? patch, Math.floor(Math.min(src.width, src.height) / scale)));
-        const hs = side * scale;
-        const x = rng.int(src.width - hs + 1);
-        const y = rng.int(src.height - hs + 1);
-        const t = rng.int(8);
-        const region = new Float32Array(hs * hs * 3);
-        copyPatch(src, x, y, hs, t, region, 0);
-        for (let k = 0; k < region.length; k++) region[k]! *= 255;
-        const hrImg: FloatImage = { width: hs, height: hs, channels: 3, data: region };
-        const lrImg = await degrade(hrImg, scale, rng);
-        cond.set(globalStats(lrImg.data, lrImg.width, lrImg.height, 255), b * GLOBAL_STATS);
-        // The patch inside the region (the whole region when it is the patch).
-        const px = side > patch ? rng.int(side - patch + 1) : 0;
-        const py = side > patch ? rng.int(side - patch + 1) : 0;
-        copyPatch(lrImg, px, py, patch, 0, lr, b * patch * patch * 3);
-        copyPatch(hrImg, px * scale, py * scale, hp, 0, hr, b * hp * hp * 3);
-      }
-      return { lr, hr, batch, patch, scale, cond };
-    },
-  };
+  const hp = patch * scale;
+  const lr = new Float32Array(batch * patch * patch * 3);
+  const hr = new Float32Array(batch * hp * hp * 3);
+  const cond = new Float32Array(batch * GLOBAL_STATS);
+  for (let b = 0; b < batch; b++) {
+    const src = photos[pick(rng)]!;
+    // The region: `context` LR pixels where the photo allows it, never less than the patch.
+    const side = Math.max(patch, Math.min(context ?? patch, Math.floor(Math.min(src.width, src.height) / scale)));
+    const hs = side * scale;
+    const x = rng.int(src.width - hs + 1);
+    const y = rng.int(src.height - hs + 1);
+    const t = rng.int(8);
+    const region = new Float32Array(hs * hs * 3);
+    copyPatch(src, x, y, hs, t, region, 0);
+    for (let k = 0; k < region.length; k++) region[k]! *= 255;
+    const hrImg: FloatImage = { width: hs, height: hs, channels: 3, data: region };
+    const lrImg = await degrade(hrImg, scale, rng);
+    cond.set(globalStats(lrImg.data, lrImg.width, lrImg.height, 255), b * GLOBAL_STATS);
+    // The patch inside the region (the whole region when it is the patch).
+    const px = side > patch ? rng.int(side - patch + 1) : 0;
+    const py = side > patch ? rng.int(side - patch + 1) : 0;
+    copyPatch(lrImg, px, py, patch, 0, lr, b * patch * patch * 3);
+    copyPatch(hrImg, px * scale, py * scale, hp, 0, hr, b * hp * hp * 3);
+  }
+  return { lr, hr, batch, patch, scale, cond };
+}
+
+/**
+ * Degraded batches made in this thread, one seed per step drawn from the run's
+ * RNG (which the trainer checkpoints), so batches are reproducible on resume.
+ */
+export function degradedSource(photos: readonly FloatImage[], degrade: DegradeFn, context?: number): BatchSource {
+  return { next: (rng, batch, patch, scale) => degradedBatch(photos, degrade, rng.nextU32(), batch, patch, scale, context) };
 }

@@ -15,7 +15,8 @@ import { crop, type FloatImage } from '../imaging/imresize.js';
 import { enumerateInputs, hashFile } from '../imaging/inputs.js';
 import { probeImage } from '../imaging/io.js';
 import sharp from 'sharp';
-import { degradedSource, type PairImage } from '../ml/dataset.js';
+import type { PairImage } from '../ml/dataset.js';
+import { threadedDegradedSource } from '../ml/degradeLoader.js';
 import { measure } from '../ml/metrics.js';
 import { bicubicOf, degradedPairs } from '../ml/evaluate.js';
 import { saveLayersModel, writeCard } from '../ml/modelStore.js';
@@ -282,13 +283,17 @@ export class TrainService {
     const hasCheckpoint = fs.existsSync(path.join(runDir, 'checkpoint', 'state.json'));
     if (hasCheckpoint && !req.resume) throw new RestoraError('USAGE', `A run named "${req.name}" exists in ${runDir}; pass --resume to continue it, or choose another --name.`);
     if (!hasCheckpoint && req.resume) throw new RestoraError('NOT_FOUND', `No run named "${req.name}" to resume in ${runDir}.`);
-    const source = degradedSource(
+    // Degradation runs on a loader thread, one batch ahead of the step.
+    // Conditioned models read whole-image statistics: degrade a 96 px region around each patch.
+    const source = threadedDegradedSource(
       trainPhotos.map((p) => p.img),
-      (hr, scale, rng) => degrade(hr, scale, req.preset, rng),
-      // Conditioned models read whole-image statistics: degrade a 128 px region around each patch.
-      req.archOptions?.global ? Math.max(128, patch) : undefined,
+      req.preset,
+      req.archOptions?.global ? Math.max(96, patch) : undefined,
     );
-    const trainer = await Trainer.open(config, source, val, runDir);
+    const trainer = await Trainer.open(config, source, val, runDir).catch(async (err: unknown) => {
+      await source.close();
+      throw err;
+    });
     const runId = this.upsertRun(req, config, runDir, this.recordDataset(req, patch, trainPhotos, valPhotos, skipped.length));
     onRunId?.(runId);
     const insert = this.db.prepare(
@@ -364,6 +369,8 @@ export class TrainService {
       const paused = err instanceof RestoraError && err.code === 'CANCELLED';
       setState.run(paused ? 'paused' : 'failed', paused ? null : errorMessage(err), runId);
       throw err;
+    } finally {
+      await source.close();
     }
     await sampling;
     const q = validate(final, val, req.scale);
