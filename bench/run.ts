@@ -21,7 +21,9 @@ import { evaluateModel, evaluatePairs } from '../src/main/ml/evaluate.js';
 import { bundledModelsDir, packageRoot } from '../src/main/paths.js';
 import { tilingFor } from '../src/main/ml/archs/index.js';
 import { DEFAULT_TRAINER_CONFIG, Trainer } from '../src/main/ml/trainer.js';
-import { makeBicubicPair } from '../src/main/ml/dataset.js';
+import { degradedSource, makeBicubicPair, type BatchSource } from '../src/main/ml/dataset.js';
+import { threadedDegradedSource } from '../src/main/ml/degradeLoader.js';
+import { degrade } from '../src/main/degrade/presets.js';
 
 const root = packageRoot();
 const args = new Set(process.argv.slice(2));
@@ -139,6 +141,26 @@ const report: Record<string, unknown> = {
 // 2. Training steps: the default compact net (batch 16, 48 px LR patches) and srresnet x4 (batch 4, 24 px).
 report.trainStepCompactX2 = await timeTrainStep('compact', 2, 16, 48, 10);
 report.trainStepSrresnetX4 = await timeTrainStep('srresnet', 4, 4, 24, 5);
+
+// 2b. Training on the fly with the old-photo preset: degradation in the training thread vs on the loader thread.
+{
+  const photo = imresize((await benchPhoto()).img, 0.5);
+  const config = { ...DEFAULT_TRAINER_CONFIG, arch: 'compact', scale: 2, steps: 1000, batch: 16, patch: 48, validateEvery: 1e9, checkpointEvery: 1e9 };
+  const steps = 6;
+  const time = async (source: BatchSource) => {
+    const trainer = await Trainer.open(config, source, [], fs.mkdtempSync(path.join(os.tmpdir(), 'restora-bench-')));
+    for (let i = 0; i < 2; i++) await trainer.nextStep();
+    const t0 = performance.now();
+    for (let i = 0; i < steps; i++) await trainer.nextStep();
+    trainer.dispose();
+    return +((performance.now() - t0) / steps).toFixed(0);
+  };
+  const inThread = await time(degradedSource([photo], (hr, s, rng) => degrade(hr, s, 'old-photo', rng)));
+  const loader = threadedDegradedSource([photo], 'old-photo');
+  const threaded = await time(loader);
+  await loader.close();
+  report.trainStepOldPhotoX2 = { batch: 16, patch: 48, msPerStep: { degradeInTrainingThread: inThread, degradeOnLoaderThread: threaded }, speedup: +(inThread / threaded).toFixed(2) };
+}
 
 // 3. The PyTorch CPU peer (bench/peers), same architecture, batch, patch and threads.
 {
