@@ -295,11 +295,12 @@ async function cmdTrain(args: string[]): Promise<number> {
   if (!['bicubic', 'jpeg', 'old-photo', 'realistic'].includes(preset)) throw new UsageError('--preset must be bicubic, jpeg, old-photo or realistic');
   const scale = intOption(values.scale, 'scale', 1, 8)!;
   if (![1, 2, 4, 8].includes(scale)) throw new UsageError('--scale must be 1, 2, 4 or 8');
-  const archOptions: Record<string, number | string> = {};
+  const archOptions: Record<string, number | string | boolean> = {};
   for (const kv of values.opt ?? []) {
     const [k, v] = kv.split('=');
     if (!k || v === undefined) throw new UsageError(`--opt must be key=value, got "${kv}"`);
-    archOptions[k] = Number.isFinite(Number(v)) ? Number(v) : v;
+    // "false" must not become a truthy string (e.g. --opt global=false).
+    archOptions[k] = v === 'true' ? true : v === 'false' ? false : Number.isFinite(Number(v)) ? Number(v) : v;
   }
   const app = appFrom(values);
   const { initBackend } = await import('../main/ml/backend.js');

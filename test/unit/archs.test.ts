@@ -12,7 +12,7 @@ describe('architecture registry', () => {
     await initBackend({ prefer: 'wasm', threads: 1 });
   });
 
-  it('registers every architecture of DESIGN.md', () => {
+  it('registers every architecture of DESIGN.md, plus the restoration U-Net', () => {
     expect(listArchs().map((a) => a.id).sort()).toEqual(['compact', 'srgan-discriminator', 'srresnet', 'unet', 'upsampler2x', 'upsampler8x']);
   });
 
