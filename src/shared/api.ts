@@ -266,6 +266,8 @@ export interface ArchInfo {
   id: string;
   description: string;
   scales: number[];
+  /** Its hyper-parameters and their default values (what the wizard's options box can set). */
+  defaults: Record<string, number | string | boolean>;
 }
 
 export interface SpeedEstimate {

@@ -61,7 +61,7 @@ async function handle(msg: ToWorker): Promise<void> {
       return;
     }
     if (msg.type === 'archs') {
-      send({ type: 'archs', id: msg.id, archs: listArchs().map((a) => ({ id: a.id, description: a.description, scales: [...a.scales] })) });
+      send({ type: 'archs', id: msg.id, archs: listArchs().map((a) => ({ id: a.id, description: a.description, scales: [...a.scales], defaults: { ...a.defaults } })) });
       return;
     }
     if (msg.type === 'describeArch') {
