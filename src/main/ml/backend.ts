@@ -8,6 +8,7 @@ import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { installNodeWasmThreads } from './kernels/wasmThreads.js';
 import { registerWasmGradientKernels } from './kernels/wasmGradients.js';
+import { registerBatchNormGradient } from './kernels/batchNormGrad.js';
 import { RestoraError } from '../../shared/errors.js';
 import type { BackendId, BackendInfo } from '../../shared/api.js';
 
@@ -52,6 +53,8 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
   if (active) return active;
   // Production mode: no per-op debug checks, and no console banner about tfjs-node.
   tf.enableProdMode();
+  // A batch-norm gradient without the activation-sized Tile (any backend).
+  registerBatchNormGradient();
   const envPrefer = process.env.RESTORA_BACKEND as BackendId | undefined;
   const prefer = options.prefer ?? (envPrefer && BACKEND_ORDER.includes(envPrefer) ? envPrefer : undefined);
   const threads = options.threads ?? defaultThreads();
