@@ -33,14 +33,32 @@ export function defaultThreads(): number {
 
 async function initWasm(threads: number): Promise<boolean> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
-  if (threads > 1 && installNodeWasmThreads()) {
+  const threaded = threads > 1 && installNodeWasmThreads();
+  if (threaded) {
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
     wasm.setThreadsCount(threads);
   } else {
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   }
   registerWasmGradientKernels();
-  return tf.setBackend('wasm');
+  if (!threaded) return tf.setBackend('wasm');
+  // tfjs-backend-wasm caps its thread pool at emscripten_num_logical_cores() / 2 (it
+  // assumes two hyper-threads per core), which under Node is os.cpus().length / 2: one
+  // thread on a 2-core machine, whatever setThreadsCount asked. While the module starts,
+  // report twice the requested threads so the cap is the count we chose.
+  const realCpus = os.cpus;
+  os.cpus = () => Array.from({ length: 2 * threads }, (_, i) => realCpus()[i % realCpus().length]!);
+  try {
+    return await tf.setBackend('wasm');
+  } finally {
+    os.cpus = realCpus;
+  }
+}
+
+/** The thread count the wasm backend really runs with (its pool may be smaller than asked). */
+export async function wasmThreadsInUse(): Promise<number> {
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  return wasm.getThreadsCount();
 }
 
 export interface BackendOptions {
@@ -71,7 +89,8 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
       active = {
         id,
         tfName: tf.getBackend(),
-        threads: id === 'wasm' ? threads : id === 'cpu' ? 1 : os.cpus().length,
+        // What the wasm pool really runs with, not what was asked.
+        threads: id === 'wasm' ? await wasmThreadsInUse() : id === 'cpu' ? 1 : os.cpus().length,
         tfjsVersion: tf.version.tfjs,
         skipped: tried,
       };
