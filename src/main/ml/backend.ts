@@ -49,7 +49,11 @@ async function initWasm(threads: number): Promise<boolean> {
   const realCpus = os.cpus;
   os.cpus = () => Array.from({ length: 2 * threads }, (_, i) => realCpus()[i % realCpus().length]!);
   try {
-    return await tf.setBackend('wasm');
+    const ok = await tf.setBackend('wasm');
+    // The pool's pthreads are Node workers; like the rest of the backend they must not keep a finished process alive.
+    const pthreads = (tf.backend() as unknown as { wasm?: { PThread?: { unusedWorkers: { unref?: () => void }[]; runningWorkers: { unref?: () => void }[] } } }).wasm?.PThread;
+    for (const w of [...(pthreads?.unusedWorkers ?? []), ...(pthreads?.runningWorkers ?? [])]) w.unref?.();
+    return ok;
   } finally {
     os.cpus = realCpus;
   }
