@@ -164,9 +164,7 @@ export class TrainService {
     const stats: DatasetStats = { usable: usable.length, train: split.train.length, val: split.val.length, minSide, skipped };
     if (name) {
       const config = { dataDirs: dirs, scale, patch, train: split.train.map((p) => p.file), val: split.val.map((p) => p.file) };
-      this.db.prepare('INSERT INTO datasets (name, config_json) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET config_json = excluded.config_json').run(name, JSON.stringify(config));
-      const row = this.db.prepare('SELECT id FROM datasets WHERE name = ?').get(name) as { id: number };
-      return { ...stats, id: row.id, name };
+      return { ...stats, id: this.saveDataset(name, config), name };
     }
     return stats;
   }
@@ -412,7 +410,11 @@ export class TrainService {
    */
   private recordDataset(req: TrainRequest, patch: number, train: readonly { file: string }[], val: readonly { file: string }[], skipped: number): number {
     const name = `run:${req.name}`;
-    const config = { dataDirs: req.dataDirs, scale: req.scale, patch, preset: req.preset, train: train.map((p) => p.file), val: val.map((p) => p.file), skipped };
+    return this.saveDataset(name, { dataDirs: req.dataDirs, scale: req.scale, patch, preset: req.preset, train: train.map((p) => p.file), val: val.map((p) => p.file), skipped });
+  }
+
+  /** Inserts or replaces a named dataset; returns its id. */
+  private saveDataset(name: string, config: object): number {
     this.db.prepare('INSERT INTO datasets (name, config_json) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET config_json = excluded.config_json').run(name, JSON.stringify(config));
     return (this.db.prepare('SELECT id FROM datasets WHERE name = ?').get(name) as { id: number }).id;
   }

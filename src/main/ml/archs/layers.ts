@@ -30,46 +30,45 @@ interface ScaleConfig extends tf.serialization.ConfigDict {
   scale: number;
 }
 
-export class PixelShuffle extends tf.layers.Layer {
-  static className = 'RestoraPixelShuffle';
+/** The pixel (un)shuffle layers: a factor r, the side change of each, and the op. */
+abstract class ShuffleLayer extends tf.layers.Layer {
   readonly scale: number;
   constructor(config: { scale: number; name?: string }) {
     super(config);
     this.scale = config.scale;
   }
+  /** True for the shuffle (sides x r, channels / r^2), false for the unshuffle. */
+  protected abstract readonly upscales: boolean;
+  protected abstract op(x: tf.Tensor4D, r: number): tf.Tensor4D;
   override computeOutputShape(s: tf.Shape | tf.Shape[]): tf.Shape {
     const [b, h, w, c] = s as tf.Shape;
     const r = this.scale;
-    return [b!, h == null ? null : h * r, w == null ? null : w * r, c! / (r * r)];
+    const side = (n: number | null) => (n == null ? null : this.upscales ? n * r : n / r);
+    return [b!, side(h!), side(w!), this.upscales ? c! / (r * r) : c! * r * r];
   }
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0]! : inputs;
-    return pixelShuffle(x as tf.Tensor4D, this.scale);
+    return this.op(x as tf.Tensor4D, this.scale);
   }
   override getConfig(): ScaleConfig {
     return { ...super.getConfig(), scale: this.scale };
   }
 }
 
+export class PixelShuffle extends ShuffleLayer {
+  static className = 'RestoraPixelShuffle';
+  protected readonly upscales = true;
+  protected op(x: tf.Tensor4D, r: number): tf.Tensor4D {
+    return pixelShuffle(x, r);
+  }
+}
+
 /** Pixel unshuffle as a layer (the U-Net's downsampling, before a 1x1 conv). */
-export class PixelUnshuffle extends tf.layers.Layer {
+export class PixelUnshuffle extends ShuffleLayer {
   static className = 'RestoraPixelUnshuffle';
-  readonly scale: number;
-  constructor(config: { scale: number; name?: string }) {
-    super(config);
-    this.scale = config.scale;
-  }
-  override computeOutputShape(s: tf.Shape | tf.Shape[]): tf.Shape {
-    const [b, h, w, c] = s as tf.Shape;
-    const r = this.scale;
-    return [b!, h == null ? null : h / r, w == null ? null : w / r, c! * r * r];
-  }
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    const x = Array.isArray(inputs) ? inputs[0]! : inputs;
-    return pixelUnshuffle(x as tf.Tensor4D, this.scale);
-  }
-  override getConfig(): ScaleConfig {
-    return { ...super.getConfig(), scale: this.scale };
+  protected readonly upscales = false;
+  protected op(x: tf.Tensor4D, r: number): tf.Tensor4D {
+    return pixelUnshuffle(x, r);
   }
 }
 
