@@ -3,7 +3,8 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/main/ml/backend.js';
 import { pixelShuffle } from '../../src/main/ml/archs/layers.js';
 
-type Case = { name: string; x: number[]; w: number[]; stride: number; pad: 'same' | 'valid' };
+type Pad = 'same' | 'valid' | [[0, 0], [number, number], [number, number], [0, 0]];
+type Case = { name: string; x: number[]; w: number[]; stride: number; pad: Pad };
 const cases: Case[] = [
   { name: 'same s1 3x3', x: [2, 9, 11, 3], w: [3, 3, 3, 5], stride: 1, pad: 'same' },
   { name: 'valid s1 3x3', x: [3, 8, 7, 4], w: [3, 3, 4, 2], stride: 1, pad: 'valid' },
@@ -11,6 +12,8 @@ const cases: Case[] = [
   { name: 'valid s2 4x4', x: [2, 12, 10, 2], w: [4, 4, 2, 3], stride: 2, pad: 'valid' },
   { name: 'same s1 1x1', x: [4, 5, 6, 7], w: [1, 1, 7, 3], stride: 1, pad: 'same' },
   { name: 'same s1 even kernel', x: [2, 7, 9, 2], w: [4, 2, 2, 3], stride: 1, pad: 'same' },
+  { name: 'explicit uneven padding s1 3x3', x: [3, 10, 8, 5], w: [3, 3, 5, 4], stride: 1, pad: [[0, 0], [2, 0], [1, 3], [0, 0]] },
+  { name: 'same s1 3x3, the default net\'s channels', x: [4, 12, 12, 32], w: [3, 3, 32, 32], stride: 1, pad: 'same' },
 ];
 
 function relErr(a: Float32Array, b: Float32Array): number {
@@ -50,9 +53,14 @@ describe('wasm gradient kernels match the cpu backend', () => {
       const wv = rnd(n(c.w));
       const dyv = rnd(n(c.x) * 4);
       const ref = await gradsOn('cpu', c, xv, wv, dyv);
+      await tf.setBackend('wasm');
+      // The stride-1 dW reads zero-copy views of its input: none may stay registered with the backend.
+      const dataIds = () => (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
       const before = tf.memory().numTensors;
+      const idsBefore = dataIds();
       const got = await gradsOn('wasm', c, xv, wv, dyv);
       expect(tf.memory().numTensors).toBe(before);
+      expect(dataIds()).toBe(idsBefore);
       expect(got.dw.length).toBe(ref.dw.length);
       expect(relErr(got.dw, ref.dw)).toBeLessThan(1e-4);
       expect(relErr(got.dx, ref.dx)).toBeLessThan(1e-4);
