@@ -161,7 +161,7 @@ function conv2DBackpropFilter(args: { inputs: Record<string, TensorInfo>; backen
 }
 
 /**
- * For stride 1: dx = conv2d(pad(dy), flip(W) with in/out swapped). Other strides
+ * For stride 1: dx = conv2d(dy padded by k-1-p, flip(W) with in/out swapped). Other strides
  * fall back to the backend's own kernel.
  */
 function makeConv2DBackpropInput(fallback: KernelFunc): KernelFunc {
@@ -189,13 +189,11 @@ function makeConv2DBackpropInput(fallback: KernelFunc): KernelFunc {
     const temps: TensorInfo[] = [];
     const keep = (t: TensorInfo): TensorInfo => (temps.push(t), t);
     try {
-      const dyp =
-        pt || pb || pl || pr
-          ? keep(call('PadV2', backend, { x: dy }, { paddings: [[0, 0], [pt, pb], [pl, pr], [0, 0]], constantValue: 0 }))
-          : dy;
       const flipped = keep(call('Reverse', backend, { x: filter }, { dims: [0, 1] }));
       const swapped = keep(call('Transpose', backend, { x: flipped }, { perm: [0, 1, 3, 2] }));
-      return call('Conv2D', backend, { x: dyp, filter: swapped }, { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [1, 1] });
+      // The conv pads dy itself (XNNPACK's implicit padding): no padded copy of dy.
+      const pad = [[0, 0], [pt, pb], [pl, pr], [0, 0]];
+      return call('Conv2D', backend, { x: dy, filter: swapped }, { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [1, 1] });
     } finally {
       for (const t of temps) backend.disposeData(t.dataId);
     }
