@@ -3,6 +3,7 @@
  * scripts/fetch-training-photos.sh, then writes it to resources/models/<id>.
  * Resumes automatically from runs/<id>/checkpoint when interrupted.
  *   npx tsx scripts/train-bundled.ts --id restora-x2 --scale 2 --steps 6000
+ * --out DIR writes the finished model somewhere else (an intermediate stage of a recipe).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -39,6 +40,14 @@ const { values } = parseArgs({
     global: { type: 'boolean', default: false },
     /** LR side of the region degraded around each patch (whole-image statistics come from it). */
     context: { type: 'string' },
+    /** The run's folder under runs/ (default: the id), so stages of one model keep separate checkpoints. */
+    run: { type: 'string' },
+    /** The card's notes (default: a one-line summary of this stage). */
+    notes: { type: 'string' },
+    /** Where the finished model goes (default resources/models/<id>). */
+    out: { type: 'string' },
+    /** Steps the init model had already trained, for the card's total. */
+    'prior-steps': { type: 'string', default: '0' },
   },
 });
 const preset = values.preset as PresetId;
@@ -91,7 +100,7 @@ const config: TrainerConfig = {
   checkpointEvery: 100,
   ...(values.init ? { initFrom: values.init } : {}),
 };
-const runDir = path.join('runs', id);
+const runDir = path.join('runs', values.run ?? id);
 const trainer = await Trainer.open(config, train, val, runDir);
 console.log(`starting at step ${trainer.currentStep}/${config.steps}`);
 await trainer.run({
@@ -105,7 +114,7 @@ await trainer.run({
 });
 if (!Array.isArray(train)) await train.close();
 if (trainer.currentStep >= config.steps) {
-  const dir = path.join('resources', 'models', id);
+  const dir = values.out ?? path.join('resources', 'models', id);
   await saveLayersModel(trainer.model, dir);
   const last = [...trainer.history].reverse().find((p) => p.valPsnr !== undefined);
   const card: ModelCard = {
@@ -118,12 +127,12 @@ if (trainer.currentStep >= config.steps) {
     task: preset === 'bicubic' ? 'upscale' : 'restore',
     trainingData: `${trainImages.length} photos from Debian packages (scripts/fetch-training-photos.sh)`,
     degradation: preset === 'bicubic' ? 'bicubic (MATLAB imresize, antialiased)' : `${preset} (src/main/degrade/presets.ts), on the fly, seeded`,
-    steps: config.steps,
+    steps: config.steps + Number(values['prior-steps']),
     metrics: last ? { 'heldout-val': { psnr: last.valPsnr!, ssim: last.valSsim! } } : {},
     measuredWith: 'npx restora eval (see README)',
     date: new Date().toISOString().slice(0, 10),
     license: 'Training photos keep their own licences (see the copyright files of the Debian packages lomiri-wallpapers-16.04, plasma-workspace-wallpapers, mate-backgrounds, palapeli-data, python3-skimage)',
-    notes: `${config.arch} ${JSON.stringify(config.archOptions)}, ${values.init ? `initialised from ${values.init}, ` : ''}batch ${config.batch}, LR patch ${config.patch}, L1, Adam lr ${config.lr} cosine, seed ${config.seed}`,
+    notes: values.notes ?? `${config.arch} ${JSON.stringify(config.archOptions)}, ${values.init ? `initialised from ${values.init}, ` : ''}batch ${config.batch}, LR patch ${config.patch}, L1, Adam lr ${config.lr} cosine, seed ${config.seed}`,
   };
   writeCard(dir, card);
   fs.writeFileSync(path.join(dir, 'history.json'), JSON.stringify(trainer.history));
