@@ -1,9 +1,10 @@
 /**
  * Gradient kernels the wasm backend lacks (Conv2DBackpropFilter) or runs slowly
- * (Conv2DBackpropInput is a scalar C++ loop there). Both are rewritten as forward
- * convolutions so they run on XNNPACK's fast path. They call the backend's own
- * kernel functions directly, so no tensors are created on the engine and every
- * intermediate buffer is released here.
+ * (Conv2DBackpropInput is a scalar C++ loop there), rewritten onto XNNPACK's fast
+ * paths: dx as a forward convolution, dW as matMuls (stride 1) or a forward
+ * convolution (other strides). They call the backend's own kernel functions
+ * directly, so no tensors are created on the engine and every intermediate buffer
+ * is released here.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
