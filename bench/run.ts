@@ -31,8 +31,14 @@ const backend = await initBackend();
 const ESRGAN_DIR = path.join(root, 'node_modules', '@upscalerjs', 'esrgan-slim', 'models', 'x2');
 const SHARED = process.env.RESTORA_SHARED_DATA ?? path.resolve(root, '../shared/data');
 
+/** The bench photo, decoded once for every section (read-only: callers crop or resize copies). */
+let benchPhotoOnce: ReturnType<typeof loadBenchPhoto> | undefined;
+function benchPhoto() {
+  return (benchPhotoOnce ??= loadBenchPhoto());
+}
+
 /** A ~2 MP photo (1632x1224): a crop of a big Debian wallpaper photo if fetched, else generated. */
-async function benchPhoto() {
+async function loadBenchPhoto() {
   const w = 1632;
   const h = 1224;
   const real = path.join(root, 'data', 'debs', 'x', 'usr', 'share', 'wallpapers', 'Path', 'contents', 'images', '2560x1600.jpg');
