@@ -48,9 +48,14 @@ const { values } = parseArgs({
     out: { type: 'string' },
     /** Steps the init model had already trained, for the card's total. */
     'prior-steps': { type: 'string', default: '0' },
+    /** Pixel loss: l1 (default), mse (optimises PSNR directly: the last phase) or charbonnier. */
+    loss: { type: 'string', default: 'l1' },
+    /** EMA decay of the weights (0 = off); the model written is the average. */
+    ema: { type: 'string', default: '0' },
   },
 });
 const preset = values.preset as PresetId;
+if (!['l1', 'mse', 'charbonnier'].includes(values.loss!)) throw new Error(`--loss ${values.loss}: expected l1, mse or charbonnier`);
 const id = values.id ?? `restora-x${values.scale}`;
 const scale = Number(values.scale);
 const backend = await initBackend({ prefer: 'wasm', threads: Number(values.threads) });
@@ -96,6 +101,8 @@ const config: TrainerConfig = {
   batch: Number(values.batch),
   patch: Number(values.patch),
   lr: Number(values.lr),
+  loss: values.loss as TrainerConfig['loss'],
+  ema: Number(values.ema),
   validateEvery: 500,
   checkpointEvery: 100,
   ...(values.init ? { initFrom: values.init } : {}),
@@ -115,7 +122,7 @@ await trainer.run({
 if (!Array.isArray(train)) await train.close();
 if (trainer.currentStep >= config.steps) {
   const dir = values.out ?? path.join('resources', 'models', id);
-  await saveLayersModel(trainer.model, dir);
+  await saveLayersModel(trainer.exportModel, dir);
   const last = [...trainer.history].reverse().find((p) => p.valPsnr !== undefined);
   const card: ModelCard = {
     id,
@@ -123,7 +130,7 @@ if (trainer.currentStep >= config.steps) {
     arch: config.arch,
     archOptions: config.archOptions,
     scale,
-    params: trainer.model.countParams(),
+    params: trainer.exportModel.countParams(),
     task: preset === 'bicubic' ? 'upscale' : 'restore',
     trainingData: `${trainImages.length} photos from Debian packages (scripts/fetch-training-photos.sh)`,
     degradation: preset === 'bicubic' ? 'bicubic (MATLAB imresize, antialiased)' : `${preset} (src/main/degrade/presets.ts), on the fly, seeded`,
@@ -132,7 +139,7 @@ if (trainer.currentStep >= config.steps) {
     measuredWith: 'npx restora eval (see README)',
     date: new Date().toISOString().slice(0, 10),
     license: 'Training photos keep their own licences (see the copyright files of the Debian packages lomiri-wallpapers-16.04, plasma-workspace-wallpapers, mate-backgrounds, palapeli-data, python3-skimage)',
-    notes: values.notes ?? `${config.arch} ${JSON.stringify(config.archOptions)}, ${values.init ? `initialised from ${values.init}, ` : ''}batch ${config.batch}, LR patch ${config.patch}, L1, Adam lr ${config.lr} cosine, seed ${config.seed}`,
+    notes: values.notes ?? `${config.arch} ${JSON.stringify(config.archOptions)}, ${values.init ? `initialised from ${values.init}, ` : ''}batch ${config.batch}, LR patch ${config.patch}, ${config.loss.toUpperCase()}${config.ema ? `, EMA ${config.ema}` : ''}, Adam lr ${config.lr} cosine, seed ${config.seed}`,
   };
   writeCard(dir, card);
   fs.writeFileSync(path.join(dir, 'history.json'), JSON.stringify(trainer.history));
