@@ -33,6 +33,8 @@ const { values } = parseArgs({
     lr: { type: 'string', default: '0.001' },
     'finetune-lr': { type: 'string', default: '0.0002' },
     width: { type: 'string', default: '16' },
+    /** --seed-form: the seed's stages exactly, without the bicubic skip (residual: false). */
+    'seed-form': { type: 'boolean', default: false },
     threads: { type: 'string', default: '1' },
     data: { type: 'string', default: 'data/photos' },
     out: { type: 'string', default: 'runs/progressive-8x' },
@@ -47,7 +49,7 @@ if (!fs.existsSync(trainDir) || !fs.existsSync(valDir)) {
 const backend = await initBackend({ prefer: 'wasm', threads: Number(values.threads) });
 console.log(`backend ${backend.id} threads ${backend.threads}`);
 const out = values.out!;
-const width = Number(values.width);
+const archOptions = { width: Number(values.width), residual: !values['seed-form'] };
 const t0 = performance.now();
 
 /**
@@ -81,7 +83,7 @@ function trainerConfig(arch: string, scale: number, steps: number, patch: number
   return {
     ...DEFAULT_TRAINER_CONFIG,
     arch,
-    archOptions: { width },
+    archOptions,
     scale,
     steps,
     batch,
@@ -137,7 +139,7 @@ function score(upscale: (lr: FloatImage) => FloatImage): { psnr: number; ssim: n
 }
 
 const stackedDir = path.join(out, 'stacked');
-const stacked = stackUpsamplers(stages, width);
+const stacked = stackUpsamplers(stages, archOptions);
 await saveLayersModel(stacked, stackedDir);
 const beforeFt = score((lr) => predictImage(stacked, lr));
 stacked.dispose();
@@ -152,7 +154,7 @@ const bicubic = score((lr) => imresize(lr, 8, { uint8: true }));
 fine.dispose();
 
 const minutes = (performance.now() - t0) / 60000;
-const report = { stepsPerStage, finetuneSteps: ftSteps, valCrops: val8.length, trainCrops: train8.length, bicubic, stacked: beforeFt, finetuned: afterFt, minutes };
+const report = { archOptions, stepsPerStage, finetuneSteps: ftSteps, valCrops: val8.length, trainCrops: train8.length, bicubic, stacked: beforeFt, finetuned: afterFt, minutes };
 fs.writeFileSync(path.join(out, 'report.json'), JSON.stringify(report, null, 2));
 console.log(`\n8x on ${val8.length} held-out 512 px crops (Y, shave 8) | PSNR | SSIM`);
 console.log(`bicubic            | ${bicubic.psnr.toFixed(3)} | ${bicubic.ssim.toFixed(4)}`);

@@ -5,6 +5,7 @@ import { buildArch, listArchs, stackUpsamplers } from '../../src/main/ml/archs/i
 import { pixelShuffle, pixelUnshuffle } from '../../src/main/ml/archs/layers.js';
 import { predictImage, sizeMultipleOf } from '../../src/main/ml/trainer.js';
 import { loadLayersModel, saveLayersModel } from '../../src/main/ml/modelStore.js';
+import { imresize } from '../../src/main/imaging/imresize.js';
 import { tmpDir } from '../helpers.js';
 
 describe('architecture registry', () => {
@@ -59,6 +60,26 @@ describe('architecture registry', () => {
     const direct = stacked.predict(x) as tf.Tensor;
     expect(direct.shape).toEqual([1, 64, 64, 3]);
     expect(tf.max(tf.abs(tf.sub(chained, direct))).dataSync()[0]).toBeLessThan(1e-5);
+  });
+
+  it('an untrained residual upsampler2x is close to reference bicubic; the seed form (residual: false) is not', () => {
+    const rng = tf.randomUniform([1, 4, 4, 3], 0, 255, 'float32', 7);
+    // A smooth 16x16 photo-like input (bicubic 4x of random 4x4 values), in 0..255.
+    const lr = imresize({ width: 4, height: 4, channels: 3, data: Float32Array.from(rng.dataSync()) }, 4, { uint8: true });
+    const reference = imresize(lr, 2, { uint8: true });
+    const meanAbs = (m: tf.LayersModel) => {
+      const out = predictImage(m, lr);
+      return out.data.reduce((a, v, i) => a + Math.abs(v - reference.data[i]!), 0) / out.data.length;
+    };
+    const residual = buildArch('upsampler2x', 2);
+    const seed = buildArch('upsampler2x', 2, { residual: false });
+    expect(residual.layers.some((l) => l.name === 's0_anchor')).toBe(true);
+    expect(seed.layers.some((l) => l.name === 's0_anchor')).toBe(false);
+    expect(meanAbs(residual)).toBeLessThan(3);
+    expect(meanAbs(seed)).toBeGreaterThan(20);
+    tf.dispose([rng]);
+    residual.dispose();
+    seed.dispose();
   });
 
   it('custom layers survive a save/load round trip', async () => {
