@@ -33,8 +33,9 @@ const { values } = parseArgs({
     lr: { type: 'string', default: '0.001' },
     'finetune-lr': { type: 'string', default: '0.0002' },
     width: { type: 'string', default: '16' },
-    /** --seed-form: the seed's stages exactly, without the bicubic skip (residual: false). */
+    /** --seed-form: the seed's stages exactly (no bicubic skip, no U-Net skips); --no-skips: the bicubic skip only. */
     'seed-form': { type: 'boolean', default: false },
+    'no-skips': { type: 'boolean', default: false },
     threads: { type: 'string', default: '1' },
     data: { type: 'string', default: 'data/photos' },
     out: { type: 'string', default: 'runs/progressive-8x' },
@@ -49,7 +50,7 @@ if (!fs.existsSync(trainDir) || !fs.existsSync(valDir)) {
 const backend = await initBackend({ prefer: 'wasm', threads: Number(values.threads) });
 console.log(`backend ${backend.id} threads ${backend.threads}`);
 const out = values.out!;
-const archOptions = { width: Number(values.width), residual: !values['seed-form'] };
+const archOptions = { width: Number(values.width), residual: !values['seed-form'], skips: !values['seed-form'] && !values['no-skips'] };
 const t0 = performance.now();
 
 /**

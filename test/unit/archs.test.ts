@@ -62,7 +62,7 @@ describe('architecture registry', () => {
     expect(tf.max(tf.abs(tf.sub(chained, direct))).dataSync()[0]).toBeLessThan(1e-5);
   });
 
-  it('an untrained residual upsampler2x is close to reference bicubic; the seed form (residual: false) is not', () => {
+  it('an untrained residual upsampler2x is close to reference bicubic; the seed form (no bicubic or U-Net skips) is not', () => {
     const rng = tf.randomUniform([1, 4, 4, 3], 0, 255, 'float32', 7);
     // A smooth 16x16 photo-like input (bicubic 4x of random 4x4 values), in 0..255.
     const lr = imresize({ width: 4, height: 4, channels: 3, data: Float32Array.from(rng.dataSync()) }, 4, { uint8: true });
@@ -72,9 +72,10 @@ describe('architecture registry', () => {
       return out.data.reduce((a, v, i) => a + Math.abs(v - reference.data[i]!), 0) / out.data.length;
     };
     const residual = buildArch('upsampler2x', 2);
-    const seed = buildArch('upsampler2x', 2, { residual: false });
-    expect(residual.layers.some((l) => l.name === 's0_anchor')).toBe(true);
-    expect(seed.layers.some((l) => l.name === 's0_anchor')).toBe(false);
+    const seed = buildArch('upsampler2x', 2, { residual: false, skips: false });
+    const names = (m: tf.LayersModel) => m.layers.map((l) => l.name).filter((n) => /anchor$|skip\d$/.test(n));
+    expect(names(residual)).toEqual(['s0_skip0', 's0_skip1', 's0_anchor']);
+    expect(names(seed)).toEqual([]);
     expect(meanAbs(residual)).toBeLessThan(3);
     expect(meanAbs(seed)).toBeGreaterThan(20);
     tf.dispose([rng]);

@@ -12,22 +12,37 @@
  * the whole image through the 1/8-resolution bottleneck and scored 9.6 dB under
  * bicubic at 8x after 150 steps per stage (bench/README.md); with the skip every
  * stage starts at bicubic quality and learns only the detail bicubic misses.
+ * `skips: true` (the default) adds the encoder's 1/2 and 1/4 resolution maps to the
+ * decoder's maps of the same size (a U-Net): without them the residual stack still
+ * added nothing over bicubic after 800 steps per stage, because every output detail
+ * had to pass through the 1/8 bottleneck.
  */
 import * as tf from '@tensorflow/tfjs';
 import { num, registerArch, type ArchOptions } from './registry.js';
 import { BicubicAnchor, PixelShuffle } from './layers.js';
 
-function stage(x: tf.SymbolicTensor, prefix: string, width: number, residual: boolean): tf.SymbolicTensor {
+interface StageOptions {
+  width: number;
+  residual: boolean;
+  skips: boolean;
+}
+
+function stage(x: tf.SymbolicTensor, prefix: string, { width, residual, skips }: StageOptions): tf.SymbolicTensor {
   let h = tf.layers.rescaling({ scale: 2, offset: -1, name: `${prefix}_in` }).apply(x) as tf.SymbolicTensor;
+  const encoded: tf.SymbolicTensor[] = [];
   for (const [i, f] of [width, width * 4, width * 16].entries()) {
     h = tf.layers.conv2d({ filters: f, kernelSize: 5, strides: 2, padding: 'same', name: `${prefix}_down${i}` }).apply(h) as tf.SymbolicTensor;
     h = tf.layers.batchNormalization({ name: `${prefix}_down${i}_bn` }).apply(h) as tf.SymbolicTensor;
     h = tf.layers.reLU({ name: `${prefix}_down${i}_relu` }).apply(h) as tf.SymbolicTensor;
+    encoded.push(h);
   }
   for (const [i, f] of [width * 4, width, width].entries()) {
     h = tf.layers.conv2dTranspose({ filters: f, kernelSize: 4, strides: 2, padding: 'same', name: `${prefix}_up${i}` }).apply(h) as tf.SymbolicTensor;
     h = tf.layers.batchNormalization({ name: `${prefix}_up${i}_bn` }).apply(h) as tf.SymbolicTensor;
     h = tf.layers.reLU({ name: `${prefix}_up${i}_relu` }).apply(h) as tf.SymbolicTensor;
+    // U-Net skips: the 1/4 and 1/2 resolution decoder maps get the encoder's maps of the same size and width.
+    const same = encoded[1 - i];
+    if (skips && same) h = tf.layers.add({ name: `${prefix}_skip${i}` }).apply([h, same]) as tf.SymbolicTensor;
   }
   h = tf.layers
     .conv2dTranspose({
@@ -51,7 +66,8 @@ function stage(x: tf.SymbolicTensor, prefix: string, width: number, residual: bo
 function buildStack(stages: number, o: ArchOptions): tf.LayersModel {
   const input = tf.input({ shape: [null, null, 3], name: 'lr' });
   let x: tf.SymbolicTensor = input;
-  for (let s = 0; s < stages; s++) x = stage(x, `s${s}`, num(o, 'width'), o.residual !== false);
+  const options: StageOptions = { width: num(o, 'width'), residual: o.residual !== false, skips: o.skips !== false };
+  for (let s = 0; s < stages; s++) x = stage(x, `s${s}`, options);
   return tf.model({ inputs: input, outputs: x, name: `upsampler${2 ** stages}x` });
 }
 
@@ -59,7 +75,7 @@ registerArch({
   id: 'upsampler2x',
   description: 'Seed design: strided-conv encoder, transposed-conv decoder, 2x, plus a bicubic skip unless residual: false (inputs multiple of 8 px)',
   scales: [2],
-  defaults: { width: 16, residual: true },
+  defaults: { width: 16, residual: true, skips: true },
   sizeMultiple: 8,
   build: (_scale, o) => buildStack(1, o),
   receptiveRadius: () => 48,
@@ -69,14 +85,14 @@ registerArch({
   id: 'upsampler8x',
   description: 'Three upsampler2x stages stacked (64 -> 512), fine-tuned end to end',
   scales: [8],
-  defaults: { width: 16, residual: true },
+  defaults: { width: 16, residual: true, skips: true },
   sizeMultiple: 8,
   build: (_scale, o) => buildStack(3, o),
   receptiveRadius: () => 64,
 });
 
 /** Builds the 8x stack from three trained 2x stages (weights copied layer by layer). */
-export function stackUpsamplers(stages: readonly tf.LayersModel[], options: ArchOptions = { width: 16, residual: true }): tf.LayersModel {
+export function stackUpsamplers(stages: readonly tf.LayersModel[], options: ArchOptions = { width: 16, residual: true, skips: true }): tf.LayersModel {
   const stacked = buildStack(stages.length, options);
   stages.forEach((m, s) => {
     for (const layer of m.layers) {
