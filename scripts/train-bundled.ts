@@ -52,6 +52,8 @@ const { values } = parseArgs({
     loss: { type: 'string', default: 'l1' },
     /** EMA decay of the weights (0 = off); the model written is the average. */
     ema: { type: 'string', default: '0' },
+    /** Colour-jitter the clean photos before degrading them (a wider idea of "undamaged"). */
+    jitter: { type: 'boolean', default: false },
   },
 });
 const preset = values.preset as PresetId;
@@ -86,6 +88,7 @@ const train =
         trainImages.map((t) => t.img),
         preset,
         values.context ? Number(values.context) : undefined,
+        values.jitter,
       );
 console.log(`${trainImages.length} training photos (${preset}), ${val.length} validation crops`);
 

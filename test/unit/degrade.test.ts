@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { degrade, type PresetId } from '../../src/main/degrade/presets.js';
-import { blurKernel, convolve, jpegRoundTrip, saltAndPepper, sincKernel } from '../../src/main/degrade/ops.js';
+import { blurKernel, colourJitter, convolve, jpegRoundTrip, saltAndPepper, sincKernel } from '../../src/main/degrade/ops.js';
 import { imresize } from '../../src/main/imaging/imresize.js';
 import { measure } from '../../src/main/ml/metrics.js';
 import { Rng } from '../../src/main/ml/rng.js';
@@ -49,6 +49,22 @@ describe('degradation operators', () => {
     const c = 5;
     expect(k.data[c * 11 + c + 3]!).toBeGreaterThan(k.data[(c + 3) * 11 + c]!);
     expect(sincKernel(13, Math.PI / 3).data.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+  });
+
+  it('colour jitter is seeded, stays in 0..255 and changes the photo moderately', () => {
+    const jittered = (seed: number) => {
+      const img = { ...hr, data: Float32Array.from(hr.data) };
+      colourJitter(img, new Rng(seed));
+      return img.data;
+    };
+    const a = jittered(3);
+    expect(jittered(3)).toEqual(a);
+    expect(jittered(4)).not.toEqual(a);
+    expect(Math.min(...a)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...a)).toBeLessThanOrEqual(255);
+    const meanAbs = a.reduce((s, v, i) => s + Math.abs(v - hr.data[i]!), 0) / a.length;
+    expect(meanAbs).toBeGreaterThan(1);
+    expect(meanAbs).toBeLessThan(50);
   });
 
   it('convolution keeps flat images flat (replicated borders)', () => {

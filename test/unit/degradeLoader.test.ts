@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { degradedSource } from '../../src/main/ml/dataset.js';
 import { threadedDegradedSource } from '../../src/main/ml/degradeLoader.js';
 import { degrade } from '../../src/main/degrade/presets.js';
+import { colourJitter } from '../../src/main/degrade/ops.js';
 import { Rng } from '../../src/main/ml/rng.js';
 import { synthImage } from '../helpers.js';
 
@@ -35,6 +36,27 @@ describe('degradation loader thread', () => {
     } finally {
       await threaded.close();
     }
+  }, 60_000);
+
+  it('with colour jitter, targets are the jittered photos, and the thread still matches the in-thread source', async () => {
+    const inThread = degradedSource(photos, (hr, s, rng) => degrade(hr, s, 'old-photo', rng), 40, colourJitter);
+    const threaded = threadedDegradedSource(photos, 'old-photo', 40, true);
+    try {
+      const x = await inThread.next(new Rng(9), 3, 16, 2);
+      const y = await threaded.next(new Rng(9), 3, 16, 2);
+      expect(y.lr).toEqual(x.lr);
+      expect(y.hr).toEqual(x.hr);
+    } finally {
+      await threaded.close();
+    }
+    // The first item's region is drawn before the jitter, so with and without it the
+    // first target covers the same pixels: it must differ, and only moderately.
+    const bicubic = (hr: Parameters<typeof degrade>[0], s: number, rng: Rng) => degrade(hr, s, 'bicubic', rng);
+    const plain = await degradedSource(photos, bicubic).next(new Rng(9), 1, 16, 2);
+    const jittered = await degradedSource(photos, bicubic, undefined, colourJitter).next(new Rng(9), 1, 16, 2);
+    const meanAbs = jittered.hr.reduce((a, v, i) => a + Math.abs(v - plain.hr[i]!), 0) / plain.hr.length;
+    expect(meanAbs).toBeGreaterThan(0.005);
+    expect(meanAbs).toBeLessThan(0.2);
   }, 60_000);
 
   it('a degradation error reaches the step that asked for the batch, and the source stays usable', async () => {

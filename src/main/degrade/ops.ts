@@ -226,6 +226,29 @@ export function fadeAndYellow(img: FloatImage, fade: number, yellow: number): Fl
   return clamp255(out);
 }
 
+/**
+ * Training augmentation of a clean photo, applied before it is degraded (so target
+ * and input share it): per-channel gain within ±15%, a gamma within ±25% and a
+ * saturation of 0.6-1.3. It widens what "undamaged" looks like, so a net that
+ * corrects fading and yellowing learns to rely on cues of the damage itself (a
+ * lifted black level, a cast across the whole tonal range) rather than on the
+ * colours of a few dozen training photos. Works in place; values 0..255.
+ */
+export function colourJitter(img: FloatImage, rng: Rng): void {
+  const gains = [0, 1, 2].map(() => Math.exp(rng.uniform(-0.15, 0.15)));
+  const gamma = Math.exp(rng.uniform(-0.25, 0.25));
+  const saturation = rng.uniform(0.6, 1.3);
+  const d = img.data;
+  for (let p = 0; p < img.width * img.height; p++) {
+    const o = p * 3;
+    const y = 0.299 * d[o]! + 0.587 * d[o + 1]! + 0.114 * d[o + 2]!;
+    for (let c = 0; c < 3; c++) {
+      const v = Math.min(255, Math.max(0, (y + saturation * (d[o + c]! - y)) * gains[c]!));
+      d[o + c] = 255 * Math.pow(v / 255, gamma);
+    }
+  }
+}
+
 export function toGrayscale(img: FloatImage): FloatImage {
   const out = clone(img);
   for (let p = 0; p < img.width * img.height; p++) {

@@ -123,6 +123,8 @@ export async function degradedBatch(
    * region, which is closer to a whole photo than one small patch.
    */
   context?: number,
+  /** Changes each clean region in place before it is degraded (training augmentation such as colourJitter). */
+  augment?: (region: FloatImage, rng: Rng) => void,
 ): Promise<Batch> {
   const rng = new Rng(seed);
   const pick = areaPicker(photos);
@@ -142,6 +144,7 @@ export async function degradedBatch(
     copyPatch(src, x, y, hs, t, region, 0);
     for (let k = 0; k < region.length; k++) region[k]! *= 255;
     const hrImg: FloatImage = { width: hs, height: hs, channels: 3, data: region };
+    augment?.(hrImg, rng);
     const lrImg = await degrade(hrImg, scale, rng);
     cond.set(globalStats(lrImg.data, lrImg.width, lrImg.height, 255), b * GLOBAL_STATS);
     // The patch inside the region (the whole region when it is the patch).
@@ -157,6 +160,6 @@ export async function degradedBatch(
  * Degraded batches made in this thread, one seed per step drawn from the run's
  * RNG (which the trainer checkpoints), so batches are reproducible on resume.
  */
-export function degradedSource(photos: readonly FloatImage[], degrade: DegradeFn, context?: number): BatchSource {
-  return { next: (rng, batch, patch, scale) => degradedBatch(photos, degrade, rng.nextU32(), batch, patch, scale, context) };
+export function degradedSource(photos: readonly FloatImage[], degrade: DegradeFn, context?: number, augment?: (region: FloatImage, rng: Rng) => void): BatchSource {
+  return { next: (rng, batch, patch, scale) => degradedBatch(photos, degrade, rng.nextU32(), batch, patch, scale, context, augment) };
 }

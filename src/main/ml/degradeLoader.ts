@@ -20,6 +20,8 @@ export interface LoaderInit {
   photos: { width: number; height: number; channels: number; buffer: SharedArrayBuffer }[];
   preset: PresetId;
   context?: number;
+  /** Colour-jitter each clean region before degrading it (degrade/ops.ts colourJitter). */
+  jitter?: boolean;
 }
 export type LoaderRequest = { id: number; seed: number; batch: number; patch: number; scale: number };
 export type LoaderReply = { id: number; lr: Float32Array; hr: Float32Array; cond: Float32Array } | { id: number; error: string };
@@ -32,12 +34,13 @@ export function sharedPhoto(img: FloatImage): FloatImage {
   return { ...img, data };
 }
 
-export function threadedDegradedSource(photos: readonly FloatImage[], preset: PresetId, context?: number): BatchSource & { close(): Promise<void> } {
+export function threadedDegradedSource(photos: readonly FloatImage[], preset: PresetId, context?: number, jitter = false): BatchSource & { close(): Promise<void> } {
   const shared = photos.map(sharedPhoto);
   const init: LoaderInit = {
     photos: shared.map((p) => ({ width: p.width, height: p.height, channels: p.channels, buffer: p.data.buffer as SharedArrayBuffer })),
     preset,
     ...(context ? { context } : {}),
+    ...(jitter ? { jitter } : {}),
   };
   const worker: Worker = startWorker(siblingEntry(import.meta.url, 'degradeWorker'), init);
   const waiting = new Map<number, { resolve: (b: Batch) => void; reject: (e: Error) => void; req: LoaderRequest }>();
