@@ -21,6 +21,9 @@ import * as tf from '@tensorflow/tfjs';
 import { num, registerArch, type ArchOptions } from './registry.js';
 import { BicubicAnchor, PixelShuffle } from './layers.js';
 
+/** Both archs' defaults; stackUpsamplers fills in from them too. */
+const UPSAMPLER_DEFAULTS = { width: 16, residual: true, skips: true };
+
 interface StageOptions {
   width: number;
   residual: boolean;
@@ -66,16 +69,16 @@ function stage(x: tf.SymbolicTensor, prefix: string, { width, residual, skips }:
 function buildStack(stages: number, o: ArchOptions): tf.LayersModel {
   const input = tf.input({ shape: [null, null, 3], name: 'lr' });
   let x: tf.SymbolicTensor = input;
-  const options: StageOptions = { width: num(o, 'width'), residual: o.residual !== false, skips: o.skips !== false };
+  const options: StageOptions = { width: num(o, 'width'), residual: o.residual === true, skips: o.skips === true };
   for (let s = 0; s < stages; s++) x = stage(x, `s${s}`, options);
   return tf.model({ inputs: input, outputs: x, name: `upsampler${2 ** stages}x` });
 }
 
 registerArch({
   id: 'upsampler2x',
-  description: 'Seed design: strided-conv encoder, transposed-conv decoder, 2x, plus a bicubic skip unless residual: false (inputs multiple of 8 px)',
+  description: 'Seed design: strided-conv encoder, transposed-conv decoder, 2x; plus a bicubic skip and U-Net skips unless residual/skips: false (inputs multiple of 8 px)',
   scales: [2],
-  defaults: { width: 16, residual: true, skips: true },
+  defaults: UPSAMPLER_DEFAULTS,
   sizeMultiple: 8,
   build: (_scale, o) => buildStack(1, o),
   receptiveRadius: () => 48,
@@ -85,15 +88,15 @@ registerArch({
   id: 'upsampler8x',
   description: 'Three upsampler2x stages stacked (64 -> 512), fine-tuned end to end',
   scales: [8],
-  defaults: { width: 16, residual: true, skips: true },
+  defaults: UPSAMPLER_DEFAULTS,
   sizeMultiple: 8,
   build: (_scale, o) => buildStack(3, o),
   receptiveRadius: () => 64,
 });
 
 /** Builds the 8x stack from three trained 2x stages (weights copied layer by layer). */
-export function stackUpsamplers(stages: readonly tf.LayersModel[], options: ArchOptions = { width: 16, residual: true, skips: true }): tf.LayersModel {
-  const stacked = buildStack(stages.length, options);
+export function stackUpsamplers(stages: readonly tf.LayersModel[], options: ArchOptions = {}): tf.LayersModel {
+  const stacked = buildStack(stages.length, { ...UPSAMPLER_DEFAULTS, ...options });
   stages.forEach((m, s) => {
     for (const layer of m.layers) {
       if (layer.name === 'lr') continue;
