@@ -17,7 +17,7 @@ import { degrade, type PresetId } from '../src/main/degrade/presets.js';
 import { Rng } from '../src/main/ml/rng.js';
 import { DEFAULT_TRAINER_CONFIG, Trainer, type TrainerConfig } from '../src/main/ml/trainer.js';
 import { saveLayersModel, writeCard } from '../src/main/ml/modelStore.js';
-import type { ModelCard } from '../src/shared/api.js';
+import { PIXEL_LOSSES, type ModelCard } from '../src/shared/api.js';
 
 const { values } = parseArgs({
   options: {
@@ -57,7 +57,7 @@ const { values } = parseArgs({
   },
 });
 const preset = values.preset as PresetId;
-if (!['l1', 'mse', 'charbonnier'].includes(values.loss!)) throw new Error(`--loss ${values.loss}: expected l1, mse or charbonnier`);
+if (!(PIXEL_LOSSES as readonly string[]).includes(values.loss!)) throw new Error(`--loss ${values.loss}: expected one of ${PIXEL_LOSSES.join(', ')}`);
 const id = values.id ?? `restora-x${values.scale}`;
 const scale = Number(values.scale);
 const backend = await initBackend({ prefer: 'wasm', threads: Number(values.threads) });

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import sharp from 'sharp';
 import { createApp } from '../main/app/createApp.js';
-import { OUTPUT_FORMATS, PRESETS, type BackendId, type ItemResult, type OutputFormat, type PresetId, type TrainRequest } from '../shared/api.js';
+import { OUTPUT_FORMATS, PIXEL_LOSSES, PRESETS, type BackendId, type ItemResult, type OutputFormat, type PresetId, type TrainRequest } from '../shared/api.js';
 import { RestoraError, errorMessage } from '../shared/errors.js';
 import { dataHome, packageRoot } from '../main/paths.js';
 
@@ -265,7 +265,7 @@ async function cmdTrain(args: string[]): Promise<number> {
     if (!Number.isFinite(n) || n < lo || n > hi) throw new UsageError(`--${name} must be a number in [${lo}, ${hi}]`);
     return n;
   };
-  const loss = choice(values.loss, 'loss', ['l1', 'mse', 'charbonnier'] as const);
+  const loss = choice(values.loss, 'loss', PIXEL_LOSSES);
   const optimizer = choice(values.optimizer, 'optimizer', ['adam', 'adamw'] as const);
   const schedule = choice(values.schedule, 'schedule', ['cosine', 'step'] as const);
   const lr = fraction(values.lr, 'lr', 1e-7, 1);

@@ -187,6 +187,8 @@ export interface UpscaleImageResult {
 
 export type PresetId = 'bicubic' | 'jpeg' | 'old-photo' | 'realistic';
 export const PRESETS: readonly PresetId[] = ['bicubic', 'jpeg', 'old-photo', 'realistic'];
+export const PIXEL_LOSSES = ['l1', 'mse', 'charbonnier'] as const;
+export type PixelLoss = (typeof PIXEL_LOSSES)[number];
 
 export interface TrainRequest {
   name: string;
@@ -200,7 +202,7 @@ export interface TrainRequest {
   patch?: number;
   gan?: boolean;
   seed?: number;
-  loss?: 'l1' | 'mse' | 'charbonnier';
+  loss?: PixelLoss;
   lr?: number;
   optimizer?: 'adam' | 'adamw';
   weightDecay?: number;

@@ -10,6 +10,7 @@ import { API_METHODS, EVENTS_PATH, IPC_CHANNEL_PREFIX, IPC_EVENT_CHANNEL, MEDIA_
 import {
   IMAGE_STATUSES,
   OUTPUT_FORMATS,
+  PIXEL_LOSSES,
   PRESETS,
   type AppEvent,
   type ArchInfo,
@@ -70,7 +71,7 @@ const trainRequest = z
     patch: z.number().int().min(8).max(512).optional(),
     gan: z.boolean().optional(),
     seed: z.number().int().min(0).max(2 ** 31).optional(),
-    loss: z.enum(['l1', 'mse', 'charbonnier']).optional(),
+    loss: z.enum(PIXEL_LOSSES).optional(),
     lr: z.number().positive().max(1).optional(),
     optimizer: z.enum(['adam', 'adamw']).optional(),
     weightDecay: z.number().min(0).max(1).optional(),

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
+import type { PixelLoss } from '../../shared/api.js';
 
-export type PixelLoss = 'l1' | 'mse' | 'charbonnier';
+export type { PixelLoss };
 
 export function pixelLoss(kind: PixelLoss, pred: tf.Tensor, target: tf.Tensor): tf.Scalar {
   return tf.tidy(() => {
