@@ -4,9 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { initBackend } from '../src/main/ml/backend.js';
-import { loadLayersModel, readCard } from '../src/main/ml/modelStore.js';
+import { loadLayersModel, readCard } from '../src/main/ml/store/modelStore.js';
 import { tilingFor } from '../src/main/ml/archs/index.js';
-import { upscaleFile } from '../src/main/ml/upscaleFile.js';
+import { upscaleFile } from '../src/main/ml/infer/upscaleFile.js';
 import { bundledModelsDir } from '../src/main/paths.js';
 
 await initBackend();

@@ -18,8 +18,8 @@ import sharp from 'sharp';
 import { DEFAULT_TILE } from '../src/shared/api.js';
 import { openDatabase } from '../src/main/db/database.js';
 import { BatchJobs } from '../src/main/jobs/batchJob.js';
-import { ComputeHost } from '../src/main/ml/computeHost.js';
-import { ModelLibrary } from '../src/main/ml/modelLibrary.js';
+import { ComputeHost } from '../src/main/ml/infer/computeHost.js';
+import { ModelLibrary } from '../src/main/ml/store/modelLibrary.js';
 import { bundledModelsDir } from '../src/main/paths.js';
 
 const N = Number(process.env.RESTORA_BENCH_JOB_ITEMS ?? 20);

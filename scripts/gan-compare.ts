@@ -1,6 +1,6 @@
 /**
  * GAN stage on the bundled x4 model: fine-tunes resources/models/restora-x4 (pixel
- * loss) with the SRGAN stage of src/main/ml/gan.ts on data/photos/train (bicubic
+ * loss) with the SRGAN stage of src/main/ml/train/gan.ts on data/photos/train (bicubic
  * pairs), saves the result to runs/gan-x4/model, and compares bicubic, the pixel
  * model and the GAN model on Set5 x4: Y-PSNR / SSIM (DESIGN.md protocol) and a
  * no-reference sharpness (mean gradient magnitude and variance of the Laplacian of
@@ -15,11 +15,11 @@ import sharp from 'sharp';
 import { initBackend } from '../src/main/ml/backend.js';
 import { decodeRgbFloat } from '../src/main/imaging/decode.js';
 import { crop, imresize, type FloatImage } from '../src/main/imaging/imresize.js';
-import { makeBicubicPair, pairSource, type PairImage } from '../src/main/ml/dataset.js';
-import { DEFAULT_GAN_CONFIG, GanTrainer, type GanConfig } from '../src/main/ml/gan.js';
-import { loadLayersModel, readCard, saveLayersModel, writeCard } from '../src/main/ml/modelStore.js';
-import { measure, shave, toY, type Plane } from '../src/main/ml/metrics.js';
-import { predictImage } from '../src/main/ml/trainer.js';
+import { makeBicubicPair, pairSource, type PairImage } from '../src/main/ml/train/dataset.js';
+import { DEFAULT_GAN_CONFIG, GanTrainer, type GanConfig } from '../src/main/ml/train/gan.js';
+import { loadLayersModel, readCard, saveLayersModel, writeCard } from '../src/main/ml/store/modelStore.js';
+import { measure, shave, toY, type Plane } from '../src/main/ml/eval/metrics.js';
+import { predictImage } from '../src/main/ml/train/trainer.js';
 
 const { values } = parseArgs({
   options: {

@@ -8,9 +8,9 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { evaluateModel, evaluateModelDegraded } from '../src/main/ml/evaluate.js';
+import { evaluateModel, evaluateModelDegraded } from '../src/main/ml/eval/evaluate.js';
 import type { PresetId } from '../src/main/degrade/presets.js';
-import { readCard, writeCard } from '../src/main/ml/modelStore.js';
+import { readCard, writeCard } from '../src/main/ml/store/modelStore.js';
 import { bundledModelsDir } from '../src/main/paths.js';
 
 const { values, positionals } = parseArgs({

@@ -11,12 +11,12 @@ import { parseArgs } from 'node:util';
 import { initBackend } from '../src/main/ml/backend.js';
 import { decodeRgbFloat } from '../src/main/imaging/decode.js';
 import { crop, type FloatImage } from '../src/main/imaging/imresize.js';
-import { makeBicubicPair, type PairImage } from '../src/main/ml/dataset.js';
-import { threadedDegradedSource } from '../src/main/ml/degradeLoader.js';
+import { makeBicubicPair, type PairImage } from '../src/main/ml/train/dataset.js';
+import { threadedDegradedSource } from '../src/main/ml/train/degradeLoader.js';
 import { degrade, type PresetId } from '../src/main/degrade/presets.js';
 import { Rng } from '../src/main/ml/rng.js';
-import { DEFAULT_TRAINER_CONFIG, Trainer, type TrainerConfig } from '../src/main/ml/trainer.js';
-import { saveLayersModel, writeCard } from '../src/main/ml/modelStore.js';
+import { DEFAULT_TRAINER_CONFIG, Trainer, type TrainerConfig } from '../src/main/ml/train/trainer.js';
+import { saveLayersModel, writeCard } from '../src/main/ml/store/modelStore.js';
 import { PIXEL_LOSSES, type ModelCard } from '../src/shared/api.js';
 
 const { values } = parseArgs({
@@ -36,7 +36,7 @@ const { values } = parseArgs({
     until: { type: 'string' },
     preset: { type: 'string', default: 'bicubic' },
     init: { type: 'string' },
-    /** unet: condition on whole-image statistics (src/main/ml/conditioning.ts). */
+    /** unet: condition on whole-image statistics (src/main/ml/infer/conditioning.ts). */
     global: { type: 'boolean', default: false },
     /** LR side of the region degraded around each patch (whole-image statistics come from it). */
     context: { type: 'string' },

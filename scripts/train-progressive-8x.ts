@@ -16,10 +16,10 @@ import { initBackend } from '../src/main/ml/backend.js';
 import { decodeRgbFloat } from '../src/main/imaging/decode.js';
 import { crop, imresize, type FloatImage } from '../src/main/imaging/imresize.js';
 import { stackUpsamplers } from '../src/main/ml/archs/index.js';
-import type { PairImage } from '../src/main/ml/dataset.js';
-import { saveLayersModel } from '../src/main/ml/modelStore.js';
-import { measure } from '../src/main/ml/metrics.js';
-import { DEFAULT_TRAINER_CONFIG, Trainer, predictImage, type TrainerConfig } from '../src/main/ml/trainer.js';
+import type { PairImage } from '../src/main/ml/train/dataset.js';
+import { saveLayersModel } from '../src/main/ml/store/modelStore.js';
+import { measure } from '../src/main/ml/eval/metrics.js';
+import { DEFAULT_TRAINER_CONFIG, Trainer, predictImage, type TrainerConfig } from '../src/main/ml/train/trainer.js';
 
 const { values } = parseArgs({
   options: {

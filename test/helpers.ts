@@ -38,7 +38,7 @@ export function toUint8(img: FloatImage): Uint8Array {
 export async function installTinyModel(home: string, id = 'tiny-x2'): Promise<string> {
   const { initBackend } = await import('../src/main/ml/backend.js');
   const { buildArch } = await import('../src/main/ml/archs/index.js');
-  const { saveLayersModel, writeCard } = await import('../src/main/ml/modelStore.js');
+  const { saveLayersModel, writeCard } = await import('../src/main/ml/store/modelStore.js');
   await initBackend({ prefer: 'wasm', threads: 1 });
   const archOptions = { channels: 8, blocks: 1 };
   const m = buildArch('compact', 2, archOptions);

@@ -1,6 +1,6 @@
 /** The tiny training setup the trainer tests share: two synthetic photos, one validation crop, a 1-block net. */
-import { makeBicubicPair } from '../src/main/ml/dataset.js';
-import { DEFAULT_TRAINER_CONFIG, type TrainerConfig } from '../src/main/ml/trainer.js';
+import { makeBicubicPair } from '../src/main/ml/train/dataset.js';
+import { DEFAULT_TRAINER_CONFIG, type TrainerConfig } from '../src/main/ml/train/trainer.js';
 import { synthImage } from './helpers.js';
 
 export const TINY_PAIRS = [makeBicubicPair('a', synthImage(64, 48, 1), 2), makeBicubicPair('b', synthImage(40, 56, 2), 2)];

@@ -466,7 +466,7 @@ async function cmdEval(args: string[]): Promise<number> {
   }
   await app.close();
   const backend = backendOption(values.backend);
-  const { evaluateModel, evaluateModelDegraded } = await import('../main/ml/evaluate.js');
+  const { evaluateModel, evaluateModelDegraded } = await import('../main/ml/eval/evaluate.js');
   const report = values.degrade
     ? await evaluateModelDegraded(model.dir, values.hr, scale, values.degrade as PresetId, seed, backend)
     : await evaluateModel(model.dir, values.hr, values.lr!, scale, backend);

@@ -13,8 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchSpec, JobProgress } from '../../src/shared/api.js';
 import { migrate, openDatabase, SCHEMA_VERSION, type Db } from '../../src/main/db/database.js';
 import { BatchJobs, PAUSE } from '../../src/main/jobs/batchJob.js';
-import { ComputeHost } from '../../src/main/ml/computeHost.js';
-import { ModelLibrary } from '../../src/main/ml/modelLibrary.js';
+import { ComputeHost } from '../../src/main/ml/infer/computeHost.js';
+import { ModelLibrary } from '../../src/main/ml/store/modelLibrary.js';
 import { bundledModelsDir } from '../../src/main/paths.js';
 import { installTinyModel, ROOT, synthImage, tmpDir, toUint8 } from '../helpers.js';
 

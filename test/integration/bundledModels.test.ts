@@ -2,8 +2,8 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { evaluateModel, evaluateModelDegraded } from '../../src/main/ml/evaluate.js';
-import { readCard } from '../../src/main/ml/modelStore.js';
+import { evaluateModel, evaluateModelDegraded } from '../../src/main/ml/eval/evaluate.js';
+import { readCard } from '../../src/main/ml/store/modelStore.js';
 import { bundledModelsDir } from '../../src/main/paths.js';
 import { HAVE_SET5, ROOT, SHARED_DATA, tmpDir } from '../helpers.js';
 

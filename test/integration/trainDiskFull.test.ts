@@ -9,7 +9,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/main/ml/backend.js';
-import { Trainer, type TrainerConfig } from '../../src/main/ml/trainer.js';
+import { Trainer, type TrainerConfig } from '../../src/main/ml/train/trainer.js';
 import { RestoraError } from '../../src/shared/errors.js';
 import { tmpDir } from '../helpers.js';
 import { TINY_PAIRS, TINY_TRAINER_CONFIG } from '../trainerFixture.js';

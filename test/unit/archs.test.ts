@@ -3,8 +3,8 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/main/ml/backend.js';
 import { buildArch, listArchs, stackUpsamplers } from '../../src/main/ml/archs/index.js';
 import { pixelShuffle, pixelUnshuffle } from '../../src/main/ml/archs/layers.js';
-import { predictImage, sizeMultipleOf } from '../../src/main/ml/trainer.js';
-import { loadLayersModel, saveLayersModel } from '../../src/main/ml/modelStore.js';
+import { predictImage, sizeMultipleOf } from '../../src/main/ml/train/trainer.js';
+import { loadLayersModel, saveLayersModel } from '../../src/main/ml/store/modelStore.js';
 import { imresize } from '../../src/main/imaging/imresize.js';
 import { tmpDir } from '../helpers.js';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { degrade, type PresetId } from '../../src/main/degrade/presets.js';
 import { blurKernel, colourJitter, convolve, jpegRoundTrip, saltAndPepper, sincKernel } from '../../src/main/degrade/ops.js';
 import { imresize } from '../../src/main/imaging/imresize.js';
-import { measure } from '../../src/main/ml/metrics.js';
+import { measure } from '../../src/main/ml/eval/metrics.js';
 import { Rng } from '../../src/main/ml/rng.js';
 import { synthImage } from '../helpers.js';
 

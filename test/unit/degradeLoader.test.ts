@@ -4,8 +4,8 @@
  * run's RNG early, and reports a failure of the thread to the step that waits on it.
  */
 import { describe, expect, it } from 'vitest';
-import { degradedSource } from '../../src/main/ml/dataset.js';
-import { threadedDegradedSource } from '../../src/main/ml/degradeLoader.js';
+import { degradedSource } from '../../src/main/ml/train/dataset.js';
+import { threadedDegradedSource } from '../../src/main/ml/train/degradeLoader.js';
 import { degrade } from '../../src/main/degrade/presets.js';
 import { colourJitter } from '../../src/main/degrade/ops.js';
 import { Rng } from '../../src/main/ml/rng.js';

@@ -3,10 +3,10 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/main/ml/backend.js';
-import { makeBicubicPair, pairSource } from '../../src/main/ml/dataset.js';
-import { DEFAULT_GAN_CONFIG, GanTrainer, type GanConfig } from '../../src/main/ml/gan.js';
-import { buildSeeded } from '../../src/main/ml/trainer.js';
-import { saveLayersModel } from '../../src/main/ml/modelStore.js';
+import { makeBicubicPair, pairSource } from '../../src/main/ml/train/dataset.js';
+import { DEFAULT_GAN_CONFIG, GanTrainer, type GanConfig } from '../../src/main/ml/train/gan.js';
+import { buildSeeded } from '../../src/main/ml/train/trainer.js';
+import { saveLayersModel } from '../../src/main/ml/store/modelStore.js';
 import { synthImage, tmpDir } from '../helpers.js';
 import './tinyDisc.js';
 

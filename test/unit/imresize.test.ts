@@ -2,7 +2,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeRgbFloat } from '../../src/main/imaging/decode.js';
 import { axisWeights, imresize, modcrop } from '../../src/main/imaging/imresize.js';
-import { measure } from '../../src/main/ml/metrics.js';
+import { measure } from '../../src/main/ml/eval/metrics.js';
 import { HAVE_SET5, SET5_NAMES, SHARED_DATA, synthImage } from '../helpers.js';
 
 describe('imresize (MATLAB-compatible bicubic)', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { measure, psnrPlane, shave, ssimPlane, toY } from '../../src/main/ml/metrics.js';
+import { measure, psnrPlane, shave, ssimPlane, toY } from '../../src/main/ml/eval/metrics.js';
 import { synthImage } from '../helpers.js';
 
 describe('metrics (DESIGN.md protocol)', () => {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SpeedCache } from '../../src/main/ml/speedCache.js';
+import { SpeedCache } from '../../src/main/ml/store/speedCache.js';
 import { tmpDir } from '../helpers.js';
 
 describe('speed cache', () => {

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/main/ml/backend.js';
 import { buildArch, getArch } from '../../src/main/ml/archs/index.js';
-import { planTiles, upscaleTiled } from '../../src/main/ml/tiling.js';
+import { planTiles, upscaleTiled } from '../../src/main/ml/infer/tiling.js';
 import { synthImage, toUint8 } from '../helpers.js';
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/main/ml/backend.js';
-import { Trainer, learningRateAt, type TrainerConfig } from '../../src/main/ml/trainer.js';
+import { Trainer, learningRateAt, type TrainerConfig } from '../../src/main/ml/train/trainer.js';
 import type * as tf from '@tensorflow/tfjs';
 import { tmpDir } from '../helpers.js';
 import { TINY_PAIRS, TINY_TRAINER_CONFIG, TINY_VAL } from '../trainerFixture.js';

@@ -7,10 +7,10 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/main/ml/backend.js';
-import { makeBicubicPair, pairSource } from '../../src/main/ml/dataset.js';
-import { DEFAULT_TRAINER_CONFIG, Trainer, buildSeeded, type TrainerConfig } from '../../src/main/ml/trainer.js';
-import { DEFAULT_GAN_CONFIG, GanTrainer } from '../../src/main/ml/gan.js';
-import { saveLayersModel } from '../../src/main/ml/modelStore.js';
+import { makeBicubicPair, pairSource } from '../../src/main/ml/train/dataset.js';
+import { DEFAULT_TRAINER_CONFIG, Trainer, buildSeeded, type TrainerConfig } from '../../src/main/ml/train/trainer.js';
+import { DEFAULT_GAN_CONFIG, GanTrainer } from '../../src/main/ml/train/gan.js';
+import { saveLayersModel } from '../../src/main/ml/store/modelStore.js';
 import { synthImage, tmpDir } from '../helpers.js';
 import './tinyDisc.js';
 

@@ -4,11 +4,11 @@
  */
 import path from 'node:path';
 import type { BackendId } from '../../shared/api.js';
-import { ComputeHost } from '../ml/computeHost.js';
-import { ModelLibrary } from '../ml/modelLibrary.js';
+import { ComputeHost } from '../ml/infer/computeHost.js';
+import { ModelLibrary } from '../ml/store/modelLibrary.js';
 import { bundledModelsDir, dataHome } from '../paths.js';
 import { UpscaleService } from './upscaleService.js';
-import { SpeedCache } from '../ml/speedCache.js';
+import { SpeedCache } from '../ml/store/speedCache.js';
 import { openDatabase, type Db } from '../db/database.js';
 import { BatchJobs } from '../jobs/batchJob.js';
 import { JobRunner } from '../jobs/jobRunner.js';

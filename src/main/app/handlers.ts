@@ -9,8 +9,8 @@ import type { ApiHandlers } from '../../shared/contract.js';
 import { RestoraError } from '../../shared/errors.js';
 import type { App } from './createApp.js';
 import { packageRoot } from '../paths.js';
-import { readCard, writeCard } from '../ml/modelCard.js';
-import { SpeedCache } from '../ml/speedCache.js';
+import { readCard, writeCard } from '../ml/store/modelCard.js';
+import { SpeedCache } from '../ml/store/speedCache.js';
 import { upscaleLibraryImage } from './upscaleImage.js';
 
 /** What only some adapters can do (Electron opens folders; the web server cannot). */

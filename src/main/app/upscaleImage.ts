@@ -9,7 +9,7 @@ import type { OutputFormat, UpscaleImageResult } from '../../shared/api.js';
 import { RestoraError } from '../../shared/errors.js';
 import { decodeRgbFloat } from '../imaging/decode.js';
 import { crop } from '../imaging/imresize.js';
-import { measure } from '../ml/metrics.js';
+import { measure } from '../ml/eval/metrics.js';
 import type { App } from './createApp.js';
 
 /**

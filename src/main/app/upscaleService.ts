@@ -6,10 +6,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_TILE, type ItemResult, type OutputFormat, type UpscaleOptions } from '../../shared/api.js';
 import { RestoraError, errorMessage } from '../../shared/errors.js';
-import type { ComputeHost } from '../ml/computeHost.js';
+import type { ComputeHost } from '../ml/infer/computeHost.js';
 import { enumerateInputs } from '../imaging/inputs.js';
-import type { ModelLibrary } from '../ml/modelLibrary.js';
-import { SpeedCache } from '../ml/speedCache.js';
+import type { ModelLibrary } from '../ml/store/modelLibrary.js';
+import { SpeedCache } from '../ml/store/speedCache.js';
 
 
 export interface UpscaleEvents {

@@ -17,8 +17,8 @@ import path from 'node:path';
 import { DEFAULT_TILE, type BatchSpec, type JobProgress, type JobState, type JobSummary, type OutputFormat } from '../../shared/api.js';
 import { RestoraError, errorMessage } from '../../shared/errors.js';
 import { guardDb, mapDbError, type Db } from '../db/database.js';
-import type { ComputeHost } from '../ml/computeHost.js';
-import type { ModelLibrary } from '../ml/modelLibrary.js';
+import type { ComputeHost } from '../ml/infer/computeHost.js';
+import type { ModelLibrary } from '../ml/store/modelLibrary.js';
 import { enumerateInputs } from '../imaging/inputs.js';
 import { tempPrefix } from '../imaging/atomic.js';
 

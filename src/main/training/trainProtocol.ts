@@ -1,6 +1,6 @@
 /** Messages between the training runner (main thread) and a training worker. */
 import type { BackendId } from '../../shared/api.js';
-import type { TrainProgress } from '../ml/trainer.js';
+import type { TrainProgress } from '../ml/train/trainer.js';
 import type { TrainRequest, TrainResult } from './trainService.js';
 
 export interface TrainWorkerData {

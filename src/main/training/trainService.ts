@@ -15,14 +15,14 @@ import { crop, type FloatImage } from '../imaging/imresize.js';
 import { enumerateInputs, hashFile } from '../imaging/inputs.js';
 import { probeImage } from '../imaging/io.js';
 import sharp from 'sharp';
-import type { PairImage } from '../ml/dataset.js';
-import { threadedDegradedSource } from '../ml/degradeLoader.js';
-import { measure } from '../ml/metrics.js';
-import { bicubicOf, degradedPairs } from '../ml/evaluate.js';
-import { saveLayersModel, writeCard } from '../ml/modelStore.js';
+import type { PairImage } from '../ml/train/dataset.js';
+import { threadedDegradedSource } from '../ml/train/degradeLoader.js';
+import { measure } from '../ml/eval/metrics.js';
+import { bicubicOf, degradedPairs } from '../ml/eval/evaluate.js';
+import { saveLayersModel, writeCard } from '../ml/store/modelStore.js';
 import { Rng } from '../ml/rng.js';
-import { DEFAULT_TRAINER_CONFIG, Trainer, predictImage, validate, type MetricPoint, type TrainProgress, type TrainerConfig } from '../ml/trainer.js';
-import { DEFAULT_GAN_CONFIG, GanTrainer, type GanConfig } from '../ml/gan.js';
+import { DEFAULT_TRAINER_CONFIG, Trainer, predictImage, validate, type MetricPoint, type TrainProgress, type TrainerConfig } from '../ml/train/trainer.js';
+import { DEFAULT_GAN_CONFIG, GanTrainer, type GanConfig } from '../ml/train/gan.js';
 import type * as tf from '@tensorflow/tfjs';
 
 /** The shared request, plus `resume` (continue the run of the same name). */

@@ -9,7 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { RestoraError, errorMessage } from '../../shared/errors.js';
 import { openDatabase } from '../db/database.js';
 import { initBackend } from '../ml/backend.js';
-import { SpeedCache } from '../ml/speedCache.js';
+import { SpeedCache } from '../ml/store/speedCache.js';
 import { TrainService } from './trainService.js';
 import { CONTROL_RUN, type FromTrainWorker, type TrainWorkerData } from './trainProtocol.js';
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { PixelLoss } from '../../shared/api.js';
+import type { PixelLoss } from '../../../shared/api.js';
 
 export type { PixelLoss };
 

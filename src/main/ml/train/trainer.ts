@@ -8,19 +8,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { buildArch, getArch, type ArchOptions } from './archs/index.js';
-import { PixelUnshuffle } from './archs/layers.js';
-import { globalStats, isConditioned, runModel } from './conditioning.js';
+import { buildArch, getArch, type ArchOptions } from '../archs/index.js';
+import { PixelUnshuffle } from '../archs/layers.js';
+import { globalStats, isConditioned, runModel } from '../infer/conditioning.js';
 import { pairSource, type BatchSource, type Batch, type PairImage } from './dataset.js';
 import { pixelLoss, type PixelLoss } from './losses.js';
-import { Rng } from './rng.js';
+import { Rng } from '../rng.js';
 import { WeightEma } from './ema.js';
-import { measure } from './metrics.js';
-import { decodeNamedTensors, encodeNamedTensors, loadLayersModel, saveLayersModel } from './modelStore.js';
-import { writeFileAtomic } from '../imaging/atomic.js';
-import { RestoraError } from '../../shared/errors.js';
-import type { TrainingLive } from '../../shared/api.js';
-import type { FloatImage } from '../imaging/imresize.js';
+import { measure } from '../eval/metrics.js';
+import { decodeNamedTensors, encodeNamedTensors, loadLayersModel, saveLayersModel } from '../store/modelStore.js';
+import { writeFileAtomic } from '../../imaging/atomic.js';
+import { RestoraError } from '../../../shared/errors.js';
+import type { TrainingLive } from '../../../shared/api.js';
+import type { FloatImage } from '../../imaging/imresize.js';
 
 export interface TrainerConfig {
   arch: string;

@@ -3,12 +3,12 @@
  * optional resize, encode with metadata. Runs inside the compute worker.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { decodeImage, encodeImage, probeImage, resizeImage, resizedSize, MAX_OUTPUT_PIXELS, type EncodeInput, type Pixels } from '../imaging/io.js';
-import { imresize } from '../imaging/imresize.js';
+import { decodeImage, encodeImage, probeImage, resizeImage, resizedSize, MAX_OUTPUT_PIXELS, type EncodeInput, type Pixels } from '../../imaging/io.js';
+import { imresize } from '../../imaging/imresize.js';
 import { predictorFor } from './conditioning.js';
 import { upscaleTiled } from './tiling.js';
-import type { OutputFormat } from '../../shared/api.js';
-import { RestoraError } from '../../shared/errors.js';
+import type { OutputFormat } from '../../../shared/api.js';
+import { RestoraError } from '../../../shared/errors.js';
 
 export interface UpscaleFileRequest {
   input: string;

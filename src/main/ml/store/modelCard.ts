@@ -1,9 +1,9 @@
 /** card.json I/O, kept apart from the tfjs model code so listing models never loads tfjs. */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ModelCard } from '../../shared/api.js';
-import { RestoraError } from '../../shared/errors.js';
-import { writeFileAtomic } from '../imaging/atomic.js';
+import type { ModelCard } from '../../../shared/api.js';
+import { RestoraError } from '../../../shared/errors.js';
+import { writeFileAtomic } from '../../imaging/atomic.js';
 
 export function readCard(dir: string): ModelCard {
   const file = path.join(dir, 'card.json');

@@ -1,8 +1,8 @@
 /** Main-thread side of the compute worker: typed calls, progress, cancellation. */
 import type { Worker } from 'node:worker_threads';
-import { siblingEntry, startWorker } from '../workers.js';
-import type { ArchInfo, BackendInfo } from '../../shared/api.js';
-import { RestoraError, type ErrorCode } from '../../shared/errors.js';
+import { siblingEntry, startWorker } from '../../workers.js';
+import type { ArchInfo, BackendInfo } from '../../../shared/api.js';
+import { RestoraError, type ErrorCode } from '../../../shared/errors.js';
 import type { UpscaleFileRequest, UpscaleFileResult } from './upscaleFile.js';
 import type { FromWorker, ToWorker, WorkerInit } from './workerProtocol.js';
 

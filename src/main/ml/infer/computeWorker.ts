@@ -4,14 +4,14 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type * as tf from '@tensorflow/tfjs';
-import { initBackend } from './backend.js';
-import { loadLayersModel, readCard } from './modelStore.js';
+import { initBackend } from '../backend.js';
+import { loadLayersModel, readCard } from '../store/modelStore.js';
 import * as tfjs from '@tensorflow/tfjs';
-import { buildArch, listArchs, tilingFor } from './archs/index.js';
+import { buildArch, listArchs, tilingFor } from '../archs/index.js';
 import { upscaleFile } from './upscaleFile.js';
 import { GLOBAL_STATS, runModel } from './conditioning.js';
 import type { FromWorker, ToWorker, WorkerInit } from './workerProtocol.js';
-import { RestoraError } from '../../shared/errors.js';
+import { RestoraError } from '../../../shared/errors.js';
 
 if (!parentPort) throw new Error('computeWorker must run in a worker thread');
 const port = parentPort;

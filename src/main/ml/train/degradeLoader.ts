@@ -11,10 +11,10 @@
  */
 import type { Worker } from 'node:worker_threads';
 import type { Batch, BatchSource } from './dataset.js';
-import type { FloatImage } from '../imaging/imresize.js';
-import type { PresetId } from '../degrade/presets.js';
-import { Rng } from './rng.js';
-import { siblingEntry, startWorker } from '../workers.js';
+import type { FloatImage } from '../../imaging/imresize.js';
+import type { PresetId } from '../../degrade/presets.js';
+import { Rng } from '../rng.js';
+import { siblingEntry, startWorker } from '../../workers.js';
 
 export interface LoaderInit {
   photos: { width: number; height: number; channels: number; buffer: SharedArrayBuffer }[];

@@ -11,15 +11,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { runModel } from './conditioning.js';
-import { getArch, type ArchOptions } from './archs/index.js';
+import { runModel } from '../infer/conditioning.js';
+import { getArch, type ArchOptions } from '../archs/index.js';
 import type { Batch, BatchSource, PairImage } from './dataset.js';
 import { pixelLoss, type PixelLoss } from './losses.js';
-import { decodeNamedTensors, encodeNamedTensors, loadLayersModel, saveLayersModel } from './modelStore.js';
-import { Rng } from './rng.js';
+import { decodeNamedTensors, encodeNamedTensors, loadLayersModel, saveLayersModel } from '../store/modelStore.js';
+import { Rng } from '../rng.js';
 import { buildSeeded, restoreAdam, validate, type MetricPoint, type TrainProgress } from './trainer.js';
-import { writeFileAtomic } from '../imaging/atomic.js';
-import { RestoraError } from '../../shared/errors.js';
+import { writeFileAtomic } from '../../imaging/atomic.js';
+import { RestoraError } from '../../../shared/errors.js';
 
 export interface GanConfig {
   /** The generator's architecture (checked on resume; weights come from `init`). */

@@ -6,8 +6,8 @@
  * tile size whatever the photo's size.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Pixels } from '../imaging/io.js';
-import { RestoraError } from '../../shared/errors.js';
+import type { Pixels } from '../../imaging/io.js';
+import { RestoraError } from '../../../shared/errors.js';
 
 /** Anything that maps a [1,H,W,3] tensor in [0,1] to [1,H*s,W*s,3] (a LayersModel does). */
 export interface Predictor {

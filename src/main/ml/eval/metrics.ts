@@ -4,7 +4,7 @@
  * border, PSNR on float Y with peak 255, SSIM with an 11x11 Gaussian (sigma 1.5),
  * valid region, C1=(0.01*255)^2, C2=(0.03*255)^2.
  */
-import type { FloatImage } from '../imaging/imresize.js';
+import type { FloatImage } from '../../imaging/imresize.js';
 
 export interface Plane {
   width: number;

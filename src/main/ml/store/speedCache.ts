@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../imaging/atomic.js';
+import { writeFileAtomic } from '../../imaging/atomic.js';
 
 export interface SpeedEntry {
   value: number;

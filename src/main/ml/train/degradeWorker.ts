@@ -1,9 +1,9 @@
 /** The degradation loader thread (see degradeLoader.ts): makes degraded batches by seed. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { degradedBatch } from './dataset.js';
-import { degrade } from '../degrade/presets.js';
-import { colourJitter } from '../degrade/ops.js';
-import type { FloatImage } from '../imaging/imresize.js';
+import { degrade } from '../../degrade/presets.js';
+import { colourJitter } from '../../degrade/ops.js';
+import type { FloatImage } from '../../imaging/imresize.js';
 import type { LoaderInit, LoaderReply, LoaderRequest } from './degradeLoader.js';
 
 const init = workerData as LoaderInit;

@@ -1,8 +1,8 @@
 /** Finds models on disk: bundled (resources/models) and the user's own. */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ModelSummary } from '../../shared/api.js';
-import { RestoraError } from '../../shared/errors.js';
+import type { ModelSummary } from '../../../shared/api.js';
+import { RestoraError } from '../../../shared/errors.js';
 import { readCard } from './modelCard.js';
 
 export class ModelLibrary {

@@ -1,17 +1,17 @@
 /** Scores a model on an HR/LR folder pair with the quality protocol of DESIGN.md. */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { BackendId, PresetId } from '../../shared/api.js';
-import { degrade } from '../degrade/presets.js';
-import { Rng } from './rng.js';
-import { RestoraError } from '../../shared/errors.js';
-import { decodeRgbFloat } from '../imaging/decode.js';
-import { crop, imresize, type FloatImage } from '../imaging/imresize.js';
-import { initBackend } from './backend.js';
+import type { BackendId, PresetId } from '../../../shared/api.js';
+import { degrade } from '../../degrade/presets.js';
+import { Rng } from '../rng.js';
+import { RestoraError } from '../../../shared/errors.js';
+import { decodeRgbFloat } from '../../imaging/decode.js';
+import { crop, imresize, type FloatImage } from '../../imaging/imresize.js';
+import { initBackend } from '../backend.js';
 import { measure } from './metrics.js';
-import { loadLayersModel } from './modelStore.js';
-import { predictImage } from './trainer.js';
-import type { PairImage } from './dataset.js';
+import { loadLayersModel } from '../store/modelStore.js';
+import { predictImage } from '../train/trainer.js';
+import type { PairImage } from '../train/dataset.js';
 
 export interface EvalReport {
   scale: number;

@@ -1,5 +1,5 @@
 /** Messages between the main thread and the compute worker. */
-import type { ArchInfo, BackendId, BackendInfo } from '../../shared/api.js';
+import type { ArchInfo, BackendId, BackendInfo } from '../../../shared/api.js';
 import type { UpscaleFileRequest, UpscaleFileResult } from './upscaleFile.js';
 
 export interface WorkerInit {

@@ -7,9 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 type NamedTensor = { name: string; tensor: tf.Tensor };
-import { RestoraError } from '../../shared/errors.js';
-import './archs/index.js';
-import { writeFileAtomic } from '../imaging/atomic.js';
+import { RestoraError } from '../../../shared/errors.js';
+import '../archs/index.js';
+import { writeFileAtomic } from '../../imaging/atomic.js';
 export { readCard, writeCard } from './modelCard.js';
 
 export async function saveLayersModel(model: tf.LayersModel, dir: string): Promise<void> {
