@@ -32,6 +32,10 @@ Usage:
                 (--gan: after the pixel-loss steps, steps/2 of SRGAN fine-tuning)
   restora serve [--port N]      (the UI and API on 127.0.0.1, token-guarded)
   restora models [--json]
+  restora models import PATH [--name NAME] [--license TEXT] [--json]
+                                (PATH: a PyTorch .pth/.pt or .safetensors state dict, an ncnn
+                                .param/.bin pair, or a Restora model folder; RRDBNet (ESRGAN,
+                                Real-ESRGAN x4plus/x2plus) and SRVGGNetCompact are recognised)
   restora eval --model ID --hr DIR --lr DIR --scale N [--json]
   restora eval --model ID --hr DIR --degrade PRESET [--seed N] --scale N [--json]
                                 (HR degraded with a preset, seeded; baseline bicubic of the degraded input)
@@ -415,7 +419,32 @@ async function cmdJobs(args: string[]): Promise<number> {
   }
 }
 
+async function cmdModelsImport(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { name: { type: 'string' }, license: { type: 'string' } });
+  if (values.help) return (console.log(USAGE), 0);
+  if (positionals.length !== 1) throw new UsageError('models import takes one PATH (a model file or folder)');
+  const app = appFrom(values);
+  try {
+    const { createHandlers } = await import('../main/app/handlers.js');
+    const m = await createHandlers(app)['models.import']({
+      path: positionals[0]!,
+      ...(values.name !== undefined ? { name: values.name } : {}),
+      ...(values.license !== undefined ? { license: values.license } : {}),
+    });
+    if (values.json) console.log(JSON.stringify(m, null, 2));
+    else {
+      const c = m.card;
+      console.log(`imported ${c.id}: ${c.arch} x${c.scale}, ${c.params.toLocaleString('en')} params (${c.source?.layout ?? c.arch})` + (c.speed ? `, ${c.speed.outputMpPerSec} MP/s output on ${c.speed.backend}` : ''));
+      console.log(`  into ${m.dir}`);
+    }
+    return 0;
+  } finally {
+    await app.close();
+  }
+}
+
 async function cmdModels(args: string[]): Promise<number> {
+  if (args[0] === 'import') return cmdModelsImport(args.slice(1));
   const { values } = parse(args, {});
   if (values.help) return (console.log(USAGE), 0);
   const app = appFrom(values);

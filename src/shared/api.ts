@@ -37,6 +37,28 @@ export interface ModelCard {
   date?: string;
   license?: string;
   notes?: string;
+  /** Imported models: the file(s) they came from, with SHA-256, and the layout recognised. */
+  source?: ModelSource;
+  /** Fine-tuned models: the model whose weights they started from, and that model's own lineage. */
+  lineage?: { id: string; name: string; sha256?: string }[];
+  /** Measured on the machine that imported or trained it. */
+  speed?: { outputMpPerSec: number; backend: string; threads: number; input: string; date: string };
+}
+
+export type ModelFormat = 'pytorch' | 'safetensors' | 'ncnn' | 'restora';
+
+export interface ModelSource {
+  format: ModelFormat;
+  layout: string;
+  files: { name: string; sha256: string; bytes: number }[];
+}
+
+/** What `models.import` and `restora models import` take. */
+export interface ModelImportRequest {
+  /** A .pth/.pt/.safetensors file, an ncnn .param or .bin (its pair beside it), or a folder holding one model. */
+  path: string;
+  name?: string;
+  license?: string;
 }
 
 export interface ModelSummary {

@@ -99,7 +99,7 @@ export const REQUEST_SCHEMAS = {
   'settings.get': empty,
   'settings.set': settingsPatch,
   'models.list': empty,
-  'models.import': z.object({ dir: text }).strict(),
+  'models.import': z.object({ path: text, name: z.string().min(1).max(100).optional(), license: z.string().max(4000).optional() }).strict(),
   'models.delete': z.object({ id: text }).strict(),
   'models.archs': empty,
   'models.estimate': z.object({ arch: text, scale, archOptions: archOptions.optional(), modelId: text.optional() }).strict(),

@@ -4,6 +4,7 @@
  * events and pause/resume, training in a worker thread with pause/resume and the
  * model it produces, model import/delete, settings.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -12,7 +13,7 @@ import type { AppEvent } from '../../src/shared/api.js';
 import { parseRequest, type ApiHandlers, type ApiMethod, type ApiContract } from '../../src/shared/contract.js';
 import { createApp, type App } from '../../src/main/app/createApp.js';
 import { createHandlers } from '../../src/main/app/handlers.js';
-import { installTinyModel, synthImage, tmpDir, toUint8 } from '../helpers.js';
+import { ROOT, installTinyModel, synthImage, tmpDir, toUint8 } from '../helpers.js';
 
 let app: App;
 let handlers: ApiHandlers;
@@ -199,12 +200,28 @@ describe('studio API', () => {
     const src = path.join(tmpDir('restora-import-'), 'my-model');
     fs.cpSync(path.join(app.home, 'models', 'tiny-x2'), src, { recursive: true });
     fs.rmSync(path.join(src, 'card.json'));
-    const m = await call('models.import', { dir: src });
+    const m = await call('models.import', { path: src });
     expect(m.card).toMatchObject({ id: 'my-model', scale: 2, arch: 'imported' });
-    await expect(call('models.import', { dir: src })).rejects.toThrow(/already installed/);
-    await expect(call('models.import', { dir: photos })).rejects.toThrow(/model\.json/);
+    await expect(call('models.import', { path: src })).rejects.toThrow(/already installed/);
+    await expect(call('models.import', { path: photos })).rejects.toThrow(/holds no model file/);
     expect(await call('models.delete', { id: 'my-model' })).toEqual({ deleted: 'my-model' });
     await expect(call('models.delete', { id: 'restora-x2' })).rejects.toThrow(/bundled/);
+  });
+
+  it('imports a PyTorch state dict as a Restora model with source, licence and speed; a refused file adds nothing', async () => {
+    const fixture = path.join(ROOT, 'test/fixtures/import/srvgg-x4.pth');
+    const m = await call('models.import', { path: fixture, name: 'Tiny SRVGG', license: 'CC0 (test fixture)' });
+    expect(m.card).toMatchObject({ id: 'Tiny-SRVGG', name: 'Tiny SRVGG', arch: 'srvgg', scale: 4, license: 'CC0 (test fixture)' });
+    const sha = crypto.createHash('sha256').update(fs.readFileSync(fixture)).digest('hex');
+    expect(m.card.source).toMatchObject({ format: 'pytorch', layout: 'SRVGGNetCompact', files: [{ name: 'srvgg-x4.pth', sha256: sha }] });
+    expect(m.card.speed?.outputMpPerSec).toBeGreaterThan(0);
+    expect(fs.existsSync(path.join(m.dir, 'model.json'))).toBe(true);
+    const before = fs.readdirSync(path.join(app.home, 'models')).sort();
+    for (const bad of ['evil.pth', 'unknown-arch.pth']) {
+      await expect(call('models.import', { path: path.join(ROOT, 'test/fixtures/import', bad) })).rejects.toThrow(bad);
+    }
+    expect(fs.readdirSync(path.join(app.home, 'models')).sort()).toEqual(before);
+    expect(await call('models.delete', { id: 'Tiny-SRVGG' })).toEqual({ deleted: 'Tiny-SRVGG' });
   });
 
   it('keeps settings, refuses defaults naming unknown models, and types bad payloads', async () => {

@@ -14,7 +14,7 @@ describe('architecture registry', () => {
   });
 
   it('registers every architecture of DESIGN.md, plus the restoration U-Net', () => {
-    expect(listArchs().map((a) => a.id).sort()).toEqual(['compact', 'srgan-discriminator', 'srresnet', 'unet', 'upsampler2x', 'upsampler8x']);
+    expect(listArchs().map((a) => a.id).sort()).toEqual(['compact', 'rrdbnet', 'srgan-discriminator', 'srresnet', 'srvgg', 'unet', 'upsampler2x', 'upsampler8x']);
   });
 
   it.each([
@@ -26,6 +26,10 @@ describe('architecture registry', () => {
     ['srgan-discriminator', 1, { patch: 32 }, [3, 32, 32, 3], [3, 1]],
     ['unet', 2, {}, [2, 16, 12, 3], [2, 32, 24, 3]],
     ['unet', 1, { channels: 8, midBlocks: 1 }, [1, 8, 8, 3], [1, 8, 8, 3]],
+    ['rrdbnet', 4, { features: 8, blocks: 1, growth: 4 }, [1, 6, 5, 3], [1, 24, 20, 3]],
+    ['rrdbnet', 2, { features: 8, blocks: 1, growth: 4 }, [1, 6, 4, 3], [1, 12, 8, 3]],
+    ['rrdbnet', 1, { features: 8, blocks: 1, growth: 4 }, [1, 8, 4, 3], [1, 8, 4, 3]],
+    ['srvgg', 4, { features: 8, convs: 2 }, [1, 5, 7, 3], [1, 20, 28, 3]],
   ] as const)('%s x%i maps %j to %j', (id, scale, opts, inShape, outShape) => {
     const model = buildArch(id, scale, opts);
     const y = tf.tidy(() => model.predict(tf.zeros(inShape as unknown as number[])) as tf.Tensor);

@@ -78,7 +78,7 @@ describe('whole-image conditioning', () => {
     const img = synthImage(90, 70, 9);
     const u8 = toUint8(img);
     const whole = predictImage(model, { ...img, data: Float32Array.from(u8) });
-    const { overlap, multiple } = tilingFor({ arch: 'unet', archOptions: { channels: 8, midBlocks: 1, global: true } });
+    const { overlap, multiple } = tilingFor({ arch: 'unet', scale: 2, archOptions: { channels: 8, midBlocks: 1, global: true } });
     // A tile side that is no multiple of 4 is aligned up by the tiler.
     const tiled = await upscaleTiled(predictorFor(model, u8, 90, 70, 255), u8, 90, 70, 255, { scale: 2, tile: 30, overlap, multiple });
     let maxDiff = 0;

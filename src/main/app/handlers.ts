@@ -4,12 +4,12 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { BatchSpec, ModelSummary } from '../../shared/api.js';
+import type { BatchSpec } from '../../shared/api.js';
 import type { ApiHandlers } from '../../shared/contract.js';
 import { RestoraError } from '../../shared/errors.js';
 import type { App } from './createApp.js';
 import { packageRoot } from '../paths.js';
-import { readCard, writeCard } from '../ml/store/modelCard.js';
+import { importModel } from '../ml/import/importModel.js';
 import { SpeedCache } from '../ml/store/speedCache.js';
 import { upscaleLibraryImage } from './upscaleImage.js';
 
@@ -19,7 +19,6 @@ export interface AdapterCapabilities {
   transport?: string;
 }
 
-const MODEL_ID = /^[\p{L}\p{N}][\p{L}\p{N}._-]{0,63}$/u;
 
 export function createHandlers(app: App, adapters: AdapterCapabilities = {}): ApiHandlers {
   const version = (JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
@@ -44,7 +43,13 @@ export function createHandlers(app: App, adapters: AdapterCapabilities = {}): Ap
 
     'models.list': async () => app.models.list(),
     'models.archs': async () => app.compute.archs(),
-    'models.import': async ({ dir }) => importModel(app, dir),
+    'models.import': async (req) => {
+      const m = await importModel({ models: app.models, compute: app.compute, userDir: path.join(app.home, 'models') }, req);
+      app.db().prepare('INSERT OR REPLACE INTO models (id, source, dir, card_json) VALUES (?, ?, ?, ?)').run(m.card.id, 'imported', m.dir, JSON.stringify(m.card));
+      const speed = m.card.speed;
+      if (speed) app.speed.record(SpeedCache.key('upscale', m.card.id, speed.backend, speed.threads), speed.outputMpPerSec, 'MP/s');
+      return m;
+    },
     'models.delete': async ({ id }) => {
       const m = app.models.get(id);
       if (m.source !== 'user') throw new RestoraError('USAGE', `${id} is bundled with Restora and cannot be deleted.`);
@@ -132,34 +137,4 @@ export function createHandlers(app: App, adapters: AdapterCapabilities = {}): Ap
     'training.runs': async () => app.trainingRunner().list(),
     'training.history': async ({ runId }) => app.trainingRunner().history(runId),
   };
-}
-
-/**
- * Copies a tfjs layers-model folder into the user's models. Its card is kept when
- * it has one; otherwise one is written from what the model does to a test input.
- */
-async function importModel(app: App, dir: string): Promise<ModelSummary> {
-  const src = path.resolve(dir);
-  if (!fs.existsSync(path.join(src, 'model.json'))) throw new RestoraError('MODEL_INVALID', `${src}: no model.json (expected a tfjs layers-model folder)`, src);
-  const probe = await app.compute.probeModel(src);
-  const hasCard = fs.existsSync(path.join(src, 'card.json'));
-  const card = hasCard ? readCard(src) : null;
-  const id = card?.id ?? path.basename(src).replace(/[^\p{L}\p{N}._-]/gu, '-');
-  if (!MODEL_ID.test(id)) throw new RestoraError('USAGE', `Model id "${id}" must be letters, digits, '.', '_' or '-'.`);
-  if (app.models.list().some((m) => m.card.id === id)) throw new RestoraError('USAGE', `A model with id "${id}" is already installed.`);
-  if (card && card.scale !== probe.scale) throw new RestoraError('MODEL_INVALID', `${src}: card says x${card.scale} but the model upscales x${probe.scale}`, src);
-  const dest = path.join(app.home, 'models', id);
-  const tmp = `${dest}.importing`;
-  fs.rmSync(tmp, { recursive: true, force: true });
-  fs.mkdirSync(path.dirname(dest), { recursive: true });
-  fs.cpSync(src, tmp, { recursive: true });
-  writeCard(tmp, {
-    ...(card ?? { id, name: id, arch: 'imported', archOptions: {}, task: 'upscale', notes: `imported from ${src}` }),
-    id,
-    scale: probe.scale,
-    params: probe.params,
-  });
-  fs.renameSync(tmp, dest);
-  app.db().prepare('INSERT OR REPLACE INTO models (id, source, dir, card_json) VALUES (?, ?, ?, ?)').run(id, 'imported', dest, JSON.stringify(readCard(dest)));
-  return app.models.get(id);
 }

@@ -4,5 +4,7 @@ import './compact.js';
 import './upsampler.js';
 import './srresnet.js';
 import './unet.js';
+import './rrdbnet.js';
+import './srvgg.js';
 export { stackUpsamplers } from './upsampler.js';
 export * from './registry.js';

@@ -220,6 +220,29 @@ export class ChannelAffine extends tf.layers.Layer {
   }
 }
 
+/**
+ * inputs[0] * factor + inputs[1]: the scaled residual of ESRGAN's dense blocks
+ * (factor 0.2), one op where tfjs would need a Rescaling layer and an Add.
+ */
+export class ScaledAdd extends tf.layers.Layer {
+  static className = 'RestoraScaledAdd';
+  readonly factor: number;
+  constructor(config: { factor: number; name?: string }) {
+    super(config);
+    this.factor = config.factor;
+  }
+  override computeOutputShape(s: tf.Shape | tf.Shape[]): tf.Shape {
+    return (s as tf.Shape[])[0]!;
+  }
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    const [a, b] = inputs as tf.Tensor[];
+    return tf.tidy(() => a!.mul(this.factor).add(b!));
+  }
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), factor: this.factor };
+  }
+}
+
 /** Clamps to [0, 1]; used only at the output of inference graphs. */
 export class ClipUnit extends tf.layers.Layer {
   static className = 'RestoraClipUnit';
@@ -234,4 +257,5 @@ tf.serialization.registerClass(PixelUnshuffle);
 tf.serialization.registerClass(ChannelAffine);
 tf.serialization.registerClass(RepeatChannels);
 tf.serialization.registerClass(ClipUnit);
+tf.serialization.registerClass(ScaledAdd);
 tf.serialization.registerClass(BicubicAnchor);

@@ -13,12 +13,17 @@ export interface ArchSpec {
   /** Scales this architecture can be built for. */
   scales: readonly number[];
   defaults: ArchOptions;
-  /** Input sides must be a multiple of this (strided archs); tiling pads. */
-  sizeMultiple?: number;
+  /** Input sides must be a multiple of this (strided or pixel-unshuffling archs); tiling pads. */
+  sizeMultiple?: number | ((scale: number, options: ArchOptions) => number);
   /** Builds an untrained model taking [B,H,W,3] in [0,1]. */
   build(scale: number, options: ArchOptions): tf.LayersModel;
   /** Receptive-field radius in input pixels (for tile overlap). */
   receptiveRadius(options: ArchOptions): number;
+  /**
+   * Pixels of replicated border the image gets before inference (0 = the convs' own zero
+   * padding). Real-ESRGAN's ncnn engine pads by 10, and its models were judged that way.
+   */
+  edgePad?: number;
 }
 
 const archs = new Map<string, ArchSpec>();
@@ -47,11 +52,13 @@ export function buildArch(id: string, scale: number, options: ArchOptions = {}):
 }
 
 /** Tile context (receptive radius + 2 px margin) and size multiple for a saved model's card. */
-export function tilingFor(card: { arch: string; archOptions: ArchOptions }): { overlap: number; multiple: number } {
+export function tilingFor(card: { arch: string; scale: number; archOptions: ArchOptions }): { overlap: number; multiple: number; edgePad: number } {
   const spec = archs.get(card.arch);
   // An imported model of an architecture we do not know: a generous context for its receptive field.
-  if (!spec) return { overlap: 24, multiple: 1 };
-  return { overlap: spec.receptiveRadius({ ...spec.defaults, ...card.archOptions }) + 2, multiple: spec.sizeMultiple ?? 1 };
+  if (!spec) return { overlap: 24, multiple: 1, edgePad: 0 };
+  const options = { ...spec.defaults, ...card.archOptions };
+  const multiple = typeof spec.sizeMultiple === 'function' ? spec.sizeMultiple(card.scale, options) : (spec.sizeMultiple ?? 1);
+  return { overlap: spec.receptiveRadius(options) + 2, multiple, edgePad: spec.edgePad ?? 0 };
 }
 
 export function num(options: ArchOptions, key: string): number {

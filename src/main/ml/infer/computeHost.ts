@@ -1,7 +1,8 @@
 /** Main-thread side of the compute worker: typed calls, progress, cancellation. */
 import type { Worker } from 'node:worker_threads';
 import { siblingEntry, startWorker } from '../../workers.js';
-import type { ArchInfo, BackendInfo } from '../../../shared/api.js';
+import type { ArchInfo, BackendInfo, ModelCard } from '../../../shared/api.js';
+import type { ImportMeta, ImportSource } from '../import/convert.js';
 import { RestoraError, type ErrorCode } from '../../../shared/errors.js';
 import type { UpscaleFileRequest, UpscaleFileResult } from './upscaleFile.js';
 import type { FromWorker, ToWorker, WorkerInit } from './workerProtocol.js';
@@ -45,6 +46,7 @@ export class ComputeHost {
     else if (m.type === 'info') p.resolve(m.info);
     else if (m.type === 'archs') p.resolve(m.archs);
     else if (m.type === 'described') p.resolve({ params: m.params, scale: m.scale });
+    else if (m.type === 'imported') p.resolve(m.card);
     else p.resolve(m.result);
   }
 
@@ -70,6 +72,10 @@ export class ComputeHost {
 
   probeModel(modelDir: string): Promise<{ params: number; scale: number }> {
     return this.call({ type: 'probeModel', id: this.nextId++, modelDir });
+  }
+
+  importModel(source: ImportSource, outDir: string, meta: ImportMeta): Promise<ModelCard> {
+    return this.call({ type: 'importModel', id: this.nextId++, source, outDir, meta });
   }
 
   upscale(

@@ -9,6 +9,7 @@ import { loadLayersModel, readCard } from '../store/modelStore.js';
 import * as tfjs from '@tensorflow/tfjs';
 import { buildArch, listArchs, tilingFor } from '../archs/index.js';
 import { upscaleFile } from './upscaleFile.js';
+import { convertModel } from '../import/convert.js';
 import { GLOBAL_STATS, runModel } from './conditioning.js';
 import type { FromWorker, ToWorker, WorkerInit } from './workerProtocol.js';
 import { RestoraError } from '../../../shared/errors.js';
@@ -17,10 +18,10 @@ if (!parentPort) throw new Error('computeWorker must run in a worker thread');
 const port = parentPort;
 const init = (workerData ?? {}) as WorkerInit;
 /** Loaded models with their tiling needs, read from disk once per model folder. */
-const models = new Map<string, { net: tf.LayersModel; overlap: number; multiple: number }>();
+const models = new Map<string, { net: tf.LayersModel; overlap: number; multiple: number; edgePad: number }>();
 const send = (m: FromWorker) => port.postMessage(m);
 
-async function model(dir: string): Promise<{ net: tf.LayersModel; overlap: number; multiple: number }> {
+async function model(dir: string): Promise<{ net: tf.LayersModel; overlap: number; multiple: number; edgePad: number }> {
   let m = models.get(dir);
   if (!m) {
     m = { net: await loadLayersModel(dir), ...tilingFor(readCard(dir)) };
@@ -74,9 +75,13 @@ async function handle(msg: ToWorker): Promise<void> {
       send({ type: 'described', id: msg.id, ...(await probeModel(msg.modelDir)) });
       return;
     }
+    if (msg.type === 'importModel') {
+      send({ type: 'imported', id: msg.id, card: await convertModel(msg.source, msg.outDir, msg.meta) });
+      return;
+    }
     const flag = new Int32Array(msg.cancel);
     const m = await model(msg.modelDir);
-    const request = { ...msg.request, overlap: Math.max(msg.request.overlap, m.overlap), multiple: m.multiple };
+    const request = { ...msg.request, overlap: Math.max(msg.request.overlap, m.overlap), multiple: m.multiple, edgePad: m.edgePad };
     const result = await upscaleFile(m.net, request, {
       onProgress: (done, total) => send({ type: 'progress', id: msg.id, done, total }),
       isCancelled: () => Atomics.load(flag, 0) !== 0,

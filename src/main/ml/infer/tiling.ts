@@ -22,6 +22,8 @@ export interface TileOptions {
   overlap: number;
   /** Input sides the model needs to be a multiple of (padded by mirroring, then cropped). */
   multiple?: number;
+  /** Replicated border around the whole image, in input pixels (see ArchSpec.edgePad). */
+  edgePad?: number;
   onProgress?: (done: number, total: number) => void;
   /** Polled between tiles. */
   isCancelled?: () => boolean;
@@ -65,22 +67,34 @@ export async function upscaleTiled(
   // Tiles and their context start on the model's grid, so a net that pixel-unshuffles sees every tile as it sees the whole image.
   const align = (v: number) => Math.ceil(v / m) * m;
   const overlap = align(o.overlap);
+  const edge = align(o.edgePad ?? 0);
   const rects = planTiles(width, height, align(o.tile));
   const inv = 1 / maxValue;
   let done = 0;
   for (const r of rects) {
     if (o.isCancelled?.()) throw new RestoraError('CANCELLED', 'Upscale cancelled.');
-    const x0 = Math.max(0, r.x - overlap);
-    const y0 = Math.max(0, r.y - overlap);
-    const x1 = Math.min(width, r.x + r.w + overlap);
-    const y1 = Math.min(height, r.y + r.h + overlap);
+    // The context may reach `edge` pixels past the image: those repeat the border pixels.
+    const x0 = Math.max(-Math.min(edge, overlap), r.x - overlap);
+    const y0 = Math.max(-Math.min(edge, overlap), r.y - overlap);
+    const x1 = Math.min(width + Math.min(edge, overlap), r.x + r.w + overlap);
+    const y1 = Math.min(height + Math.min(edge, overlap), r.y + r.h + overlap);
     const tw = x1 - x0;
     const th = y1 - y0;
     const input = new Float32Array(tw * th * 3);
     for (let y = 0; y < th; y++) {
-      const so = ((y0 + y) * width + x0) * 3;
+      const sy = edgeIndex(y0 + y, height);
       const d = y * tw * 3;
-      for (let i = 0; i < tw * 3; i++) input[d + i] = src[so + i]! * inv;
+      if (x0 >= 0 && x1 <= width) {
+        const so = (sy * width + x0) * 3;
+        for (let i = 0; i < tw * 3; i++) input[d + i] = src[so + i]! * inv;
+        continue;
+      }
+      for (let x = 0; x < tw; x++) {
+        const so = (sy * width + edgeIndex(x0 + x, width)) * 3;
+        input[d + 3 * x] = src[so]! * inv;
+        input[d + 3 * x + 1] = src[so + 1]! * inv;
+        input[d + 3 * x + 2] = src[so + 2]! * inv;
+      }
     }
     const padH = (m - (th % m)) % m;
     const padW = (m - (tw % m)) % m;
@@ -107,4 +121,12 @@ export async function upscaleTiled(
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
   return out;
+}
+
+/** Index i mirrored into 0..n-1 without repeating the edge pixel (reflect padding, as Real-ESRGAN's engine pads). */
+function edgeIndex(i: number, n: number): number {
+  if (n === 1) return 0;
+  const period = 2 * (n - 1);
+  const m = ((i % period) + period) % period;
+  return m < n ? m : period - m;
 }

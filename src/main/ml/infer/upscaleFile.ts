@@ -19,6 +19,8 @@ export interface UpscaleFileRequest {
   tile: number;
   overlap: number;
   multiple?: number;
+  /** Replicated border before inference (the arch's edgePad). */
+  edgePad?: number;
   /** Resize the model's output (lanczos3): one side keeps the aspect ratio, both fit inside. */
   resize?: { width?: number; height?: number };
 }
@@ -59,6 +61,7 @@ export async function upscaleFile(
     tile: req.tile,
     overlap: req.overlap,
     multiple: req.multiple ?? 1,
+    edgePad: req.edgePad ?? 0,
     ...hooks,
   });
   img.rgb = new Uint8Array(0); // release the input early: big photos

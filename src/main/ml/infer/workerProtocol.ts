@@ -1,5 +1,6 @@
 /** Messages between the main thread and the compute worker. */
-import type { ArchInfo, BackendId, BackendInfo } from '../../../shared/api.js';
+import type { ArchInfo, BackendId, BackendInfo, ModelCard } from '../../../shared/api.js';
+import type { ImportMeta, ImportSource } from '../import/convert.js';
 import type { UpscaleFileRequest, UpscaleFileResult } from './upscaleFile.js';
 
 export interface WorkerInit {
@@ -14,6 +15,8 @@ export type ToWorker =
   | { type: 'describeArch'; id: number; arch: string; scale: number; archOptions: Record<string, number | string | boolean> }
   /** Loads a model folder and runs a small input through it to learn its scale. */
   | { type: 'probeModel'; id: number; modelDir: string }
+  /** Converts a community model file into a Restora model folder at outDir. */
+  | { type: 'importModel'; id: number; source: ImportSource; outDir: string; meta: ImportMeta }
   | {
       type: 'upscale';
       id: number;
@@ -35,4 +38,5 @@ export type FromWorker =
   | { type: 'described'; id: number; params: number; scale: number }
   | { type: 'archs'; id: number; archs: ArchInfo[] }
   | { type: 'upscaled'; id: number; result: UpscaleFileResult }
+  | { type: 'imported'; id: number; card: ModelCard }
   | { type: 'error'; id: number; error: WireError };

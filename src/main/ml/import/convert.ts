@@ -1,0 +1,97 @@
+/**
+ * Turns a community model file into a Restora model folder (tfjs layers model +
+ * card). Runs in the compute worker: it builds the network, checks it on a test
+ * input and times it on this machine. Writes only into `outDir`.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { ModelCard, ModelFormat } from '../../../shared/api.js';
+import { RestoraError } from '../../../shared/errors.js';
+import { activeBackend } from '../backend.js';
+import { saveLayersModel, writeCard } from '../store/modelStore.js';
+import { buildImportedModel } from './buildModel.js';
+import { detectArchitecture, type DetectedModel } from './detect.js';
+import { readNcnnModel } from './ncnn.js';
+import { readStateDict } from './stateDict.js';
+
+export interface ImportSource {
+  format: Exclude<ModelFormat, 'restora'>;
+  /** The weights file first; ncnn: [.param, .bin]. */
+  files: string[];
+}
+
+export interface ImportMeta {
+  id: string;
+  name: string;
+  license?: string;
+}
+
+function sha256(file: string): string {
+  return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+}
+
+/** Output MP/s on a 128x128 input (one warm-up run first: the first call compiles kernels). */
+export function measureSpeed(model: tf.LayersModel, scale: number, side = 128): number {
+  const x = tf.randomUniform([1, side, side, 3]) as tf.Tensor4D;
+  try {
+    tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync());
+    const t0 = performance.now();
+    tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync());
+    const s = (performance.now() - t0) / 1000;
+    return (side * scale) ** 2 / 1e6 / s;
+  } finally {
+    x.dispose();
+  }
+}
+
+export function detectSource(src: ImportSource): DetectedModel {
+  const main = src.files[0]!;
+  return src.format === 'ncnn' ? readNcnnModel(main, src.files[1]!) : detectArchitecture(readStateDict(main), main);
+}
+
+export async function convertModel(src: ImportSource, outDir: string, meta: ImportMeta): Promise<ModelCard> {
+  const detected = detectSource(src);
+  const file = src.files[0]!;
+  const model = buildImportedModel(detected, file);
+  try {
+    // A test input must come out RGB, `scale` times larger, and finite.
+    const ok = tf.tidy(() => {
+      const y = model.predict(tf.fill([1, 16, 16, 3], 0.5)) as tf.Tensor;
+      return y.shape.join() === [1, 16 * detected.scale, 16 * detected.scale, 3].join() && y.isFinite().all().dataSync()[0] === 1;
+    });
+    if (!ok) throw new RestoraError('MODEL_INVALID', `${file}: the converted network does not map an image to a finite x${detected.scale} image`, file);
+    const mpPerSec = measureSpeed(model, detected.scale);
+    const backend = activeBackend();
+    await saveLayersModel(model, outDir);
+    const card: ModelCard = {
+      id: meta.id,
+      name: meta.name,
+      arch: detected.arch,
+      archOptions: detected.archOptions,
+      scale: detected.scale,
+      params: model.countParams(),
+      task: 'upscale',
+      date: new Date().toISOString().slice(0, 10),
+      source: {
+        format: src.format,
+        layout: detected.layout,
+        files: src.files.map((f) => ({ name: path.basename(f), sha256: sha256(f), bytes: fs.statSync(f).size })),
+      },
+      license: meta.license ?? 'not given at import: check the licence of the source file before sharing its outputs or the model',
+      speed: {
+        outputMpPerSec: Math.round(mpPerSec * 1000) / 1000,
+        backend: backend?.id ?? tf.getBackend(),
+        threads: backend?.threads ?? 1,
+        input: '128x128',
+        date: new Date().toISOString(),
+      },
+      notes: `Imported from ${src.files.map((f) => path.basename(f)).join(' + ')} (${detected.layout}).`,
+    };
+    writeCard(outDir, card);
+    return card;
+  } finally {
+    model.dispose();
+  }
+}

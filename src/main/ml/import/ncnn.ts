@@ -1,0 +1,182 @@
+/**
+ * ncnn models (`.param` graph text + `.bin` weights), as Upscayl ships Real-ESRGAN.
+ * The graph is parsed, checked against the RRDBNet / SRVGGNetCompact pattern, and
+ * its convolutions taken in graph order as those archs' layers: the same
+ * canonical layers a PyTorch import gives, so both build one Restora model.
+ * Formats per ncnn's wiki ("param and model file structure").
+ */
+import fs from 'node:fs';
+import { RestoraError } from '../../../shared/errors.js';
+import type { DetectedModel } from './detect.js';
+import { halfToFloat, MAX_MODEL_FILE_BYTES, type RawTensor } from './stateDict.js';
+
+export interface NcnnLayer {
+  type: string;
+  name: string;
+  bottoms: string[];
+  tops: string[];
+  /** Param id -> value; array params (id -23300-k in the file) are stored under k. */
+  params: Map<number, number | number[]>;
+}
+
+/** Layer types this importer understands (everything else is refused, named). */
+const KNOWN = new Set(['Input', 'Convolution', 'ReLU', 'PReLU', 'Split', 'Concat', 'Eltwise', 'BinaryOp', 'Interp', 'PixelShuffle']);
+
+export function parseNcnnParam(text: string, file: string): NcnnLayer[] {
+  const bad = (why: string): never => {
+    throw new RestoraError('MODEL_INVALID', `${file}: not a readable ncnn .param file (${why})`, file);
+  };
+  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
+  if (lines[0]?.trim() !== '7767517') bad('the first line is not the magic number 7767517');
+  const [layerCount] = (lines[1] ?? '').trim().split(/\s+/).map(Number);
+  if (!Number.isInteger(layerCount) || layerCount! <= 0 || lines.length - 2 !== layerCount) bad(`it declares ${layerCount} layers and holds ${lines.length - 2}`);
+  const layers: NcnnLayer[] = [];
+  for (const line of lines.slice(2)) {
+    const f = line.trim().split(/\s+/);
+    const [type, name] = f;
+    const nb = Number(f[2]);
+    const nt = Number(f[3]);
+    if (!type || !name || !Number.isInteger(nb) || !Number.isInteger(nt) || f.length < 4 + nb + nt) bad(`a malformed layer line: ${line.slice(0, 80)}`);
+    const params = new Map<number, number | number[]>();
+    for (const kv of f.slice(4 + nb + nt)) {
+      const m = /^(-?\d+)=(.*)$/.exec(kv);
+      if (!m) bad(`a malformed parameter "${kv}" in layer ${name}`);
+      const id = Number(m![1]);
+      if (id <= -23300) {
+        const values = m![2]!.split(',').map(Number);
+        params.set(-23300 - id, values.slice(1));
+      } else {
+        params.set(id, Number(m![2]));
+      }
+    }
+    layers.push({ type: type!, name: name!, bottoms: f.slice(4, 4 + nb), tops: f.slice(4 + nb, 4 + nb + nt), params });
+  }
+  const unknown = [...new Set(layers.filter((l) => !KNOWN.has(l.type)).map((l) => l.type))];
+  if (unknown.length) {
+    throw new RestoraError('UNSUPPORTED', `${file}: unsupported architecture: the graph uses layer types Restora does not import (${unknown.join(', ')})`, file);
+  }
+  return layers;
+}
+
+const p = (l: NcnnLayer, id: number, fallback: number): number => {
+  const v = l.params.get(id);
+  return typeof v === 'number' ? v : fallback;
+};
+
+/** Reads the .bin blobs of each weighted layer, in order. ncnn's tag tells fp16 from fp32 conv weights. */
+function readWeights(layers: NcnnLayer[], bin: Uint8Array, file: string): Map<string, RawTensor[]> {
+  const view = new DataView(bin.buffer, bin.byteOffset, bin.byteLength);
+  let pos = 0;
+  const short = (what: string): never => {
+    throw new RestoraError('MODEL_INVALID', `${file}: the .bin is too short for its .param (it ends in ${what})`, file);
+  };
+  const raw = (n: number, shape: number[], what: string): RawTensor => {
+    if (pos + 4 * n > bin.byteLength) short(what);
+    const data = new Float32Array(n);
+    for (let i = 0; i < n; i++) data[i] = view.getFloat32(pos + 4 * i, true);
+    pos += 4 * n;
+    return { shape, data };
+  };
+  const tagged = (n: number, shape: number[], what: string): RawTensor => {
+    if (pos + 4 > bin.byteLength) short(what);
+    const tag = view.getUint32(pos, true);
+    pos += 4;
+    if (tag === 0x01306b47) {
+      if (pos + 2 * n > bin.byteLength) short(what);
+      const data = new Float32Array(n);
+      for (let i = 0; i < n; i++) data[i] = halfToFloat(view.getUint16(pos + 2 * i, true));
+      pos += Math.ceil((2 * n) / 4) * 4;
+      return { shape, data };
+    }
+    if (tag === 0 || tag === 0x0002c056) return raw(n, shape, what);
+    throw new RestoraError('UNSUPPORTED', `${file}: ${what} is stored quantised (tag 0x${tag.toString(16)}); Restora imports fp32 and fp16 ncnn models`, file);
+  };
+  const out = new Map<string, RawTensor[]>();
+  for (const l of layers) {
+    if (l.type === 'Convolution') {
+      const co = p(l, 0, 0);
+      const kw = p(l, 1, 0);
+      const kh = p(l, 11, kw);
+      const size = p(l, 6, 0);
+      const ci = size / (co * kw * kh);
+      if (!Number.isInteger(ci) || ci <= 0) throw new RestoraError('MODEL_INVALID', `${file}: layer ${l.name} has ${size} weights, not a whole number of ${co}x${kh}x${kw} filters`, file);
+      const w = tagged(size, [co, ci, kh, kw], `layer ${l.name}`);
+      out.set(l.name, p(l, 5, 0) ? [w, raw(co, [co], `layer ${l.name}'s bias`)] : [w]);
+    } else if (l.type === 'PReLU') {
+      const n = p(l, 0, 1);
+      out.set(l.name, [raw(n, [n], `layer ${l.name}`)]);
+    }
+  }
+  if (pos !== bin.byteLength) throw new RestoraError('MODEL_INVALID', `${file}: the .bin holds ${bin.byteLength - pos} bytes more than its .param uses: not the pair of this graph`, file);
+  return out;
+}
+
+function mismatch(file: string, why: string): never {
+  throw new RestoraError('UNSUPPORTED', `${file}: unsupported architecture: the ncnn graph is not RRDBNet or SRVGGNetCompact (${why})`, file);
+}
+
+function count(layers: NcnnLayer[], type: string): number {
+  return layers.filter((l) => l.type === type).length;
+}
+
+/** Reads an ncnn .param/.bin pair and recognises its architecture. */
+export function readNcnnModel(paramFile: string, binFile: string): DetectedModel {
+  for (const f of [paramFile, binFile]) {
+    let size: number;
+    try {
+      size = fs.statSync(f).size;
+    } catch (err) {
+      throw new RestoraError('NOT_FOUND', `${f}: cannot read it (${(err as Error).message})`, f);
+    }
+    if (size > MAX_MODEL_FILE_BYTES) throw new RestoraError('MODEL_INVALID', `${f}: ${(size / 1024 ** 3).toFixed(1)} GB is over the ${MAX_MODEL_FILE_BYTES / 1024 ** 3} GB limit for a model file`, f);
+  }
+  const layers = parseNcnnParam(fs.readFileSync(paramFile, 'latin1'), paramFile);
+  const weights = readWeights(layers, new Uint8Array(fs.readFileSync(binFile)), binFile);
+  const convs = layers.filter((l) => l.type === 'Convolution');
+  for (const c of convs) {
+    const k = p(c, 1, 0);
+    if (k !== 3 || p(c, 11, k) !== 3 || p(c, 3, 1) !== 1 || p(c, 2, 1) !== 1 || p(c, 4, 0) !== 1) mismatch(paramFile, `${c.name} is not a 3x3 'same' convolution`);
+  }
+  const conv = (i: number) => {
+    const [weight, bias] = weights.get(convs[i]!.name)!;
+    return { weight: weight!, ...(bias ? { bias } : {}) };
+  };
+  const layersOut: DetectedModel['layers'] = new Map();
+  const shuffle = layers.find((l) => l.type === 'PixelShuffle');
+  if (shuffle) {
+    // SRVGGNetCompact: conv, PReLU, (conv, PReLU) x n, conv, PixelShuffle, + nearest-upsampled input.
+    const prelus = layers.filter((l) => l.type === 'PReLU');
+    if (prelus.length !== convs.length - 1 || count(layers, 'Interp') !== 1 || count(layers, 'BinaryOp') !== 1) mismatch(paramFile, 'conv/PReLU counts');
+    const scale = p(shuffle, 0, 1);
+    let body = 0;
+    for (let i = 0; i < convs.length; i++) {
+      layersOut.set(`body.${body++}`, conv(i));
+      if (i < prelus.length) layersOut.set(`body.${body++}`, { weight: weights.get(prelus[i]!.name)![0]! });
+    }
+    if (conv(convs.length - 1).weight.shape[0] !== 3 * scale * scale) mismatch(paramFile, 'the last conv does not feed an RGB pixel shuffle');
+    return { arch: 'srvgg', scale, archOptions: { features: conv(0).weight.shape[0]!, convs: convs.length - 2 }, layout: 'SRVGGNetCompact (ncnn)', layers: layersOut };
+  }
+  // RRDBNet: conv_first, 15 convs per block, conv_body, one conv per x2 nearest upsampling, conv_hr, conv_last.
+  const ups = count(layers, 'Interp');
+  const blocks = (convs.length - 4 - ups) / 15;
+  if (!Number.isInteger(blocks) || blocks < 1 || count(layers, 'Concat') !== 12 * blocks || count(layers, 'Eltwise') + count(layers, 'BinaryOp') !== 4 * blocks + 1) {
+    mismatch(paramFile, `${convs.length} convolutions, ${count(layers, 'Concat')} concats, ${ups} upsamplings`);
+  }
+  for (const l of layers.filter((x) => x.type === 'Interp')) if (p(l, 0, 0) !== 1 || p(l, 1, 1) !== 2 || p(l, 2, 1) !== 2) mismatch(paramFile, `${l.name} is not a nearest x2 upsampling`);
+  let i = 0;
+  layersOut.set('conv_first', conv(i++));
+  for (let b = 0; b < blocks; b++) for (let r = 1; r <= 3; r++) for (let c = 1; c <= 5; c++) layersOut.set(`body.${b}.rdb${r}.conv${c}`, conv(i++));
+  layersOut.set('conv_body', conv(i++));
+  for (let u = 1; u <= ups; u++) layersOut.set(`conv_up${u}`, conv(i++));
+  layersOut.set('conv_hr', conv(i++));
+  layersOut.set('conv_last', conv(i++));
+  const inCh = conv(0).weight.shape[1]!;
+  if (inCh !== 3) mismatch(paramFile, `the first conv takes ${inCh} channels`);
+  return {
+    arch: 'rrdbnet',
+    scale: 2 ** ups,
+    archOptions: { features: conv(0).weight.shape[0]!, blocks, growth: conv(1).weight.shape[0]!, upsamples: ups },
+    layout: 'RRDBNet (ncnn)',
+    layers: layersOut,
+  };
+}
