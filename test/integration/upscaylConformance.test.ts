@@ -5,7 +5,6 @@
  * mean absolute difference on real photo crops. One defect of the peer is measured
  * apart: on lavapipe it wraps negative outputs around instead of clamping them.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
