@@ -6,6 +6,8 @@
  *   --tiles    also sweep the tile size for x2 inference throughput on the same photo
  *   --lag      also measure the main thread's event-loop lag while a training run goes (worker vs main thread)
  *   --jobs     also measure the batch engine's per-item overhead against direct upscales (same worker)
+ *   --big4     also run x4plus (imported) on a 3000x2000 photo: peak RSS and ETA, cancelled after 4 tiles
+ *   --no-upscayl  leave out imported Real-ESRGAN models vs upscayl-bin (~3 min on 2 cores)
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -247,6 +249,12 @@ report.trainStepSrresnetX4 = await timeTrainStep('srresnet', 4, 4, 24, 5);
       };
     }
   }
+}
+
+// 3a. Imported community models (Upscayl's Real-ESRGAN ncnn files) vs upscayl-bin on the same photo (child process).
+if (!args.has('--no-upscayl')) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'importedModels.ts'), ...(args.has('--big4') ? ['--big'] : [])], { encoding: 'utf8', cwd: root });
+  report.importedVsUpscayl = r.status === 0 ? JSON.parse(r.stdout.trim().split('\n').pop()!) : { error: r.stderr.slice(-500) };
 }
 
 // 3b. Optional: x2 throughput by tile size (the default tile must be chosen for throughput and memory).

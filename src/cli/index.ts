@@ -16,9 +16,11 @@ const USAGE = `restora: restore and upscale photos with neural networks
 
 Usage:
   restora upscale <files|dirs>... --out DIR [--model ID] [--scale N]
-                  [--format png|jpg|webp|tiff|avif] [--quality Q] [--tile N]
+                  [--format png|jpg|webp|tiff|avif] [--quality Q] [--tile N] [--colours keep|model]
+                  (--colours keep: the photo's own colours, no new colour cast; the default
+                  for restoration models. model: the model's colours as they come)
   restora batch <files|dirs>... --out DIR [--model ID] [--scale N] [--format F]
-                [--quality Q] [--name TEMPLATE] [--recursive] [--width W] [--height H]
+                [--quality Q] [--name TEMPLATE] [--recursive] [--width W] [--height H] [--colours keep|model]
                 (--width/--height resize after the model, keeping the aspect ratio;
                 the same command again resumes an interrupted batch)
   restora jobs [--json]
@@ -26,7 +28,9 @@ Usage:
                 --name NAME [--arch A] [--opt key=value]... [--steps N] [--batch B]
                 [--patch P] [--loss l1|mse|charbonnier] [--lr X] [--optimizer adam|adamw]
                 [--weight-decay X] [--schedule cosine|step] [--ema DECAY] [--gan]
-                [--eval-dir DIR]
+                [--eval-dir DIR] [--init MODEL]
+                (--init: fine-tune an installed model, e.g. an imported Real-ESRGAN; its
+                architecture and scale are taken, the card records the lineage)
   restora train --resume RUN    (continues a paused or interrupted run with its own settings)
                 (--eval-dir: also score every validation on DIR's HR images, e.g. Set5)
                 (--gan: after the pixel-loss steps, steps/2 of SRGAN fine-tuning)
@@ -102,11 +106,12 @@ const OUTPUT_OPTIONS = {
   format: { type: 'string', short: 'f' },
   quality: { type: 'string', short: 'q' },
   tile: { type: 'string' },
+  colours: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
 function outputOptions(
   cmd: string,
-  v: { out?: string | undefined; format?: string | undefined; scale?: string | undefined; quality?: string | undefined; tile?: string | undefined },
+  v: { out?: string | undefined; format?: string | undefined; scale?: string | undefined; quality?: string | undefined; tile?: string | undefined; colours?: string | undefined },
   positionals: string[],
 ) {
   if (!v.out) throw new UsageError(`${cmd} needs --out DIR`);
@@ -117,13 +122,21 @@ function outputOptions(
     scale: intOption(v.scale, 'scale', 1, 8),
     quality: intOption(v.quality, 'quality', 1, 100),
     tile: intOption(v.tile, 'tile', 16, 4096),
+    keepColours: coloursOption(v.colours),
   };
+}
+
+/** --colours keep|model: keep the photo's own colours (default for restoration models) or take the model's. */
+function coloursOption(v: string | undefined): boolean | undefined {
+  if (v === undefined) return undefined;
+  if (v !== 'keep' && v !== 'model') throw new UsageError(`--colours must be keep or model, got "${v}"`);
+  return v === 'keep';
 }
 
 async function cmdUpscale(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, OUTPUT_OPTIONS);
   if (values.help) return (console.log(USAGE), 0);
-  const { out, format, scale, quality, tile } = outputOptions('upscale', values, positionals);
+  const { out, format, scale, quality, tile, keepColours } = outputOptions('upscale', values, positionals);
   const app = appFrom(values);
   try {
     app.models.resolve(values.model, scale); // usage errors before any work
@@ -142,7 +155,7 @@ async function cmdUpscale(args: string[]): Promise<number> {
   const results = await app.upscale.run(
     positionals,
     out,
-    { format, ...(values.model ? { modelId: values.model } : {}), ...(scale ? { scale } : {}), ...(quality ? { quality } : {}), ...(tile ? { tile } : {}) },
+    { format, ...(values.model ? { modelId: values.model } : {}), ...(scale ? { scale } : {}), ...(quality ? { quality } : {}), ...(tile ? { tile } : {}), ...(keepColours !== undefined ? { keepColours } : {}) },
     {
       onItemStart: (i, n, file) => {
         current = `[${i + 1}/${n}] ${path.basename(file)}`;
@@ -176,7 +189,7 @@ async function cmdBatch(args: string[]): Promise<number> {
     height: { type: 'string' },
   });
   if (values.help) return (console.log(USAGE), 0);
-  const { out, format, scale, quality, tile } = outputOptions('batch', values, positionals);
+  const { out, format, scale, quality, tile, keepColours } = outputOptions('batch', values, positionals);
   const width = intOption(values.width, 'width', 1, 65535);
   const height = intOption(values.height, 'height', 1, 65535);
   const app = appFrom(values);
@@ -194,6 +207,7 @@ async function cmdBatch(args: string[]): Promise<number> {
         ...(scale ? { scale } : {}),
         ...(quality ? { quality } : {}),
         ...(tile ? { tile } : {}),
+        ...(keepColours !== undefined ? { keepColours } : {}),
         ...(width || height ? { resize: { ...(width ? { width } : {}), ...(height ? { height } : {}) } } : {}),
       });
     } catch (err) {
@@ -257,6 +271,7 @@ async function cmdTrain(args: string[]): Promise<number> {
     schedule: { type: 'string' },
     ema: { type: 'string' },
     'eval-dir': { type: 'string' },
+    init: { type: 'string' },
   });
   if (values.help) return (console.log(USAGE), 0);
   const choice = <T extends string>(v: string | undefined, name: string, allowed: readonly T[]): T | undefined => {
@@ -292,7 +307,22 @@ async function cmdTrain(args: string[]): Promise<number> {
     values.schedule ??= stored.schedule;
     values['eval-dir'] ??= stored.evalDir;
     values.gan ??= stored.gan;
+    values.init ??= stored.initModel;
     if (values.name !== values.resume) throw new UsageError(`--resume ${values.resume} continues that run; --name ${values.name} names another`);
+  }
+  if (values.init && !values.resume) {
+    // A fine-tune takes the starting model's architecture, options and scale.
+    const app = appFrom(values);
+    let card;
+    try {
+      card = app.models.get(values.init).card;
+    } catch (err) {
+      throw new UsageError(errorMessage(err));
+    } finally {
+      await app.close();
+    }
+    values.arch ??= card.arch;
+    values.scale ??= String(card.scale);
   }
   if (!values.data?.length || !values.name || !values.scale) throw new UsageError('train needs --data DIR, --scale N and --name NAME (or --resume RUN)');
   const preset = values.preset ?? 'bicubic';
@@ -315,7 +345,8 @@ async function cmdTrain(args: string[]): Promise<number> {
     } catch (err) {
       throw new UsageError(errorMessage(err));
     }
-    const backend = await initBackend({ ...(backendOption(values.backend) ? { prefer: backendOption(values.backend)! } : {}) });
+    const threads = intOption(values.threads, 'threads', 1, 256);
+    const backend = await initBackend({ ...(backendOption(values.backend) ? { prefer: backendOption(values.backend)! } : {}), ...(threads ? { threads } : {}) });
     process.stderr.write(`Training on ${backend.id} (${backend.threads} threads)\n`);
     const controller = new AbortController();
     process.once('SIGINT', () => {
@@ -338,6 +369,7 @@ async function cmdTrain(args: string[]): Promise<number> {
         resume: Boolean(values.resume),
         // --gan: after --steps of pixel-loss training, steps/2 of SRGAN fine-tuning.
         ...(values.gan ? { gan: true } : {}),
+        ...(values.init ? { initModel: values.init } : {}),
         ...(steps ? { steps } : {}),
         ...(batch ? { batch } : {}),
         ...(patch ? { patch } : {}),

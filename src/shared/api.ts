@@ -73,6 +73,8 @@ export interface UpscaleOptions {
   format?: OutputFormat;
   quality?: number;
   tile?: number;
+  /** Keep the photo's own low-frequency colours (default: on for restoration models). */
+  keepColours?: boolean;
 }
 
 export interface TileProgress {
@@ -163,6 +165,8 @@ export interface BatchSpec {
   tile?: number;
   /** Optional resize after the model, keeping the aspect ratio when only one side is given. */
   resize?: { width?: number; height?: number };
+  /** Keep the photo's own low-frequency colours (default: on for restoration models). */
+  keepColours?: boolean;
 }
 
 export type JobState = 'running' | 'paused' | 'cancelled' | 'done' | 'failed';
@@ -234,6 +238,8 @@ export interface TrainRequest {
   ema?: number;
   /** A folder of HR images (e.g. Set5) also scored at every validation step, degraded like `restora eval --degrade PRESET --seed 1`. */
   evalDir?: string;
+  /** Fine-tune: start from this installed model's weights (its arch, options and scale); the card records the lineage. */
+  initModel?: string;
 }
 
 export interface DatasetStats {

@@ -55,6 +55,7 @@ const batchSpec = z
     recursive: z.boolean().default(true),
     tile: z.number().int().min(32).max(2048).optional(),
     resize: z.object({ width: z.number().int().min(1).max(65_535).optional(), height: z.number().int().min(1).max(65_535).optional() }).strict().optional(),
+    keepColours: z.boolean().optional(),
   })
   .strict();
 
@@ -78,6 +79,7 @@ const trainRequest = z
     schedule: z.enum(['cosine', 'step']).optional(),
     ema: z.number().min(0).max(0.99999).optional(),
     evalDir: text.optional(),
+    initModel: text.optional(),
   })
   .strict();
 

@@ -68,3 +68,32 @@ describe('restora train (custom training from the CLI)', () => {
     expect(r.stderr).toMatch(/Need at least 2 usable photos/);
   });
 });
+
+describe('restora train --init (fine-tune an imported community model)', () => {
+  it('imports a PyTorch SRVGGNetCompact, fine-tunes it with the realistic preset and the GAN stage, and the card records the lineage', () => {
+    const fixture = path.join(ROOT, 'test', 'fixtures', 'import', 'srvgg-x4.pth');
+    const imported = restora(['models', 'import', fixture, '--name', 'tiny-general-x4', '--license', 'CC0 (test fixture)']);
+    expect(imported.status, imported.stderr).toBe(0);
+    const r = restora(['train', '--data', photos, '--preset', 'realistic', '--name', 'my-general-x4', '--init', 'tiny-general-x4', '--steps', '6', '--batch', '2', '--patch', '16', '--gan']);
+    expect(r.status, r.stderr).toBe(0);
+    const card = JSON.parse(fs.readFileSync(path.join(home, 'models', 'my-general-x4', 'card.json'), 'utf8'));
+    expect(card).toMatchObject({ arch: 'srvgg', scale: 4, archOptions: { features: 8, convs: 3 }, steps: 9, degradation: 'realistic' });
+    expect(card.lineage).toEqual([{ id: 'tiny-general-x4', name: 'tiny-general-x4', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
+    expect(card.notes).toMatch(/fine-tuned from tiny-general-x4.*GAN stage 3 steps/);
+    expect(card.license).toMatch(/derived from tiny-general-x4: CC0/);
+    const db = new Database(path.join(home, 'restora.db'), { readonly: true });
+    const run = db.prepare("SELECT id FROM training_runs WHERE name = 'my-general-x4'").get() as { id: number };
+    expect((db.prepare('SELECT COUNT(*) AS n FROM metric_points WHERE run_id = ?').get(run.id) as { n: number }).n).toBeGreaterThan(0);
+    db.close();
+  });
+
+  it('refuses a scale or architecture that does not match the starting model', () => {
+    const wrongScale = restora(['train', '--data', photos, '--scale', '2', '--name', 'nope-x2', '--init', 'tiny-general-x4', '--steps', '2']);
+    expect(wrongScale.status).toBe(2);
+    expect(wrongScale.stderr).toMatch(/--init tiny-general-x4 upscales x4; --scale 2 does not match/);
+    const wrongArch = restora(['train', '--data', photos, '--arch', 'compact', '--name', 'nope-arch', '--init', 'tiny-general-x4', '--steps', '2']);
+    expect(wrongArch.status).toBe(2);
+    expect(wrongArch.stderr).toMatch(/is a srvgg model; --arch compact does not match/);
+    expect(restora(['train', '--data', photos, '--name', 'nope-missing', '--init', 'no-such-model']).status).toBe(2);
+  });
+});

@@ -11,7 +11,11 @@ import { makeBicubicPair, pairSource } from '../../src/main/ml/train/dataset.js'
 import { DEFAULT_TRAINER_CONFIG, Trainer, buildSeeded, type TrainerConfig } from '../../src/main/ml/train/trainer.js';
 import { DEFAULT_GAN_CONFIG, GanTrainer } from '../../src/main/ml/train/gan.js';
 import { saveLayersModel } from '../../src/main/ml/store/modelStore.js';
-import { synthImage, tmpDir } from '../helpers.js';
+import { readStateDict } from '../../src/main/ml/import/stateDict.js';
+import { detectArchitecture } from '../../src/main/ml/import/detect.js';
+import { buildImportedModel } from '../../src/main/ml/import/buildModel.js';
+import { ROOT, synthImage, tmpDir } from '../helpers.js';
+import path from 'node:path';
 import './tinyDisc.js';
 
 const pairs = [makeBicubicPair('a', synthImage(32, 32, 1), 2)];
@@ -81,6 +85,32 @@ describe('training memory stays flat', () => {
       t.dispose();
     }, TIMEOUT);
   }
+
+  // A narrow RRDBNet (8 features, 1 block, growth 4; Real-ESRGAN x2plus's layout with its
+  // pixel-unshuffle input), imported from PyTorch, fine-tuned at the batch and patch a
+  // full x4plus fine-tune would use: batch 4, 64 px LR patches.
+  it('RRDBNet fine-tune from an imported model at batch 4 / 64 px LR patches: starts from its weights, flat from step 100 to 500', async () => {
+    const file = path.join(ROOT, 'test/fixtures/import/rrdb-x2.safetensors');
+    const detected = detectArchitecture(readStateDict(file), file);
+    const imported = buildImportedModel(detected, file);
+    const init = tmpDir();
+    await saveLayersModel(imported, init);
+    const big = [makeBicubicPair('b', synthImage(320, 320, 3), 2)];
+    const t = await Trainer.open({ ...config, arch: 'rrdbnet', archOptions: detected.archOptions, scale: 2, batch: 4, patch: 64, initFrom: init, lr: 1e-4 }, big, [], tmpDir());
+    const probe = tf.randomUniform([1, 16, 16, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
+    const same = tf.tidy(() => (t.model.predict(probe) as tf.Tensor).sub(imported.predict(probe) as tf.Tensor).abs().max().dataSync()[0]!);
+    expect(same).toBeLessThan(1e-6);
+    imported.dispose();
+    let at100 = snapshot();
+    for (let s = 1; s <= 500; s++) {
+      const loss = t.trainStep();
+      expect(Number.isFinite(loss)).toBe(true);
+      if (s === 100) at100 = snapshot();
+    }
+    expectFlat(at100, snapshot());
+    probe.dispose();
+    t.dispose();
+  }, TIMEOUT);
 
   it(`GAN step: tensors, wasm and JS heaps and RSS flat from step 100 to step ${GAN_STEPS}`, async () => {
     const init = tmpDir();

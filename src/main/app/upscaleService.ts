@@ -71,7 +71,7 @@ export class UpscaleService {
         }
         const done = await this.compute.upscale(
           model.dir,
-          { input: file, output: dest, scale: model.card.scale, format, tile: options.tile ?? DEFAULT_TILE, overlap: 0, ...(options.quality !== undefined ? { quality: options.quality } : {}) },
+          { input: file, output: dest, scale: model.card.scale, format, tile: options.tile ?? DEFAULT_TILE, overlap: 0, ...(options.quality !== undefined ? { quality: options.quality } : {}), ...(options.keepColours !== undefined ? { keepColours: options.keepColours } : {}) },
           { onProgress: (d, t) => events.onItemProgress?.(i, d, t), ...(signal ? { signal } : {}) },
         );
         claimed.set(path.resolve(dest), file);

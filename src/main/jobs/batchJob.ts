@@ -256,6 +256,7 @@ export class BatchJobs {
             overlap: 0,
             ...(spec.quality !== undefined ? { quality: spec.quality } : {}),
             ...(spec.resize ? { resize: spec.resize } : {}),
+            ...(spec.keepColours !== undefined ? { keepColours: spec.keepColours } : {}),
           },
           {
             ...(signal ? { signal } : {}),

@@ -21,6 +21,8 @@ import { measure } from '../ml/eval/metrics.js';
 import { bicubicOf, degradedPairs } from '../ml/eval/evaluate.js';
 import { saveLayersModel, writeCard } from '../ml/store/modelStore.js';
 import { Rng } from '../ml/rng.js';
+import { ModelLibrary } from '../ml/store/modelLibrary.js';
+import { bundledModelsDir } from '../paths.js';
 import { DEFAULT_TRAINER_CONFIG, Trainer, predictImage, validate, type MetricPoint, type TrainProgress, type TrainerConfig } from '../ml/train/trainer.js';
 import { DEFAULT_GAN_CONFIG, GanTrainer, type GanConfig } from '../ml/train/gan.js';
 import type * as tf from '@tensorflow/tfjs';
@@ -238,6 +240,7 @@ export class TrainService {
     if (!NAME.test(req.name)) throw new RestoraError('USAGE', `--name "${req.name}" must be letters, digits, '.', '_' or '-' (up to 64).`);
     const patch = req.patch ?? 48;
     const hp = patch * req.scale;
+    const init = req.initModel ? this.initModel(req) : null;
     const { photos, skipped } = await this.loadPhotos(req.dataDirs, hp);
     if (photos.length < 2) {
       throw new RestoraError('USAGE', `Need at least 2 usable photos of ${hp}px or more in ${req.dataDirs.join(', ')}; found ${photos.length}.`);
@@ -260,9 +263,10 @@ export class TrainService {
     const config: TrainerConfig = {
       ...DEFAULT_TRAINER_CONFIG,
       arch: req.arch,
-      archOptions: req.archOptions ?? {},
+      archOptions: init ? init.card.archOptions : (req.archOptions ?? {}),
       scale: req.scale,
       steps: req.steps ?? 2000,
+      ...(init ? { initFrom: init.dir } : {}),
       batch: req.batch ?? 16,
       patch,
       seed,
@@ -386,7 +390,18 @@ export class TrainService {
       trainingData: `${trainPhotos.length} photos from ${req.dataDirs.join(', ')}`,
       degradation: req.preset,
       steps: total,
-      ...(req.gan ? { notes: `pixel-loss pretraining ${config.steps} steps, then GAN stage ${ganSteps} steps (relativistic adversarial + discriminator feature matching)` } : {}),
+      ...(req.gan || init
+        ? {
+            notes: [
+              init ? `fine-tuned from ${init.card.name} (${init.card.id})` : '',
+              req.gan ? `pixel-loss ${init ? 'fine-tuning' : 'pretraining'} ${config.steps} steps, then GAN stage ${ganSteps} steps (relativistic adversarial + discriminator feature matching)` : '',
+            ]
+              .filter(Boolean)
+              .join('; '),
+          }
+        : {}),
+      ...(init ? { lineage: [{ id: init.card.id, name: init.card.name, ...(init.card.source?.files[0] ? { sha256: init.card.source.files[0].sha256 } : {}) }, ...(init.card.lineage ?? [])] } : {}),
+      ...(init?.card.license ? { license: `weights derived from ${init.card.id}: ${init.card.license}` } : {}),
       metrics: {
         heldout: { psnr: q.psnr, ssim: q.ssim },
         'heldout-bicubic': bic,
@@ -417,6 +432,16 @@ export class TrainService {
   private saveDataset(name: string, config: object): number {
     this.db.prepare('INSERT INTO datasets (name, config_json) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET config_json = excluded.config_json').run(name, JSON.stringify(config));
     return (this.db.prepare('SELECT id FROM datasets WHERE name = ?').get(name) as { id: number }).id;
+  }
+
+  /** The model a fine-tune starts from: it must be trainable here and match the request. */
+  private initModel(req: TrainRequest): { dir: string; card: ModelCard } {
+    const m = new ModelLibrary(bundledModelsDir(), path.join(this.home, 'models')).get(req.initModel!);
+    if (m.card.scale !== req.scale) throw new RestoraError('USAGE', `--init ${m.card.id} upscales x${m.card.scale}; --scale ${req.scale} does not match.`);
+    if (m.card.arch !== req.arch) throw new RestoraError('USAGE', `--init ${m.card.id} is a ${m.card.arch} model; --arch ${req.arch} does not match (leave --arch out to take the model's).`);
+    if (m.card.arch === 'imported') throw new RestoraError('USAGE', `${m.card.id} was imported as a bare tfjs model of unknown architecture and cannot be fine-tuned.`);
+    if (req.archOptions && Object.keys(req.archOptions).length) throw new RestoraError('USAGE', `--init ${m.card.id} fixes the architecture's options; leave --opt out.`);
+    return m;
   }
 
   private upsertRun(req: TrainRequest, config: TrainerConfig, runDir: string, datasetId: number): number {

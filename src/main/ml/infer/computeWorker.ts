@@ -18,13 +18,14 @@ if (!parentPort) throw new Error('computeWorker must run in a worker thread');
 const port = parentPort;
 const init = (workerData ?? {}) as WorkerInit;
 /** Loaded models with their tiling needs, read from disk once per model folder. */
-const models = new Map<string, { net: tf.LayersModel; overlap: number; multiple: number; edgePad: number }>();
+const models = new Map<string, { net: tf.LayersModel; overlap: number; multiple: number; edgePad: number; restores: boolean }>();
 const send = (m: FromWorker) => port.postMessage(m);
 
-async function model(dir: string): Promise<{ net: tf.LayersModel; overlap: number; multiple: number; edgePad: number }> {
+async function model(dir: string): Promise<{ net: tf.LayersModel; overlap: number; multiple: number; edgePad: number; restores: boolean }> {
   let m = models.get(dir);
   if (!m) {
-    m = { net: await loadLayersModel(dir), ...tilingFor(readCard(dir)) };
+    const card = readCard(dir);
+    m = { net: await loadLayersModel(dir), ...tilingFor(card), restores: card.task === 'restore' };
     models.set(dir, m);
   }
   return m;
@@ -81,7 +82,9 @@ async function handle(msg: ToWorker): Promise<void> {
     }
     const flag = new Int32Array(msg.cancel);
     const m = await model(msg.modelDir);
-    const request = { ...msg.request, overlap: Math.max(msg.request.overlap, m.overlap), multiple: m.multiple, edgePad: m.edgePad };
+    const request = { ...msg.request, overlap: Math.max(msg.request.overlap, m.overlap), multiple: m.multiple, edgePad: m.edgePad,
+      // Restoration models keep the photo's own colours unless asked otherwise.
+      keepColours: msg.request.keepColours ?? m.restores };
     const result = await upscaleFile(m.net, request, {
       onProgress: (done, total) => send({ type: 'progress', id: msg.id, done, total }),
       isCancelled: () => Atomics.load(flag, 0) !== 0,

@@ -5,6 +5,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { decodeImage, encodeImage, probeImage, resizeImage, resizedSize, MAX_OUTPUT_PIXELS, type EncodeInput, type Pixels } from '../../imaging/io.js';
 import { imresize } from '../../imaging/imresize.js';
+import { keepInputColours } from '../../imaging/keepColours.js';
 import { predictorFor } from './conditioning.js';
 import { upscaleTiled } from './tiling.js';
 import type { OutputFormat } from '../../../shared/api.js';
@@ -21,6 +22,8 @@ export interface UpscaleFileRequest {
   multiple?: number;
   /** Replicated border before inference (the arch's edgePad). */
   edgePad?: number;
+  /** Carry the input's low-frequency colour to the output (no new colour casts); see keepColours.ts. */
+  keepColours?: boolean;
   /** Resize the model's output (lanczos3): one side keeps the aspect ratio, both fit inside. */
   resize?: { width?: number; height?: number };
 }
@@ -64,6 +67,7 @@ export async function upscaleFile(
     edgePad: req.edgePad ?? 0,
     ...hooks,
   });
+  if (req.keepColours) keepInputColours(img.rgb, img.width, img.height, rgb, req.scale, img.maxValue);
   img.rgb = new Uint8Array(0); // release the input early: big photos
   const alpha = img.alpha ? upscaleAlpha(img.alpha, img.width, img.height, req.scale, img.maxValue) : undefined;
   if (hooks.isCancelled?.()) throw new RestoraError('CANCELLED', 'Upscale cancelled.');
