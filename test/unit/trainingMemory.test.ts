@@ -89,7 +89,9 @@ describe('training memory stays flat', () => {
   // A narrow RRDBNet (8 features, 1 block, growth 4; Real-ESRGAN x2plus's layout with its
   // pixel-unshuffle input), imported from PyTorch, fine-tuned at the batch and patch a
   // full x4plus fine-tune would use: batch 4, 64 px LR patches.
-  it('RRDBNet fine-tune from an imported model at batch 4 / 64 px LR patches: starts from its weights, flat from step 100 to 500', async () => {
+  // Its wasm heap grows once while the allocator settles (between steps 100 and 150 in one
+  // run, before step 50 in another), then stays put: the reference is taken at step 200.
+  it('RRDBNet fine-tune from an imported model at batch 4 / 64 px LR patches: starts from its weights, flat from step 200 to 500', async () => {
     const file = path.join(ROOT, 'test/fixtures/import/rrdb-x2.safetensors');
     const detected = detectArchitecture(readStateDict(file), file);
     const imported = buildImportedModel(detected, file);
@@ -101,13 +103,14 @@ describe('training memory stays flat', () => {
     const same = tf.tidy(() => (t.model.predict(probe) as tf.Tensor).sub(imported.predict(probe) as tf.Tensor).abs().max().dataSync()[0]!);
     expect(same).toBeLessThan(1e-6);
     imported.dispose();
-    let at100 = snapshot();
+    let at200 = snapshot();
     for (let s = 1; s <= 500; s++) {
       const loss = t.trainStep();
       expect(Number.isFinite(loss)).toBe(true);
-      if (s === 100) at100 = snapshot();
+      if (s === 200) at200 = snapshot();
+      if (process.env.RESTORA_MEMORY_LOG && s % 50 === 0) console.log(`RRDBNet step ${s}: ${JSON.stringify(snapshot())}`);
     }
-    expectFlat(at100, snapshot());
+    expectFlat(at200, snapshot());
     probe.dispose();
     t.dispose();
   }, TIMEOUT);

@@ -22,6 +22,8 @@ export const useTrainingStore = defineStore('training', () => {
     scale: 2 as TrainScale,
     preset: 'bicubic' as PresetId,
     arch: 'compact',
+    /** Fine-tune: an installed model to start from ('' = random weights). */
+    initModel: '',
     optionsText: '',
     steps: 2000,
     batch: 16,
