@@ -129,7 +129,7 @@ export const REQUEST_SCHEMAS = {
     })
     .strict(),
   'library.get': z.object({ id }).strict(),
-  'upscale.image': z.object({ imageId: id, modelId: text.optional(), taskId: z.string().min(1).max(100) }).strict(),
+  'upscale.image': z.object({ imageId: id, modelId: text.optional(), taskId: z.string().min(1).max(100), keepColours: z.boolean().optional() }).strict(),
   'upscale.cancel': z.object({ taskId: z.string().min(1).max(100) }).strict(),
   'jobs.start': batchSpec,
   'jobs.list': empty,

@@ -85,13 +85,13 @@ export function createHandlers(app: App, adapters: AdapterCapabilities = {}): Ap
     'library.list': async ({ projectId, ...query }) => app.library().list(projectId, query),
     'library.get': async ({ id }) => app.library().get(id),
 
-    'upscale.image': async ({ imageId, modelId, taskId }) => {
+    'upscale.image': async ({ imageId, modelId, taskId, keepColours }) => {
       if (upscaleTasks.has(taskId)) throw new RestoraError('USAGE', `Task ${taskId} is already running.`);
       const controller = new AbortController();
       upscaleTasks.set(taskId, controller);
       try {
         const s = app.settings.get();
-        return await upscaleLibraryImage(app, imageId, modelId ?? defaultModel('upscale', 2), { tile: s.tile, format: s.outputFormat, quality: s.quality }, controller.signal, (done, total) =>
+        return await upscaleLibraryImage(app, imageId, modelId ?? defaultModel('upscale', 2), { tile: s.tile, format: s.outputFormat, quality: s.quality, ...(keepColours !== undefined ? { keepColours } : {}) }, controller.signal, (done, total) =>
           app.events.publish({ type: 'upscale.progress', taskId, done, total }),
         );
       } finally {

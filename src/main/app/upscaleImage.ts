@@ -29,7 +29,7 @@ export async function upscaleLibraryImage(
   app: App,
   imageId: number,
   modelId: string | undefined,
-  output: { tile: number; format: OutputFormat; quality: number },
+  output: { tile: number; format: OutputFormat; quality: number; keepColours?: boolean },
   signal: AbortSignal,
   onProgress: (done: number, total: number) => void,
 ): Promise<UpscaleImageResult> {
@@ -39,7 +39,7 @@ export async function upscaleLibraryImage(
   const dest = path.join(app.home, 'results', String(imageId), `${path.basename(input, path.extname(input))}-${model.card.id}-${Date.now()}.png`);
   fs.mkdirSync(path.dirname(dest), { recursive: true });
   const t0 = performance.now();
-  const r = await app.compute.upscale(model.dir, { input, output: dest, scale: model.card.scale, format: 'png', tile: output.tile, overlap: 0 }, { onProgress, signal });
+  const r = await app.compute.upscale(model.dir, { input, output: dest, scale: model.card.scale, format: 'png', tile: output.tile, overlap: 0, ...(output.keepColours !== undefined ? { keepColours: output.keepColours } : {}) }, { onProgress, signal });
   const ms = Math.round(performance.now() - t0);
   let reference: UpscaleImageResult['reference'];
   const refFile = findReference(input);
@@ -53,7 +53,7 @@ export async function upscaleLibraryImage(
   const historyId = app.library().setStatus(imageId, 'restored', {
     action: model.card.task === 'restore' ? 'restore' : 'upscale',
     modelId: model.card.id,
-    settings: { scale: model.card.scale, tile: output.tile },
+    settings: { scale: model.card.scale, tile: output.tile, keepColours: output.keepColours ?? model.card.task === 'restore' },
     output: dest,
   });
   return { historyId, output: dest, modelId: model.card.id, width: r.outWidth, height: r.outHeight, ms, ...(reference ? { reference } : {}) };

@@ -10,6 +10,8 @@ export const useCompareStore = defineStore('compare', () => {
   const notify = useNotify();
   const image = ref<ImageDetail | null>(null);
   const modelId = ref<string>('');
+  /** Keep the photo's own colours (restoration models; their default). */
+  const keepColours = ref(true);
   const taskId = ref<string | null>(null);
   const progress = ref<{ done: number; total: number } | null>(null);
   const result = ref<UpscaleImageResult | null>(null);
@@ -30,7 +32,7 @@ export const useCompareStore = defineStore('compare', () => {
     taskId.value = id;
     progress.value = { done: 0, total: 0 };
     try {
-      const r = await api['upscale.image']({ imageId: img.id, modelId: modelId.value || undefined, taskId: id });
+      const r = await api['upscale.image']({ imageId: img.id, modelId: modelId.value || undefined, taskId: id, keepColours: keepColours.value });
       if (image.value?.id === img.id) result.value = r;
       // The image's history (and status) changed: re-read it.
       const d = await api['library.get']({ id: img.id });
@@ -56,5 +58,5 @@ export const useCompareStore = defineStore('compare', () => {
     if (e.taskId === taskId.value) progress.value = { done: e.done, total: e.total };
   }
 
-  return { image, modelId, taskId, progress, result, open, upscale, cancel, onProgress };
+  return { image, modelId, keepColours, taskId, progress, result, open, upscale, cancel, onProgress };
 });
