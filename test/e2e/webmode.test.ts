@@ -272,6 +272,44 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  it('imports a PyTorch model in Models (its card shows the source and licence), refuses a code-carrying pickle, and offers the model as "Start from" in the wizard', async () => {
+    await nav('Models');
+    const form = page.getByTestId('model-import');
+    await form.getByLabel('Model file or folder').fill(path.join(ROOT, 'test', 'fixtures', 'import', 'srvgg-x4.pth'));
+    await form.getByLabel('Name (optional)').fill('tiny-general');
+    await form.getByLabel('Licence (optional)').fill('CC0 (test fixture)');
+    await form.getByRole('button', { name: 'Import model' }).click();
+    const card = page.locator('article[data-model-id="tiny-general"]');
+    await card.waitFor({ timeout: 60_000 });
+    const text = await card.textContent();
+    expect(text).toMatch(/Imported from\s*SRVGGNetCompact\s*srvgg-x4\.pth · SHA-256 [0-9a-f]{16}/);
+    expect(text).toMatch(/CC0 \(test fixture\)/);
+    expect(text).toMatch(/MP\/s output on wasm/);
+    await shot('models-imported');
+    await form.getByLabel('Model file or folder').fill(path.join(ROOT, 'test', 'fixtures', 'import', 'evil.pth'));
+    await form.getByRole('button', { name: 'Import model' }).click();
+    await expect.poll(() => page.locator('.alerts').textContent()).toMatch(/evil\.pth: refused: the checkpoint asks to run posix\.system/);
+    await nav('Train');
+    // The earlier run left the wizard on its result step.
+    const another = page.getByRole('button', { name: 'Train another' });
+    if (await another.count()) await another.click();
+    await page.getByTestId('train-dirs').fill(trainData);
+    await page.getByTestId('wizard-next').click();
+    await page.getByTestId('wizard-next').click();
+    const start = page.getByTestId('init-model');
+    await start.selectOption('tiny-general');
+    await expect(page.getByTestId('arch').inputValue()).resolves.toBe('srvgg');
+    await expect(page.getByTestId('arch').isDisabled()).resolves.toBe(true);
+    await page.getByTestId('init-note').waitFor();
+    await expect.poll(() => page.getByTestId('estimate').textContent()).toMatch(/\d\s*parameters/);
+    await shot('train-start-from');
+    await start.selectOption('');
+    await expect(page.getByTestId('arch').isDisabled()).resolves.toBe(false);
+    // The refused import is reported in the page, not as a console error.
+    expect(errors.filter((e) => !/evil\.pth/.test(e))).toEqual([]);
+    errors.length = 0;
+  });
+
   it('keeps the library grid virtual: 2,000 images, a bounded number of cells, the last one reachable', async () => {
     const many = path.join(work, 'many');
     fs.mkdirSync(many);
