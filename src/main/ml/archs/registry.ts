@@ -24,6 +24,8 @@ export interface ArchSpec {
    * padding). Real-ESRGAN's ncnn engine pads by 10, and its models were judged that way.
    */
   edgePad?: number;
+  /** Largest tile side (input pixels) that keeps one activation of this arch within a memory budget. */
+  maxTile?: (scale: number, options: ArchOptions) => number;
 }
 
 const archs = new Map<string, ArchSpec>();
@@ -52,13 +54,13 @@ export function buildArch(id: string, scale: number, options: ArchOptions = {}):
 }
 
 /** Tile context (receptive radius + 2 px margin) and size multiple for a saved model's card. */
-export function tilingFor(card: { arch: string; scale: number; archOptions: ArchOptions }): { overlap: number; multiple: number; edgePad: number } {
+export function tilingFor(card: { arch: string; scale: number; archOptions: ArchOptions }): { overlap: number; multiple: number; edgePad: number; maxTile: number } {
   const spec = archs.get(card.arch);
   // An imported model of an architecture we do not know: a generous context for its receptive field.
-  if (!spec) return { overlap: 24, multiple: 1, edgePad: 0 };
+  if (!spec) return { overlap: 24, multiple: 1, edgePad: 0, maxTile: Infinity };
   const options = { ...spec.defaults, ...card.archOptions };
   const multiple = typeof spec.sizeMultiple === 'function' ? spec.sizeMultiple(card.scale, options) : (spec.sizeMultiple ?? 1);
-  return { overlap: spec.receptiveRadius(options) + 2, multiple, edgePad: spec.edgePad ?? 0 };
+  return { overlap: spec.receptiveRadius(options) + 2, multiple, edgePad: spec.edgePad ?? 0, maxTile: spec.maxTile?.(card.scale, options) ?? Infinity };
 }
 
 export function num(options: ArchOptions, key: string): number {

@@ -18,10 +18,10 @@ if (!parentPort) throw new Error('computeWorker must run in a worker thread');
 const port = parentPort;
 const init = (workerData ?? {}) as WorkerInit;
 /** Loaded models with their tiling needs, read from disk once per model folder. */
-const models = new Map<string, { net: tf.LayersModel; overlap: number; multiple: number; edgePad: number; restores: boolean }>();
+const models = new Map<string, { net: tf.LayersModel; overlap: number; multiple: number; edgePad: number; maxTile: number; restores: boolean }>();
 const send = (m: FromWorker) => port.postMessage(m);
 
-async function model(dir: string): Promise<{ net: tf.LayersModel; overlap: number; multiple: number; edgePad: number; restores: boolean }> {
+async function model(dir: string): Promise<{ net: tf.LayersModel; overlap: number; multiple: number; edgePad: number; maxTile: number; restores: boolean }> {
   let m = models.get(dir);
   if (!m) {
     const card = readCard(dir);
@@ -82,7 +82,7 @@ async function handle(msg: ToWorker): Promise<void> {
     }
     const flag = new Int32Array(msg.cancel);
     const m = await model(msg.modelDir);
-    const request = { ...msg.request, overlap: Math.max(msg.request.overlap, m.overlap), multiple: m.multiple, edgePad: m.edgePad,
+    const request = { ...msg.request, tile: Math.min(msg.request.tile, m.maxTile), overlap: Math.max(msg.request.overlap, m.overlap), multiple: m.multiple, edgePad: m.edgePad,
       // Restoration models keep the photo's own colours unless asked otherwise.
       keepColours: msg.request.keepColours ?? m.restores };
     const result = await upscaleFile(m.net, request, {
