@@ -148,6 +148,17 @@ export function saltAndPepper(img: FloatImage, amount: number, rng: Rng): FloatI
 export type ResizeMode = 'bicubic' | 'bilinear' | 'area' | 'nearest';
 
 /** Resize to an exact size with the given interpolation. */
+/** Source pixels covered by output pixel `o` of a box of `step` source pixels, with normalised coverage weights. */
+function boxWeights(o: number, step: number, size: number): { first: number; weights: number[] } {
+  const a = o * step;
+  const b = Math.min(size, (o + 1) * step);
+  const first = Math.min(size - 1, Math.floor(a));
+  const weights: number[] = [];
+  for (let i = first; i < Math.max(first + 1, Math.ceil(b)); i++) weights.push(Math.max(0, Math.min(b, i + 1) - Math.max(a, i)));
+  const total = weights.reduce((t, w) => t + w, 0) || 1;
+  return { first, weights: weights.map((w) => w / total) };
+}
+
 export function resizeTo(img: FloatImage, width: number, height: number, mode: ResizeMode): FloatImage {
   if (mode === 'bicubic') return imresize(img, { width, height });
   const out = new Float32Array(width * height * img.channels);
@@ -172,14 +183,20 @@ export function resizeTo(img: FloatImage, width: number, height: number, mode: R
           const at = (xx: number, yy: number) => img.data[(yy * img.width + xx) * ch + c]!;
           v = (1 - ay) * ((1 - ax) * at(x0, y0) + ax * at(x1, y0)) + ay * ((1 - ax) * at(x0, y1) + ax * at(x1, y1));
         } else {
-          // Area: mean of the source box.
-          const x0 = Math.floor(x * sx);
-          const x1 = Math.max(x0 + 1, Math.floor((x + 1) * sx));
-          const y0 = Math.floor(y * sy);
-          const y1 = Math.max(y0 + 1, Math.floor((y + 1) * sy));
+          // Area: the exact mean over the source box [x*sx, (x+1)*sx) x [y*sy, (y+1)*sy),
+          // border pixels weighted by the fraction they cover. (Whole-pixel boxes from
+          // floor() moved the image up-left by up to half a source pixel, and a model
+          // trained on such pairs learns to shift its output.)
+          const bx = boxWeights(x, sx, img.width);
+          const by = boxWeights(y, sy, img.height);
           let acc = 0;
-          for (let yy = y0; yy < Math.min(y1, img.height); yy++) for (let xx = x0; xx < Math.min(x1, img.width); xx++) acc += img.data[(yy * img.width + xx) * ch + c]!;
-          v = acc / ((Math.min(y1, img.height) - y0) * (Math.min(x1, img.width) - x0));
+          for (let j = 0; j < by.weights.length; j++) {
+            const row = (by.first + j) * img.width;
+            let r = 0;
+            for (let i = 0; i < bx.weights.length; i++) r += bx.weights[i]! * img.data[(row + bx.first + i) * ch + c]!;
+            acc += by.weights[j]! * r;
+          }
+          v = acc;
         }
         out[(y * width + x) * ch + c] = v;
       }

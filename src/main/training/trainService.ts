@@ -290,7 +290,7 @@ export class TrainService {
     const source = threadedDegradedSource(
       trainPhotos.map((p) => p.img),
       req.preset,
-      req.archOptions?.global ? Math.max(96, patch) : undefined,
+      config.archOptions.global ? Math.max(96, patch) : undefined,
     );
     const trainer = await Trainer.open(config, source, val, runDir).catch(async (err: unknown) => {
       await source.close();
