@@ -7,17 +7,6 @@ import * as tf from '@tensorflow/tfjs';
 import { RestoraError } from '../../../shared/errors.js';
 import { buildArch } from '../archs/index.js';
 import type { DetectedModel } from './detect.js';
-import type { RawTensor } from './stateDict.js';
-
-/** OIHW -> HWIO. */
-function convKernel(w: RawTensor): Float32Array {
-  const [o, i, h, k] = w.shape as [number, number, number, number];
-  const out = new Float32Array(w.data.length);
-  for (let a = 0; a < o; a++)
-    for (let b = 0; b < i; b++)
-      for (let y = 0; y < h; y++) for (let x = 0; x < k; x++) out[((y * k + x) * i + b) * o + a] = w.data[((a * i + b) * h + y) * k + x]!;
-  return out;
-}
 
 /**
  * PyTorch's pixel (un)shuffle orders the r*r*C channels colour-major (c*r*r + i*r + j);
@@ -27,20 +16,6 @@ export function torchShuffleOrder(channels: number, r: number): number[] {
   const perm: number[] = [];
   for (let i = 0; i < r; i++) for (let j = 0; j < r; j++) for (let c = 0; c < channels; c++) perm.push(c * r * r + i * r + j);
   return perm;
-}
-
-/** Reorders axis 0 (outputs) or 1 (inputs) of an OIHW tensor: new[k] = old[perm[k]]. */
-function permuteAxis(w: RawTensor, axis: 0 | 1, perm: number[]): RawTensor {
-  const [o, i, h, k] = w.shape as [number, number, number, number];
-  const out = new Float32Array(w.data.length);
-  const hk = h * k;
-  for (let a = 0; a < o; a++)
-    for (let b = 0; b < i; b++) {
-      const sa = axis === 0 ? perm[a]! : a;
-      const sb = axis === 1 ? perm[b]! : b;
-      out.set(w.data.subarray((sa * i + sb) * hk, (sa * i + sb + 1) * hk), (a * i + b) * hk);
-    }
-  return { shape: w.shape, data: out };
 }
 
 /** The channel reorders where a PyTorch pixel (un)shuffle meets a conv. */
@@ -77,9 +52,14 @@ export function buildImportedModel(m: DetectedModel, file: string): tf.LayersMod
           throw new RestoraError('MODEL_INVALID', `${file}: ${src.canonical} has shape [${src.weight.shape}] (bias [${src.bias?.shape ?? 'none'}]), ${m.layout} needs [${[co, ci, kh, kw]}]`, file);
         }
         const fix = fixes.get(layer.name);
-        const weight = fix ? permuteAxis(src.weight, fix.axis, fix.perm) : src.weight;
-        const bias = fix?.axis === 0 ? Float32Array.from(fix.perm, (k) => src.bias!.data[k]!) : src.bias.data;
-        values = [tf.tensor4d(convKernel(weight), shapes[0] as [number, number, number, number]), tf.tensor1d(bias)];
+        values = tf.tidy(() => {
+          // OIHW -> HWIO, after the channel reorder a pixel (un)shuffle next to this conv needs.
+          let w: tf.Tensor = tf.tensor4d(src.weight.data, [co!, ci!, kh!, kw!]);
+          if (fix) w = tf.gather(w, fix.perm, fix.axis);
+          // (A gathered 1-D tensor keeps gather's internal 4-D shape on wasm, which a fused conv refuses as bias.)
+          const bias = fix?.axis === 0 ? Float32Array.from(fix.perm, (k) => src.bias!.data[k]!) : src.bias!.data;
+          return [w.transpose([2, 3, 1, 0]), tf.tensor1d(bias)];
+        });
       } else if (shapes.length === 1 && layer.getClassName() === 'PReLU') {
         const c = shapes[0]!.reduce((a, b) => a * b, 1);
         const n = src.weight.data.length;
