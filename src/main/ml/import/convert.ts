@@ -4,7 +4,6 @@
  * input and times it on this machine. Writes only into `outDir`.
  */
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { ModelCard, ModelFormat } from '../../../shared/api.js';
@@ -14,7 +13,7 @@ import { saveLayersModel, writeCard } from '../store/modelStore.js';
 import { buildImportedModel } from './buildModel.js';
 import { detectArchitecture, type DetectedModel } from './detect.js';
 import { readNcnnModel } from './ncnn.js';
-import { readStateDict } from './stateDict.js';
+import { readModelFile, readStateDict } from './stateDict.js';
 
 export interface ImportSource {
   format: Exclude<ModelFormat, 'restora'>;
@@ -28,9 +27,6 @@ export interface ImportMeta {
   license?: string;
 }
 
-function sha256(file: string): string {
-  return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-}
 
 /** Output MP/s on a 128x128 input (one warm-up run first: the first call compiles kernels). */
 export function measureSpeed(model: tf.LayersModel, scale: number, side = 128): number {
@@ -46,13 +42,17 @@ export function measureSpeed(model: tf.LayersModel, scale: number, side = 128): 
   }
 }
 
-export function detectSource(src: ImportSource): DetectedModel {
+/** Reads the source's files once (bounded by MAX_MODEL_FILE_BYTES) and recognises the model in them. */
+export function detectSource(src: ImportSource, bytes: Uint8Array[] = src.files.map(readModelFile)): DetectedModel {
   const main = src.files[0]!;
-  return src.format === 'ncnn' ? readNcnnModel(main, src.files[1]!) : detectArchitecture(readStateDict(main), main);
+  return src.format === 'ncnn' ? readNcnnModel(main, src.files[1]!, [bytes[0]!, bytes[1]!]) : detectArchitecture(readStateDict(main, bytes[0]), main);
 }
 
 export async function convertModel(src: ImportSource, outDir: string, meta: ImportMeta): Promise<ModelCard> {
-  const detected = detectSource(src);
+  let bytes: Uint8Array[] | null = src.files.map(readModelFile);
+  const files = src.files.map((f, i) => ({ name: path.basename(f), sha256: crypto.createHash('sha256').update(bytes![i]!).digest('hex'), bytes: bytes![i]!.byteLength }));
+  const detected = detectSource(src, bytes);
+  bytes = null; // up to a GB of raw file: let it go before the network is built
   const file = src.files[0]!;
   const model = buildImportedModel(detected, file);
   try {
@@ -77,7 +77,7 @@ export async function convertModel(src: ImportSource, outDir: string, meta: Impo
       source: {
         format: src.format,
         layout: detected.layout,
-        files: src.files.map((f) => ({ name: path.basename(f), sha256: sha256(f), bytes: fs.statSync(f).size })),
+        files,
       },
       license: meta.license ?? 'not given at import: check the licence of the source file before sharing its outputs or the model',
       speed: {

@@ -5,10 +5,9 @@
  * canonical layers a PyTorch import gives, so both build one Restora model.
  * Formats per ncnn's wiki ("param and model file structure").
  */
-import fs from 'node:fs';
 import { RestoraError } from '../../../shared/errors.js';
 import type { DetectedModel } from './detect.js';
-import { halfToFloat, MAX_MODEL_FILE_BYTES, type RawTensor } from './stateDict.js';
+import { halfToFloat, readModelFile, type RawTensor } from './stateDict.js';
 
 export interface NcnnLayer {
   type: string;
@@ -119,19 +118,10 @@ function count(layers: NcnnLayer[], type: string): number {
   return layers.filter((l) => l.type === type).length;
 }
 
-/** Reads an ncnn .param/.bin pair and recognises its architecture. */
-export function readNcnnModel(paramFile: string, binFile: string): DetectedModel {
-  for (const f of [paramFile, binFile]) {
-    let size: number;
-    try {
-      size = fs.statSync(f).size;
-    } catch (err) {
-      throw new RestoraError('NOT_FOUND', `${f}: cannot read it (${(err as Error).message})`, f);
-    }
-    if (size > MAX_MODEL_FILE_BYTES) throw new RestoraError('MODEL_INVALID', `${f}: ${(size / 1024 ** 3).toFixed(1)} GB is over the ${MAX_MODEL_FILE_BYTES / 1024 ** 3} GB limit for a model file`, f);
-  }
-  const layers = parseNcnnParam(fs.readFileSync(paramFile, 'latin1'), paramFile);
-  const weights = readWeights(layers, new Uint8Array(fs.readFileSync(binFile)), binFile);
+/** Reads an ncnn .param/.bin pair (or their bytes, already read) and recognises its architecture. */
+export function readNcnnModel(paramFile: string, binFile: string, [param, bin] = [readModelFile(paramFile), readModelFile(binFile)]): DetectedModel {
+  const layers = parseNcnnParam(new TextDecoder('latin1').decode(param), paramFile);
+  const weights = readWeights(layers, bin!, binFile);
   const convs = layers.filter((l) => l.type === 'Convolution');
   for (const c of convs) {
     const k = p(c, 1, 0);

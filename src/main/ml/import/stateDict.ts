@@ -284,8 +284,8 @@ export function readSafetensors(buf: Uint8Array, file: string): StateDict {
   return sd;
 }
 
-/** Reads a PyTorch or safetensors file into a state dict; refuses big, truncated or code-carrying files. */
-export function readStateDict(file: string): StateDict {
+/** A model file's bytes; missing files and files over MAX_MODEL_FILE_BYTES are refused before reading. */
+export function readModelFile(file: string): Uint8Array {
   let size: number;
   try {
     size = fs.statSync(file).size;
@@ -295,7 +295,11 @@ export function readStateDict(file: string): StateDict {
   if (size > MAX_MODEL_FILE_BYTES) {
     throw new RestoraError('MODEL_INVALID', `${file}: ${(size / 1024 ** 3).toFixed(1)} GB is over the ${MAX_MODEL_FILE_BYTES / 1024 ** 3} GB limit for a model file`, file);
   }
-  const buf = new Uint8Array(fs.readFileSync(file));
+  return new Uint8Array(fs.readFileSync(file));
+}
+
+/** Reads a PyTorch or safetensors file (or its bytes, already read) into a state dict; refuses big, truncated or code-carrying files. */
+export function readStateDict(file: string, buf: Uint8Array = readModelFile(file)): StateDict {
   const ext = path.extname(file).toLowerCase();
   if (ext === '.safetensors') return readSafetensors(buf, file);
   if (ZIP_MAGIC.every((b, i) => buf[i] === b)) return readTorchZip(buf, file);
