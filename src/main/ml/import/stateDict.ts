@@ -53,12 +53,14 @@ function reader(bytes: Uint8Array, dtype: DType): (i: number) => number {
       return (i) => v.getFloat32(i * 4, true);
     case 'f16':
       return (i) => halfToFloat(v.getUint16(i * 2, true));
-    case 'bf16':
+    case 'bf16': {
+      // bf16 is the top half of a float32.
+      const scratch = new DataView(new ArrayBuffer(4));
       return (i) => {
-        const b = new DataView(new ArrayBuffer(4));
-        b.setUint32(0, v.getUint16(i * 2, true) << 16, true);
-        return b.getFloat32(0, true);
+        scratch.setUint32(0, v.getUint16(i * 2, true) << 16, true);
+        return scratch.getFloat32(0, true);
       };
+    }
     case 'f64':
       return (i) => v.getFloat64(i * 8, true);
     case 'i64':
