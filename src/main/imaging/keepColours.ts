@@ -74,29 +74,45 @@ export function keepInputColours(input: Pixels, width: number, height: number, o
   // Below this input saturation (levels of a 0..255 scale) the output's own chroma detail fades out:
   // a model must not invent colour texture on a neutral (e.g. black-and-white) photo.
   const neutral = (4 * maxValue) / 255;
+  // Bilinear sampling positions of the low-passed planes at each output column's centre, in input coordinates.
+  const col0 = new Int32Array(W);
+  const col1 = new Int32Array(W);
+  const colT = new Float32Array(W);
+  for (let X = 0; X < W; X++) {
+    const fx = Math.min(width - 1, Math.max(0, (X + 0.5) / scale - 0.5));
+    col0[X] = Math.floor(fx);
+    col1[X] = Math.min(width - 1, col0[X]! + 1);
+    colT[X] = fx - col0[X]!;
+  }
   for (let Y = 0; Y < H; Y++) {
-    // Bilinear samples of the low-passed planes at this output pixel's centre, in input coordinates.
     const fy = Math.min(height - 1, Math.max(0, (Y + 0.5) / scale - 0.5));
-    const y0 = Math.floor(fy);
-    const y1 = Math.min(height - 1, y0 + 1);
-    const ty = fy - y0;
+    const r0 = Math.floor(fy) * width;
+    const r1 = Math.min(height - 1, Math.floor(fy) + 1) * width;
+    const ty = fy - Math.floor(fy);
     for (let X = 0; X < W; X++) {
-      const fx = Math.min(width - 1, Math.max(0, (X + 0.5) / scale - 0.5));
-      const x0 = Math.floor(fx);
-      const x1 = Math.min(width - 1, x0 + 1);
-      const tx = fx - x0;
-      const lerp = (p: Float32Array) =>
-        (1 - ty) * ((1 - tx) * p[y0 * width + x0]! + tx * p[y0 * width + x1]!) + ty * ((1 - tx) * p[y1 * width + x0]! + tx * p[y1 * width + x1]!);
-      const inB = lerp(a);
-      const inR = lerp(c);
+      const tx = colT[X]!;
+      const w00 = (1 - ty) * (1 - tx);
+      const w01 = (1 - ty) * tx;
+      const w10 = ty * (1 - tx);
+      const w11 = ty * tx;
+      const i00 = r0 + col0[X]!;
+      const i01 = r0 + col1[X]!;
+      const i10 = r1 + col0[X]!;
+      const i11 = r1 + col1[X]!;
+      const inB = w00 * a[i00]! + w01 * a[i01]! + w10 * a[i10]! + w11 * a[i11]!;
+      const inR = w00 * c[i00]! + w01 * c[i01]! + w10 * c[i10]! + w11 * c[i11]!;
+      const lowB = w00 * b[i00]! + w01 * b[i01]! + w10 * b[i10]! + w11 * b[i11]!;
+      const lowR = w00 * d[i00]! + w01 * d[i01]! + w10 * d[i10]! + w11 * d[i11]!;
       const o = 3 * (Y * W + X);
-      const [r, g, bl] = [output[o]!, output[o + 1]!, output[o + 2]!];
+      const r = output[o]!;
+      const g = output[o + 1]!;
+      const bl = output[o + 2]!;
       const ob = cb(r, g, bl);
       const or = cr(r, g, bl);
       const detail = Math.min(1, Math.hypot(inB, inR) / neutral);
       // New chroma: the input's low frequencies plus (some of) the output's own detail.
-      const db = inB + detail * (ob - lerp(b)) - ob;
-      const dr = inR + detail * (or - lerp(d)) - or;
+      const db = inB + detail * (ob - lowB) - ob;
+      const dr = inR + detail * (or - lowR) - or;
       // Luma unchanged: the inverse BT.601 transform of a pure chroma shift.
       output[o] = clampRound(r + 1.402 * dr);
       output[o + 1] = clampRound(g - 0.344136 * db - 0.714136 * dr);
