@@ -53,7 +53,7 @@ export async function upscaleLibraryImage(
   const historyId = app.library().setStatus(imageId, 'restored', {
     action: model.card.task === 'restore' ? 'restore' : 'upscale',
     modelId: model.card.id,
-    settings: { scale: model.card.scale, tile: output.tile, keepColours: output.keepColours ?? model.card.task === 'restore' },
+    settings: { scale: model.card.scale, tile: output.tile, keepColours: r.keptColours },
     output: dest,
   });
   return { historyId, output: dest, modelId: model.card.id, width: r.outWidth, height: r.outHeight, ms, ...(reference ? { reference } : {}) };

@@ -33,6 +33,8 @@ export interface UpscaleFileResult {
   height: number;
   outWidth: number;
   outHeight: number;
+  /** Whether the photo's colours were kept (the request's choice, or the model's default). */
+  keptColours: boolean;
 }
 
 /** Bicubic-upscales an alpha plane (alpha needs no neural detail, only smooth edges). */
@@ -79,5 +81,5 @@ export async function upscaleFile(
   }
   // The encoder takes EXIF/XMP/ICC from the source file, whatever the pixel size.
   await encodeImage(out, req.output, { format: req.format, ...(req.quality !== undefined ? { quality: req.quality } : {}) }, info);
-  return { width: img.width, height: img.height, outWidth: out.width, outHeight: out.height };
+  return { width: img.width, height: img.height, outWidth: out.width, outHeight: out.height, keptColours: Boolean(req.keepColours) };
 }
