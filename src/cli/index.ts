@@ -8,7 +8,7 @@ import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import sharp from 'sharp';
 import { createApp } from '../main/app/createApp.js';
-import { OUTPUT_FORMATS, PIXEL_LOSSES, PRESETS, type BackendId, type ItemResult, type OutputFormat, type PresetId, type TrainRequest } from '../shared/api.js';
+import { BACKEND_IDS, OUTPUT_FORMATS, PIXEL_LOSSES, PRESETS, type BackendId, type BackendInfo, type ItemResult, type OutputFormat, type PresetId, type TrainRequest } from '../shared/api.js';
 import { RestoraError, errorMessage } from '../shared/errors.js';
 import { dataHome, packageRoot } from '../main/paths.js';
 
@@ -45,7 +45,8 @@ Usage:
                                 (HR degraded with a preset, seeded; baseline bicubic of the degraded input)
   restora info [--json]
 
-Global options: --backend gpu|node|wasm|cpu, --threads N, --help`;
+Global options: --backend webgpu|gpu|node|wasm|cpu, --threads N, --help
+  (webgpu: any GPU through a headless Chromium's WebGPU; see README, Backends)`;
 
 class UsageError extends Error {}
 
@@ -80,7 +81,7 @@ function normaliseFormat(v: string | undefined): OutputFormat {
 
 function backendOption(v: string | undefined): BackendId | undefined {
   if (v === undefined) return undefined;
-  if (!['gpu', 'node', 'wasm', 'cpu'].includes(v)) throw new UsageError(`--backend must be gpu, node, wasm or cpu, got "${v}"`);
+  if (!BACKEND_IDS.includes(v as BackendId)) throw new UsageError(`--backend must be ${BACKEND_IDS.join(', ')}, got "${v}"`);
   return v as BackendId;
 }
 
@@ -539,14 +540,25 @@ async function cmdEval(args: string[]): Promise<number> {
   return 0;
 }
 
+/** Which backend each kind of job runs on with these options. */
+function jobBackends(b: BackendInfo): { upscale: string; train: string } {
+  const compute = b.compute?.backend === 'webgpu' ? `webgpu (${b.compute.adapter?.architecture || b.compute.adapter?.vendor || 'adapter'})` : b.id;
+  return { upscale: compute, train: compute };
+}
+
 async function cmdInfo(args: string[]): Promise<number> {
   const { values } = parse(args, {});
   if (values.help) return (console.log(USAGE), 0);
   const app = appFrom(values);
   const backend = await app.compute.info();
+  // The adapter a --backend webgpu job would get (starts Chromium for a moment).
+  const { probeWebGpu } = await import('../main/ml/engine/pageEngine.js');
+  const webgpu = backend.compute?.adapter ? { adapter: backend.compute.adapter } : await probeWebGpu();
   const info = {
     restora: (JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version,
     backend,
+    webgpu,
+    jobs: jobBackends(backend),
     node: process.versions.node,
     sharp: sharp.versions.sharp,
     libvips: sharp.versions.vips,
@@ -559,7 +571,13 @@ async function cmdInfo(args: string[]): Promise<number> {
   else {
     console.log(`Restora ${info.restora}`);
     console.log(`backend   ${backend.id} (tfjs ${backend.tfName}, ${backend.threads} thread${backend.threads === 1 ? '' : 's'})${backend.skipped.length ? `; not available: ${backend.skipped.join(', ')}` : ''}`);
+    if (backend.fallbackReason) console.log(`          (asked for another: ${backend.fallbackReason})`);
     console.log(`tfjs      ${backend.tfjsVersion}`);
+    if (webgpu.adapter) {
+      const a = webgpu.adapter;
+      console.log(`webgpu    ${[a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' ')}${a.fallback ? ' (software adapter: works, slower than wasm)' : ''}; max buffer ${(a.maxBufferSize / 2 ** 20).toFixed(0)} MiB, max binding ${(a.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB`);
+    } else console.log(`webgpu    not available: ${webgpu.unavailable}`);
+    console.log(`jobs      upscale/batch/eval on ${info.jobs.upscale}; train on ${info.jobs.train}`);
     console.log(`node      ${info.node}`);
     console.log(`sharp     ${info.sharp} (libvips ${info.libvips})`);
     console.log(`models    ${info.models.join(', ') || 'none'}`);

@@ -3,7 +3,21 @@
  * HTTP). Plain data only: no runtime dependencies, importable from every process.
  */
 
-export type BackendId = 'gpu' | 'node' | 'wasm' | 'cpu';
+/** 'webgpu': a Chromium renderer's WebGPU (any GPU vendor); 'gpu': tfjs-node-gpu (CUDA); 'node': tfjs-node; then wasm, cpu. */
+export const BACKEND_IDS = ['webgpu', 'gpu', 'node', 'wasm', 'cpu'] as const;
+export type BackendId = (typeof BACKEND_IDS)[number];
+
+/** A WebGPU adapter as it describes itself. */
+export interface AdapterInfo {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** A software or fallback adapter (SwiftShader): proves the path, is not a GPU. */
+  fallback: boolean;
+  maxBufferSize: number;
+  maxStorageBufferBindingSize: number;
+}
 
 export interface BackendInfo {
   id: BackendId;
@@ -13,6 +27,10 @@ export interface BackendInfo {
   tfjsVersion: string;
   /** Backends tried first that failed to load. */
   skipped: string[];
+  /** Where models run: 'webgpu' on `adapter`, or the tfjs backend above. */
+  compute?: { backend: string; adapter?: AdapterInfo };
+  /** Why the backend asked for is not the one in use (it was unavailable, or its device was lost). */
+  fallbackReason?: string;
 }
 
 /** Default tile side in input pixels: ~400 px with context keeps activations ~20 MB per layer. */

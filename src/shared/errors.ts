@@ -10,6 +10,9 @@ export type ErrorCode =
   | 'WOULD_OVERWRITE_INPUT'
   | 'MODEL_INVALID'
   | 'BACKEND_UNAVAILABLE'
+  /** The GPU device went away mid-job (driver reset, the compute page closed). */
+  | 'BACKEND_LOST'
+  | 'GPU_OUT_OF_MEMORY'
   | 'CANCELLED'
   | 'TRAINING_DIVERGED'
   | 'CHECKPOINT_MISMATCH'

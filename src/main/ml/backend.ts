@@ -10,18 +10,21 @@ import { installNodeWasmThreads } from './kernels/wasmThreads.js';
 import { registerWasmGradientKernels } from './kernels/wasmGradients.js';
 import { registerBatchNormGradient } from './kernels/batchNormGrad.js';
 import { RestoraError } from '../../shared/errors.js';
-import type { BackendId, BackendInfo } from '../../shared/api.js';
+import { BACKEND_IDS, type BackendId, type BackendInfo } from '../../shared/api.js';
 
+/** The tfjs backends this thread can run itself, fastest first. 'webgpu' runs in a Chromium renderer instead (engine/pageEngine.ts). */
 export const BACKEND_ORDER: readonly BackendId[] = ['gpu', 'node', 'wasm', 'cpu'];
 
 let active: BackendInfo | null = null;
 
-async function tryNative(pkg: string): Promise<boolean> {
+/** Loads a tfjs-node package; resolves to null on success, else why it failed. */
+async function tryNative(pkg: string): Promise<string | null> {
   try {
     await import(/* @vite-ignore */ pkg);
-    return tf.findBackend('tensorflow') != null && (await tf.setBackend('tensorflow'));
-  } catch {
-    return false;
+    return tf.findBackend('tensorflow') != null && (await tf.setBackend('tensorflow')) ? null : `${pkg} registered no usable backend`;
+  } catch (err) {
+    const message = (err as Error)?.message ?? String(err);
+    return /Cannot find (package|module)/.test(message) ? `${pkg} is not installed (it downloads libtensorflow at install time)` : `${pkg} failed to load: ${message.split('\n')[0]}`;
   }
 }
 
@@ -78,17 +81,22 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
   // A batch-norm gradient without the activation-sized Tile (any backend).
   registerBatchNormGradient();
   const envPrefer = process.env.RESTORA_BACKEND as BackendId | undefined;
-  const prefer = options.prefer ?? (envPrefer && BACKEND_ORDER.includes(envPrefer) ? envPrefer : undefined);
+  const asked = options.prefer ?? (envPrefer && BACKEND_IDS.includes(envPrefer) ? envPrefer : undefined);
+  // With webgpu the models run in a Chromium renderer; this thread still needs the best local backend for everything else.
+  const prefer = asked === 'webgpu' ? undefined : asked;
   const threads = options.threads ?? defaultThreads();
   const order = prefer ? BACKEND_ORDER.slice(BACKEND_ORDER.indexOf(prefer)) : BACKEND_ORDER;
   const tried: string[] = [];
+  let fallbackReason: string | undefined;
   for (const id of order) {
-    let ok = false;
-    if (id === 'gpu') ok = await tryNative('@tensorflow/tfjs-node-gpu');
-    else if (id === 'node') ok = await tryNative('@tensorflow/tfjs-node');
-    else if (id === 'wasm') ok = await initWasm(threads).catch(() => false);
-    else ok = await tf.setBackend('cpu');
-    if (ok) {
+    let why: string | null;
+    if (id === 'gpu') why = await tryNative('@tensorflow/tfjs-node-gpu');
+    else if (id === 'node') why = await tryNative('@tensorflow/tfjs-node');
+    else if (id === 'wasm') why = await initWasm(threads).then((ok) => (ok ? null : 'the wasm backend did not start'), (err: Error) => `the wasm backend did not start: ${err.message}`);
+    else why = (await tf.setBackend('cpu')) ? null : 'the cpu backend did not start';
+    // Never silently: a backend the user asked for and did not get is said, with the reason.
+    if (why && id === prefer) fallbackReason = `${id} is unavailable: ${why}`;
+    if (!why) {
       await tf.ready();
       active = {
         id,
@@ -97,6 +105,7 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
         threads: id === 'wasm' ? await wasmThreadsInUse() : id === 'cpu' ? 1 : os.cpus().length,
         tfjsVersion: tf.version.tfjs,
         skipped: tried,
+        ...(fallbackReason ? { fallbackReason: `${fallbackReason}; using ${id}` } : {}),
       };
       return active;
     }

@@ -4,7 +4,13 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../backend.js';
+import { activeBackend, initBackend } from '../backend.js';
+import { LocalEngine } from '../engine/localEngine.js';
+import { PageEngine } from '../engine/pageEngine.js';
+import { engineRunnerFor, loadOnEngine, type EngineModel } from '../engine/engineModels.js';
+import type { Engine } from '../engine/protocol.js';
+import type { PageLauncher } from '../engine/chromium.js';
+import type { BackendInfo } from '../../../shared/api.js';
 import { loadLayersModel, readCard } from '../store/modelStore.js';
 import * as tfjs from '@tensorflow/tfjs';
 import { buildArch, listArchs, tilingFor } from '../archs/index.js';
@@ -17,18 +23,76 @@ import { RestoraError } from '../../../shared/errors.js';
 if (!parentPort) throw new Error('computeWorker must run in a worker thread');
 const port = parentPort;
 const init = (workerData ?? {}) as WorkerInit;
-/** Loaded models with their tiling needs, read from disk once per model folder. */
-const models = new Map<string, { net: tf.LayersModel; overlap: number; multiple: number; edgePad: number; maxTile: number; restores: boolean }>();
+interface LoadedModel {
+  model: EngineModel;
+  overlap: number;
+  multiple: number;
+  edgePad: number;
+  maxTile: number;
+  restores: boolean;
+}
+/** Models loaded on the current engine with their tiling needs, read from disk once per model folder. */
+const models = new Map<string, LoadedModel>();
 const send = (m: FromWorker) => port.postMessage(m);
 
-async function model(dir: string): Promise<{ net: tf.LayersModel; overlap: number; multiple: number; edgePad: number; maxTile: number; restores: boolean }> {
+/**
+ * Where models run: the WebGPU page when asked for and available, else this thread.
+ * An unavailable or lost GPU is said (fallbackReason), never silent.
+ */
+let engine: Engine | null = null;
+let fallbackReason: string | undefined;
+
+async function currentEngine(): Promise<Engine> {
+  if (engine instanceof PageEngine && engine.lostReason) {
+    // The device went away (driver reset, page crash): the next job starts a fresh page.
+    engine = null;
+    models.clear();
+  }
+  if (engine) return engine;
+  if (init.backend === 'webgpu' || (!init.backend && process.env.RESTORA_BACKEND === 'webgpu')) {
+    try {
+      engine = await PageEngine.start(pageLauncher ? { launcher: pageLauncher } : {});
+      fallbackReason = undefined;
+      return engine;
+    } catch (err) {
+      fallbackReason = `${(err as Error).message}; using ${activeBackend()?.id ?? 'wasm'}`;
+    }
+  }
+  engine = new LocalEngine();
+  return engine;
+}
+
+/** In the desktop app the page is a hidden window the main thread opens; it is asked for one by message. */
+const pageLauncher: PageLauncher | null = init.pageHost === 'parent'
+  ? (url) => {
+      const id = nextPageId++;
+      send({ type: 'openPage', id, url });
+      const exited = new Promise<string>((resolve) => pageExits.set(id, resolve));
+      return Promise.resolve({ exited, close: async () => send({ type: 'closePage', id }) });
+    }
+  : null;
+let nextPageId = 1;
+const pageExits = new Map<number, (why: string) => void>();
+
+async function model(dir: string): Promise<LoadedModel> {
+  const e = await currentEngine();
   let m = models.get(dir);
-  if (!m) {
+  if (!m || m.model.engine !== e) {
     const card = readCard(dir);
-    m = { net: await loadLayersModel(dir), ...tilingFor(card), restores: card.task === 'restore' };
+    m = { model: await loadOnEngine(e, dir), ...tilingFor(card), restores: card.task === 'restore' };
     models.set(dir, m);
   }
   return m;
+}
+
+async function backendInfo(): Promise<BackendInfo> {
+  const local = await initBackend({
+    ...(init.backend ? { prefer: init.backend } : {}),
+    ...(init.threads ? { threads: init.threads } : {}),
+  });
+  const e = await currentEngine();
+  const reason = fallbackReason ?? local.fallbackReason;
+  return { ...local, compute: { backend: e.info.backend, ...(e.info.adapter ? { adapter: e.info.adapter } : {}) }, ...(reason ? { fallbackReason: reason } : {}) };
 }
 
 /** Params and scale of a model folder, by running a 16x16 input through it. */
@@ -52,12 +116,16 @@ async function probeModel(dir: string): Promise<{ params: number; scale: number 
 
 let queue: Promise<void> = Promise.resolve();
 
-async function handle(msg: ToWorker): Promise<void> {
+async function handle(msg: Exclude<ToWorker, { type: 'pageExited' }>): Promise<void> {
   try {
-    const info = await initBackend({
-      ...(init.backend ? { prefer: init.backend } : {}),
-      ...(init.threads ? { threads: init.threads } : {}),
-    });
+    if (msg.type === 'shutdown') {
+      await engine?.close();
+      engine = null;
+      models.clear();
+      send({ type: 'closed', id: msg.id });
+      return;
+    }
+    const info = await backendInfo();
     if (msg.type === 'info') {
       send({ type: 'info', id: msg.id, info });
       return;
@@ -85,7 +153,7 @@ async function handle(msg: ToWorker): Promise<void> {
     const request = { ...msg.request, tile: Math.min(msg.request.tile, m.maxTile), overlap: Math.max(msg.request.overlap, m.overlap), multiple: m.multiple, edgePad: m.edgePad,
       // Restoration models keep the photo's own colours unless asked otherwise.
       keepColours: msg.request.keepColours ?? m.restores };
-    const result = await upscaleFile(m.net, request, {
+    const result = await upscaleFile((rgb, w, h, max) => engineRunnerFor(m.model, rgb, w, h, max), request, {
       onProgress: (done, total) => send({ type: 'progress', id: msg.id, done, total }),
       isCancelled: () => Atomics.load(flag, 0) !== 0,
     });
@@ -97,5 +165,11 @@ async function handle(msg: ToWorker): Promise<void> {
 }
 
 port.on('message', (msg: ToWorker) => {
+  // Page events from the desktop app's window answer no request: handle them at once.
+  if (msg.type === 'pageExited') {
+    pageExits.get(msg.id)?.(msg.reason);
+    pageExits.delete(msg.id);
+    return;
+  }
   queue = queue.then(() => handle(msg));
 });

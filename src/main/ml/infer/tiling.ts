@@ -14,6 +14,39 @@ export interface Predictor {
   predict(x: tf.Tensor4D): tf.Tensor | tf.Tensor[];
 }
 
+/** One tile for a runner: [height, width, 3] in 0..1, to be mirror-padded by padH/padW, run, cropped, scaled to 0..maxValue and rounded. */
+export interface TileRequest {
+  x: Float32Array;
+  height: number;
+  width: number;
+  padH: number;
+  padW: number;
+  maxValue: number;
+}
+
+/** Runs one tile somewhere (this thread, or a compute engine on the GPU); resolves to [height*s, width*s, 3]. */
+export type TileRunner = (tile: TileRequest) => Promise<Float32Array>;
+
+/** A runner on a predictor in this thread. */
+export function localRunner(model: Predictor): TileRunner {
+  return async ({ x: input, height: th, width: tw, padH, padW, maxValue }) => {
+    const result = tf.tidy(() => {
+      let x: tf.Tensor4D = tf.tensor4d(input, [1, th, tw, 3]);
+      if (padH || padW) x = tf.mirrorPad(x, [[0, 0], [0, padH], [0, padW], [0, 0]], 'symmetric');
+      let y = model.predict(x) as tf.Tensor4D;
+      const s = y.shape[1] / x.shape[1];
+      if (padH || padW) y = y.slice([0, 0, 0, 0], [1, th * s, tw * s, 3]);
+      return y.clipByValue(0, 1).mul(maxValue).round();
+    });
+    // Asynchronous read: a GPU backend cannot hand its buffers back synchronously (WebGPU's readSync goes through canvases).
+    try {
+      return (await result.data()) as Float32Array;
+    } finally {
+      result.dispose();
+    }
+  };
+}
+
 export interface TileOptions {
   scale: number;
   /** Tile side in input pixels (without context). */
@@ -52,7 +85,7 @@ export function planTiles(width: number, height: number, tile: number): TileRect
  * (cancel) can arrive.
  */
 export async function upscaleTiled(
-  model: Predictor,
+  model: Predictor | TileRunner,
   src: Pixels,
   width: number,
   height: number,
@@ -70,6 +103,7 @@ export async function upscaleTiled(
   const edge = align(o.edgePad ?? 0);
   const rects = planTiles(width, height, align(o.tile));
   const inv = 1 / maxValue;
+  const run = typeof model === 'function' ? model : localRunner(model);
   let done = 0;
   for (const r of rects) {
     if (o.isCancelled?.()) throw new RestoraError('CANCELLED', 'Upscale cancelled.');
@@ -98,15 +132,7 @@ export async function upscaleTiled(
     }
     const padH = (m - (th % m)) % m;
     const padW = (m - (tw % m)) % m;
-    const result = tf.tidy(() => {
-      let x: tf.Tensor4D = tf.tensor4d(input, [1, th, tw, 3]);
-      if (padH || padW) x = tf.mirrorPad(x, [[0, 0], [0, padH], [0, padW], [0, 0]], 'symmetric');
-      let y = model.predict(x) as tf.Tensor4D;
-      if (padH || padW) y = y.slice([0, 0, 0, 0], [1, th * s, tw * s, 3]);
-      return y.clipByValue(0, 1).mul(maxValue).round();
-    });
-    const data = result.dataSync();
-    result.dispose();
+    const data = await run({ x: input, height: th, width: tw, padH, padW, maxValue });
     const rowLen = tw * s * 3;
     const cx = (r.x - x0) * s;
     const cy = (r.y - y0) * s;

@@ -7,7 +7,7 @@ import { decodeImage, encodeImage, probeImage, resizeImage, resizedSize, MAX_OUT
 import { imresize } from '../../imaging/imresize.js';
 import { keepInputColours } from '../../imaging/keepColours.js';
 import { predictorFor } from './conditioning.js';
-import { upscaleTiled } from './tiling.js';
+import { upscaleTiled, type TileRunner } from './tiling.js';
 import type { OutputFormat } from '../../../shared/api.js';
 import { RestoraError } from '../../../shared/errors.js';
 
@@ -45,8 +45,11 @@ function upscaleAlpha(alpha: Pixels, width: number, height: number, scale: numbe
   return out;
 }
 
+/** Makes the tile runner for one decoded image (an engine's model: see engine/engineModels.ts). */
+export type RunnerFactory = (rgb: ArrayLike<number>, width: number, height: number, maxValue: number) => TileRunner;
+
 export async function upscaleFile(
-  model: tf.LayersModel,
+  model: tf.LayersModel | RunnerFactory,
   req: UpscaleFileRequest,
   hooks: { onProgress?: (done: number, total: number) => void; isCancelled?: () => boolean } = {},
 ): Promise<UpscaleFileResult> {
@@ -61,7 +64,8 @@ export async function upscaleFile(
   }
   const img = await decodeImage(req.input, info);
   // Conditioned models get the whole image's statistics with every tile.
-  const rgb = await upscaleTiled(predictorFor(model, img.rgb, img.width, img.height, img.maxValue), img.rgb, img.width, img.height, img.maxValue, {
+  const runner = typeof model === 'function' ? model(img.rgb, img.width, img.height, img.maxValue) : predictorFor(model, img.rgb, img.width, img.height, img.maxValue);
+  const rgb = await upscaleTiled(runner, img.rgb, img.width, img.height, img.maxValue, {
     scale: req.scale,
     tile: req.tile,
     overlap: req.overlap,

@@ -6,10 +6,16 @@ import type { UpscaleFileRequest, UpscaleFileResult } from './upscaleFile.js';
 export interface WorkerInit {
   backend?: BackendId;
   threads?: number;
+  /** 'parent': the WebGPU page is opened by the thread that started the worker (the desktop app's hidden window). */
+  pageHost?: 'chromium' | 'parent';
 }
 
 export type ToWorker =
   | { type: 'info'; id: number }
+  /** The desktop app's compute window closed or crashed. */
+  | { type: 'pageExited'; id: number; reason: string }
+  /** Closes the engine (the WebGPU page and its Chromium) before the thread is terminated. */
+  | { type: 'shutdown'; id: number }
   /** Builds an architecture (untrained) to count its parameters. */
   | { type: 'archs'; id: number }
   | { type: 'describeArch'; id: number; arch: string; scale: number; archOptions: Record<string, number | string | boolean> }
@@ -33,10 +39,14 @@ export interface WireError {
 }
 
 export type FromWorker =
+  /** Asks the parent to open (and later close) the WebGPU compute page at `url` (pageHost 'parent'). */
+  | { type: 'openPage'; id: number; url: string }
+  | { type: 'closePage'; id: number }
   | { type: 'progress'; id: number; done: number; total: number }
   | { type: 'info'; id: number; info: BackendInfo }
   | { type: 'described'; id: number; params: number; scale: number }
   | { type: 'archs'; id: number; archs: ArchInfo[] }
   | { type: 'upscaled'; id: number; result: UpscaleFileResult }
   | { type: 'imported'; id: number; card: ModelCard }
+  | { type: 'closed'; id: number }
   | { type: 'error'; id: number; error: WireError };

@@ -12,7 +12,8 @@ import { buildArch, getArch, type ArchOptions } from '../archs/index.js';
 import { PixelUnshuffle } from '../archs/layers.js';
 import { globalStats, isConditioned, runModel } from '../infer/conditioning.js';
 import { pairSource, type BatchSource, type Batch, type PairImage } from './dataset.js';
-import { pixelLoss, type PixelLoss } from './losses.js';
+import type { PixelLoss } from './losses.js';
+import { decayedKernels, optimiseStep } from './step.js';
 import { Rng } from '../rng.js';
 import { WeightEma } from './ema.js';
 import { measure } from '../eval/metrics.js';
@@ -237,7 +238,7 @@ export class Trainer {
   ) {
     this.model = model;
     this.optimizer = tf.train.adam(config.lr, 0.9, 0.99, 1e-8);
-    this.decayed = model.trainableWeights.filter((w) => /kernel$/.test(w.originalName)).map((w) => w.read() as tf.Variable);
+    this.decayed = decayedKernels(model);
     this.ema = config.ema ? WeightEma.create(model, buildArch(config.arch, config.scale, config.archOptions), config.ema) : null;
     this.step = state?.step ?? 0;
     this.rng = new Rng(state?.rng ?? config.seed);
@@ -372,30 +373,15 @@ export class Trainer {
   private optimise(b: Batch): number {
     const c = this.config;
     const lr = learningRateAt(c, this.step);
-    (this.optimizer as unknown as { learningRate: number }).learningRate = lr;
-    const hp = c.patch * c.scale;
-    const vars = this.model.trainableWeights.map((w) => w.read() as tf.Variable);
-    const cost = this.optimizer.minimize(
-      () => {
-        const x = tf.tensor4d(b.lr, [c.batch, c.patch, c.patch, 3]);
-        const y = tf.tensor4d(b.hr, [c.batch, hp, hp, 3]);
-        const pred = runModel(this.model, x, b.cond ?? null, true);
-        return pixelLoss(c.loss, pred, y);
-      },
-      true,
-      vars,
-    )!;
+    const wd = c.optimizer === 'adamw' ? (c.weightDecay ?? 0) : 0;
+    const cost = optimiseStep(
+      { model: this.model, optimizer: this.optimizer, decayed: this.decayed, ema: this.ema, loss: c.loss },
+      { batch: c.batch, patch: c.patch, scale: c.scale, lr: b.lr, hr: b.hr, cond: b.cond ?? null },
+      lr,
+      wd,
+    );
     const loss = cost.dataSync()[0]!;
     cost.dispose();
-    const wd = c.optimizer === 'adamw' ? (c.weightDecay ?? 0) : 0;
-    if (wd > 0) {
-      // Decoupled weight decay: shrink kernels after the Adam step, independent of the gradient moments.
-      const keep = 1 - lr * wd;
-      tf.tidy(() => {
-        for (const v of this.decayed) v.assign(v.mul(keep));
-      });
-    }
-    this.ema?.update();
     this.step++;
     return loss;
   }
