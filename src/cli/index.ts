@@ -85,6 +85,18 @@ function backendOption(v: string | undefined): BackendId | undefined {
   return v as BackendId;
 }
 
+/**
+ * Says where models will run when the user chose a backend, and always says when the choice
+ * could not be honoured (never a silent fallback).
+ */
+async function announceBackend(app: ReturnType<typeof appFrom>, values: { backend?: string | undefined }): Promise<void> {
+  if (!values.backend && !process.env.RESTORA_BACKEND) return;
+  const b = await app.compute.info();
+  const where = b.compute?.backend === 'webgpu' ? `webgpu on ${[b.compute.adapter?.vendor, b.compute.adapter?.architecture].filter(Boolean).join(' ') || 'the GPU'}` : `${b.id} (${b.threads} threads)`;
+  process.stderr.write(`Computing on ${where}\n`);
+  if (b.fallbackReason) process.stderr.write(`warning: ${b.fallbackReason}\n`);
+}
+
 function appFrom(values: { backend?: string | undefined; threads?: string | undefined }) {
   const backend = backendOption(values.backend);
   const threads = intOption(values.threads, 'threads', 1, 256);
@@ -145,6 +157,7 @@ async function cmdUpscale(args: string[]): Promise<number> {
     await app.close();
     throw new UsageError(errorMessage(err));
   }
+  await announceBackend(app, values);
   const tty = process.stderr.isTTY;
   const controller = new AbortController();
   process.once('SIGINT', () => {
@@ -216,6 +229,7 @@ async function cmdBatch(args: string[]): Promise<number> {
       throw err;
     }
     const before = jobs.summary(prepared.jobId);
+    await announceBackend(app, values);
     process.stderr.write(`${prepared.resumed ? 'Resuming' : 'Starting'} job ${prepared.jobId}: ${before.done} of ${before.total} done\n`);
     const controller = new AbortController();
     process.once('SIGINT', () => controller.abort());

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { installNodeWasmThreads } from './kernels/wasmThreads.js';
 import { registerWasmGradientKernels } from './kernels/wasmGradients.js';
 import { registerBatchNormGradient } from './kernels/batchNormGrad.js';
+import { registerResizeNearestGradient } from './kernels/resizeNearestGrad.js';
 import { RestoraError } from '../../shared/errors.js';
 import { BACKEND_IDS, type BackendId, type BackendInfo } from '../../shared/api.js';
 
@@ -80,6 +81,8 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
   tf.enableProdMode();
   // A batch-norm gradient without the activation-sized Tile (any backend).
   registerBatchNormGradient();
+  // An exact upsampling gradient (tfjs-backend-cpu's kernel is wrong beyond one image and channel).
+  registerResizeNearestGradient();
   const envPrefer = process.env.RESTORA_BACKEND as BackendId | undefined;
   const asked = options.prefer ?? (envPrefer && BACKEND_IDS.includes(envPrefer) ? envPrefer : undefined);
   // With webgpu the models run in a Chromium renderer; this thread still needs the best local backend for everything else.

@@ -29,14 +29,20 @@ export function findChromium(): string | null {
   return CANDIDATES.find((p) => fs.existsSync(p)) ?? null;
 }
 
-export const chromiumLauncher: PageLauncher = async (url) => {
+export interface ChromiumOptions {
+  /** false launches Chromium as it ships, without the switches that unlock WebGPU (the tests' "no adapter" case). */
+  unlockWebGpu?: boolean;
+}
+
+export async function chromiumLauncher(url: string, { unlockWebGpu = true }: ChromiumOptions = {}): Promise<LaunchedPage> {
   const exe = findChromium();
   if (!exe) {
     throw new RestoraError('BACKEND_UNAVAILABLE', 'webgpu needs Chromium or Chrome (none found; install chromium or set RESTORA_CHROMIUM to its path), or the desktop app');
   }
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'restora-gpu-'));
   const args = [
-    '--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--ignore-gpu-blocklist',
+    '--headless=new', '--no-sandbox',
+    ...(unlockWebGpu ? ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--ignore-gpu-blocklist'] : ['--disable-gpu']),
     // Nothing but the page: no sync, updates, first-run UI or background connections (the machine may be offline).
     '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic',
     '--disable-extensions', '--disable-background-timer-throttling', '--disable-renderer-backgrounding',
@@ -68,4 +74,4 @@ export const chromiumLauncher: PageLauncher = async (url) => {
       }
     },
   };
-};
+}

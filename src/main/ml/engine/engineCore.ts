@@ -50,8 +50,9 @@ export class EngineCore {
       case 'info':
         return { op: 'info', info: this.describe() };
       case 'memory': {
-        const m = tf.memory() as tf.MemoryInfo & { numBytesInGPUAllocated?: number };
-        return { op: 'memory', memory: { numTensors: m.numTensors, numBytes: m.numBytes, ...(m.numBytesInGPUAllocated !== undefined ? { gpuBytesAllocated: m.numBytesInGPUAllocated } : {}) } };
+        // tfjs-backend-webgpu adds the bytes its buffer manager holds (in use + pooled for reuse).
+        const m = tf.memory() as tf.MemoryInfo & { numBytesAllocatedInGPU?: number };
+        return { op: 'memory', memory: { numTensors: m.numTensors, numBytes: m.numBytes, ...(m.numBytesAllocatedInGPU !== undefined ? { gpuBytesAllocated: m.numBytesAllocatedInGPU } : {}) } };
       }
       case 'load': {
         this.disposeModel(req.model);

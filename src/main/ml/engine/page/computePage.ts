@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import { EngineCore } from '../engineCore.js';
 import { registerBatchNormGradient } from '../../kernels/batchNormGrad.js';
+import { registerResizeNearestGradient } from '../../kernels/resizeNearestGrad.js';
 import { decodeFrame, encodeFrame } from '../wire.js';
 import type { AdapterInfo, EngineInfo, EngineRequest } from '../protocol.js';
 
@@ -51,6 +52,7 @@ async function start(): Promise<void> {
   }
   tf.enableProdMode();
   registerBatchNormGradient();
+  registerResizeNearestGradient();
   if (!(await tf.setBackend('webgpu'))) {
     send({ type: 'unavailable', reason: 'tfjs could not start its webgpu backend on this adapter' });
     return;
