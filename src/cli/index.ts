@@ -362,7 +362,12 @@ async function cmdTrain(args: string[]): Promise<number> {
     }
     const threads = intOption(values.threads, 'threads', 1, 256);
     const backend = await initBackend({ ...(backendOption(values.backend) ? { prefer: backendOption(values.backend)! } : {}), ...(threads ? { threads } : {}) });
-    process.stderr.write(`Training on ${backend.id} (${backend.threads} threads)\n`);
+    const { webgpuChosen } = await import('../main/ml/engine/chromium.js');
+    process.stderr.write(
+      webgpuChosen(backendOption(values.backend))
+        ? `Training on webgpu in a headless Chromium page (validation and checkpoints on ${backend.id})\n`
+        : `Training on ${backend.id} (${backend.threads} threads)\n`,
+    );
     const controller = new AbortController();
     process.once('SIGINT', () => {
       process.stderr.write(`\npausing: checkpoint written; continue with --resume ${values.name}\n`);

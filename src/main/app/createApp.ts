@@ -15,6 +15,7 @@ import { JobRunner } from '../jobs/jobRunner.js';
 import { Library } from '../library/library.js';
 import type { TrainService } from '../training/trainService.js';
 import { TrainingRunner } from '../training/trainingRunner.js';
+import { webgpuChosen } from '../ml/engine/chromium.js';
 import { EventBus } from './events.js';
 import { createMediaResolver, type MediaResolver } from './media.js';
 import { SettingsStore } from './settings.js';
@@ -86,7 +87,12 @@ export function createApp(config: AppConfig = {}): App {
     library: getLibrary,
     jobRunner: () => (jobRunner ??= new JobRunner(getDb(), getJobs(), getLibrary, events)),
     trainingRunner: getTrainingRunner,
-    training: async () => (training ??= new (await import('../training/trainService.js')).TrainService(getDb(), home)),
+    training: async () =>
+      (training ??= new (await import('../training/trainService.js')).TrainService(
+        getDb(),
+        home,
+        webgpuChosen(config.backend) ? async () => (await import('../ml/engine/pageEngine.js')).PageEngine.start() : undefined,
+      )),
     close: async () => {
       await jobRunner?.close();
       await trainingRunner?.close();

@@ -26,6 +26,7 @@ import { bundledModelsDir } from '../paths.js';
 import { DEFAULT_TRAINER_CONFIG, Trainer, predictImage, validate, type MetricPoint, type TrainProgress, type TrainerConfig } from '../ml/train/trainer.js';
 import { DEFAULT_GAN_CONFIG, GanTrainer, type GanConfig } from '../ml/train/gan.js';
 import type * as tf from '@tensorflow/tfjs';
+import type { Engine } from '../ml/engine/protocol.js';
 
 /** The shared request, plus `resume` (continue the run of the same name). */
 export type TrainRequest = SharedTrainRequest & { resume?: boolean };
@@ -126,6 +127,8 @@ export class TrainService {
   constructor(
     private readonly db: Db,
     private readonly home: string,
+    /** Opens the engine the steps run on (WebGPU in a Chromium page); absent = this thread's backend. */
+    private readonly openEngine?: () => Promise<Engine>,
   ) {}
 
   async loadPhotos(dirs: readonly string[], minSide: number): Promise<{ photos: { file: string; img: FloatImage }[]; skipped: { path: string; reason: string }[] }> {
@@ -292,8 +295,14 @@ export class TrainService {
       req.preset,
       config.archOptions.global ? Math.max(96, patch) : undefined,
     );
-    const trainer = await Trainer.open(config, source, val, runDir).catch(async (err: unknown) => {
+    // An engine that cannot start (no Chromium, no adapter) fails the run with its reason before any step.
+    const engine = this.openEngine ? await this.openEngine().catch(async (err: unknown) => {
       await source.close();
+      throw err;
+    }) : undefined;
+    const trainer = await Trainer.open(config, source, val, runDir, engine).catch(async (err: unknown) => {
+      await source.close();
+      await engine?.close();
       throw err;
     });
     const runId = this.upsertRun(req, config, runDir, this.recordDataset(req, patch, trainPhotos, valPhotos, skipped.length));
@@ -373,6 +382,8 @@ export class TrainService {
       throw err;
     } finally {
       await source.close();
+      // The GAN stage and everything after run here, on the trainer's mirror of the weights.
+      await engine?.close();
     }
     await sampling;
     const q = validate(final, val, req.scale);

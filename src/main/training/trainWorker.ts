@@ -9,6 +9,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { RestoraError, errorMessage } from '../../shared/errors.js';
 import { openDatabase } from '../db/database.js';
 import { initBackend } from '../ml/backend.js';
+import { webgpuChosen } from '../ml/engine/chromium.js';
+import { PageEngine } from '../ml/engine/pageEngine.js';
 import { SpeedCache } from '../ml/store/speedCache.js';
 import { TrainService } from './trainService.js';
 import { CONTROL_RUN, type FromTrainWorker, type TrainWorkerData } from './trainProtocol.js';
@@ -28,7 +30,9 @@ async function main(): Promise<void> {
     if (Atomics.load(control, 0) !== CONTROL_RUN && !stop.signal.aborted) stop.abort();
   };
   try {
-    const result = await new TrainService(db, data.home).train(
+    // With webgpu the steps run in a headless Chromium page this worker starts and closes.
+    const gpu = webgpuChosen(data.backend);
+    const result = await new TrainService(db, data.home, gpu ? () => PageEngine.start() : undefined).train(
       data.request,
       (progress) => {
         stepsPerSec = progress.stepsPerSec;
@@ -44,7 +48,7 @@ async function main(): Promise<void> {
     );
     // Measured on this machine: shown next to the architecture choice in the wizard.
     if (stepsPerSec > 0) {
-      new SpeedCache(data.home).record(SpeedCache.key('train', data.request.arch, backend.id, backend.threads), stepsPerSec, 'steps/s');
+      new SpeedCache(data.home).record(SpeedCache.key('train', data.request.arch, gpu ? 'webgpu' : backend.id, backend.threads), stepsPerSec, 'steps/s');
     }
     send({ type: 'done', result });
   } finally {

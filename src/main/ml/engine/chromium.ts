@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { BackendId } from '../../../shared/api.js';
 import { RestoraError } from '../../../shared/errors.js';
 
 export interface LaunchedPage {
@@ -17,6 +18,11 @@ export interface LaunchedPage {
 
 /** Opens the compute page at `url`: headless Chromium by default, a hidden window in the desktop app. */
 export type PageLauncher = (url: string) => Promise<LaunchedPage>;
+
+/** Whether models should run on WebGPU in a Chromium page: asked for directly, or through RESTORA_BACKEND. */
+export function webgpuChosen(asked?: BackendId): boolean {
+  return asked === 'webgpu' || (!asked && process.env.RESTORA_BACKEND === 'webgpu');
+}
 
 const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable',
   '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome', '/Applications/Chromium.app/Contents/MacOS/Chromium',

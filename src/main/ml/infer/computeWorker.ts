@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type * as tf from '@tensorflow/tfjs';
 import { activeBackend, initBackend } from '../backend.js';
+import { webgpuChosen } from '../engine/chromium.js';
 import { LocalEngine } from '../engine/localEngine.js';
 import { PageEngine } from '../engine/pageEngine.js';
 import { engineRunnerFor, loadOnEngine, type EngineModel } from '../engine/engineModels.js';
@@ -49,7 +50,7 @@ async function currentEngine(): Promise<Engine> {
     models.clear();
   }
   if (engine) return engine;
-  if (init.backend === 'webgpu' || (!init.backend && process.env.RESTORA_BACKEND === 'webgpu')) {
+  if (webgpuChosen(init.backend)) {
     try {
       engine = await PageEngine.start(pageLauncher ? { launcher: pageLauncher } : {});
       fallbackReason = undefined;

@@ -3,7 +3,8 @@
  * cosine or step LR, optional EMA of the weights, periodic validation on held-out
  * photos, atomic checkpoints and exact resume (weights, optimizer moments, EMA,
  * RNG state, history). Runs wherever it is called; the app runs it inside a
- * worker thread.
+ * worker thread. With a compute engine (WebGPU in a Chromium page) the steps run
+ * there and this model is a mirror, refreshed before each validation and checkpoint.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,6 +23,7 @@ import { writeFileAtomic } from '../../imaging/atomic.js';
 import { RestoraError } from '../../../shared/errors.js';
 import type { TrainingLive } from '../../../shared/api.js';
 import type { FloatImage } from '../../imaging/imresize.js';
+import { expectReply, type Engine, type WeightSpec } from '../engine/protocol.js';
 
 export interface TrainerConfig {
   arch: string;
@@ -217,6 +219,9 @@ function sameArch(a: TrainerConfig, b: TrainerConfig): boolean {
   return a.arch === b.arch && a.scale === b.scale && JSON.stringify(a.archOptions) === JSON.stringify(b.archOptions);
 }
 
+/** The key the trainer's model has on a compute engine. */
+const ENGINE_KEY = 'trainer';
+
 export class Trainer {
   readonly model: tf.LayersModel;
   readonly history: MetricPoint[];
@@ -227,6 +232,9 @@ export class Trainer {
   private step: number;
   private rng: Rng;
   private elapsedMs: number;
+  /** Where the steps run when not here; the local model then trails it until `pull()`. */
+  private engine: Engine | null = null;
+  private mirrorStale = false;
 
   private constructor(
     readonly config: TrainerConfig,
@@ -266,7 +274,20 @@ export class Trainer {
    * Creates a new run in `runDir`, or resumes the checkpoint found there.
    * `train` is either precomputed bicubic pairs or a batch source (degradations).
    */
-  static async open(config: TrainerConfig, train: readonly PairImage[] | BatchSource, val: readonly PairImage[], runDir: string): Promise<Trainer> {
+  static async open(config: TrainerConfig, train: readonly PairImage[] | BatchSource, val: readonly PairImage[], runDir: string, engine?: Engine): Promise<Trainer> {
+    const t = await Trainer.openHere(config, train, val, runDir);
+    if (engine) {
+      try {
+        await t.attach(engine);
+      } catch (err) {
+        t.dispose();
+        throw err;
+      }
+    }
+    return t;
+  }
+
+  private static async openHere(config: TrainerConfig, train: readonly PairImage[] | BatchSource, val: readonly PairImage[], runDir: string): Promise<Trainer> {
     getArch(config.arch);
     if (Array.isArray(train)) {
       if (train.length === 0) throw new RestoraError('USAGE', 'No training images.');
@@ -321,7 +342,59 @@ export class Trainer {
     return this.step;
   }
 
+  /** Which tfjs backend runs the steps. */
+  get computeBackend(): string {
+    return this.engine?.info.backend ?? tf.getBackend();
+  }
+
+  /** Hands the model, Adam's moments and the EMA shadow to `engine`; later steps run there. */
+  private async attach(engine: Engine): Promise<void> {
+    let artifacts: tf.io.ModelArtifacts | undefined;
+    await this.model.save(
+      tf.io.withSaveHandler(async (a) => {
+        artifacts = a;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
+    const a = artifacts!;
+    expectReply(
+      await engine.call({ op: 'load', model: ENGINE_KEY, topology: a.modelTopology as object, weightSpecs: a.weightSpecs as WeightSpec[], weights: new Uint8Array(a.weightData as ArrayBuffer) }),
+      'loaded',
+    );
+    const c = this.config;
+    const resumed = this.step > 0;
+    const setup = {
+      beta1: 0.9,
+      beta2: 0.99,
+      epsilon: 1e-8,
+      loss: c.loss,
+      ema: c.ema ?? 0,
+      ...(resumed ? { optimizerState: await encodeNamedTensors(await this.optimizer.getWeights()) } : {}),
+      ...(this.ema ? { emaState: await this.ema.encode() } : {}),
+    };
+    expectReply(await engine.call({ op: 'trainInit', model: ENGINE_KEY, setup }), 'done');
+    this.engine = engine;
+  }
+
+  /** Brings the engine's weights, moments and EMA shadow into the local model (before validating or saving). */
+  private async pull(): Promise<void> {
+    if (!this.engine || !this.mirrorStale) return;
+    const st = expectReply(await this.engine.call({ op: 'state', model: ENGINE_KEY }), 'state');
+    const weights = decodeNamedTensors(st.weights);
+    this.model.weights.forEach((w, i) => w.write(weights[i]!.tensor));
+    tf.dispose(weights.map((w) => w.tensor));
+    if (st.optimizer) {
+      const named = decodeNamedTensors(st.optimizer);
+      await restoreAdam(this.optimizer, named);
+      tf.dispose(named.map((n) => n.tensor));
+    }
+    if (st.ema && this.ema) this.ema.restore(st.ema);
+    this.mirrorStale = false;
+  }
+
   async checkpoint(): Promise<void> {
+    // A lost device fails here, before anything is written: the last good checkpoint stays.
+    await this.pull();
     const dir = this.checkpointDir;
     const tmp = `${dir}.tmp`;
     fs.rmSync(tmp, { recursive: true, force: true });
@@ -356,18 +429,32 @@ export class Trainer {
     fs.rmSync(`${dir}.old`, { recursive: true, force: true });
   }
 
-  /** One optimisation step on a synchronous source (precomputed pairs); returns the loss. */
+  /** One optimisation step on a synchronous source (precomputed pairs), here; returns the loss. */
   trainStep(): number {
     const c = this.config;
+    if (this.engine) throw new Error('trainStep() runs here; with a compute engine use nextStep()');
     const b = this.source.next(this.rng, c.batch, c.patch, c.scale);
     if (b instanceof Promise) throw new Error('trainStep() needs a synchronous batch source; use step()');
     return this.optimise(b);
   }
 
-  /** One optimisation step on any source; returns the loss. */
+  /** One optimisation step on any source, here or on the engine; returns the loss. */
   async nextStep(): Promise<number> {
     const c = this.config;
-    return this.optimise(await this.source.next(this.rng, c.batch, c.patch, c.scale));
+    const b = await this.source.next(this.rng, c.batch, c.patch, c.scale);
+    if (!this.engine) return this.optimise(b);
+    const lr = learningRateAt(c, this.step);
+    const weightDecay = c.optimizer === 'adamw' ? (c.weightDecay ?? 0) : 0;
+    this.mirrorStale = true;
+    const r = await this.engine.call({ op: 'trainStep', model: ENGINE_KEY, lr, weightDecay, batch: c.batch, patch: c.patch, scale: c.scale, x: b.lr, y: b.hr, stats: b.cond ?? null });
+    this.step++;
+    return expectReply(r, 'stepped').loss;
+  }
+
+  /** The exported model's weights, current (pulled from the engine when the steps run there). */
+  async currentExportModel(): Promise<tf.LayersModel> {
+    await this.pull();
+    return this.exportModel;
   }
 
   private optimise(b: Batch): number {
@@ -418,7 +505,7 @@ export class Trainer {
         lossSum = 0;
         lossCount = 0;
         if (atVal && this.val.length > 0) {
-          const q = validate(this.exportModel, this.val, c.scale);
+          const q = validate(await this.currentExportModel(), this.val, c.scale);
           point.valPsnr = q.psnr;
           point.valSsim = q.ssim;
         }
