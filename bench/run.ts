@@ -8,6 +8,7 @@
  *   --jobs     also measure the batch engine's per-item overhead against direct upscales (same worker)
  *   --big4     also run x4plus (imported) on a 3000x2000 photo: peak RSS and ETA, cancelled after 4 tiles
  *   --no-upscayl  leave out imported Real-ESRGAN models vs upscayl-bin (~3 min on 2 cores)
+ *   --no-webgpu   leave out the WebGPU engine vs the wasm engine (~75 s on SwiftShader)
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -257,7 +258,13 @@ if (!args.has('--no-upscayl')) {
   report.importedVsUpscayl = r.status === 0 ? JSON.parse(r.stdout.trim().split('\n').pop()!) : { error: r.stderr.slice(-500) };
 }
 
-// 3b. Optional: x2 throughput by tile size (the default tile must be chosen for throughput and memory).
+// 3b. The WebGPU engine (headless Chromium, whatever adapter it finds) beside the wasm engine (child process).
+if (!args.has('--no-webgpu')) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'webgpu.ts')], { encoding: 'utf8', cwd: root });
+  report.webgpu = r.status === 0 ? JSON.parse(r.stdout.trim().split('\n').pop()!) : { error: r.stderr.slice(-500) };
+}
+
+// 3c. Optional: x2 throughput by tile size (the default tile must be chosen for throughput and memory).
 if (args.has('--tiles')) {
   const { img } = await benchPhoto();
   const u8 = Uint8Array.from(img.data, (v) => Math.max(0, Math.min(255, Math.round(v))));
