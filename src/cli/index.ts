@@ -362,11 +362,14 @@ async function cmdTrain(args: string[]): Promise<number> {
     }
     const threads = intOption(values.threads, 'threads', 1, 256);
     const backend = await initBackend({ ...(backendOption(values.backend) ? { prefer: backendOption(values.backend)! } : {}), ...(threads ? { threads } : {}) });
-    const { webgpuChosen } = await import('../main/ml/engine/chromium.js');
+    const { effectiveCompute } = await import('../main/ml/engine/chromium.js');
+    const choice = effectiveCompute(backendOption(values.backend), app.settings.get().compute);
     process.stderr.write(
-      webgpuChosen(backendOption(values.backend))
+      choice === 'webgpu'
         ? `Training on webgpu in a headless Chromium page (validation and checkpoints on ${backend.id})\n`
-        : `Training on ${backend.id} (${backend.threads} threads)\n`,
+        : choice === 'auto'
+          ? `Training on the GPU if Chromium finds one (Settings: auto), else on ${backend.id}\n`
+          : `Training on ${backend.id} (${backend.threads} threads)\n`,
     );
     const controller = new AbortController();
     process.once('SIGINT', () => {

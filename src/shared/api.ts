@@ -7,6 +7,15 @@
 export const BACKEND_IDS = ['webgpu', 'gpu', 'node', 'wasm', 'cpu'] as const;
 export type BackendId = (typeof BACKEND_IDS)[number];
 
+/**
+ * Where the app runs models (Settings): 'cpu' = this thread's best tfjs backend (wasm, or
+ * native tfjs where it installed); 'webgpu' = the GPU through a Chromium page; 'auto' =
+ * WebGPU when a hardware adapter is found, else the CPU. A --backend flag or
+ * RESTORA_BACKEND wins over it.
+ */
+export const COMPUTE_CHOICES = ['cpu', 'auto', 'webgpu'] as const;
+export type ComputeChoice = (typeof COMPUTE_CHOICES)[number];
+
 /** A WebGPU adapter as it describes itself. */
 export interface AdapterInfo {
   vendor: string;
@@ -331,6 +340,7 @@ export type Theme = 'system' | 'light' | 'dark';
 
 export interface Settings {
   tile: number;
+  compute: ComputeChoice;
   outputFormat: OutputFormat;
   quality: number;
   theme: Theme;

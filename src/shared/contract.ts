@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { API_METHODS, EVENTS_PATH, IPC_CHANNEL_PREFIX, IPC_EVENT_CHANNEL, MEDIA_SCHEME, type ApiMethod } from './methods.js';
 import {
+  COMPUTE_CHOICES,
   IMAGE_STATUSES,
   OUTPUT_FORMATS,
   PIXEL_LOSSES,
@@ -89,6 +90,7 @@ const settingsPatch = z
     outputFormat: z.enum(OUTPUT_FORMATS as readonly OutputFormat[] as [OutputFormat, ...OutputFormat[]]),
     quality: z.number().int().min(1).max(100),
     theme: z.enum(['system', 'light', 'dark']),
+    compute: z.enum(COMPUTE_CHOICES),
     defaults: z.record(z.string().regex(/^(upscale|restore)-x\d$/), text),
   })
   .partial()

@@ -250,6 +250,9 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     await shot('models');
     await nav('Settings');
     await page.getByTestId('about-backend').waitFor();
+    // Where models run: the CPU by default, said in words.
+    await expect(page.getByTestId('compute').inputValue()).resolves.toBe('cpu');
+    await expect.poll(() => page.getByTestId('about-compute').textContent()).toMatch(/^CPU: (wasm|cpu|tensorflow)/);
     await shot('settings');
     // Dark theme applies at once through the CSS variables.
     await page.getByTestId('theme').selectOption('dark');

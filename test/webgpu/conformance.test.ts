@@ -151,6 +151,19 @@ describe.skipIf(!HAVE_CHROMIUM)('WebGPU faults', () => {
     }
   });
 
+  it('a tile too large for the GPU fails with GPU_OUT_OF_MEMORY and a remedy; the engine goes on', async () => {
+    const gpu = await PageEngine.start();
+    try {
+      await call(gpu, await seededModel('m', 'compact', 2, {}), 'loaded');
+      const tile = (n: number): EngineRequest => ({ op: 'predict', model: 'm', x: seededArray(n * n * 3, 1), height: n, width: n, padH: 0, padW: 0, stats: null, maxValue: 255 });
+      await expect(gpu.call(tile(2048))).rejects.toMatchObject({ code: 'GPU_OUT_OF_MEMORY', message: expect.stringMatching(/smaller tile/) });
+      const ok = (await call(gpu, tile(16), 'predicted')).y as Float32Array;
+      expect(ok.length).toBe(32 * 32 * 3);
+    } finally {
+      await gpu.close();
+    }
+  });
+
   it('no Chromium: a clear BACKEND_UNAVAILABLE, nothing left running', async () => {
     const saved = process.env.RESTORA_CHROMIUM;
     process.env.RESTORA_CHROMIUM = '/nonexistent/chromium';

@@ -3,7 +3,7 @@
  * the web server and tests alike.
  */
 import path from 'node:path';
-import type { BackendId } from '../../shared/api.js';
+import type { BackendId, ComputeChoice } from '../../shared/api.js';
 import { ComputeHost } from '../ml/infer/computeHost.js';
 import { ModelLibrary } from '../ml/store/modelLibrary.js';
 import { bundledModelsDir, dataHome } from '../paths.js';
@@ -15,10 +15,17 @@ import { JobRunner } from '../jobs/jobRunner.js';
 import { Library } from '../library/library.js';
 import type { TrainService } from '../training/trainService.js';
 import { TrainingRunner } from '../training/trainingRunner.js';
-import { webgpuChosen } from '../ml/engine/chromium.js';
+import { effectiveCompute } from '../ml/engine/chromium.js';
+import type { Engine } from '../ml/engine/protocol.js';
 import { EventBus } from './events.js';
 import { createMediaResolver, type MediaResolver } from './media.js';
 import { SettingsStore } from './settings.js';
+
+/** How a training run in this thread (the CLI's) opens its engine: none on the CPU. */
+function trainingEngine(choice: ComputeChoice): (() => Promise<Engine | undefined>) | undefined {
+  if (choice === 'cpu') return undefined;
+  return async () => (await (await import('../ml/engine/openEngine.js')).openComputeEngine(choice)).engine ?? undefined;
+}
 
 export interface AppConfig {
   home?: string;
@@ -52,9 +59,11 @@ export interface App {
 export function createApp(config: AppConfig = {}): App {
   const home = config.home ?? dataHome();
   const models = new ModelLibrary(bundledModelsDir(), path.join(home, 'models'));
+  const settings = new SettingsStore(home);
   const compute = new ComputeHost({
     ...(config.backend ? { backend: config.backend } : {}),
     ...(config.threads ? { threads: config.threads } : {}),
+    compute: settings.get().compute,
   });
   const speed = new SpeedCache(home);
   const events = new EventBus();
@@ -71,6 +80,7 @@ export function createApp(config: AppConfig = {}): App {
     (trainingRunner ??= new TrainingRunner(getDb(), home, events, {
       ...(config.backend ? { backend: config.backend } : {}),
       ...(config.threads ? { threads: config.threads } : {}),
+      computeChoice: () => settings.get().compute,
     }));
   return {
     home,
@@ -79,7 +89,7 @@ export function createApp(config: AppConfig = {}): App {
     compute,
     speed,
     events,
-    settings: new SettingsStore(home),
+    settings,
     media: createMediaResolver(home, getLibrary, (runId) => getTrainingRunner().sampleFile(runId)),
     upscale: new UpscaleService(models, compute, speed),
     db: getDb,
@@ -91,7 +101,7 @@ export function createApp(config: AppConfig = {}): App {
       (training ??= new (await import('../training/trainService.js')).TrainService(
         getDb(),
         home,
-        webgpuChosen(config.backend) ? async () => (await import('../ml/engine/pageEngine.js')).PageEngine.start() : undefined,
+        trainingEngine(effectiveCompute(config.backend, settings.get().compute)),
       )),
     close: async () => {
       await jobRunner?.close();

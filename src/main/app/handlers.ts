@@ -38,7 +38,10 @@ export function createHandlers(app: App, adapters: AdapterCapabilities = {}): Ap
     'settings.get': async () => app.settings.get(),
     'settings.set': async (patch) => {
       for (const id of Object.values(patch.defaults ?? {})) app.models.get(id);
-      return app.settings.set(patch);
+      const saved = app.settings.set(patch);
+      // Where models run changes at once (the next job; an upscale in progress finishes where it is).
+      if (patch.compute) await app.compute.useCompute(patch.compute);
+      return saved;
     },
 
     'models.list': async () => app.models.list(),

@@ -1,10 +1,11 @@
 /** User settings, one JSON file in the data folder, merged over defaults. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_TILE, OUTPUT_FORMATS, type OutputFormat, type Settings } from '../../shared/api.js';
+import { COMPUTE_CHOICES, DEFAULT_TILE, OUTPUT_FORMATS, type OutputFormat, type Settings } from '../../shared/api.js';
 import { writeFileAtomic } from '../imaging/atomic.js';
 
-export const DEFAULT_SETTINGS: Settings = { tile: DEFAULT_TILE, outputFormat: 'png', quality: 92, theme: 'system', defaults: {} };
+// The CPU by default: 'auto' starts Chromium to look for a GPU, which a user should opt into.
+export const DEFAULT_SETTINGS: Settings = { tile: DEFAULT_TILE, compute: 'cpu', outputFormat: 'png', quality: 92, theme: 'system', defaults: {} };
 
 export class SettingsStore {
   private readonly file: string;
@@ -21,6 +22,7 @@ export class SettingsStore {
     }
     const s = { ...DEFAULT_SETTINGS, ...raw, defaults: { ...(raw.defaults ?? {}) } };
     if (!OUTPUT_FORMATS.includes(s.outputFormat as OutputFormat)) s.outputFormat = DEFAULT_SETTINGS.outputFormat;
+    if (!COMPUTE_CHOICES.includes(s.compute)) s.compute = DEFAULT_SETTINGS.compute;
     return s;
   }
 

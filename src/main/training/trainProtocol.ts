@@ -1,5 +1,5 @@
 /** Messages between the training runner (main thread) and a training worker. */
-import type { BackendId } from '../../shared/api.js';
+import type { BackendId, ComputeChoice } from '../../shared/api.js';
 import type { TrainProgress } from '../ml/train/trainer.js';
 import type { TrainRequest, TrainResult } from './trainService.js';
 
@@ -8,6 +8,8 @@ export interface TrainWorkerData {
   request: TrainRequest;
   backend?: BackendId;
   threads?: number;
+  /** Settings' choice of where the steps run (a `backend` given here wins). */
+  compute?: ComputeChoice;
   /** Int32 flag set by main: 0 run, 1 pause, 2 cancel. Shared so the step loop sees it without yielding. */
   control: SharedArrayBuffer;
 }

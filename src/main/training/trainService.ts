@@ -128,7 +128,7 @@ export class TrainService {
     private readonly db: Db,
     private readonly home: string,
     /** Opens the engine the steps run on (WebGPU in a Chromium page); absent = this thread's backend. */
-    private readonly openEngine?: () => Promise<Engine>,
+    private readonly openEngine?: () => Promise<Engine | undefined>,
   ) {}
 
   async loadPhotos(dirs: readonly string[], minSide: number): Promise<{ photos: { file: string; img: FloatImage }[]; skipped: { path: string; reason: string }[] }> {

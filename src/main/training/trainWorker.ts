@@ -9,8 +9,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { RestoraError, errorMessage } from '../../shared/errors.js';
 import { openDatabase } from '../db/database.js';
 import { initBackend } from '../ml/backend.js';
-import { webgpuChosen } from '../ml/engine/chromium.js';
-import { PageEngine } from '../ml/engine/pageEngine.js';
+import { effectiveCompute } from '../ml/engine/chromium.js';
+import { openComputeEngine } from '../ml/engine/openEngine.js';
 import { SpeedCache } from '../ml/store/speedCache.js';
 import { TrainService } from './trainService.js';
 import { CONTROL_RUN, type FromTrainWorker, type TrainWorkerData } from './trainProtocol.js';
@@ -30,9 +30,15 @@ async function main(): Promise<void> {
     if (Atomics.load(control, 0) !== CONTROL_RUN && !stop.signal.aborted) stop.abort();
   };
   try {
-    // With webgpu the steps run in a headless Chromium page this worker starts and closes.
-    const gpu = webgpuChosen(data.backend);
-    const result = await new TrainService(db, data.home, gpu ? () => PageEngine.start() : undefined).train(
+    // With webgpu (or 'auto' that finds a GPU) the steps run in a headless Chromium page this worker starts and closes.
+    const choice = effectiveCompute(data.backend, data.compute);
+    let gpu = false;
+    const openEngine = async () => {
+      const opened = await openComputeEngine(choice === 'cpu' ? 'auto' : choice);
+      gpu = opened.engine !== null;
+      return opened.engine ?? undefined;
+    };
+    const result = await new TrainService(db, data.home, choice === 'cpu' ? undefined : openEngine).train(
       data.request,
       (progress) => {
         stepsPerSec = progress.stepsPerSec;

@@ -8,7 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
-import type { BackendId, MetricPointRow, RunState, RunSummary } from '../../shared/api.js';
+import type { BackendId, ComputeChoice, MetricPointRow, RunState, RunSummary } from '../../shared/api.js';
 import { RestoraError, type ErrorCode } from '../../shared/errors.js';
 import type { Db } from '../db/database.js';
 import type { EventBus } from '../app/events.js';
@@ -54,7 +54,8 @@ export class TrainingRunner {
     private readonly db: Db,
     private readonly home: string,
     private readonly events: EventBus,
-    private readonly compute: { backend?: BackendId; threads?: number } = {},
+    /** `computeChoice`: Settings' choice, read when each run starts. */
+    private readonly compute: { backend?: BackendId; threads?: number; computeChoice?: () => ComputeChoice } = {},
   ) {
     // Runs left 'running' by a crash have a checkpoint to resume from.
     this.db.prepare("UPDATE training_runs SET state = 'paused' WHERE state = 'running'").run();
@@ -172,7 +173,8 @@ export class TrainingRunner {
 
   private launch(runId: number, request: TrainRequest): void {
     const control = new Int32Array(new SharedArrayBuffer(4));
-    const data: TrainWorkerData = { home: this.home, request, control: control.buffer as SharedArrayBuffer, ...this.compute };
+    const { computeChoice, ...backend } = this.compute;
+    const data: TrainWorkerData = { home: this.home, request, control: control.buffer as SharedArrayBuffer, ...backend, ...(computeChoice ? { compute: computeChoice() } : {}) };
     const worker = startWorker(siblingEntry(import.meta.url, 'trainWorker'), data);
     let finished = false;
     const ended = new Promise<void>((resolve) => {

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { BackendId } from '../../../shared/api.js';
+import type { BackendId, ComputeChoice } from '../../../shared/api.js';
 import { RestoraError } from '../../../shared/errors.js';
 
 export interface LaunchedPage {
@@ -22,6 +22,13 @@ export type PageLauncher = (url: string) => Promise<LaunchedPage>;
 /** Whether models should run on WebGPU in a Chromium page: asked for directly, or through RESTORA_BACKEND. */
 export function webgpuChosen(asked?: BackendId): boolean {
   return asked === 'webgpu' || (!asked && process.env.RESTORA_BACKEND === 'webgpu');
+}
+
+/** Where models run: a --backend flag or RESTORA_BACKEND wins over the Settings choice. */
+export function effectiveCompute(asked: BackendId | undefined, setting: ComputeChoice | undefined): ComputeChoice {
+  if (webgpuChosen(asked)) return 'webgpu';
+  if (asked || process.env.RESTORA_BACKEND) return 'cpu';
+  return setting ?? 'cpu';
 }
 
 const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable',

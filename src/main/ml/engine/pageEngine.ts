@@ -173,6 +173,10 @@ function gpuError(message: string): RestoraError {
   if (/out of memory|OutOfMemory|allocation failed|exceeds the max|maxBufferSize|maxStorageBufferBindingSize/i.test(message)) {
     return new RestoraError('GPU_OUT_OF_MEMORY', `webgpu: the GPU ran out of memory (${message}); use a smaller tile or batch`);
   }
+  // A tile or batch beyond the adapter's buffer or dispatch limits: the same remedy.
+  if (/exceeds WebGPU limits|exceeds.*limit/i.test(message)) {
+    return new RestoraError('GPU_OUT_OF_MEMORY', `webgpu: the work is too large for this GPU's limits (${message}); use a smaller tile or batch`);
+  }
   return new RestoraError('INTERNAL', `webgpu: ${message}`);
 }
 

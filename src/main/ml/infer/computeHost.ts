@@ -1,7 +1,7 @@
 /** Main-thread side of the compute worker: typed calls, progress, cancellation. */
 import type { Worker } from 'node:worker_threads';
 import { siblingEntry, startWorker } from '../../workers.js';
-import type { ArchInfo, BackendInfo, ModelCard } from '../../../shared/api.js';
+import type { ArchInfo, BackendInfo, ComputeChoice, ModelCard } from '../../../shared/api.js';
 import type { ImportMeta, ImportSource } from '../import/convert.js';
 import { RestoraError, type ErrorCode } from '../../../shared/errors.js';
 import type { UpscaleFileRequest, UpscaleFileResult } from './upscaleFile.js';
@@ -84,6 +84,11 @@ export class ComputeHost {
 
   info(): Promise<BackendInfo> {
     return this.call({ type: 'info', id: this.nextId++ });
+  }
+
+  /** Switches where models run (Settings); resolves with the info of the engine now in use. */
+  useCompute(compute: ComputeChoice): Promise<BackendInfo> {
+    return this.call({ type: 'useCompute', id: this.nextId++, compute });
   }
 
   archs(): Promise<ArchInfo[]> {

@@ -5,13 +5,14 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type * as tf from '@tensorflow/tfjs';
 import { activeBackend, initBackend } from '../backend.js';
-import { webgpuChosen } from '../engine/chromium.js';
+import { effectiveCompute } from '../engine/chromium.js';
 import { LocalEngine } from '../engine/localEngine.js';
 import { PageEngine } from '../engine/pageEngine.js';
+import { openComputeEngine } from '../engine/openEngine.js';
 import { engineRunnerFor, loadOnEngine, type EngineModel } from '../engine/engineModels.js';
 import type { Engine } from '../engine/protocol.js';
 import type { PageLauncher } from '../engine/chromium.js';
-import type { BackendInfo } from '../../../shared/api.js';
+import type { BackendInfo, ComputeChoice } from '../../../shared/api.js';
 import { loadLayersModel, readCard } from '../store/modelStore.js';
 import * as tfjs from '@tensorflow/tfjs';
 import { buildArch, listArchs, tilingFor } from '../archs/index.js';
@@ -42,25 +43,43 @@ const send = (m: FromWorker) => port.postMessage(m);
  */
 let engine: Engine | null = null;
 let fallbackReason: string | undefined;
+/** The Settings choice; a --backend flag or RESTORA_BACKEND wins over it. */
+let computeChoice: ComputeChoice = init.compute ?? 'cpu';
+/** 'auto' looks for a GPU once (a Chromium start), not before every job. */
+let autoSettled = false;
+
 
 async function currentEngine(): Promise<Engine> {
   if (engine instanceof PageEngine && engine.lostReason) {
     // The device went away (driver reset, page crash): the next job starts a fresh page.
     engine = null;
+    autoSettled = false;
     models.clear();
   }
   if (engine) return engine;
-  if (webgpuChosen(init.backend)) {
+  const choice = effectiveCompute(init.backend, computeChoice);
+  if (choice === 'webgpu' || (choice === 'auto' && !autoSettled)) {
+    autoSettled = choice === 'auto';
     try {
-      engine = await PageEngine.start(pageLauncher ? { launcher: pageLauncher } : {});
-      fallbackReason = undefined;
-      return engine;
+      const opened = await openComputeEngine(choice, pageLauncher ? { launcher: pageLauncher } : {});
+      fallbackReason = opened.note;
+      if (opened.engine) return (engine = opened.engine);
     } catch (err) {
       fallbackReason = `${(err as Error).message}; using ${activeBackend()?.id ?? 'wasm'}`;
     }
   }
   engine = new LocalEngine();
   return engine;
+}
+
+/** Settings changed where models run: the next job (and this info) uses the new choice. */
+async function useCompute(choice: ComputeChoice): Promise<void> {
+  computeChoice = choice;
+  autoSettled = false;
+  fallbackReason = undefined;
+  await engine?.close();
+  engine = null;
+  models.clear();
 }
 
 /** In the desktop app the page is a hidden window the main thread opens; it is asked for one by message. */
@@ -126,8 +145,9 @@ async function handle(msg: Exclude<ToWorker, { type: 'pageExited' }>): Promise<v
       send({ type: 'closed', id: msg.id });
       return;
     }
+    if (msg.type === 'useCompute') await useCompute(msg.compute);
     const info = await backendInfo();
-    if (msg.type === 'info') {
+    if (msg.type === 'info' || msg.type === 'useCompute') {
       send({ type: 'info', id: msg.id, info });
       return;
     }

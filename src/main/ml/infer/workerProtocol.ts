@@ -1,17 +1,21 @@
 /** Messages between the main thread and the compute worker. */
-import type { ArchInfo, BackendId, BackendInfo, ModelCard } from '../../../shared/api.js';
+import type { ArchInfo, BackendId, BackendInfo, ComputeChoice, ModelCard } from '../../../shared/api.js';
 import type { ImportMeta, ImportSource } from '../import/convert.js';
 import type { UpscaleFileRequest, UpscaleFileResult } from './upscaleFile.js';
 
 export interface WorkerInit {
   backend?: BackendId;
   threads?: number;
+  /** Settings' choice of where models run (a `backend` given here wins). */
+  compute?: ComputeChoice;
   /** 'parent': the WebGPU page is opened by the thread that started the worker (the desktop app's hidden window). */
   pageHost?: 'chromium' | 'parent';
 }
 
 export type ToWorker =
   | { type: 'info'; id: number }
+  /** Settings changed where models run; answered with the resulting info. */
+  | { type: 'useCompute'; id: number; compute: ComputeChoice }
   /** The desktop app's compute window closed or crashed. */
   | { type: 'pageExited'; id: number; reason: string }
   /** Closes the engine (the WebGPU page and its Chromium) before the thread is terminated. */
