@@ -11,6 +11,7 @@ import { MEDIA_SCHEME } from '../shared/contract.js';
 import { errorMessage } from '../shared/errors.js';
 import { createApp, type App } from './app/createApp.js';
 import { createHandlers } from './app/handlers.js';
+import { COMPUTE_PARTITION, computeWebPreferences, webgpuSwitches, windowPageLauncher, type HiddenWindow } from './electron/computeWindow.js';
 import { createEventSink, registerIpc } from './electron/ipc.js';
 import { createMediaHandler } from './electron/mediaProtocol.js';
 import { buildMenuTemplate, type MenuCommand } from './electron/menu.js';
@@ -25,6 +26,26 @@ const rendererFile = path.join(import.meta.dirname, '../renderer/index.html');
 const entryUrl = devServerUrl ?? pathToFileURL(rendererFile).toString();
 
 let win: BrowserWindow | null = null;
+/** Hidden windows that host the WebGPU compute page; never shown, never sent app events. */
+const computeWindows = new Set<BrowserWindow>();
+const studioWindows = () => BrowserWindow.getAllWindows().filter((w) => !computeWindows.has(w));
+
+/** A hidden compute window for the compute or a training worker (they ask through the main thread). */
+function openComputeWindow(): HiddenWindow {
+  const w = new BrowserWindow({ show: false, width: 64, height: 64, skipTaskbar: true, title: 'Restora compute', webPreferences: computeWebPreferences() });
+  computeWindows.add(w);
+  w.on('closed', () => computeWindows.delete(w));
+  return {
+    load: (url) => w.loadURL(url),
+    onGone: (listener) => {
+      w.webContents.on('render-process-gone', (_e, details) => listener(`the compute window's renderer ended (${details.reason})`));
+      w.on('closed', () => listener('the compute window was closed'));
+    },
+    destroy: () => {
+      if (!w.isDestroyed()) w.destroy();
+    },
+  };
+}
 
 /** Applied to every webContents (windows, devtools, anything created later). */
 function hardenContents(contents: WebContents): void {
@@ -65,6 +86,8 @@ function createWindow(services: App): BrowserWindow {
   w.once('ready-to-show', () => w.show());
   w.on('closed', () => {
     if (win === w) win = null;
+    // Hidden compute windows keep 'window-all-closed' from firing: quit when the last studio window goes.
+    if (studioWindows().length === 0 && process.platform !== 'darwin') app.quit();
   });
   if (devServerUrl) void w.loadURL(devServerUrl);
   else void w.loadFile(rendererFile);
@@ -102,6 +125,7 @@ function start(): void {
   // Both must happen before 'ready': the scheme's privileges, and sandboxing every renderer.
   protocol.registerSchemesAsPrivileged([{ scheme: MEDIA_SCHEME, privileges: MEDIA_SCHEME_PRIVILEGES }]);
   app.enableSandbox();
+  for (const sw of webgpuSwitches(process.platform)) app.commandLine.appendSwitch(sw.name, sw.value);
 
   app.on('web-contents-created', (_e, contents) => hardenContents(contents));
   app.on('second-instance', () => {
@@ -118,10 +142,13 @@ function start(): void {
     // The app needs no camera, notifications, clipboard reads or the like: refuse them all.
     ses.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
     ses.setPermissionCheckHandler(() => false);
+    const computeSession = session.fromPartition(COMPUTE_PARTITION);
+    computeSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+    computeSession.setPermissionCheckHandler(() => false);
 
-    const services = createApp();
+    const services = createApp({ pageLauncher: windowPageLauncher(openComputeWindow) });
     appServices = services;
-    services.events.subscribe(createEventSink(() => BrowserWindow.getAllWindows()));
+    services.events.subscribe(createEventSink(studioWindows));
     protocol.handle(MEDIA_SCHEME, createMediaHandler((p) => services.media.resolve(p), (file) => net.fetch(pathToFileURL(file).toString())));
     const openPath = createOpenPath((p) => shell.openPath(p));
     registerIpc(ipcMain, createHandlers(services, { openPath, transport: 'electron' }), devServerUrl);
@@ -129,7 +156,7 @@ function start(): void {
     installMenu();
     win = createWindow(services);
     app.on('activate', () => {
-      if (BrowserWindow.getAllWindows().length === 0) win = createWindow(services);
+      if (studioWindows().length === 0) win = createWindow(services);
     });
     app.on('window-all-closed', () => {
       if (process.platform !== 'darwin') app.quit();

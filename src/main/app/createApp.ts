@@ -17,6 +17,7 @@ import type { TrainService } from '../training/trainService.js';
 import { TrainingRunner } from '../training/trainingRunner.js';
 import { effectiveCompute } from '../ml/engine/chromium.js';
 import type { Engine } from '../ml/engine/protocol.js';
+import type { PageLauncher } from '../ml/engine/chromium.js';
 import { EventBus } from './events.js';
 import { createMediaResolver, type MediaResolver } from './media.js';
 import { SettingsStore } from './settings.js';
@@ -31,6 +32,8 @@ export interface AppConfig {
   home?: string;
   backend?: BackendId;
   threads?: number;
+  /** How the WebGPU compute page is opened (the desktop app: a hidden window); default: headless Chromium. */
+  pageLauncher?: PageLauncher;
 }
 
 export interface App {
@@ -64,7 +67,7 @@ export function createApp(config: AppConfig = {}): App {
     ...(config.backend ? { backend: config.backend } : {}),
     ...(config.threads ? { threads: config.threads } : {}),
     compute: settings.get().compute,
-  });
+  }, config.pageLauncher);
   const speed = new SpeedCache(home);
   const events = new EventBus();
   let db: Db | null = null;
@@ -81,6 +84,7 @@ export function createApp(config: AppConfig = {}): App {
       ...(config.backend ? { backend: config.backend } : {}),
       ...(config.threads ? { threads: config.threads } : {}),
       computeChoice: () => settings.get().compute,
+      ...(config.pageLauncher ? { pageLauncher: config.pageLauncher } : {}),
     }));
   return {
     home,

@@ -1,6 +1,7 @@
 /** Messages between the training runner (main thread) and a training worker. */
 import type { BackendId, ComputeChoice } from '../../shared/api.js';
 import type { TrainProgress } from '../ml/train/trainer.js';
+import type { PageRequest } from '../ml/engine/pageRelay.js';
 import type { TrainRequest, TrainResult } from './trainService.js';
 
 export interface TrainWorkerData {
@@ -10,6 +11,8 @@ export interface TrainWorkerData {
   threads?: number;
   /** Settings' choice of where the steps run (a `backend` given here wins). */
   compute?: ComputeChoice;
+  /** 'parent': a WebGPU page is opened by the main thread (the desktop app's hidden window). */
+  pageHost?: 'parent';
   /** Int32 flag set by main: 0 run, 1 pause, 2 cancel. Shared so the step loop sees it without yielding. */
   control: SharedArrayBuffer;
 }
@@ -19,6 +22,7 @@ export const CONTROL_PAUSE = 1;
 export const CONTROL_CANCEL = 2;
 
 export type FromTrainWorker =
+  | PageRequest
   | { type: 'run'; runId: number }
   | { type: 'progress'; progress: TrainProgress }
   | { type: 'sample'; step: number }

@@ -11,6 +11,7 @@ import { openDatabase } from '../db/database.js';
 import { initBackend } from '../ml/backend.js';
 import { effectiveCompute } from '../ml/engine/chromium.js';
 import { openComputeEngine } from '../ml/engine/openEngine.js';
+import { parentLauncher, type PageExited } from '../ml/engine/pageRelay.js';
 import { SpeedCache } from '../ml/store/speedCache.js';
 import { TrainService } from './trainService.js';
 import { CONTROL_RUN, type FromTrainWorker, type TrainWorkerData } from './trainProtocol.js';
@@ -20,6 +21,9 @@ const port = parentPort;
 const data = workerData as TrainWorkerData;
 const send = (m: FromTrainWorker) => port.postMessage(m);
 const control = new Int32Array(data.control);
+// In the desktop app the WebGPU page is a hidden window the main thread opens for this worker.
+const relay = data.pageHost === 'parent' ? parentLauncher(send) : null;
+if (relay) port.on('message', (m: PageExited) => m.type === 'pageExited' && relay.onExited(m));
 
 async function main(): Promise<void> {
   const backend = await initBackend({ ...(data.backend ? { prefer: data.backend } : {}), ...(data.threads ? { threads: data.threads } : {}) });
@@ -34,7 +38,7 @@ async function main(): Promise<void> {
     const choice = effectiveCompute(data.backend, data.compute);
     let gpu = false;
     const openEngine = async () => {
-      const opened = await openComputeEngine(choice === 'cpu' ? 'auto' : choice);
+      const opened = await openComputeEngine(choice === 'cpu' ? 'auto' : choice, relay ? { launcher: relay.launcher } : {});
       gpu = opened.engine !== null;
       return opened.engine ?? undefined;
     };

@@ -8,6 +8,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
+import type { PageLauncher } from '../ml/engine/chromium.js';
+import { PageHost } from '../ml/engine/pageRelay.js';
 import type { BackendId, ComputeChoice, MetricPointRow, RunState, RunSummary } from '../../shared/api.js';
 import { RestoraError, type ErrorCode } from '../../shared/errors.js';
 import type { Db } from '../db/database.js';
@@ -55,7 +57,7 @@ export class TrainingRunner {
     private readonly home: string,
     private readonly events: EventBus,
     /** `computeChoice`: Settings' choice, read when each run starts. */
-    private readonly compute: { backend?: BackendId; threads?: number; computeChoice?: () => ComputeChoice } = {},
+    private readonly compute: { backend?: BackendId; threads?: number; computeChoice?: () => ComputeChoice; pageLauncher?: PageLauncher } = {},
   ) {
     // Runs left 'running' by a crash have a checkpoint to resume from.
     this.db.prepare("UPDATE training_runs SET state = 'paused' WHERE state = 'running'").run();
@@ -173,9 +175,17 @@ export class TrainingRunner {
 
   private launch(runId: number, request: TrainRequest): void {
     const control = new Int32Array(new SharedArrayBuffer(4));
-    const { computeChoice, ...backend } = this.compute;
-    const data: TrainWorkerData = { home: this.home, request, control: control.buffer as SharedArrayBuffer, ...backend, ...(computeChoice ? { compute: computeChoice() } : {}) };
+    const { computeChoice, pageLauncher, ...backend } = this.compute;
+    const data: TrainWorkerData = {
+      home: this.home,
+      request,
+      control: control.buffer as SharedArrayBuffer,
+      ...backend,
+      ...(computeChoice ? { compute: computeChoice() } : {}),
+      ...(pageLauncher ? { pageHost: 'parent' as const } : {}),
+    };
     const worker = startWorker(siblingEntry(import.meta.url, 'trainWorker'), data);
+    const pages = pageLauncher ? new PageHost(pageLauncher, (m) => worker.postMessage(m)) : null;
     let finished = false;
     const ended = new Promise<void>((resolve) => {
       const finish = (state: RunState, extra: { modelId?: string; error?: { code: string; message: string } } = {}) => {
@@ -183,6 +193,7 @@ export class TrainingRunner {
         finished = true;
         this.live.delete(runId);
         void worker.terminate();
+        void pages?.closeAll();
         const how = Atomics.load(control, 0);
         // The worker records 'paused' for any stop; a cancel is final.
         const final: RunState = state === 'paused' && how === CONTROL_CANCEL ? 'cancelled' : state;
@@ -191,7 +202,9 @@ export class TrainingRunner {
         resolve();
       };
       worker.on('message', (m: FromTrainWorker) => {
-        if (m.type === 'progress') {
+        if (m.type === 'openPage' || m.type === 'closePage') {
+          void pages?.handle(m);
+        } else if (m.type === 'progress') {
           const p = m.progress;
           const live = this.live.get(runId);
           if (live) live.step = p.step;

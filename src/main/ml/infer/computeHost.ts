@@ -6,7 +6,8 @@ import type { ImportMeta, ImportSource } from '../import/convert.js';
 import { RestoraError, type ErrorCode } from '../../../shared/errors.js';
 import type { UpscaleFileRequest, UpscaleFileResult } from './upscaleFile.js';
 import type { FromWorker, ToWorker, WorkerInit } from './workerProtocol.js';
-import type { LaunchedPage, PageLauncher } from '../engine/chromium.js';
+import type { PageLauncher } from '../engine/chromium.js';
+import { PageHost } from '../engine/pageRelay.js';
 
 interface Pending {
   resolve(v: unknown): void;
@@ -19,11 +20,12 @@ export class ComputeHost {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
 
-  private readonly pages = new Map<number, LaunchedPage>();
+  private readonly pages: PageHost | null;
 
   /** `pageLauncher`: how this host opens the WebGPU compute page (the desktop app passes a hidden-window launcher). */
-  constructor(init: WorkerInit = {}, private readonly pageLauncher?: PageLauncher) {
+  constructor(init: WorkerInit = {}, pageLauncher?: PageLauncher) {
     this.worker = startWorker(siblingEntry(import.meta.url, 'computeWorker'), { ...init, ...(pageLauncher ? { pageHost: 'parent' } : {}) });
+    this.pages = pageLauncher ? new PageHost(pageLauncher, (m) => this.worker.postMessage(m satisfies ToWorker)) : null;
     this.worker.on('message', (m: FromWorker) => this.onMessage(m));
     this.worker.on('error', (err) => this.failAll(err));
     this.worker.on('exit', (code) => {
@@ -39,7 +41,7 @@ export class ComputeHost {
 
   private onMessage(m: FromWorker): void {
     if (m.type === 'openPage' || m.type === 'closePage') {
-      void this.onPage(m);
+      void this.pages?.handle(m);
       return;
     }
     const p = this.pending.get(m.id);
@@ -57,21 +59,6 @@ export class ComputeHost {
     else if (m.type === 'imported') p.resolve(m.card);
     else if (m.type === 'closed') p.resolve(undefined);
     else p.resolve(m.result);
-  }
-
-  private async onPage(m: Extract<FromWorker, { type: 'openPage' | 'closePage' }>): Promise<void> {
-    if (m.type === 'closePage') {
-      await this.pages.get(m.id)?.close();
-      this.pages.delete(m.id);
-      return;
-    }
-    try {
-      const page = await this.pageLauncher!(m.url);
-      this.pages.set(m.id, page);
-      void page.exited.then((reason) => this.worker.postMessage({ type: 'pageExited', id: m.id, reason } satisfies ToWorker));
-    } catch (err) {
-      this.worker.postMessage({ type: 'pageExited', id: m.id, reason: (err as Error).message } satisfies ToWorker);
-    }
   }
 
   private call<T>(msg: ToWorker, onProgress?: (done: number, total: number) => void): Promise<T> {
@@ -127,7 +114,7 @@ export class ComputeHost {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.call({ type: 'shutdown', id: this.nextId++ }).catch(() => undefined), new Promise((r) => (timer = setTimeout(r, 5000)))]);
     clearTimeout(timer);
-    await Promise.all([...this.pages.values()].map((p) => p.close()));
+    await this.pages?.closeAll();
     await this.worker.terminate();
   }
 }

@@ -9,6 +9,7 @@ import { effectiveCompute } from '../engine/chromium.js';
 import { LocalEngine } from '../engine/localEngine.js';
 import { PageEngine } from '../engine/pageEngine.js';
 import { openComputeEngine } from '../engine/openEngine.js';
+import { parentLauncher } from '../engine/pageRelay.js';
 import { engineRunnerFor, loadOnEngine, type EngineModel } from '../engine/engineModels.js';
 import type { Engine } from '../engine/protocol.js';
 import type { PageLauncher } from '../engine/chromium.js';
@@ -83,16 +84,8 @@ async function useCompute(choice: ComputeChoice): Promise<void> {
 }
 
 /** In the desktop app the page is a hidden window the main thread opens; it is asked for one by message. */
-const pageLauncher: PageLauncher | null = init.pageHost === 'parent'
-  ? (url) => {
-      const id = nextPageId++;
-      send({ type: 'openPage', id, url });
-      const exited = new Promise<string>((resolve) => pageExits.set(id, resolve));
-      return Promise.resolve({ exited, close: async () => send({ type: 'closePage', id }) });
-    }
-  : null;
-let nextPageId = 1;
-const pageExits = new Map<number, (why: string) => void>();
+const relay = init.pageHost === 'parent' ? parentLauncher(send) : null;
+const pageLauncher: PageLauncher | null = relay?.launcher ?? null;
 
 async function model(dir: string): Promise<LoadedModel> {
   const e = await currentEngine();
@@ -188,8 +181,7 @@ async function handle(msg: Exclude<ToWorker, { type: 'pageExited' }>): Promise<v
 port.on('message', (msg: ToWorker) => {
   // Page events from the desktop app's window answer no request: handle them at once.
   if (msg.type === 'pageExited') {
-    pageExits.get(msg.id)?.(msg.reason);
-    pageExits.delete(msg.id);
+    relay?.onExited(msg);
     return;
   }
   queue = queue.then(() => handle(msg));

@@ -2,6 +2,7 @@
 import type { ArchInfo, BackendId, BackendInfo, ComputeChoice, ModelCard } from '../../../shared/api.js';
 import type { ImportMeta, ImportSource } from '../import/convert.js';
 import type { UpscaleFileRequest, UpscaleFileResult } from './upscaleFile.js';
+import type { PageExited, PageRequest } from '../engine/pageRelay.js';
 
 export interface WorkerInit {
   backend?: BackendId;
@@ -17,7 +18,7 @@ export type ToWorker =
   /** Settings changed where models run; answered with the resulting info. */
   | { type: 'useCompute'; id: number; compute: ComputeChoice }
   /** The desktop app's compute window closed or crashed. */
-  | { type: 'pageExited'; id: number; reason: string }
+  | PageExited
   /** Closes the engine (the WebGPU page and its Chromium) before the thread is terminated. */
   | { type: 'shutdown'; id: number }
   /** Builds an architecture (untrained) to count its parameters. */
@@ -43,9 +44,8 @@ export interface WireError {
 }
 
 export type FromWorker =
-  /** Asks the parent to open (and later close) the WebGPU compute page at `url` (pageHost 'parent'). */
-  | { type: 'openPage'; id: number; url: string }
-  | { type: 'closePage'; id: number }
+  /** Asks the parent to open (and later close) the WebGPU compute page (pageHost 'parent'). */
+  | PageRequest
   | { type: 'progress'; id: number; done: number; total: number }
   | { type: 'info'; id: number; info: BackendInfo }
   | { type: 'described'; id: number; params: number; scale: number }
