@@ -128,6 +128,8 @@ function outputOptions(
   positionals: string[],
 ) {
   if (!v.out) throw new UsageError(`${cmd} needs --out DIR`);
+  // Caught here, before any work, so it reads as a usage mistake (exit 2), not a raw EEXIST.
+  if (fs.existsSync(v.out) && !fs.statSync(v.out).isDirectory()) throw new UsageError(`--out ${v.out} is a file; give a folder (it is created if missing)`);
   if (positionals.length === 0) throw new UsageError(`${cmd} needs at least one input file or folder`);
   return {
     out: v.out,
@@ -444,6 +446,10 @@ async function cmdServe(args: string[]): Promise<number> {
     events: app.events,
     media: app.media,
   });
+  // Last resort: a bug in one request's handling is logged, and the other clients keep their server.
+  const keepServing = (what: string) => (err: unknown) => process.stderr.write(`restora serve: ${what} (still serving): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.on('uncaughtException', keepServing('unexpected error'));
+  process.on('unhandledRejection', keepServing('unhandled rejection'));
   console.log(`Restora UI: ${server.url}`);
   if (!fs.existsSync(staticDir)) process.stderr.write('(UI not built: run `npm run build`; the API is served)\n');
   await new Promise<void>((resolve) => {

@@ -114,6 +114,16 @@ describe('restora upscale formats, exit codes and safety', () => {
     expect(restora(args as string[]).code).toBe(2);
   });
 
+  it('exits 2 with a usage message when --out names an existing file (upscale and batch)', () => {
+    const file = path.join(tmpDir(), 'not-a-folder.png');
+    fs.writeFileSync(file, 'x');
+    for (const cmd of ['upscale', 'batch']) {
+      const r = restora([cmd, path.join(CORPUS, 'zero-bytes.png'), '--out', file, '--model', 'tiny-x2']);
+      expect(r.code, cmd).toBe(2);
+      expect(r.err).toContain(`--out ${file} is a file`);
+    }
+  });
+
   it('models --json lists installed models with their cards', () => {
     const r = restora(['models', '--json']);
     expect(r.code).toBe(0);

@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../src/main/server/httpServer.js';
@@ -11,6 +13,8 @@ import { tmpDir } from '../helpers.js';
 let server: RunningServer;
 let staticDir = '';
 let mediaFile = '';
+let bigFile = '';
+let becameFolder = '';
 const calls: unknown[] = [];
 const events = new EventBus();
 const unimplemented = Object.fromEntries(
@@ -36,11 +40,13 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(tmpDir(), 'secret.txt'), 'nope');
   mediaFile = path.join(tmpDir(), 'thumb.png');
   fs.writeFileSync(mediaFile, Buffer.from('89504e470d0a1a0a', 'hex'));
-  server = await startServer(handlers, {
-    staticDir,
-    events,
-    media: { resolve: async (p) => (p === 'thumb/7' ? mediaFile : null) },
-  });
+  bigFile = path.join(tmpDir(), 'result.png');
+  fs.writeFileSync(bigFile, Buffer.alloc(8 << 20, 7));
+  // Imported as a file, replaced by a folder of the same name since.
+  becameFolder = path.join(tmpDir(), 'photo.png');
+  fs.mkdirSync(becameFolder);
+  const media: Record<string, string> = { 'thumb/7': mediaFile, 'result/5': bigFile, 'image/9': becameFolder };
+  server = await startServer(handlers, { staticDir, events, media: { resolve: async (p) => media[p] ?? null } });
 });
 afterAll(() => server.close());
 
@@ -126,13 +132,97 @@ describe('web-mode HTTP server', () => {
     ws.close();
   });
 
-  it('serves the UI with ?token= (setting a strict cookie for its assets), and never files outside it', async () => {
-    const page = await fetch(server.url);
-    expect(page.status).toBe(200);
+  it('serves the UI with ?token= once: a strict cookie and a redirect that drops the token from the address bar; never files outside it', async () => {
+    const page = await fetch(server.url, { redirect: 'manual' });
+    expect(page.status).toBe(303);
+    expect(page.headers.get('location')).toBe('/');
     expect(page.headers.get('set-cookie')).toMatch(/HttpOnly; SameSite=Strict/);
     const cookie = page.headers.get('set-cookie')!.split(';')[0]!;
+    const index = await fetch(`http://127.0.0.1:${server.port}/`, { headers: { cookie } });
+    expect(index.status).toBe(200);
+    expect(index.headers.get('referrer-policy')).toBe('no-referrer');
     expect((await fetch(`http://127.0.0.1:${server.port}/index.html`, { headers: { cookie } })).status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${server.port}/..%2Fsecret.txt`, { headers: { cookie } })).status).toBe(404);
     expect((await fetch(`http://127.0.0.1:${server.port}/%2e%2e/%2e%2e/etc/passwd`, { headers: { cookie } })).status).toBe(404);
+  });
+});
+
+/** A request with headers fetch will not let us set (Host). */
+function raw(pathname: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: server.port, path: pathname, method: pathname.startsWith('/api/') ? 'POST' : 'GET', headers }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end(pathname.startsWith('/api/') ? '{}' : undefined);
+  });
+}
+
+const openFds = () => fs.readdirSync('/proc/self/fd').length;
+
+describe('web-mode HTTP server under hostile clients', () => {
+  const bearer = () => ({ authorization: `Bearer ${server.token}` });
+  const alive = async () => (await api('app.info', { headers: { ...bearer(), 'content-type': 'application/json' } })).status;
+
+  // Without an error listener ws re-throws these as an unhandled 'error' (vitest fails the file on it).
+  it('survives malformed and oversized WebSocket frames on an authenticated socket', async () => {
+    // A masked text frame whose 2 payload bytes are not UTF-8.
+    const frame = Buffer.from([0x81, 0x82, 1, 2, 3, 4, 0xc3 ^ 1, 0x28 ^ 2]);
+    const sock = net.connect(server.port, '127.0.0.1');
+    await new Promise((r) => sock.once('connect', r));
+    sock.write(
+      `GET /events?token=${server.token} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+    );
+    await new Promise((r) => sock.once('data', r));
+    sock.write(frame);
+    await new Promise((r) => sock.once('close', r));
+    const big = new WebSocket(`ws://127.0.0.1:${server.port}/events?token=${server.token}`);
+    await new Promise((r) => big.on('open', r));
+    big.on('error', () => undefined);
+    big.send('x'.repeat(4096));
+    await new Promise((r) => big.on('close', r));
+    expect(await alive()).toBe(200);
+  });
+
+  it('answers 404 for a media file that became a folder, and stays up', async () => {
+    expect((await fetch(`http://127.0.0.1:${server.port}/media/image/9`, { headers: bearer() })).status).toBe(404);
+    expect(await alive()).toBe(200);
+  });
+
+  it('frees the file descriptor of each download aborted mid-way', async () => {
+    const before = openFds();
+    for (let i = 0; i < 100; i++) {
+      await new Promise<void>((resolve) => {
+        const req = http.get({ host: '127.0.0.1', port: server.port, path: '/media/result/5', headers: bearer() }, (res) => {
+          res.once('data', () => {
+            req.destroy();
+            resolve();
+          });
+        });
+        req.on('error', () => resolve());
+      });
+    }
+    await expect.poll(openFds, { timeout: 5000, interval: 100 }).toBeLessThan(before + 10);
+    expect(await alive()).toBe(200);
+  });
+
+  it('answers 400 for a malformed % escape instead of failing', async () => {
+    expect((await fetch(`http://127.0.0.1:${server.port}/media/thumb%E0%A4%A`, { headers: bearer() })).status).toBe(400);
+    expect((await fetch(`http://127.0.0.1:${server.port}/%zz.js`, { headers: bearer() })).status).toBe(400);
+  });
+
+  it('accepts its page through a port forward on a loopback name, and refuses other Host headers (DNS rebinding)', async () => {
+    const forwarded = { ...bearer(), host: 'localhost:9999', origin: 'http://localhost:9999', 'content-type': 'application/json' };
+    expect((await raw('/api/app.info', forwarded)).status).toBe(200);
+    expect((await raw('/api/app.info', { ...forwarded, host: '[::1]:9999', origin: 'http://[::1]:9999' })).status).toBe(200);
+    // The origin must be the one the page was served under.
+    expect((await raw('/api/app.info', { ...forwarded, origin: 'http://localhost:8888' })).status).toBe(403);
+    for (const host of ['evil.example', `evil.example:${server.port}`, '127.0.0.1.evil.example']) {
+      const r = await raw('/api/app.info', { ...bearer(), host });
+      expect(r.status, host).toBe(403);
+      expect(r.body).toBe('forbidden host');
+    }
   });
 });

@@ -63,6 +63,22 @@ describe('library', () => {
     expect(fs.statSync(t).mtimeMs).toBe(mtime);
   });
 
+  it('answers 80 concurrent first-time thumbnail requests, also beside a second library on the same store', async () => {
+    const home = tmpDir();
+    const dir = tmpDir();
+    for (let i = 0; i < 8; i++) {
+      await sharp({ create: { width: 300 + i, height: 200, channels: 3, background: `#${(i * 30).toString(16).padStart(2, '0')}4060` } }).png().toFile(path.join(dir, `p${i}.png`));
+    }
+    const db = openDatabase(path.join(home, 'r.db'));
+    const mine = new Library(db, path.join(home, 'thumbs'));
+    const theirs = new Library(db, path.join(home, 'thumbs'));
+    await mine.importPaths(mine.createProject('p'), [dir]);
+    const ids = mine.list(mine.createProject('p')).rows.map((r) => r.id);
+    const results = await Promise.allSettled(Array.from({ length: 80 }, (_, i) => (i % 2 ? mine : theirs).thumbnail(ids[i % ids.length]!)));
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    expect(fs.readdirSync(path.join(home, 'thumbs'), { recursive: true }).filter((f) => String(f).endsWith('.part'))).toEqual([]);
+  });
+
   it('import of the bad-input corpus: good files in, every unreadable one named', async () => {
     const p = lib.createProject('corpus');
     const r = await lib.importPaths(p, [path.join(ROOT, 'test', 'fixtures', 'bad-input')]);

@@ -27,7 +27,7 @@ async function viewable(file: string, cacheDir: string): Promise<string | null> 
   const view = path.join(cacheDir, `${key}.png`);
   if (!fs.existsSync(view)) {
     fs.mkdirSync(cacheDir, { recursive: true });
-    const tmp = `${view}.${process.pid}.part`;
+    const tmp = `${view}.${process.pid}.${crypto.randomUUID()}.part`;
     try {
       await sharp(file, { pages: 1, limitInputPixels: 268_402_689 }).autoOrient().toColourspace('srgb').png().toFile(tmp);
       fs.renameSync(tmp, view);

@@ -3,6 +3,7 @@
  * include/exclude globs via picomatch), dedupe by content hash, header-only
  * metadata, lazily cached thumbnails, and paged listing with sort/filter/search.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import picomatch from 'picomatch';
@@ -183,23 +184,35 @@ export class Library {
     ).map((r) => ({ id: r.id, action: r.action, modelId: r.model_id, settings: r.settings_json ? (JSON.parse(r.settings_json) as object) : null, output: r.output_path, at: r.at }));
   }
 
+  /** Thumbnails being made now, by file: concurrent first requests share one encode. */
+  private readonly thumbsInFlight = new Map<string, Promise<string>>();
+
   /** A 256 px WebP thumbnail, made on first request and cached by content hash. */
   async thumbnail(imageId: number): Promise<string> {
     const row = this.db.prepare('SELECT path, content_hash FROM images WHERE id = ?').get(imageId) as { path: string; content_hash: string } | undefined;
     if (!row) throw new RestoraError('NOT_FOUND', `No image ${imageId} in the library.`);
     const file = path.join(this.thumbsDir, row.content_hash.slice(0, 2), `${row.content_hash}.webp`);
-    if (!fs.existsSync(file)) {
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      const tmp = `${file}.${process.pid}.part`;
-      try {
-        await sharp(row.path, { pages: 1 }).autoOrient().resize(256, 256, { fit: 'inside', withoutEnlargement: true }).webp({ quality: 80 }).toFile(tmp);
-        fs.renameSync(tmp, file);
-      } catch (err) {
-        fs.rmSync(tmp, { force: true });
-        throw new RestoraError('CORRUPT_IMAGE', `${row.path}: cannot make a thumbnail (${errorMessage(err)})`, row.path);
-      }
-      this.db.prepare('UPDATE images SET thumbnail_path = ? WHERE id = ?').run(file, imageId);
+    if (fs.existsSync(file)) return file;
+    let making = this.thumbsInFlight.get(file);
+    if (!making) {
+      making = this.makeThumbnail(row.path, file, imageId).finally(() => this.thumbsInFlight.delete(file));
+      this.thumbsInFlight.set(file, making);
     }
+    return making;
+  }
+
+  private async makeThumbnail(source: string, file: string, imageId: number): Promise<string> {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    // Unique per call: another process (the CLI beside the server) may make the same one.
+    const tmp = `${file}.${process.pid}.${crypto.randomUUID()}.part`;
+    try {
+      await sharp(source, { pages: 1 }).autoOrient().resize(256, 256, { fit: 'inside', withoutEnlargement: true }).webp({ quality: 80 }).toFile(tmp);
+      fs.renameSync(tmp, file);
+    } catch (err) {
+      fs.rmSync(tmp, { force: true });
+      throw new RestoraError('CORRUPT_IMAGE', `${source}: cannot make a thumbnail (${errorMessage(err)})`, source);
+    }
+    this.db.prepare('UPDATE images SET thumbnail_path = ? WHERE id = ?').run(file, imageId);
     return file;
   }
 }

@@ -1,13 +1,16 @@
 /**
  * The API over HTTP on 127.0.0.1, for the browser UI (web mode) and E2E tests.
- * Guarded by a random token (Bearer header, or ?token= once, which sets a
- * SameSite=Strict HttpOnly cookie for the page's own assets) and an Origin check.
- * A thin adapter over the same handler map as Electron IPC.
+ * Guarded by a random token (Bearer header, or ?token= once: the page answers with a
+ * SameSite=Strict HttpOnly cookie and a redirect that takes the token out of the address
+ * bar), a Host check (loopback names only: DNS rebinding) and an Origin check (the page's
+ * own origin, also through an SSH port forward). A thin adapter over the same handler
+ * map as Electron IPC. One bad request, stream or frame never takes the server down.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { pipeline } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { EVENTS_PATH, isApiMethod, parseRequest, type ApiHandlers, type ApiResult, type AppEvent } from '../../shared/contract.js';
 import { RestoraError, errorMessage } from '../../shared/errors.js';
@@ -56,25 +59,76 @@ function cookieToken(req: http.IncomingMessage): string | undefined {
   return m?.[1];
 }
 
+/** Names a browser uses for this machine; any other Host header is a rebinding attempt. */
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** The Host header names loopback (any port: an SSH forward may use another one). */
+export function isLoopbackHost(host: string | undefined): boolean {
+  if (!host) return false;
+  try {
+    return LOOPBACK_HOSTS.has(new URL(`http://${host}`).hostname);
+  } catch {
+    return false;
+  }
+}
+
+/** No Origin (a script, a navigation) or exactly the origin the page was served under. */
+export function isOwnOrigin(origin: string | undefined, host: string | undefined): boolean {
+  return origin === undefined || (isLoopbackHost(host) && origin.toLowerCase() === `http://${host!.toLowerCase()}`);
+}
+
+/** decodeURIComponent that reports a malformed escape as null instead of throwing. */
+function decoded(text: string): string | null {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return null;
+  }
+}
+
 export async function startServer(handlers: ApiHandlers, o: ServerOptions = {}): Promise<RunningServer> {
   const token = o.token ?? crypto.randomBytes(24).toString('base64url');
   const maxBody = o.maxBodyBytes ?? 1 << 20;
   let origin = '';
 
   const send = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+    if (res.headersSent) return void res.destroy();
     const text = typeof body === 'string' ? body : JSON.stringify(body);
     res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...headers });
     res.end(text);
   };
 
+  /**
+   * Streams a file: opened and checked first (a folder or a vanished file is a 404, not a
+   * crash after the headers), and the descriptor freed when the client goes away mid-way.
+   */
+  const sendFile = async (res: http.ServerResponse, file: string, headers: Record<string, string>) => {
+    let handle: fs.promises.FileHandle;
+    try {
+      handle = await fs.promises.open(file, 'r');
+    } catch {
+      return send(res, 404, 'not found');
+    }
+    const st = await handle.stat().catch(() => null);
+    if (!st?.isFile()) {
+      await handle.close();
+      return send(res, 404, 'not found');
+    }
+    res.writeHead(200, { ...headers, 'content-length': String(st.size) });
+    pipeline(handle.createReadStream(), res, (err) => {
+      if (err && !res.destroyed) res.destroy();
+    });
+  };
+
   const server = http.createServer((req, res) => {
     void (async () => {
-      const url = new URL(req.url ?? '/', origin);
+      const host = req.headers.host;
+      if (!isLoopbackHost(host)) return send(res, 403, 'forbidden host');
       // Only our own page may call us from a browser.
-      if (req.headers.origin && req.headers.origin !== origin) return send(res, 403, 'forbidden origin');
+      if (!isOwnOrigin(req.headers.origin, host)) return send(res, 403, 'forbidden origin');
+      const url = new URL(req.url ?? '/', origin);
       const given = (req.headers.authorization?.startsWith('Bearer ') ? req.headers.authorization.slice(7) : undefined) ?? url.searchParams.get('token') ?? cookieToken(req);
       if (!given || !safeEqual(given, token)) return send(res, 401, 'unauthorized');
-      const setCookie: Record<string, string> = url.searchParams.has('token') ? { 'set-cookie': `restora_token=${token}; HttpOnly; SameSite=Strict; Path=/` } : {};
 
       if (url.pathname.startsWith('/api/')) {
         if (req.method !== 'POST') return send(res, 405, 'use POST');
@@ -97,7 +151,7 @@ export async function startServer(handlers: ApiHandlers, o: ServerOptions = {}):
         if (!parsed.ok) return send(res, 400, { ok: false, error: { code: 'USAGE', message: parsed.message } });
         try {
           const value = await (handlers[method] as (r: unknown) => Promise<unknown>)(parsed.value);
-          return send(res, 200, { ok: true, value } satisfies ApiResult<unknown>, setCookie);
+          return send(res, 200, { ok: true, value } satisfies ApiResult<unknown>);
         } catch (err) {
           const code = err instanceof RestoraError ? err.code : 'INTERNAL';
           // RPC style: a domain error (bad file, unknown model...) is a delivered answer, like over IPC;
@@ -107,20 +161,37 @@ export async function startServer(handlers: ApiHandlers, o: ServerOptions = {}):
       }
 
       if (req.method === 'GET' && url.pathname.startsWith('/media/') && o.media) {
-        const file = await o.media.resolve(decodeURIComponent(url.pathname.slice('/media/'.length)));
+        const mediaPath = decoded(url.pathname.slice('/media/'.length));
+        if (mediaPath === null) return send(res, 400, 'malformed escape in the path');
+        const file = await o.media.resolve(mediaPath);
         if (!file) return send(res, 404, 'not found');
-        res.writeHead(200, { 'content-type': TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream', 'cache-control': 'private, max-age=60', 'x-content-type-options': 'nosniff' });
-        fs.createReadStream(file).pipe(res);
-        return;
+        return sendFile(res, file, { 'content-type': TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream', 'cache-control': 'private, max-age=60', 'x-content-type-options': 'nosniff' });
       }
 
       if (req.method !== 'GET' || !o.staticDir) return send(res, 404, 'not found');
-      const rel = url.pathname === '/' ? 'index.html' : decodeURIComponent(url.pathname.slice(1));
+      if (url.searchParams.has('token')) {
+        // The token URL is used once: the cookie carries it from now on, and the redirect
+        // takes it out of the address bar (and so out of the tab's history and bookmarks).
+        url.searchParams.delete('token');
+        res.writeHead(303, {
+          location: `${url.pathname}${url.search}`,
+          'set-cookie': `restora_token=${token}; HttpOnly; SameSite=Strict; Path=/`,
+          'cache-control': 'no-store',
+          'referrer-policy': 'no-referrer',
+        });
+        return res.end();
+      }
+      const rel = url.pathname === '/' ? 'index.html' : decoded(url.pathname.slice(1));
+      if (rel === null) return send(res, 400, 'malformed escape in the path');
       const file = path.resolve(o.staticDir, rel);
-      if (!file.startsWith(path.resolve(o.staticDir) + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) return send(res, 404, 'not found');
-      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store', ...setCookie });
-      fs.createReadStream(file).pipe(res);
+      if (!file.startsWith(path.resolve(o.staticDir) + path.sep)) return send(res, 404, 'not found');
+      return sendFile(res, file, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' });
     })().catch((err) => send(res, 500, { ok: false, error: { code: 'INTERNAL', message: errorMessage(err) } }));
+  });
+  // A malformed request line or a reset connection: answer 400 where a socket is left, never throw.
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy();
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -130,21 +201,25 @@ export async function startServer(handlers: ApiHandlers, o: ServerOptions = {}):
   const port = (server.address() as { port: number }).port;
   origin = `http://127.0.0.1:${port}`;
 
-  // Events: a WebSocket at /events, with the same token and origin checks as the API.
+  // Events: a WebSocket at /events, with the same token, Host and Origin checks as the API.
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 });
   const sockets = new Set<WebSocket>();
   server.on('upgrade', (req, socket, head) => {
+    // A reset during the handshake must not become an unhandled 'error'.
+    socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', origin);
     const given = url.searchParams.get('token') ?? cookieToken(req);
     const refuse = (status: string) => {
       socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };
     if (url.pathname !== EVENTS_PATH) return refuse('404 Not Found');
-    if (req.headers.origin && req.headers.origin !== origin) return refuse('403 Forbidden');
+    if (!isLoopbackHost(req.headers.host) || !isOwnOrigin(req.headers.origin, req.headers.host)) return refuse('403 Forbidden');
     if (!given || !safeEqual(given, token)) return refuse('401 Unauthorized');
     wss.handleUpgrade(req, socket, head, (ws) => {
       sockets.add(ws);
       ws.on('close', () => sockets.delete(ws));
+      // Invalid UTF-8, an oversized or malformed frame: ws closes that socket and reports it here.
+      ws.on('error', () => ws.terminate());
       ws.on('message', () => ws.close(1003, 'events are one-way'));
     });
   });
