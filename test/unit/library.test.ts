@@ -79,6 +79,32 @@ describe('library', () => {
     expect(fs.readdirSync(path.join(home, 'thumbs'), { recursive: true }).filter((f) => String(f).endsWith('.part'))).toEqual([]);
   });
 
+  it('never blocks the thread on a glob built to backtrack or on a system folder; caps the walk with a clear message', async () => {
+    const p = lib.createProject('hostile');
+    const dir = tmpDir();
+    fs.copyFileSync(path.join(tree, '1998', 'beach.png'), path.join(dir, `${'a'.repeat(57)}.png`));
+    const evil = await lib.importPaths(p, [dir], { include: ['*a*a*a*a*a*a*a*a*b.png'] });
+    expect(evil).toMatchObject({ added: 0, skipped: 1 });
+
+    // The walk of a big tree gives the event loop a turn every few milliseconds.
+    let longest = 0;
+    let last = performance.now();
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      longest = Math.max(longest, now - last);
+      last = now;
+    }, 5);
+    try {
+      await lib.importPaths(p, ['/usr/share', '/usr/lib'], { include: ['no-photo-is-called-this-*.png'] });
+    } finally {
+      clearInterval(ticker);
+    }
+    expect(longest).toBeLessThan(250);
+
+    await expect(lib.importPaths(p, [tree], { maxFiles: 3 })).rejects.toMatchObject({ code: 'USAGE', message: expect.stringContaining(`${tree}: more than 3 files`) });
+    await expect(lib.importPaths(p, [tree], { include: ['{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}'] })).rejects.toMatchObject({ code: 'USAGE' });
+  }, 60_000);
+
   it('import of the bad-input corpus: good files in, every unreadable one named', async () => {
     const p = lib.createProject('corpus');
     const r = await lib.importPaths(p, [path.join(ROOT, 'test', 'fixtures', 'bad-input')]);

@@ -6,6 +6,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { RestoraError } from '../../shared/errors.js';
 import { IMAGE_EXTENSIONS } from './io.js';
 
 export interface InputEntry {
@@ -16,11 +17,26 @@ export interface InputEntry {
   missing?: true;
 }
 
-/** `onIgnored` hears of files inside the folders that are not images by extension (sidecars, notes...). */
-export function enumerateInputs(inputs: readonly string[], recursive: boolean, onIgnored?: (file: string) => void): InputEntry[] {
+export interface EnumerateOptions {
+  /** Hears of files inside the folders that are not images by extension (sidecars, notes...). */
+  onIgnored?: (file: string) => void;
+  /** Files looked at (images or not) before giving up with a USAGE error: `/usr` is not a photo folder. */
+  maxFiles?: number;
+}
+
+/** Enough for any photo collection; far fewer than a system folder holds. */
+export const DEFAULT_MAX_FILES = 500_000;
+
+/** The walk, as steps: it pauses after each folder so a caller on the main thread can yield there. */
+function* walkInputs(inputs: readonly string[], recursive: boolean, o: EnumerateOptions): Generator<void, InputEntry[]> {
   const entries: InputEntry[] = [];
   const seenDirs = new Set<string>();
-  const walk = (dir: string, rel: string) => {
+  const maxFiles = o.maxFiles ?? DEFAULT_MAX_FILES;
+  let looked = 0;
+  const count = (root: string) => {
+    if (++looked > maxFiles) throw new RestoraError('USAGE', `${root}: more than ${maxFiles} files under this folder; pick the folder that holds the photos`, root);
+  };
+  function* walk(dir: string, rel: string, root: string): Generator<void> {
     let real: string;
     let names: string[];
     try {
@@ -31,6 +47,7 @@ export function enumerateInputs(inputs: readonly string[], recursive: boolean, o
     }
     if (seenDirs.has(real)) return;
     seenDirs.add(real);
+    const subdirs: string[] = [];
     for (const name of names) {
       const p = path.join(dir, name);
       let st: fs.Stats;
@@ -40,13 +57,16 @@ export function enumerateInputs(inputs: readonly string[], recursive: boolean, o
         continue; // dangling symlink
       }
       if (st.isDirectory()) {
-        if (recursive) walk(p, path.join(rel, name));
+        if (recursive) subdirs.push(name);
       } else if (st.isFile()) {
+        count(root);
         if (IMAGE_EXTENSIONS.has(path.extname(name).toLowerCase())) entries.push({ input: p, relDir: rel });
-        else onIgnored?.(p);
+        else o.onIgnored?.(p);
       }
     }
-  };
+    yield;
+    for (const name of subdirs) yield* walk(path.join(dir, name), path.join(rel, name), root);
+  }
   for (const input of inputs) {
     let st: fs.Stats;
     try {
@@ -55,10 +75,33 @@ export function enumerateInputs(inputs: readonly string[], recursive: boolean, o
       entries.push({ input, relDir: '', missing: true });
       continue;
     }
-    if (st.isDirectory()) walk(input, '');
+    if (st.isDirectory()) yield* walk(input, '', input);
     else entries.push({ input, relDir: '' });
   }
   return entries;
+}
+
+/** The whole walk at once (CLI jobs and workers, where nothing else waits on the thread). */
+export function enumerateInputs(inputs: readonly string[], recursive: boolean, o: EnumerateOptions = {}): InputEntry[] {
+  const steps = walkInputs(inputs, recursive, o);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** The same walk, giving the event loop a turn every few milliseconds (the server's and the app's main thread). */
+export async function enumerateInputsYielding(inputs: readonly string[], recursive: boolean, o: EnumerateOptions = {}): Promise<InputEntry[]> {
+  const steps = walkInputs(inputs, recursive, o);
+  let since = performance.now();
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    if (performance.now() - since > 8) {
+      await new Promise((resolve) => setImmediate(resolve));
+      since = performance.now();
+    }
+  }
 }
 
 /** SHA-256 of a file's bytes, streamed in 1 MB chunks. */

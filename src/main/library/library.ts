@@ -1,16 +1,16 @@
 /**
  * The photo library: projects, import of files and folder trees (recursive,
- * include/exclude globs via picomatch), dedupe by content hash, header-only
+ * include/exclude globs matched in linear time, see glob.ts), dedupe by content hash, header-only
  * metadata, lazily cached thumbnails, and paged listing with sort/filter/search.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import picomatch from 'picomatch';
 import sharp from 'sharp';
 import type { Db } from '../db/database.js';
 import { probeImage } from '../imaging/io.js';
-import { enumerateInputs, hashFile } from '../imaging/inputs.js';
+import { enumerateInputsYielding, hashFile } from '../imaging/inputs.js';
+import { globMatcher } from './glob.js';
 import { RestoraError, errorMessage } from '../../shared/errors.js';
 import type { HistoryEntry, ImageDetail, ImageRow, ImageStatus, ImportReport, LibraryQuery } from '../../shared/api.js';
 
@@ -21,6 +21,8 @@ export interface ImportOptions {
   recursive?: boolean;
   include?: string[];
   exclude?: string[];
+  /** Files looked at before the import gives up (default: inputs.ts DEFAULT_MAX_FILES). */
+  maxFiles?: number;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -52,13 +54,17 @@ export class Library {
 
   async importPaths(projectId: number, paths: readonly string[], o: ImportOptions = {}): Promise<ImportReport> {
     const ignored = { count: 0, paths: [] as string[] };
-    const all = enumerateInputs(paths, o.recursive ?? true, (file) => {
-      if (ignored.count++ < 200) ignored.paths.push(path.resolve(file));
+    // Patterns first: a bad one is refused before any folder is read.
+    const include = o.include?.length ? globMatcher(o.include) : null;
+    const exclude = o.exclude?.length ? globMatcher(o.exclude) : null;
+    const all = await enumerateInputsYielding(paths, o.recursive ?? true, {
+      onIgnored: (file) => {
+        if (ignored.count++ < 200) ignored.paths.push(path.resolve(file));
+      },
+      ...(o.maxFiles ? { maxFiles: o.maxFiles } : {}),
     });
     const entries = all.filter((e) => !e.missing).map((e) => ({ ...e, input: path.resolve(e.input) }));
     const missing = all.filter((e) => e.missing).map((e) => path.resolve(e.input));
-    const include = o.include?.length ? picomatch(o.include, { dot: true }) : null;
-    const exclude = o.exclude?.length ? picomatch(o.exclude, { dot: true }) : null;
     const report: ImportReport = { added: 0, duplicates: 0, skipped: 0, failed: missing.map((p) => ({ path: p, code: 'NOT_FOUND', message: `${p}: no such file or folder` })), ignored };
     const insert = this.db.prepare(
       'INSERT OR IGNORE INTO images (project_id, path, content_hash, size, format, width, height, exif_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
