@@ -233,6 +233,7 @@ async function cmdBatch(args: string[]): Promise<number> {
     const before = jobs.summary(prepared.jobId);
     await announceBackend(app, values);
     process.stderr.write(`${prepared.resumed ? 'Resuming' : 'Starting'} job ${prepared.jobId}: ${before.done} of ${before.total} done\n`);
+    if (before.runningElsewhere) process.stderr.write('another process is working on this job: sharing its items (none is written twice)\n');
     const controller = new AbortController();
     process.once('SIGINT', () => controller.abort());
     const tty = process.stderr.isTTY;

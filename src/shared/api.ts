@@ -221,6 +221,8 @@ export interface JobSummary {
   createdAt: string;
   spec: BatchSpec;
   failures: { input: string; code: string; message: string }[];
+  /** Items are being worked on by another process (a CLI batch beside the app): not paused, and not to be resumed here. */
+  runningElsewhere: boolean;
 }
 
 // ---- Upscaling one library image (Compare view) ----------------------------

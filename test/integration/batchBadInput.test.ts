@@ -404,3 +404,93 @@ describe('batch export: a full disk', () => {
     }
   });
 });
+
+describe('batch export: one runner per item across processes', () => {
+  const attempts = (d: Db, jobId: number) => (d.prepare('SELECT attempts FROM job_items WHERE job_id = ? ORDER BY id').all(jobId) as { attempts: number }[]).map((r) => r.attempts);
+
+  it('the same job run twice at once (two store connections, as two processes) shares the items and writes none twice', async () => {
+    const dir = tmpDir();
+    const inp = path.join(dir, 'in');
+    for (let i = 0; i < 8; i++) await photo(path.join(inp, `p${i}.png`), 40, 32, i + 1);
+    const out = path.join(dir, 'out');
+    const other = openDatabase(path.join(home, 'restora.db'));
+    try {
+      const a = new BatchJobs(db, models, compute);
+      const b = new BatchJobs(other, models, compute);
+      const { jobId } = a.prepare(spec([inp], out));
+      expect(b.prepare(spec([inp], out))).toEqual({ jobId, resumed: true });
+      const [ra, rb] = await Promise.all([a.run(jobId), b.run(jobId)]);
+      expect(ra).toMatchObject({ state: 'done', done: 8 });
+      expect(rb).toMatchObject({ state: 'done', done: 8 });
+      expect(attempts(db, jobId)).toEqual(Array(8).fill(1));
+      expect(fs.readdirSync(out)).toHaveLength(8);
+    } finally {
+      other.close();
+    }
+  });
+
+  it("waits for another process's live claim, shows it as running elsewhere, and takes over a claim that expired", async () => {
+    const dir = tmpDir();
+    const inp = path.join(dir, 'in');
+    for (let i = 0; i < 3; i++) await photo(path.join(inp, `p${i}.png`), 20, 16, i + 1);
+    const { jobId } = jobs.prepare(spec([inp], path.join(dir, 'out')));
+    const ids = (db.prepare('SELECT id FROM job_items WHERE job_id = ? ORDER BY id').all(jobId) as { id: number }[]).map((r) => r.id);
+    const hold = db.prepare("UPDATE job_items SET state = 'running', claimed_by = ?, claim_expires_ms = ?, attempts = 1 WHERE id = ?");
+    hold.run('killed-host:1:dead', Date.now() - 1, ids[0]); // its process died: expired
+    hold.run('other-host:2:live', Date.now() + 1500, ids[1]); // alive, then it stops renewing
+    expect(jobs.summary(jobId).runningElsewhere).toBe(true);
+    const fast = new BatchJobs(db, models, compute, 600);
+    const t0 = performance.now();
+    const s = await fast.run(jobId);
+    expect(performance.now() - t0).toBeGreaterThan(1000); // it waited for the live claim to lapse
+    expect(s).toMatchObject({ state: 'done', done: 3, runningElsewhere: false });
+    expect(attempts(db, jobId)).toEqual([2, 2, 1]);
+  });
+
+  it('the app does not call a job another process works on paused, and will not start a second runner on Resume', async () => {
+    const { JobRunner } = await import('../../src/main/jobs/jobRunner.js');
+    const { EventBus } = await import('../../src/main/app/events.js');
+    const dir = tmpDir();
+    const inp = path.join(dir, 'in');
+    for (let i = 0; i < 2; i++) await photo(path.join(inp, `p${i}.png`), 20, 16, i + 1);
+    const { jobId } = jobs.prepare(spec([inp], path.join(dir, 'out')));
+    const first = db.prepare('SELECT min(id) AS id FROM job_items WHERE job_id = ?').get(jobId) as { id: number };
+    db.prepare("UPDATE job_items SET state = 'running', claimed_by = 'cli-host:3:live', claim_expires_ms = ? WHERE id = ?").run(Date.now() + 60_000, first.id);
+    const runner = new JobRunner(db, jobs, () => {
+      throw new Error('no library here');
+    }, new EventBus());
+    expect(jobs.summary(jobId)).toMatchObject({ state: 'running', runningElsewhere: true });
+    expect(() => runner.resume(jobId)).toThrow(/running in another process/);
+    db.prepare("UPDATE job_items SET state = 'pending', claimed_by = NULL, claim_expires_ms = NULL WHERE id = ?").run(first.id);
+  });
+
+  it('two `restora batch` processes of one job at once: every output written once', async () => {
+    const dir = tmpDir();
+    const inp = path.join(dir, 'in');
+    for (let i = 0; i < 12; i++) await photo(path.join(inp, `p${String(i).padStart(2, '0')}.png`), 48, 40, i + 1);
+    const out = path.join(dir, 'out');
+    const cliHome = tmpDir('restora-two-');
+    await installTinyModel(cliHome);
+    const batch = () =>
+      new Promise<{ code: number | null; err: string }>((resolve) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'index.ts'), 'batch', inp, '--out', out, '--model', 'tiny-x2'], {
+          cwd: ROOT,
+          env: { ...process.env, RESTORA_HOME: cliHome, RESTORA_THREADS: '1' },
+        });
+        let err = '';
+        child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+        child.on('exit', (code) => resolve({ code, err }));
+      });
+    const runs = await Promise.all([batch(), batch()]);
+    for (const r of runs) expect(r.code, r.err).toBe(0);
+    const check = new Database(path.join(cliHome, 'restora.db'), { readonly: true });
+    try {
+      const rows = check.prepare('SELECT state, attempts FROM job_items').all() as { state: string; attempts: number }[];
+      expect(rows).toHaveLength(12);
+      expect(rows.every((r) => r.state === 'done' && r.attempts === 1)).toBe(true);
+    } finally {
+      check.close();
+    }
+    expect(fs.readdirSync(out).sort()).toHaveLength(12);
+  }, 120_000);
+});

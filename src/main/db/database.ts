@@ -31,10 +31,13 @@ export function migrate(db: Db, target = SCHEMA_VERSION): void {
   }
   for (let v = current; v < target; v++) {
     const step = MIGRATIONS[v]!;
+    // IMMEDIATE takes the write lock first, and the version is read again under it: two
+    // processes opening a new store at once (two `restora batch`) must not both run a step.
     db.transaction(() => {
+      if (schemaVersion(db) !== v) return;
       step(db);
       db.pragma(`user_version = ${v + 1}`);
-    })();
+    }).immediate();
   }
 }
 

@@ -121,4 +121,10 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE metric_points ADD COLUMN eval_psnr REAL;
       ALTER TABLE metric_points ADD COLUMN eval_ssim REAL;
     `),
+  // 5: one runner per item across processes: a claim (owner + expiry, renewed while it works)
+  (db) =>
+    db.exec(`
+      ALTER TABLE job_items ADD COLUMN claimed_by TEXT;
+      ALTER TABLE job_items ADD COLUMN claim_expires_ms INTEGER;
+    `),
 ];

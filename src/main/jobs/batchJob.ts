@@ -6,6 +6,11 @@
  * and items that failed are tried again (the cause may be fixed: disk space freed,
  * a file put back).
  *
+ * One runner per item across processes: a runner claims its next item in one UPDATE
+ * (owner + expiry, renewed while it works), so the same job run twice at once (two
+ * `restora batch`, or the CLI beside the app) shares the items and never writes one
+ * twice, and the claim of a killed process expires and is taken over.
+ *
  * Pause and cancel both stop `run()` through its AbortSignal: `abort('pause')`
  * leaves the job 'paused', any other reason 'cancelled'. Either way the item in
  * flight goes back to pending, and `run(jobId)` again (or `prepare()` with the
@@ -13,6 +18,7 @@
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_TILE, type BatchSpec, type JobProgress, type JobState, type JobSummary, type OutputFormat } from '../../shared/api.js';
 import { RestoraError, errorMessage } from '../../shared/errors.js';
@@ -38,6 +44,9 @@ export interface RunHooks {
 }
 
 const NOW = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
+
+/** How long an item's claim lasts without renewal; renewed every third of it while the item is worked on. */
+export const CLAIM_MS = 30_000;
 
 export function renderName(template: string, input: string, modelId: string, scale: number, format: OutputFormat): string {
   const name = path.basename(input, path.extname(input));
@@ -106,11 +115,14 @@ interface ItemRow {
 export class BatchJobs {
   /** Jobs being run by this instance: one run per job at a time. */
   private readonly active = new Set<number>();
+  /** Who claims items: this process (and this instance). */
+  readonly owner = `${os.hostname()}:${process.pid}:${crypto.randomUUID().slice(0, 8)}`;
 
   constructor(
     private readonly db: Db,
     private readonly models: ModelLibrary,
     private readonly compute: ComputeHost,
+    private readonly claimMs = CLAIM_MS,
   ) {}
 
   /** Creates the job for `spec`, or finds the same job from an earlier run (its failed items become pending again). */
@@ -194,12 +206,18 @@ export class BatchJobs {
     const spec = JSON.parse(job.spec_json) as BatchSpec & { modelId: string };
     const model = this.models.get(spec.modelId);
     this.writeState(jobId, 'running');
-    // Items caught 'running' by a crash or an abort go back to pending.
-    this.db.prepare("UPDATE job_items SET state = 'pending' WHERE job_id = ? AND state = 'running'").run(jobId);
-    const todo = this.db.prepare("SELECT id, input_path, output_path FROM job_items WHERE job_id = ? AND state = 'pending' ORDER BY id").all(jobId) as ItemRow[];
-    const setItem = this.db.prepare(
-      `UPDATE job_items SET state = ?, error_code = ?, error_message = ?, ms = ?, attempts = attempts + ?, updated_at = ${NOW} WHERE id = ?`,
+    // The next item no live runner holds: pending, or 'running' under a claim that expired
+    // (its process was killed). One statement, so two runners never get the same item.
+    const claim = this.db.prepare(
+      `UPDATE job_items SET state = 'running', claimed_by = @owner, claim_expires_ms = @expires, attempts = attempts + 1, updated_at = ${NOW}
+       WHERE id = (SELECT id FROM job_items WHERE job_id = @jobId AND (state = 'pending' OR (state = 'running' AND coalesce(claim_expires_ms, 0) < @now)) ORDER BY id LIMIT 1)
+       RETURNING id, input_path, output_path`,
     );
+    const renew = this.db.prepare('UPDATE job_items SET claim_expires_ms = ? WHERE id = ? AND claimed_by = ?');
+    const setItem = this.db.prepare(
+      `UPDATE job_items SET state = ?, error_code = ?, error_message = ?, ms = ?, claimed_by = NULL, claim_expires_ms = NULL, updated_at = ${NOW} WHERE id = ? AND claimed_by = ?`,
+    );
+    const next = () => claim.get({ owner: this.owner, jobId, now: Date.now(), expires: Date.now() + this.claimMs }) as ItemRow | undefined;
     // Counted once, then kept up to date here: a count query per item is O(items) each.
     const counts = this.countItems(jobId);
     const temps = new StaleTemps();
@@ -228,21 +246,29 @@ export class BatchJobs {
     };
 
     let stopped = false;
-    for (const item of todo) {
+    for (;;) {
       if (signal?.aborted) {
         stopped = true;
         break;
       }
+      const item = next();
+      if (!item) {
+        // What is left is another process's: wait for it (its claims expire if it was killed), then count.
+        if (!this.runningElsewhere(jobId)) break;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(1000, this.claimMs / 3)));
+        continue;
+      }
       temps.remove(item.output_path);
       if (fs.existsSync(item.output_path)) {
         // Written by an earlier run that died before recording it: outputs appear only by rename, so it is complete.
-        setItem.run('done', null, null, null, 0, item.id);
+        setItem.run('done', null, null, null, item.id, this.owner);
         counts.done++;
         emit(item.input_path);
         continue;
       }
-      setItem.run('running', null, null, null, 1, item.id);
       const t0 = performance.now();
+      // The claim is renewed while the item is worked on (the compute runs in a worker, so this timer fires).
+      const heartbeat = setInterval(() => renew.run(Date.now() + this.claimMs, item.id, this.owner), Math.max(50, this.claimMs / 3));
       try {
         makeOutputDir(item.input_path, item.output_path);
         await this.compute.upscale(
@@ -265,21 +291,25 @@ export class BatchJobs {
             },
           },
         );
-        setItem.run('done', null, null, Math.round(performance.now() - t0), 0, item.id);
+        setItem.run('done', null, null, Math.round(performance.now() - t0), item.id, this.owner);
         counts.done++;
       } catch (err) {
         const code = err instanceof RestoraError ? err.code : 'INTERNAL';
         if (code === 'CANCELLED') {
-          setItem.run('pending', null, null, null, 0, item.id);
+          setItem.run('pending', null, null, null, item.id, this.owner);
           stopped = true;
           break;
         }
-        setItem.run('failed', code, errorMessage(err), null, 0, item.id);
+        setItem.run('failed', code, errorMessage(err), null, item.id, this.owner);
         counts.failed++;
+      } finally {
+        clearInterval(heartbeat);
       }
       computed++;
       emit(item.input_path);
     }
+    // Fresh counts: another process may have finished items meanwhile.
+    Object.assign(counts, this.countItems(jobId));
     const finished = counts.done + counts.failed === counts.total;
     // An abort that comes after the last item changes nothing: the job is finished.
     const state: JobState = finished
@@ -293,6 +323,15 @@ export class BatchJobs {
         : 'running';
     this.writeState(jobId, state);
     return this.summary(jobId);
+  }
+
+  /** Whether another process holds a live claim on one of the job's items. */
+  runningElsewhere(jobId: number): boolean {
+    return Boolean(
+      this.db
+        .prepare("SELECT 1 FROM job_items WHERE job_id = ? AND state = 'running' AND claimed_by IS NOT NULL AND claimed_by != ? AND claim_expires_ms >= ? LIMIT 1")
+        .get(jobId, this.owner, Date.now()),
+    );
   }
 
   private countItems(jobId: number): { total: number; done: number; failed: number; pending: number } {
@@ -317,7 +356,7 @@ export class BatchJobs {
           error_message: string;
         }[]
       ).map((f) => ({ input: f.input_path, code: f.error_code, message: f.error_message }));
-      return { id: j.id, state: j.state, createdAt: j.created_at, spec: JSON.parse(j.spec_json) as BatchSpec, ...c, failures };
+      return { id: j.id, state: j.state, createdAt: j.created_at, spec: JSON.parse(j.spec_json) as BatchSpec, ...c, failures, runningElsewhere: this.runningElsewhere(jobId) };
     });
   }
 

@@ -20,7 +20,12 @@ export class JobRunner {
     private readonly library: () => Library,
     private readonly events: EventBus,
   ) {
-    this.db.prepare("UPDATE export_jobs SET state = 'paused' WHERE state = 'running'").run();
+    // Jobs left 'running' by a crash are paused; one another process is working on (a live claim) is not.
+    this.db
+      .prepare(
+        "UPDATE export_jobs SET state = 'paused' WHERE state = 'running' AND NOT EXISTS (SELECT 1 FROM job_items i WHERE i.job_id = export_jobs.id AND i.state = 'running' AND i.claim_expires_ms >= ?)",
+      )
+      .run(Date.now());
   }
 
   start(spec: BatchSpec): { jobId: number; resumed: boolean } {
@@ -40,6 +45,7 @@ export class JobRunner {
   async cancel(jobId: number): Promise<JobSummary> {
     if (!this.live.has(jobId)) {
       const s = this.jobs.summary(jobId);
+      if (s.runningElsewhere) throw new RestoraError('USAGE', `Export job ${jobId} is running in another process; stop it there.`);
       if (s.state !== 'done' && s.state !== 'failed') this.setState(jobId, 'cancelled');
       return this.jobs.summary(jobId);
     }
@@ -48,6 +54,9 @@ export class JobRunner {
 
   resume(jobId: number): JobSummary {
     const s = this.summaryOrThrow(jobId);
+    if (s.runningElsewhere && !this.live.has(jobId)) {
+      throw new RestoraError('USAGE', `Export job ${jobId} is running in another process (a restora batch?); it finishes there.`);
+    }
     if (!this.live.has(jobId) && s.pending > 0) {
       this.setState(jobId, 'running');
       this.launch(jobId);
