@@ -45,6 +45,11 @@ export class EngineCore {
     this.models.delete(key);
   }
 
+  /** Every model this core holds (the engine is being closed: a Settings change, shutdown). */
+  disposeAll(): void {
+    for (const key of [...this.models.keys()]) this.disposeModel(key);
+  }
+
   async handle(req: EngineRequest): Promise<EngineReply> {
     switch (req.op) {
       case 'info':

@@ -17,6 +17,7 @@ export class LocalEngine implements Engine {
   }
 
   async close(): Promise<void> {
-    // Models are disposed with the thread; nothing else is held.
+    // The thread (and its tensors) outlives this engine when Settings switch engines: free the models now.
+    this.core.disposeAll();
   }
 }

@@ -58,6 +58,7 @@ export class ComputeHost {
     else if (m.type === 'described') p.resolve({ params: m.params, scale: m.scale });
     else if (m.type === 'imported') p.resolve(m.card);
     else if (m.type === 'closed') p.resolve(undefined);
+    else if (m.type === 'memory') p.resolve(m.numTensors);
     else p.resolve(m.result);
   }
 
@@ -76,6 +77,11 @@ export class ComputeHost {
   /** Switches where models run (Settings); resolves with the info of the engine now in use. */
   useCompute(compute: ComputeChoice): Promise<BackendInfo> {
     return this.call({ type: 'useCompute', id: this.nextId++, compute });
+  }
+
+  /** Tensors alive on the engine models run on: constant between jobs, or something leaks. */
+  async liveTensors(): Promise<number> {
+    return this.call<number>({ type: 'memory', id: this.nextId++ });
   }
 
   archs(): Promise<ArchInfo[]> {

@@ -11,7 +11,7 @@ import { PageEngine } from '../engine/pageEngine.js';
 import { openComputeEngine } from '../engine/openEngine.js';
 import { parentLauncher } from '../engine/pageRelay.js';
 import { engineRunnerFor, loadOnEngine, type EngineModel } from '../engine/engineModels.js';
-import type { Engine } from '../engine/protocol.js';
+import { expectReply, type Engine } from '../engine/protocol.js';
 import type { PageLauncher } from '../engine/chromium.js';
 import type { BackendInfo, ComputeChoice } from '../../../shared/api.js';
 import { loadLayersModel, readCard } from '../store/modelStore.js';
@@ -142,6 +142,11 @@ async function handle(msg: Exclude<ToWorker, { type: 'pageExited' }>): Promise<v
     const info = await backendInfo();
     if (msg.type === 'info' || msg.type === 'useCompute') {
       send({ type: 'info', id: msg.id, info });
+      return;
+    }
+    if (msg.type === 'memory') {
+      const reply = expectReply(await (await currentEngine()).call({ op: 'memory' }), 'memory');
+      send({ type: 'memory', id: msg.id, numTensors: reply.memory.numTensors });
       return;
     }
     if (msg.type === 'archs') {

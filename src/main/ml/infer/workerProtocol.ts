@@ -23,6 +23,8 @@ export type ToWorker =
   | { type: 'shutdown'; id: number }
   /** Builds an architecture (untrained) to count its parameters. */
   | { type: 'archs'; id: number }
+  /** Live tensors on the engine models run on (the leak checks of tests and the soak). */
+  | { type: 'memory'; id: number }
   | { type: 'describeArch'; id: number; arch: string; scale: number; archOptions: Record<string, number | string | boolean> }
   /** Loads a model folder and runs a small input through it to learn its scale. */
   | { type: 'probeModel'; id: number; modelDir: string }
@@ -53,4 +55,5 @@ export type FromWorker =
   | { type: 'upscaled'; id: number; result: UpscaleFileResult }
   | { type: 'imported'; id: number; card: ModelCard }
   | { type: 'closed'; id: number }
+  | { type: 'memory'; id: number; numTensors: number }
   | { type: 'error'; id: number; error: WireError };
