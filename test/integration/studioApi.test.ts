@@ -99,6 +99,15 @@ describe('studio API', () => {
     }
   });
 
+  it('ten concurrent upscales of one image give ten distinct result files, each recorded', async () => {
+    const { rows } = await call('library.list', { projectId: 1, limit: 1 });
+    const img = rows[0]!;
+    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => call('upscale.image', { imageId: img.id, modelId: 'tiny-x2', taskId: `same-${i}` })));
+    expect(new Set(results.map((r) => r.output)).size).toBe(10);
+    for (const r of results) expect(fs.existsSync(r.output)).toBe(true);
+    expect(new Set(results.map((r) => r.historyId)).size).toBe(10);
+  });
+
   it('scores the result against a reference kept beside the image (a sibling HR folder)', async () => {
     const root = tmpDir('restora-ref-');
     fs.mkdirSync(path.join(root, 'LR'));

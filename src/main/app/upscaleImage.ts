@@ -3,6 +3,7 @@
  * data folder, recorded in the image's history (status 'restored'), scored
  * against a reference when one sits beside it.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { OutputFormat, UpscaleImageResult } from '../../shared/api.js';
@@ -36,7 +37,8 @@ export async function upscaleLibraryImage(
   const input = app.library().pathOf(imageId);
   if (!input) throw new RestoraError('NOT_FOUND', `No image ${imageId} in the library.`);
   const model = app.models.resolve(modelId, modelId ? undefined : 2);
-  const dest = path.join(app.home, 'results', String(imageId), `${path.basename(input, path.extname(input))}-${model.card.id}-${Date.now()}.png`);
+  // Unique per call: two upscales of one image in the same millisecond (two tabs, a double click) must not share a file.
+  const dest = path.join(app.home, 'results', String(imageId), `${path.basename(input, path.extname(input))}-${model.card.id}-${Date.now()}-${crypto.randomUUID().slice(0, 8)}.png`);
   fs.mkdirSync(path.dirname(dest), { recursive: true });
   const t0 = performance.now();
   const r = await app.compute.upscale(model.dir, { input, output: dest, scale: model.card.scale, format: 'png', tile: output.tile, overlap: 0, ...(output.keepColours !== undefined ? { keepColours: output.keepColours } : {}) }, { onProgress, signal });
