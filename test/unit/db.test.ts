@@ -37,6 +37,16 @@ describe('SQLite store', () => {
     });
   }
 
+  it('says what to do with a damaged store or one whose folder cannot exist, naming the file', () => {
+    const dir = tmpDir();
+    const damaged = path.join(dir, 'restora.db');
+    fs.writeFileSync(damaged, Buffer.alloc(8192, 0x5a));
+    expect(() => openDatabase(damaged)).toThrow(expect.objectContaining({ code: 'DB_UNAVAILABLE', message: expect.stringMatching(/restora\.db: the database is damaged .*move the file aside/) }));
+    const blocked = path.join(dir, 'a-file');
+    fs.writeFileSync(blocked, 'x');
+    expect(() => openDatabase(path.join(blocked, 'restora.db'))).toThrow(expect.objectContaining({ code: 'DB_UNAVAILABLE', message: expect.stringContaining('a file is in the way') }));
+  });
+
   it('refuses a database from a newer version and leaves it byte-for-byte untouched', () => {
     const file = path.join(tmpDir(), 'new.db');
     const db = new Database(file);

@@ -58,9 +58,32 @@ function lockedError(file: string, err: unknown): RestoraError {
   );
 }
 
-/** Maps a lock error from `db` to DB_UNAVAILABLE; any other error is returned as is. */
+/**
+ * Why the store cannot be used, in words that say what to do: a damaged file and a
+ * read-only one need different fixes, and neither touches the user's photos or models.
+ */
+function storeError(file: string, err: unknown): RestoraError {
+  if (isLockError(err)) return lockedError(file, err);
+  const code = String((err as { code?: unknown } | null)?.code ?? '');
+  const raw = (err as Error)?.message ?? String(err);
+  let why: string;
+  if (code.startsWith('SQLITE_NOTADB') || code.startsWith('SQLITE_CORRUPT')) {
+    why = `the database is damaged or is not a Restora database (${raw}). Your photos and models are not stored in it: move the file aside (and its -wal and -shm files) and Restora starts a new one, or put a backup in its place`;
+  } else if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN') || code === 'EACCES' || code === 'EROFS') {
+    why = `the database cannot be written (${raw}). Check that you may write to the file and its folder, or set RESTORA_HOME to a folder you can write to`;
+  } else if (code === 'ENOTDIR' || code === 'EEXIST') {
+    why = `its folder cannot be created: a file is in the way (${raw}). Set RESTORA_HOME to a folder`;
+  } else {
+    why = `cannot open the database (${raw})`;
+  }
+  return new RestoraError('DB_UNAVAILABLE', `${file}: ${why}`, file, { cause: err });
+}
+
+/** Maps a lock, damage or read-only error from `db` to DB_UNAVAILABLE; any other error is returned as is. */
 export function mapDbError(db: Db, err: unknown): unknown {
-  return isLockError(err) ? lockedError(db.name, err) : err;
+  const code = String((err as { code?: unknown } | null)?.code ?? '');
+  // A lock, or the store damaged or made read-only while open: say which, naming the file.
+  return /^SQLITE_(BUSY|LOCKED|CORRUPT|NOTADB|READONLY)/.test(code) ? storeError(db.name, err) : err;
 }
 
 /** Runs `fn`, turning a lock error (busy timeout spent) into DB_UNAVAILABLE naming the file. */
@@ -73,12 +96,12 @@ export function guardDb<T>(db: Db, fn: () => T): T {
 }
 
 export function openDatabase(file: string, options: { busyTimeoutMs?: number } = {}): Db {
-  if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
   let db: Db;
   try {
+    if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
     db = new Database(file, { timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS });
   } catch (err) {
-    throw new RestoraError('DB_UNAVAILABLE', `${file}: cannot open the database (${(err as Error).message})`, file);
+    throw storeError(file, err);
   }
   try {
     // Check the version before anything that writes (WAL mode changes the header).
@@ -90,8 +113,7 @@ export function openDatabase(file: string, options: { busyTimeoutMs?: number } =
   } catch (err) {
     db.close();
     if (err instanceof RestoraError) throw err;
-    if (isLockError(err)) throw lockedError(file, err);
-    throw new RestoraError('DB_UNAVAILABLE', `${file}: cannot open the database (${(err as Error).message})`, file, { cause: err });
+    throw storeError(file, err);
   }
   return db;
 }
