@@ -7,6 +7,7 @@
  *   --lag      also measure the main thread's event-loop lag while a training run goes (worker vs main thread)
  *   --jobs     also measure the batch engine's per-item overhead against direct upscales (same worker)
  *   --big4     also run x4plus (imported) on a 3000x2000 photo: peak RSS and ETA, cancelled after 4 tiles
+ *   --soak     also run `restora serve` for 10 min under mixed load (bench/soak.ts): p50/p99 latency, RSS and fds
  *   --no-upscayl  leave out imported Real-ESRGAN models vs upscayl-bin (~3 min on 2 cores)
  *   --no-webgpu   leave out the WebGPU engine vs the wasm engine (~75 s on SwiftShader)
  */
@@ -307,6 +308,12 @@ if (args.has('--jobs')) {
 if (args.has('--lag')) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'eventLoopLag.ts')], { encoding: 'utf8', cwd: root });
   report.eventLoopLag = r.status === 0 ? JSON.parse(r.stdout.trim().split('\n').pop()!) : { error: r.stderr.slice(-500) };
+}
+
+// 8. Optional: the server under 10 minutes of mixed load (child processes).
+if (args.has('--soak')) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'soak.ts')], { encoding: 'utf8', cwd: root });
+  report.soak = r.status === 0 ? JSON.parse(r.stdout.trim().split('\n').pop()!) : { error: r.stderr.slice(-500) };
 }
 
 report.peakRssMB = rss();
