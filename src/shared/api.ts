@@ -327,6 +327,8 @@ export interface ArchInfo {
   scales: number[];
   /** Its hyper-parameters and their default values (what the wizard's options box can set). */
   defaults: Record<string, number | string | boolean>;
+  /** A generator a user can train; false for the GAN stage's discriminator. */
+  trainable: boolean;
 }
 
 export interface SpeedEstimate {

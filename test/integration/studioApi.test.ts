@@ -205,6 +205,23 @@ describe('studio API', () => {
     await expect(call('training.start', { name: 'tiny-run', dataDirs: [photos], scale: 2, preset: 'bicubic', arch: 'compact' })).rejects.toThrow(/already exists/);
   });
 
+  it('offers only generators to train; the discriminator and a cancelled run get clear usage messages', async () => {
+    const archs = await call('models.archs', {});
+    expect(archs.find((a) => a.id === 'srgan-discriminator')?.trainable).toBe(false);
+    expect(archs.find((a) => a.id === 'compact')?.trainable).toBe(true);
+    const base = { dataDirs: [photos], scale: 2 as const, preset: 'bicubic' as const, archOptions: {}, steps: 400, batch: 2, patch: 16 };
+    const disc = await call('training.start', { ...base, name: 'disc-run', arch: 'srgan-discriminator' });
+    const failed = await waitFor((e) => e.type === 'training.state' && e.runId === disc.runId && (e.state === 'failed' || e.state === 'done'));
+    expect(failed).toMatchObject({ state: 'failed', error: { code: 'USAGE', message: expect.stringContaining("discriminator, not a model to train") } });
+
+    const { runId } = await call('training.start', { ...base, name: 'to-cancel', arch: 'compact', archOptions: { channels: 8, blocks: 1 } });
+    await waitFor((e) => e.type === 'training.progress' && e.runId === runId);
+    expect((await call('training.cancel', { runId })).state).toBe('cancelled');
+    await expect(call('training.resume', { runId })).rejects.toThrow(/was cancelled/);
+    const again = call('training.start', { ...base, name: 'to-cancel', arch: 'compact' });
+    await expect(again).rejects.toThrow(/already exists \(cancelled\); choose another name\.$/);
+  });
+
   it('imports a model folder without a card by probing it, deletes user models but not bundled ones', async () => {
     const src = path.join(tmpDir('restora-import-'), 'my-model');
     fs.cpSync(path.join(app.home, 'models', 'tiny-x2'), src, { recursive: true });

@@ -102,7 +102,11 @@ export class TrainingRunner {
   start(request: TrainRequest): number {
     const runDir = path.join(this.home, 'runs', request.name);
     const existing = this.db.prepare('SELECT id, state FROM training_runs WHERE run_dir = ?').get(runDir) as { id: number; state: RunState } | undefined;
-    if (existing) throw new RestoraError('USAGE', `A run named "${request.name}" already exists (${existing.state}); resume it or choose another name.`);
+    if (existing) {
+      // Only a paused or failed run can be resumed; a finished or cancelled one keeps its name.
+      const resumable = existing.state === 'paused' || existing.state === 'failed';
+      throw new RestoraError('USAGE', `A run named "${request.name}" already exists (${existing.state}); ${resumable ? 'resume it or choose another name' : 'choose another name'}.`);
+    }
     const runId = Number(
       this.db
         .prepare("INSERT INTO training_runs (name, config_json, state, run_dir, steps) VALUES (?, ?, 'running', ?, ?)")
@@ -116,6 +120,7 @@ export class TrainingRunner {
     const r = this.row(runId);
     if (this.live.has(runId)) return this.summary(r);
     if (r.state === 'done') throw new RestoraError('USAGE', `Run ${r.name} is finished; start a new run to train more.`);
+    if (r.state === 'cancelled') throw new RestoraError('USAGE', `Run ${r.name} was cancelled (a cancel is final); start a new run under another name.`);
     const { request } = JSON.parse(r.config_json) as { request?: TrainRequest };
     if (!request) throw new RestoraError('USAGE', `Run ${r.name} has no stored request to resume from.`);
     this.setState(runId, 'running');

@@ -13,6 +13,8 @@ export interface ArchSpec {
   /** Scales this architecture can be built for. */
   scales: readonly number[];
   defaults: ArchOptions;
+  /** 'discriminator': a critic for the GAN stage, never a model to train or run alone (default 'generator'). */
+  role?: 'generator' | 'discriminator';
   /** Input sides must be a multiple of this (strided or pixel-unshuffling archs); tiling pads. */
   sizeMultiple?: number | ((scale: number, options: ArchOptions) => number);
   /** Builds an untrained model taking [B,H,W,3] in [0,1]. */
@@ -38,6 +40,16 @@ export function registerArch(spec: ArchSpec): void {
 export function getArch(id: string): ArchSpec {
   const a = archs.get(id);
   if (!a) throw new RestoraError('USAGE', `Unknown architecture "${id}". Known: ${[...archs.keys()].join(', ')}.`);
+  return a;
+}
+
+/** An architecture a user can train as a model: a generator, not the GAN stage's discriminator. */
+export function getTrainableArch(id: string): ArchSpec {
+  const a = getArch(id);
+  if (a.role === 'discriminator') {
+    const generators = [...archs.values()].filter((x) => x.role !== 'discriminator').map((x) => x.id);
+    throw new RestoraError('USAGE', `"${id}" is the GAN stage's discriminator, not a model to train; pick one of ${generators.join(', ')} (add --gan to train against it).`);
+  }
   return a;
 }
 

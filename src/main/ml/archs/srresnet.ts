@@ -61,6 +61,7 @@ registerArch({
 
 registerArch({
   id: 'srgan-discriminator',
+  role: 'discriminator',
   description: 'SRGAN discriminator: 8 conv3x3 (64 -> 512, strided), LeakyReLU, dense 1024, dense 1, sigmoid',
   scales: [1, 2, 4, 8],
   defaults: { patch: 96 },

@@ -150,7 +150,7 @@ async function handle(msg: Exclude<ToWorker, { type: 'pageExited' }>): Promise<v
       return;
     }
     if (msg.type === 'archs') {
-      send({ type: 'archs', id: msg.id, archs: listArchs().map((a) => ({ id: a.id, description: a.description, scales: [...a.scales], defaults: { ...a.defaults } })) });
+      send({ type: 'archs', id: msg.id, archs: listArchs().map((a) => ({ id: a.id, description: a.description, scales: [...a.scales], defaults: { ...a.defaults }, trainable: a.role !== 'discriminator' })) });
       return;
     }
     if (msg.type === 'describeArch') {

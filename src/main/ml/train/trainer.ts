@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { buildArch, getArch, type ArchOptions } from '../archs/index.js';
+import { buildArch, getTrainableArch, type ArchOptions } from '../archs/index.js';
 import { PixelUnshuffle } from '../archs/layers.js';
 import { globalStats, isConditioned, runModel } from '../infer/conditioning.js';
 import { pairSource, type BatchSource, type Batch, type PairImage } from './dataset.js';
@@ -288,7 +288,7 @@ export class Trainer {
   }
 
   private static async openHere(config: TrainerConfig, train: readonly PairImage[] | BatchSource, val: readonly PairImage[], runDir: string): Promise<Trainer> {
-    getArch(config.arch);
+    getTrainableArch(config.arch);
     if (Array.isArray(train)) {
       if (train.length === 0) throw new RestoraError('USAGE', 'No training images.');
       for (const p of train as readonly PairImage[]) {
