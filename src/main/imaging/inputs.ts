@@ -27,7 +27,7 @@ export interface EnumerateOptions {
 /** Enough for any photo collection; far fewer than a system folder holds. */
 export const DEFAULT_MAX_FILES = 500_000;
 
-/** The walk, as steps: it pauses after each folder so a caller on the main thread can yield there. */
+/** The walk, as steps: it pauses after each folder (and every 128 entries) so a caller on the main thread can yield there. */
 function* walkInputs(inputs: readonly string[], recursive: boolean, o: EnumerateOptions): Generator<void, InputEntry[]> {
   const entries: InputEntry[] = [];
   const seenDirs = new Set<string>();
@@ -48,7 +48,9 @@ function* walkInputs(inputs: readonly string[], recursive: boolean, o: Enumerate
     if (seenDirs.has(real)) return;
     seenDirs.add(real);
     const subdirs: string[] = [];
-    for (const name of names) {
+    for (const [k, name] of names.entries()) {
+      // A pause point every 128 entries too: one folder can hold thousands of files.
+      if (k % 128 === 127) yield;
       const p = path.join(dir, name);
       let st: fs.Stats;
       try {
