@@ -11,6 +11,7 @@ import { MEDIA_SCHEME } from '../shared/contract.js';
 import { errorMessage } from '../shared/errors.js';
 import { createApp, type App } from './app/createApp.js';
 import { createHandlers } from './app/handlers.js';
+import { APP_NAME, appIconPath } from './electron/appIdentity.js';
 import { COMPUTE_PARTITION, computeWebPreferences, webgpuSwitches, windowPageLauncher, type HiddenWindow } from './electron/computeWindow.js';
 import { createEventSink, registerIpc } from './electron/ipc.js';
 import { createMediaHandler } from './electron/mediaProtocol.js';
@@ -76,7 +77,8 @@ function createWindow(services: App): BrowserWindow {
     minWidth: MIN_WINDOW.width,
     minHeight: MIN_WINDOW.height,
     show: false,
-    title: 'Restora',
+    title: APP_NAME,
+    icon: appIconPath(import.meta.dirname),
     webPreferences: secureWebPreferences(path.join(import.meta.dirname, '../preload/index.mjs')),
   });
   if (state.maximized) w.maximize();
@@ -107,7 +109,7 @@ async function importFolder(): Promise<void> {
 }
 
 function installMenu(): void {
-  app.setAboutPanelOptions({ applicationName: 'Restora', applicationVersion: app.getVersion() });
+  app.setAboutPanelOptions({ applicationName: APP_NAME, applicationVersion: app.getVersion() });
   const template = buildMenuTemplate({
     appName: 'Restora',
     isDev,
@@ -122,6 +124,7 @@ function installMenu(): void {
 }
 
 function start(): void {
+  app.setName(APP_NAME);
   // Both must happen before 'ready': the scheme's privileges, and sandboxing every renderer.
   protocol.registerSchemesAsPrivileged([{ scheme: MEDIA_SCHEME, privileges: MEDIA_SCHEME_PRIVILEGES }]);
   app.enableSandbox();
