@@ -122,6 +122,33 @@ export interface ItemResult {
 export type ImageStatus = 'original' | 'restored' | 'exported';
 export const IMAGE_STATUSES: readonly ImageStatus[] = ['original', 'restored', 'exported'];
 
+// ---- Tasks: what a user wants done, each mapped to a default model ----------
+
+export type TaskId = 'restore' | 'upscale-x2' | 'upscale-x4' | 'cleanup';
+
+export interface TaskDef {
+  id: TaskId;
+  label: string;
+  /** Settings.defaults key of the model used for it (set in Models). */
+  settingsKey: string;
+  /** The bundled model used until the user picks another. */
+  fallback: string;
+  /** What it is for, in one line. */
+  what: string;
+}
+
+export const TASKS: readonly TaskDef[] = [
+  { id: 'restore', label: 'Restore old photo', settingsKey: 'restore-x2', fallback: 'restora-oldphoto-x2', what: 'Old scans and prints: less grain and fading, more contrast, the photo\'s own colours kept; twice the size.' },
+  { id: 'upscale-x2', label: 'Upscale x2', settingsKey: 'upscale-x2', fallback: 'restora-x2', what: 'Clean digital photos at twice the width and height.' },
+  { id: 'upscale-x4', label: 'Upscale x4', settingsKey: 'upscale-x4', fallback: 'restora-x4', what: 'Clean digital photos at four times the width and height.' },
+  { id: 'cleanup', label: 'Clean up noise/JPEG', settingsKey: 'cleanup-x2', fallback: 'restora-realworld-x2', what: 'Phone and web photos with noise, blur or JPEG blocks; twice the size.' },
+];
+
+/** The model a task runs: the user's default for it, else the bundled one. */
+export function taskModel(task: TaskDef, defaults: Record<string, string> | undefined): string {
+  return defaults?.[task.settingsKey] ?? task.fallback;
+}
+
 export interface ProjectSummary {
   id: number;
   name: string;
@@ -139,6 +166,8 @@ export interface ImageRow {
   height: number;
   status: ImageStatus;
   importedAt: string;
+  /** Why the image cannot be used (found by decoding it after import), or null. */
+  problem: string | null;
 }
 
 export interface HistoryEntry {
@@ -367,6 +396,8 @@ export interface TrainingLive {
 export type AppEvent =
   | { type: 'upscale.progress'; taskId: string; done: number; total: number }
   | { type: 'library.import'; projectId: number; done: number; total: number }
+  /** The images just imported were decoded in the background; `broken` of them cannot be used. */
+  | { type: 'library.checked'; projectId: number; checked: number; broken: number }
   | { type: 'job.progress'; progress: JobProgress }
   | { type: 'job.state'; jobId: number; state: JobState }
   | ({ type: 'training.progress'; runId: number; point?: MetricPointRow } & TrainingLive)

@@ -91,7 +91,7 @@ const settingsPatch = z
     quality: z.number().int().min(1).max(100),
     theme: z.enum(['system', 'light', 'dark']),
     compute: z.enum(COMPUTE_CHOICES),
-    defaults: z.record(z.string().regex(/^(upscale|restore)-x\d$/), text),
+    defaults: z.record(z.string().regex(/^(upscale|restore|cleanup)-x\d$/), text),
   })
   .partial()
   .strict();

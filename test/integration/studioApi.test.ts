@@ -81,6 +81,23 @@ describe('studio API', () => {
     expect(await call('projects.list', {})).toEqual([{ id, name: 'Family', images: 6 }]);
   });
 
+  it('decodes imported images in the background and flags a file damaged after a valid header, with the reason', async () => {
+    const dir = tmpDir('restora-damaged-');
+    await writePhoto(path.join(dir, 'good.png'), 64, 48, 7);
+    await writePhoto(path.join(dir, 'whole.png'), 64, 48, 8);
+    const bytes = fs.readFileSync(path.join(dir, 'whole.png'));
+    fs.writeFileSync(path.join(dir, 'cut-short.png'), bytes.subarray(0, Math.floor(bytes.length * 0.6)));
+    fs.rmSync(path.join(dir, 'whole.png'));
+    const { id: projectId } = await call('projects.create', { name: 'damaged' });
+    const report = await call('library.import', { projectId, paths: [dir] });
+    expect(report.added).toBe(2); // the header reads fine: import alone cannot tell
+    const checked = await waitFor((e) => e.type === 'library.checked' && e.projectId === projectId);
+    expect(checked).toMatchObject({ checked: 2, broken: 1 });
+    const rows = (await call('library.list', { projectId })).rows;
+    expect(rows.find((r) => r.path.endsWith('good.png'))!.problem).toBeNull();
+    expect(rows.find((r) => r.path.endsWith('cut-short.png'))!.problem).toMatch(/cut-short\.png: /);
+  });
+
   it('upscales a library image for Compare, records it, and serves it only by media id', async () => {
     const { rows } = await call('library.list', { projectId: 1, limit: 1 });
     const img = rows[0]!;

@@ -83,6 +83,13 @@ export function createHandlers(app: App, adapters: AdapterCapabilities = {}): Ap
         onProgress: (done, total) => {
           if (done === total || done % 50 === 0) app.events.publish({ type: 'library.import', projectId, done, total });
         },
+        // Then every new image is decoded in the background; broken ones get a badge with the reason.
+        onAdded: (ids) =>
+          void app
+            .library()
+            .checkImages(ids)
+            .then((r) => app.events.publish({ type: 'library.checked', projectId, ...r }))
+            .catch(() => undefined),
       });
     },
     'library.list': async ({ projectId, ...query }) => app.library().list(projectId, query),

@@ -127,4 +127,6 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE job_items ADD COLUMN claimed_by TEXT;
       ALTER TABLE job_items ADD COLUMN claim_expires_ms INTEGER;
     `),
+  // 6: what is wrong with an image whose header read fine but whose pixels do not decode
+  (db) => db.exec('ALTER TABLE images ADD COLUMN problem TEXT;'),
 ];

@@ -24,6 +24,8 @@ export interface ImportOptions {
   /** Files looked at before the import gives up (default: inputs.ts DEFAULT_MAX_FILES). */
   maxFiles?: number;
   onProgress?: (done: number, total: number) => void;
+  /** Ids of the images this import added (for the background decode check). */
+  onAdded?: (ids: number[]) => void;
 }
 
 const SORT_COLUMNS: Record<NonNullable<ListQuery['sort']>, string> = {
@@ -70,10 +72,14 @@ export class Library {
       'INSERT OR IGNORE INTO images (project_id, path, content_hash, size, format, width, height, exif_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
     const pending: unknown[][] = [];
+    const addedIds: number[] = [];
     const flush = this.db.transaction((rows: unknown[][]) => {
       for (const r of rows) {
-        if (insert.run(...r).changes) report.added++;
-        else report.duplicates++;
+        const done = insert.run(...r);
+        if (done.changes) {
+          report.added++;
+          addedIds.push(Number(done.lastInsertRowid));
+        } else report.duplicates++;
       }
     });
     let done = 0;
@@ -96,7 +102,29 @@ export class Library {
       o.onProgress?.(done, entries.length);
     }
     flush(pending.splice(0));
+    if (addedIds.length) o.onAdded?.(addedIds);
     return report;
+  }
+
+  /**
+   * Decodes each image (by making its thumbnail): import reads headers only, so a file
+   * truncated or damaged after a valid header is found here and marked with the reason,
+   * instead of showing as a normal photo until an upscale fails. One at a time, in order.
+   */
+  async checkImages(ids: readonly number[]): Promise<{ checked: number; broken: number }> {
+    const mark = this.db.prepare('UPDATE images SET problem = ? WHERE id = ?');
+    let broken = 0;
+    for (const id of ids) {
+      try {
+        await this.thumbnail(id);
+        mark.run(null, id);
+      } catch (err) {
+        if (err instanceof RestoraError && err.code === 'NOT_FOUND') continue; // removed meanwhile
+        mark.run(errorMessage(err), id);
+        broken++;
+      }
+    }
+    return { checked: ids.length, broken };
   }
 
   list(projectId: number, q: ListQuery = {}): { total: number; rows: ImageRow[] } {
@@ -121,7 +149,7 @@ export class Library {
     const total = (this.db.prepare(`SELECT count(*) AS n FROM images WHERE ${w}`).get(params) as { n: number }).n;
     const rows = this.db
       .prepare(
-        `SELECT id, project_id AS projectId, path, content_hash AS contentHash, size, format, width, height, status, imported_at AS importedAt
+        `SELECT id, project_id AS projectId, path, content_hash AS contentHash, size, format, width, height, status, imported_at AS importedAt, problem
          FROM images WHERE ${w} ORDER BY ${order} LIMIT @limit OFFSET @offset`,
       )
       .all(params) as ImageRow[];
@@ -144,7 +172,7 @@ export class Library {
   get(imageId: number): ImageDetail {
     const row = this.db
       .prepare(
-        `SELECT id, project_id AS projectId, path, content_hash AS contentHash, size, format, width, height, status, imported_at AS importedAt, exif_json AS exifJson
+        `SELECT id, project_id AS projectId, path, content_hash AS contentHash, size, format, width, height, status, imported_at AS importedAt, problem, exif_json AS exifJson
          FROM images WHERE id = ?`,
       )
       .get(imageId) as (ImageRow & { exifJson: string | null }) | undefined;

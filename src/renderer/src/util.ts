@@ -1,4 +1,5 @@
 /** Small formatting and id helpers shared by the views. */
+import { TASKS, type ModelCard } from '../../shared/api';
 
 /** The code and message of anything thrown by the client (ApiError, the preload's Error+code, or other). */
 export function errorInfo(err: unknown): { code: string; message: string } {
@@ -77,4 +78,25 @@ export function parseOptions(text: string): { ok: true; value: Record<string, nu
     out[m[1]!] = v === 'true' ? true : v === 'false' ? false : v !== '' && Number.isFinite(Number(v)) ? Number(v) : v;
   }
   return { ok: true, value: out };
+}
+
+/** The score a card reports on the standard set it was measured on, beside bicubic's (Set14 first). */
+function headlineScore(card: ModelCard): string | null {
+  const m = card.metrics ?? {};
+  for (const set of ['set14', 'set5', 'heldout']) {
+    const key = Object.keys(m).find((k) => k.startsWith(set) && !k.endsWith('-bicubic'));
+    if (!key) continue;
+    const base = m[`${key}-bicubic`];
+    const name = key.replace(/^set14/, 'Set14').replace(/^set5/, 'Set5').replace(/^heldout(-val)?/, 'held-out photos');
+    return `${name}: ${m[key]!.psnr.toFixed(2)} dB${base ? ` (bicubic ${base.psnr.toFixed(2)} dB)` : ''}`;
+  }
+  return null;
+}
+
+/** One line on a model wherever one is chosen: what it is for, its speed measured here, its quality from its card. */
+export function modelLine(card: ModelCard): string {
+  const what = TASKS.find((t) => t.fallback === card.id)?.what ?? `${card.task === 'restore' ? 'Restoration' : 'Upscaling'} model (${card.arch}, x${card.scale}).`;
+  const speed = card.speed ? `${card.speed.outputMpPerSec.toFixed(2)} MP/s output on ${card.speed.backend} here` : 'speed not measured here yet';
+  const score = headlineScore(card);
+  return [what, speed, score].filter(Boolean).join(' · ');
 }

@@ -500,7 +500,10 @@ export class Trainer {
       const lr = learningRateAt(c, this.step - 1);
       let point: MetricPoint | undefined;
       const atVal = this.step % c.validateEvery === 0 || this.step === c.steps;
-      if (atVal || this.step % 50 === 0) {
+      // About 100 logged points a run (every step for a short one, every 50 at most): the live
+      // chart and Runs both plot exactly these.
+      const logEvery = Math.min(50, Math.max(1, Math.round(c.steps / 100)));
+      if (atVal || this.step % logEvery === 0) {
         point = { step: this.step, wallMs: Math.round(this.elapsedMs), loss: lossSum / lossCount, lr };
         lossSum = 0;
         lossCount = 0;

@@ -14,6 +14,8 @@ export const useCompareStore = defineStore('compare', () => {
   const keepColours = ref(true);
   const taskId = ref<string | null>(null);
   const progress = ref<{ done: number; total: number } | null>(null);
+  /** When the running upscale started (for its ETA). */
+  const startedAt = ref(0);
   const result = ref<UpscaleImageResult | null>(null);
 
   async function open(id: number): Promise<void> {
@@ -31,6 +33,7 @@ export const useCompareStore = defineStore('compare', () => {
     const id = newTaskId();
     taskId.value = id;
     progress.value = { done: 0, total: 0 };
+    startedAt.value = performance.now();
     try {
       const r = await api['upscale.image']({ imageId: img.id, modelId: modelId.value || undefined, taskId: id, keepColours: keepColours.value });
       if (image.value?.id === img.id) result.value = r;
@@ -58,5 +61,12 @@ export const useCompareStore = defineStore('compare', () => {
     if (e.taskId === taskId.value) progress.value = { done: e.done, total: e.total };
   }
 
-  return { image, modelId, keepColours, taskId, progress, result, open, upscale, cancel, onProgress };
+  /** Seconds left, from the tiles done so far; null until the first tile. */
+  function etaSec(now = performance.now()): number | null {
+    const p = progress.value;
+    if (!p || !p.total || !p.done) return null;
+    return ((now - startedAt.value) / 1000) * ((p.total - p.done) / p.done);
+  }
+
+  return { image, modelId, keepColours, taskId, progress, result, open, upscale, cancel, onProgress, etaSec };
 });

@@ -119,8 +119,59 @@ export const useLibraryStore = defineStore('library', () => {
     selected.value = s;
   }
 
+  /** Ids of rows [start, end] in the current order and filters; pages not loaded are fetched (not kept). */
+  async function idsIn(start: number, end: number): Promise<number[]> {
+    const pid = projectId.value;
+    if (pid === null || end < start) return [];
+    const ids: number[] = [];
+    for (let p = Math.floor(start / PAGE_SIZE); p <= Math.floor(end / PAGE_SIZE); p++) {
+      let rows = pages.get(p);
+      if (!rows) {
+        const r = await notify.attempt('Selecting', () =>
+          api['library.list']({
+            projectId: pid,
+            status: filters.status || undefined,
+            format: filters.format || undefined,
+            search: filters.search.trim() || undefined,
+            sort: filters.sort,
+            descending: filters.descending,
+            offset: p * PAGE_SIZE,
+            limit: PAGE_SIZE,
+          }),
+        );
+        if (!r) return [];
+        rows = r.rows;
+      }
+      rows.forEach((row, k) => {
+        const i = p * PAGE_SIZE + k;
+        if (i >= start && i <= end) ids.push(row.id);
+      });
+    }
+    return ids;
+  }
+
+  /** Shift-click: everything between the anchor and this index joins the selection. */
+  async function selectRange(from: number, to: number): Promise<void> {
+    const ids = await idsIn(Math.min(from, to), Math.max(from, to));
+    selected.value = new Set([...selected.value, ...ids]);
+  }
+
+  /** Ctrl/Cmd+A: every image the current filters show, loaded or not. */
+  async function selectAll(): Promise<void> {
+    selected.value = new Set(await idsIn(0, total.value - 1));
+  }
+
   function clearSelection(): void {
     selected.value = new Set();
+  }
+
+  /** The background decode check finished: reload the pages on screen (badges), keeping the scroll. */
+  function onChecked(e: { projectId: number; broken: number }): void {
+    if (e.projectId !== projectId.value || !e.broken) return;
+    for (const page of [...pages.keys()]) {
+      pages.delete(page);
+      void fetchPage(page);
+    }
   }
 
   function onImportProgress(p: { projectId: number; done: number; total: number }): void {
@@ -136,6 +187,6 @@ export const useLibraryStore = defineStore('library', () => {
 
   return {
     projects, projectId, project, filters, total, pages, generation, selected, importing, lastImport, lastOpened,
-    loadProjects, createProject, reset, ensureRange, rowAt, importPaths, toggleSelected, clearSelection, onImportProgress,
+    loadProjects, createProject, reset, ensureRange, rowAt, importPaths, toggleSelected, selectRange, selectAll, clearSelection, onImportProgress, onChecked,
   };
 });

@@ -92,12 +92,17 @@ export const useTrainingStore = defineStore('training', () => {
       if (e.runId !== runId.value) return;
       live.value = { step: e.step, steps: e.steps, loss: e.loss, lr: e.lr, stepsPerSec: e.stepsPerSec, etaSec: e.etaSec };
       if (runState.value !== 'paused') runState.value = 'running';
-      const lastStep = lossPoints.value[lossPoints.value.length - 1]?.[0] ?? -Infinity;
-      if (e.step > lastStep && Number.isFinite(e.loss)) {
-        lossPoints.value = [...lossPoints.value, [e.step, e.loss]];
-        lrPoints.value = [...lrPoints.value, [e.step, e.lr]];
+      // The chart plots the logged points (mean loss over each window), exactly what Runs shows
+      // later from the store; the step-by-step loss is in the live figures above the chart.
+      if (e.point) {
+        const p = e.point;
+        points.value = [...points.value.filter((x) => x.step !== p.step), p];
+        const lastStep = lossPoints.value[lossPoints.value.length - 1]?.[0] ?? -Infinity;
+        if (p.step > lastStep && Number.isFinite(p.loss)) {
+          lossPoints.value = [...lossPoints.value, [p.step, p.loss]];
+          lrPoints.value = [...lrPoints.value, [p.step, p.lr]];
+        }
       }
-      if (e.point) points.value = [...points.value.filter((p) => p.step !== e.point!.step), e.point];
     } else if (e.type === 'training.sample') {
       if (e.runId === runId.value) sample.value = { step: e.step, media: e.media };
     } else if (e.type === 'training.state') {
