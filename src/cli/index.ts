@@ -439,13 +439,14 @@ async function cmdServe(args: string[]): Promise<number> {
   const port = intOption(values.port, 'port', 0, 65535);
   const app = appFrom(values);
   const { startServer } = await import('../main/server/httpServer.js');
-  const { createHandlers } = await import('../main/app/handlers.js');
+  const { createHandlers, createUploadHandler } = await import('../main/app/handlers.js');
   const staticDir = path.join(packageRoot(), 'out', 'renderer');
   const server = await startServer(createHandlers(app, { transport: 'http' }), {
     ...(port !== undefined ? { port } : {}),
     ...(fs.existsSync(staticDir) ? { staticDir } : {}),
     events: app.events,
     media: app.media,
+    upload: createUploadHandler(app),
   });
   // Last resort: a bug in one request's handling is logged, and the other clients keep their server.
   const keepServing = (what: string) => (err: unknown) => process.stderr.write(`restora serve: ${what} (still serving): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

@@ -17,6 +17,7 @@ import { createEventSink, registerIpc } from './electron/ipc.js';
 import { createMediaHandler } from './electron/mediaProtocol.js';
 import { buildMenuTemplate, type MenuCommand } from './electron/menu.js';
 import { createOpenPath } from './electron/openPath.js';
+import { openDialogOptions } from './electron/pickPaths.js';
 import { CONTENT_SECURITY_POLICY, isAppPageUrl, MEDIA_SCHEME_PRIVILEGES, secureWebPreferences } from './electron/security.js';
 import { loadWindowState, MIN_WINDOW, saveWindowState, trackWindowState, type Rect } from './electron/windowState.js';
 
@@ -154,7 +155,12 @@ function start(): void {
     services.events.subscribe(createEventSink(studioWindows));
     protocol.handle(MEDIA_SCHEME, createMediaHandler((p) => services.media.resolve(p), (file) => net.fetch(pathToFileURL(file).toString())));
     const openPath = createOpenPath((p) => shell.openPath(p));
-    registerIpc(ipcMain, createHandlers(services, { openPath, transport: 'electron' }), devServerUrl);
+    const pickPaths = async (kind: 'files' | 'folder'): Promise<string[]> => {
+      const options = openDialogOptions(kind);
+      const r = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
+      return r.canceled ? [] : r.filePaths;
+    };
+    registerIpc(ipcMain, createHandlers(services, { openPath, pickPaths, transport: 'electron' }), devServerUrl);
 
     installMenu();
     win = createWindow(services);

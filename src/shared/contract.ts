@@ -100,6 +100,7 @@ const settingsPatch = z
 export const REQUEST_SCHEMAS = {
   'app.info': empty,
   'app.openPath': z.object({ path: text }).strict(),
+  'app.pickPaths': z.object({ kind: z.enum(['files', 'folder']) }).strict(),
   'settings.get': empty,
   'settings.set': settingsPatch,
   'models.list': empty,
@@ -118,6 +119,7 @@ export const REQUEST_SCHEMAS = {
       exclude: z.array(z.string().max(500)).max(50).optional(),
     })
     .strict(),
+  'library.importSample': z.object({ projectId: id }).strict(),
   'library.list': z
     .object({
       projectId: id,
@@ -162,6 +164,8 @@ type Req<M extends keyof typeof REQUEST_SCHEMAS> = z.input<(typeof REQUEST_SCHEM
 interface Responses {
   'app.info': { version: string; backend: BackendInfo; home: string; transport?: string };
   'app.openPath': { opened: boolean };
+  /** Desktop only: what the user picked in the system's open dialog (empty when cancelled). */
+  'app.pickPaths': { paths: string[] };
   'settings.get': Settings;
   'settings.set': Settings;
   'models.list': ModelSummary[];
@@ -172,6 +176,7 @@ interface Responses {
   'projects.list': ProjectSummary[];
   'projects.create': { id: number };
   'library.import': ImportReport;
+  'library.importSample': ImportReport;
   'library.list': { total: number; rows: ImageRow[] };
   'library.get': ImageDetail;
   'upscale.image': UpscaleImageResult;

@@ -6,6 +6,7 @@
 export const API_METHODS = [
   'app.info',
   'app.openPath',
+  'app.pickPaths',
   'settings.get',
   'settings.set',
   'models.list',
@@ -16,6 +17,7 @@ export const API_METHODS = [
   'projects.list',
   'projects.create',
   'library.import',
+  'library.importSample',
   'library.list',
   'library.get',
   'upscale.image',

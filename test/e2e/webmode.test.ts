@@ -446,6 +446,31 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     errors.length = 0;
   });
 
+  it('first use: the sample photo restored in two clicks, then photos chosen in the browser are uploaded', async () => {
+    await nav('Library');
+    await page.getByRole('button', { name: 'New project…' }).click();
+    await page.getByLabel('New project name').fill('First use');
+    await page.getByRole('button', { name: 'Create project' }).click();
+    await page.getByTestId('first-use').waitFor();
+    await shot('first-use');
+    await page.getByTestId('try-sample').click();
+    const sample = page.getByRole('option', { name: /^coffee\.png/ });
+    await sample.waitFor({ timeout: 30_000 });
+    await expect.poll(() => page.getByTestId('first-use').count()).toBe(0);
+    await sample.click();
+    await page.getByTestId('task-restore').click();
+    await expect.poll(() => page.getByTestId('after-img').evaluate((i) => (i as HTMLImageElement).naturalWidth).catch(() => 0), { timeout: 120_000 }).toBeGreaterThan(0);
+    // Saving it needs no typed path either: the result downloads from the page.
+    await expect(page.getByTestId('export-result').getAttribute('href')).resolves.toMatch(/^\/media\/result\/\d+$/);
+    await shot('first-use-restored');
+    await nav('Library');
+    await page.getByTestId('file-input').setInputFiles([path.join(photos, 'photo-3.png'), path.join(photos, 'photo-4.png'), path.join(photos, 'notes.txt')]);
+    await expect.poll(() => page.getByTestId('import-added').textContent().catch(() => '')).toContain('2 added');
+    await expect(page.getByTestId('import-ignored').textContent()).resolves.toContain('1 non-image file');
+    await expect.poll(() => page.getByRole('listbox', { name: 'Images' }).getByRole('option').count()).toBe(3);
+    expect(errors).toEqual([]);
+  });
+
   it('the same server refuses the page without the token', async () => {
     const p = await browser.newPage();
     const res = await p.goto(url.replace(/\?token=.*/, ''));

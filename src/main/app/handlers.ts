@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { BatchSpec } from '../../shared/api.js';
+import type { BatchSpec, ImportReport } from '../../shared/api.js';
 import type { ApiHandlers } from '../../shared/contract.js';
 import { RestoraError } from '../../shared/errors.js';
 import type { App } from './createApp.js';
@@ -12,11 +12,19 @@ import { packageRoot } from '../paths.js';
 import { importModel } from '../ml/import/importModel.js';
 import { SpeedCache } from '../ml/store/speedCache.js';
 import { upscaleLibraryImage } from './upscaleImage.js';
+import { storeUpload } from '../library/uploads.js';
 
 /** What only some adapters can do (Electron opens folders; the web server cannot). */
 export interface AdapterCapabilities {
   openPath?: (p: string) => Promise<void>;
+  /** The system's open dialog (desktop): files or one folder; [] when cancelled. */
+  pickPaths?: (kind: 'files' | 'folder') => Promise<string[]>;
   transport?: string;
+}
+
+/** Where the sample photo to try lives (shipped with the app). */
+export function samplesDir(): string {
+  return path.join(packageRoot(), 'resources', 'samples');
 }
 
 
@@ -28,6 +36,10 @@ export function createHandlers(app: App, adapters: AdapterCapabilities = {}): Ap
 
   return {
     'app.info': async () => ({ version, backend: await app.compute.info(), home: app.home, ...(adapters.transport ? { transport: adapters.transport } : {}) }),
+    'app.pickPaths': async ({ kind }) => {
+      if (!adapters.pickPaths) throw new RestoraError('UNSUPPORTED', 'The system open dialog is only available in the desktop app; in a browser, choose or drop files (they are uploaded).');
+      return { paths: await adapters.pickPaths(kind) };
+    },
     'app.openPath': async ({ path: p }) => {
       if (!adapters.openPath) throw new RestoraError('UNSUPPORTED', 'Opening folders is only available in the desktop app.');
       if (!fs.existsSync(p)) throw new RestoraError('NOT_FOUND', `${p}: no such file or folder`, p);
@@ -74,24 +86,14 @@ export function createHandlers(app: App, adapters: AdapterCapabilities = {}): Ap
     'projects.list': async () => app.library().listProjects(),
     'projects.create': async ({ name }) => ({ id: app.library().createProject(name) }),
 
-    'library.import': async ({ projectId, paths, recursive, include, exclude }) => {
-      if (!app.library().listProjects().some((p) => p.id === projectId)) throw new RestoraError('NOT_FOUND', `No project ${projectId}.`);
-      return app.library().importPaths(projectId, paths, {
-        recursive,
-        ...(include ? { include } : {}),
-        ...(exclude ? { exclude } : {}),
-        onProgress: (done, total) => {
-          if (done === total || done % 50 === 0) app.events.publish({ type: 'library.import', projectId, done, total });
-        },
-        // Then every new image is decoded in the background; broken ones get a badge with the reason.
-        onAdded: (ids) =>
-          void app
-            .library()
-            .checkImages(ids)
-            .then((r) => app.events.publish({ type: 'library.checked', projectId, ...r }))
-            .catch(() => undefined),
-      });
-    },
+    'library.import': async ({ projectId, paths, recursive, include, exclude }) =>
+      importInto(app, projectId, paths, { recursive, ...(include ? { include } : {}), ...(exclude ? { exclude } : {}) }),
+    'library.importSample': async ({ projectId }) =>
+      importInto(
+        app,
+        projectId,
+        fs.readdirSync(samplesDir()).filter((f) => /\.(png|jpe?g|webp|tiff?)$/i.test(f)).map((f) => path.join(samplesDir(), f)),
+      ),
     'library.list': async ({ projectId, ...query }) => app.library().list(projectId, query),
     'library.get': async ({ id }) => app.library().get(id),
 
@@ -146,5 +148,34 @@ export function createHandlers(app: App, adapters: AdapterCapabilities = {}): Ap
     'training.cancel': async ({ runId }) => app.trainingRunner().cancel(runId),
     'training.runs': async () => app.trainingRunner().list(),
     'training.history': async ({ runId }) => app.trainingRunner().history(runId),
+  };
+}
+
+/**
+ * Imports into a project, with progress events; then every new image is decoded in the
+ * background and a broken one gets a badge with the reason. Used by the API and by uploads.
+ */
+export async function importInto(app: App, projectId: number, paths: string[], o: { recursive?: boolean; include?: string[]; exclude?: string[] } = {}): Promise<ImportReport> {
+  if (!app.library().listProjects().some((p) => p.id === projectId)) throw new RestoraError('NOT_FOUND', `No project ${projectId}.`);
+  return app.library().importPaths(projectId, paths, {
+    ...o,
+    onProgress: (done, total) => {
+      if (done === total || done % 50 === 0) app.events.publish({ type: 'library.import', projectId, done, total });
+    },
+    onAdded: (ids) =>
+      void app
+        .library()
+        .checkImages(ids)
+        .then((r) => app.events.publish({ type: 'library.checked', projectId, ...r }))
+        .catch(() => undefined),
+  });
+}
+
+/** Web mode's upload route: store the sent photo once (by content), then import it into the project. */
+export function createUploadHandler(app: App): (query: { projectId: number; name: string }, body: AsyncIterable<Buffer>) => Promise<ImportReport> {
+  return async ({ projectId, name }, body) => {
+    if (!app.library().listProjects().some((p) => p.id === projectId)) throw new RestoraError('NOT_FOUND', `No project ${projectId}.`);
+    const file = await storeUpload(app.home, name, body);
+    return importInto(app, projectId, [file], { recursive: false });
   };
 }

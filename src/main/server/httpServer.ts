@@ -23,6 +23,8 @@ export interface ServerOptions {
   maxBodyBytes?: number;
   /** AppEvents to push to every connected page over the WebSocket at /events. */
   events?: { subscribe(listener: (e: AppEvent) => void): () => void };
+  /** POST /upload?projectId=N&name=FILE with the photo's bytes as the body (web mode has no file paths). */
+  upload?: (query: { projectId: number; name: string }, body: AsyncIterable<Buffer>) => Promise<unknown>;
   /** Serves /media/<path> (thumbnails, images, results, previews) by id, never by file path. */
   media?: { resolve(mediaPath: string): Promise<string | null> };
 }
@@ -156,6 +158,23 @@ export async function startServer(handlers: ApiHandlers, o: ServerOptions = {}):
           const code = err instanceof RestoraError ? err.code : 'INTERNAL';
           // RPC style: a domain error (bad file, unknown model...) is a delivered answer, like over IPC;
           // only a malformed request (400, above) or a crash (500) is an HTTP error.
+          return send(res, code === 'INTERNAL' ? 500 : 200, { ok: false, error: { code, message: errorMessage(err) } });
+        }
+      }
+
+      if (url.pathname === '/upload' && o.upload) {
+        if (req.method !== 'POST') return send(res, 405, 'use POST');
+        const projectId = Number(url.searchParams.get('projectId'));
+        const name = url.searchParams.get('name') ?? '';
+        if (!Number.isSafeInteger(projectId) || projectId < 1 || !name || name.length > 255) {
+          return send(res, 400, { ok: false, error: { code: 'USAGE', message: 'upload needs ?projectId=N&name=FILE' } });
+        }
+        try {
+          return send(res, 200, { ok: true, value: await o.upload({ projectId, name }, req) });
+        } catch (err) {
+          const code = err instanceof RestoraError ? err.code : 'INTERNAL';
+          // The rest of a refused body is not read: close the connection rather than drain it.
+          res.setHeader('connection', 'close');
           return send(res, code === 'INTERNAL' ? 500 : 200, { ok: false, error: { code, message: errorMessage(err) } });
         }
       }

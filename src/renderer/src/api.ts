@@ -5,6 +5,7 @@
  */
 import { API_METHODS, EVENTS_PATH, MEDIA_SCHEME } from '../../shared/methods';
 import type { ApiClient, ApiResult, AppEvent } from '../../shared/contract';
+import type { ImportReport } from '../../shared/api';
 
 /** What the preload exposes as window.restora (see src/preload/index.ts). */
 export interface Bridge {
@@ -78,4 +79,41 @@ export function droppedPaths(files: FileList): string[] {
 /** URL of a media path (thumb/1, image/1, result/3, preview/...) for <img src>. */
 export function mediaUrl(mediaPath: string): string {
   return electronBridge ? `${MEDIA_SCHEME}://app/${mediaPath}` : `/media/${mediaPath}`;
+}
+
+/** Web mode: sends one photo's bytes to the server, which stores it once (by content) and imports it. */
+export async function uploadFile(projectId: number, file: File): Promise<ImportReport> {
+  const res = await fetch(`/upload?projectId=${projectId}&name=${encodeURIComponent(file.name)}`, {
+    method: 'POST',
+    body: file,
+    headers: { 'content-type': 'application/octet-stream' },
+    credentials: 'same-origin',
+  });
+  const r = (await res.json()) as ApiResult<ImportReport>;
+  if (!r.ok) throw new ApiError(r.error.code, r.error.message);
+  return r.value;
+}
+
+/** Files of a browser drop, folders included (read through the entries API, recursively). */
+export async function filesFromDrop(dt: DataTransfer): Promise<File[]> {
+  const entries = Array.from(dt.items ?? [])
+    .map((i) => (typeof i.webkitGetAsEntry === 'function' ? i.webkitGetAsEntry() : null))
+    .filter((e): e is FileSystemEntry => e !== null);
+  if (!entries.length) return Array.from(dt.files);
+  const out: File[] = [];
+  const walk = async (entry: FileSystemEntry): Promise<void> => {
+    if (entry.isFile) {
+      out.push(await new Promise<File>((resolve, reject) => (entry as FileSystemFileEntry).file(resolve, reject)));
+    } else if (entry.isDirectory) {
+      const reader = (entry as FileSystemDirectoryEntry).createReader();
+      // readEntries answers in batches until an empty one.
+      for (;;) {
+        const batch = await new Promise<FileSystemEntry[]>((resolve, reject) => reader.readEntries(resolve, reject));
+        if (!batch.length) break;
+        for (const e of batch) await walk(e);
+      }
+    }
+  };
+  for (const e of entries) await walk(e);
+  return out;
 }

@@ -6,7 +6,7 @@
 import { defineStore } from 'pinia';
 import { computed, markRaw, reactive, ref, shallowReactive, watch } from 'vue';
 import type { ImageRow, ImageStatus, ImportReport, ProjectSummary } from '../../../shared/api';
-import { api } from '../api';
+import { api, uploadFile } from '../api';
 import { useNotify } from './notify';
 
 export const PAGE_SIZE = 200;
@@ -96,8 +96,58 @@ export const useLibraryStore = defineStore('library', () => {
     return pages.get(Math.floor(i / PAGE_SIZE))?.[i % PAGE_SIZE];
   }
 
+  /** The current project, or a first one ("My photos") made on the spot: a first import needs no setup. */
+  async function ensureProject(): Promise<number | null> {
+    if (projectId.value !== null) return projectId.value;
+    await createProject('My photos');
+    return projectId.value;
+  }
+
+  /** Web mode: uploads photos one by one (the server stores each once and imports it); one report for all. */
+  async function uploadFiles(files: File[]): Promise<ImportReport | undefined> {
+    const pid = await ensureProject();
+    if (pid === null || !files.length) return undefined;
+    const report: ImportReport = { added: 0, duplicates: 0, skipped: 0, failed: [], ignored: { count: 0, paths: [] } };
+    importing.value = { done: 0, total: files.length };
+    lastImport.value = null;
+    try {
+      for (const [i, f] of files.entries()) {
+        try {
+          const r = await uploadFile(pid, f);
+          report.added += r.added;
+          report.duplicates += r.duplicates;
+          report.failed.push(...r.failed);
+        } catch (err) {
+          const e = err as { code?: string; message?: string };
+          // A file that is not an image by its extension is left out, as a folder import does.
+          if (e.code === 'UNSUPPORTED_FORMAT') {
+            report.ignored.count++;
+            if (report.ignored.paths.length < 200) report.ignored.paths.push(f.webkitRelativePath || f.name);
+          } else report.failed.push({ path: f.webkitRelativePath || f.name, code: e.code ?? 'ERROR', message: e.message ?? String(err) });
+        }
+        importing.value = { done: i + 1, total: files.length };
+      }
+      lastImport.value = report;
+      return report;
+    } finally {
+      importing.value = null;
+      await loadProjects();
+      reset();
+    }
+  }
+
+  /** "Try a sample photo": the photo shipped with Restora, imported into the current (or a new) project. */
+  async function importSample(): Promise<void> {
+    const pid = await ensureProject();
+    if (pid === null) return;
+    const r = await notify.attempt('Importing the sample', () => api['library.importSample']({ projectId: pid }));
+    if (r) lastImport.value = r;
+    await loadProjects();
+    reset();
+  }
+
   async function importPaths(paths: string[]): Promise<ImportReport | undefined> {
-    const pid = projectId.value;
+    const pid = await ensureProject();
     if (pid === null) return undefined;
     importing.value = { done: 0, total: 0 };
     lastImport.value = null;
@@ -181,12 +231,13 @@ export const useLibraryStore = defineStore('library', () => {
   watch(projectId, (id) => {
     if (id !== null) localStorage.setItem('restora.project', String(id));
     selected.value = new Set();
+    lastImport.value = null; // another project's report does not belong here
     reset();
   });
   watch(() => [filters.status, filters.format, filters.sort, filters.descending], reset);
 
   return {
     projects, projectId, project, filters, total, pages, generation, selected, importing, lastImport, lastOpened,
-    loadProjects, createProject, reset, ensureRange, rowAt, importPaths, toggleSelected, selectRange, selectAll, clearSelection, onImportProgress, onChecked,
+    loadProjects, createProject, reset, ensureRange, rowAt, importPaths, uploadFiles, importSample, toggleSelected, selectRange, selectAll, clearSelection, onImportProgress, onChecked,
   };
 });
