@@ -383,6 +383,8 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     await page.getByRole('button', { name: 'Create project' }).click();
     await page.getByLabel(/Folder or file paths to import/).fill(many);
     await page.getByRole('button', { name: 'Import', exact: true }).click();
+    // The progress bar says how long is left once the first files are in.
+    await expect.poll(() => page.getByTestId('import-eta').textContent().catch(() => ''), { timeout: 30_000 }).toMatch(/about \d+(s|m \d+s) left/);
     await expect.poll(() => page.getByTestId('import-added').textContent().catch(() => ''), { timeout: 60_000 }).toContain('2000 added');
     await expect.poll(() => page.getByTestId('library-total').textContent()).toContain('2,000');
     const grid = page.getByRole('listbox', { name: 'Images' });
@@ -448,6 +450,9 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
 
   it('first use: the sample photo restored in two clicks, then photos chosen in the browser are uploaded', async () => {
     await nav('Library');
+    // Earlier tests' notices (a refused model import) would cover the README's screenshots.
+    const dismiss = page.getByRole('button', { name: /^Dismiss/ });
+    while ((await dismiss.count()) > 0) await dismiss.first().click();
     await page.getByRole('button', { name: 'New project…' }).click();
     await page.getByLabel('New project name').fill('First use');
     await page.getByRole('button', { name: 'Create project' }).click();

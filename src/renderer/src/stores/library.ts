@@ -33,6 +33,8 @@ export const useLibraryStore = defineStore('library', () => {
   const generation = ref(0);
   const selected = ref(new Set<number>());
   const importing = ref<{ done: number; total: number } | null>(null);
+  /** When the running import started (its ETA). */
+  const importStarted = ref(0);
   const lastImport = ref<ImportReport | null>(null);
   const lastOpened = ref<number | null>(null);
 
@@ -109,6 +111,7 @@ export const useLibraryStore = defineStore('library', () => {
     if (pid === null || !files.length) return undefined;
     const report: ImportReport = { added: 0, duplicates: 0, skipped: 0, failed: [], ignored: { count: 0, paths: [] } };
     importing.value = { done: 0, total: files.length };
+    importStarted.value = performance.now();
     lastImport.value = null;
     try {
       for (const [i, f] of files.entries()) {
@@ -150,6 +153,7 @@ export const useLibraryStore = defineStore('library', () => {
     const pid = await ensureProject();
     if (pid === null) return undefined;
     importing.value = { done: 0, total: 0 };
+    importStarted.value = performance.now();
     lastImport.value = null;
     try {
       const r = await notify.attempt('Importing', () => api['library.import']({ projectId: pid, paths, recursive: true }));
@@ -237,7 +241,7 @@ export const useLibraryStore = defineStore('library', () => {
   watch(() => [filters.status, filters.format, filters.sort, filters.descending], reset);
 
   return {
-    projects, projectId, project, filters, total, pages, generation, selected, importing, lastImport, lastOpened,
+    projects, projectId, project, filters, total, pages, generation, selected, importing, importStarted, lastImport, lastOpened,
     loadProjects, createProject, reset, ensureRange, rowAt, importPaths, uploadFiles, importSample, toggleSelected, selectRange, selectAll, clearSelection, onImportProgress, onChecked,
   };
 });
