@@ -465,8 +465,12 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     await sample.click();
     await page.getByTestId('task-restore').click();
     await expect.poll(() => page.getByTestId('after-img').evaluate((i) => (i as HTMLImageElement).naturalWidth).catch(() => 0), { timeout: 120_000 }).toBeGreaterThan(0);
-    // Saving it needs no typed path either: the result downloads from the page.
-    await expect(page.getByTestId('export-result').getAttribute('href')).resolves.toMatch(/^\/media\/result\/\d+$/);
+    // Saving it needs no typed path either: Export result downloads it (into the browser's download folder).
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-result').click()]);
+    const saved = path.join(work, 'downloads', download.suggestedFilename());
+    await download.saveAs(saved);
+    const meta = await sharp(saved).metadata();
+    expect([meta.width, meta.height]).toEqual([1200, 800]); // the 600x400 sample, restored at x2
     await shot('first-use-restored');
     await nav('Library');
     await page.getByTestId('file-input').setInputFiles([path.join(photos, 'photo-3.png'), path.join(photos, 'photo-4.png'), path.join(photos, 'notes.txt')]);
