@@ -355,6 +355,8 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     await expect(page.getByTestId('arch').inputValue()).resolves.toBe('srvgg');
     await expect(page.getByTestId('arch').isDisabled()).resolves.toBe(true);
     await page.getByTestId('init-note').waitFor();
+    // The model chosen to start from is explained in one line: what it is, its speed here.
+    await expect(page.getByTestId('init-model-line').textContent()).resolves.toMatch(/^Upscaling model \(srvgg, x4\)\. · \d+\.\d+ MP\/s output on wasm here/);
     await expect.poll(() => page.getByTestId('estimate').textContent()).toMatch(/\d\s*parameters/);
     await shot('train-start-from');
     await start.selectOption('');
