@@ -6,6 +6,7 @@
 import { imresize, type FloatImage } from '../imaging/imresize.js';
 import type { Rng } from '../ml/rng.js';
 import { RestoraError } from '../../shared/errors.js';
+import { randomDefects, type Damaged } from './defects.js';
 import {
   blurKernel,
   clamp255,
@@ -148,4 +149,14 @@ export async function degrade(hr: FloatImage, scale: number, preset: PresetId, r
     default:
       throw new RestoraError('USAGE', `Unknown degradation preset "${preset as string}".`);
   }
+}
+
+/**
+ * A damaged old print and where it is damaged: the old-photo degradation, then scratches,
+ * creases, dust and torn corners drawn on the low-resolution image the models see, with
+ * their mask at that resolution (the target of scratch detection and inpainting).
+ */
+export async function degradeDamaged(hr: FloatImage, scale: number, rng: Rng, options: OldPhotoOptions = {}): Promise<Damaged> {
+  const lr = await degrade(hr, scale, 'old-photo', rng, { ...options, scratches: false });
+  return randomDefects(lr, rng);
 }
