@@ -26,7 +26,8 @@ Usage:
   restora jobs [--json]
   restora train --data DIR... --scale N --preset bicubic|jpeg|old-photo|realistic
                 --name NAME [--arch A] [--opt key=value]... [--steps N] [--batch B]
-                [--patch P] [--loss l1|mse|charbonnier] [--lr X] [--optimizer adam|adamw]
+                [--patch P] [--loss l1|mse|charbonnier] [--lr X] [--optimizer adam|adamw|sgd]
+                [--momentum M] [--nesterov]
                 [--weight-decay X] [--schedule cosine|step] [--ema DECAY] [--gan]
                 [--eval-dir DIR] [--init MODEL]
                 (--init: fine-tune an installed model, e.g. an imported Real-ESRGAN; its
@@ -285,6 +286,8 @@ async function cmdTrain(args: string[]): Promise<number> {
     loss: { type: 'string' },
     lr: { type: 'string' },
     optimizer: { type: 'string' },
+    momentum: { type: 'string' },
+    nesterov: { type: 'boolean' },
     'weight-decay': { type: 'string' },
     schedule: { type: 'string' },
     ema: { type: 'string' },
@@ -302,12 +305,6 @@ async function cmdTrain(args: string[]): Promise<number> {
     if (!Number.isFinite(n) || n < lo || n > hi) throw new UsageError(`--${name} must be a number in [${lo}, ${hi}]`);
     return n;
   };
-  const loss = choice(values.loss, 'loss', PIXEL_LOSSES);
-  const optimizer = choice(values.optimizer, 'optimizer', ['adam', 'adamw'] as const);
-  const schedule = choice(values.schedule, 'schedule', ['cosine', 'step'] as const);
-  const lr = fraction(values.lr, 'lr', 1e-7, 1);
-  const weightDecay = fraction(values['weight-decay'], 'weight-decay', 0, 1);
-  const ema = fraction(values.ema, 'ema', 0, 0.99999);
   if (values.resume) {
     // --resume RUN: the run's own request, from the store; flags given now override it (e.g. more --steps).
     const stored = await storedTrainRequest(values.resume);
@@ -322,12 +319,23 @@ async function cmdTrain(args: string[]): Promise<number> {
     }
     values.loss ??= stored.loss;
     values.optimizer ??= stored.optimizer;
+    if (values.momentum === undefined && stored.momentum !== undefined) values.momentum = String(stored.momentum);
+    values.nesterov ??= stored.nesterov;
     values.schedule ??= stored.schedule;
     values['eval-dir'] ??= stored.evalDir;
     values.gan ??= stored.gan;
     values.init ??= stored.initModel;
     if (values.name !== values.resume) throw new UsageError(`--resume ${values.resume} continues that run; --name ${values.name} names another`);
   }
+  // Read after --resume filled in the run's stored choices (flags given now still win).
+  const loss = choice(values.loss, 'loss', PIXEL_LOSSES);
+  const optimizer = choice(values.optimizer, 'optimizer', ['adam', 'adamw', 'sgd'] as const);
+  const schedule = choice(values.schedule, 'schedule', ['cosine', 'step'] as const);
+  const lr = fraction(values.lr, 'lr', 1e-7, 1);
+  const weightDecay = fraction(values['weight-decay'], 'weight-decay', 0, 1);
+  const ema = fraction(values.ema, 'ema', 0, 0.99999);
+  const momentum = fraction(values.momentum, 'momentum', 0, 0.999);
+  if ((momentum !== undefined || values.nesterov) && optimizer !== 'sgd') throw new UsageError('--momentum and --nesterov go with --optimizer sgd');
   if (values.init && !values.resume) {
     // A fine-tune takes the starting model's architecture, options and scale.
     const app = appFrom(values);
@@ -403,6 +411,8 @@ async function cmdTrain(args: string[]): Promise<number> {
         ...(loss ? { loss } : {}),
         ...(lr ? { lr } : {}),
         ...(optimizer ? { optimizer } : {}),
+        ...(momentum !== undefined ? { momentum } : {}),
+        ...(values.nesterov ? { nesterov: true } : {}),
         ...(weightDecay !== undefined ? { weightDecay } : {}),
         ...(schedule ? { schedule } : {}),
         ...(ema ? { ema } : {}),

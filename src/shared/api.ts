@@ -288,7 +288,10 @@ export interface TrainRequest {
   seed?: number;
   loss?: PixelLoss;
   lr?: number;
-  optimizer?: 'adam' | 'adamw';
+  optimizer?: 'adam' | 'adamw' | 'sgd';
+  /** SGD only: momentum (default 0.9) and Nesterov's variant. */
+  momentum?: number;
+  nesterov?: boolean;
   weightDecay?: number;
   /** After warm-up: cosine to a floor, or 'step' (halve at 50 % and 75 % of the steps). */
   schedule?: 'cosine' | 'step';

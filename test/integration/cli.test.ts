@@ -110,6 +110,8 @@ describe('restora upscale formats, exit codes and safety', () => {
     [['upscale', 'x.png', '--out', '/tmp/x', '--model', 'nope'], 'unknown model'],
     [['upscale', 'x.png', '--out', '/tmp/x', '--quality', '500'], 'quality out of range'],
     [['frobnicate'], 'unknown command'],
+    [['train', '--data', '/tmp', '--scale', '2', '--name', 'x', '--momentum', '0.9'], '--momentum without --optimizer sgd'],
+    [['train', '--data', '/tmp', '--scale', '2', '--name', 'x', '--optimizer', 'sgd', '--momentum', '1.5'], 'momentum out of range'],
   ])('exits 2 on usage errors: %j (%s)', (args) => {
     expect(restora(args as string[]).code).toBe(2);
   });

@@ -280,6 +280,8 @@ export class TrainService {
       ...(req.loss ? { loss: req.loss } : {}),
       ...(req.lr ? { lr: req.lr } : {}),
       ...(req.optimizer ? { optimizer: req.optimizer } : {}),
+      ...(req.optimizer === 'sgd' && req.momentum !== undefined ? { momentum: req.momentum } : {}),
+      ...(req.optimizer === 'sgd' && req.nesterov ? { nesterov: true } : {}),
       ...(req.weightDecay !== undefined ? { weightDecay: req.weightDecay } : {}),
       ...(req.ema ? { ema: req.ema } : {}),
       ...(req.schedule === 'step' ? { schedule: 'step' as const, milestones: [Math.round((req.steps ?? 2000) * 0.5), Math.round((req.steps ?? 2000) * 0.75)], gamma: 0.5 } : {}),

@@ -8,6 +8,7 @@ import '../archs/index.js';
 import { isConditioned, runModel } from '../infer/conditioning.js';
 import { localRunner } from '../infer/tiling.js';
 import { WeightEma } from '../train/ema.js';
+import { createOptimizer, restoreOptimizer } from '../train/optimizers.js';
 import { decayedKernels, lossGradients, optimiseStep, type StepState } from '../train/step.js';
 import { decodeNamedTensors, encodeNamedTensors } from '../store/namedTensors.js';
 import type { EngineInfo, EngineReply, EngineRequest } from './protocol.js';
@@ -81,10 +82,10 @@ export class EngineCore {
           m.training.optimizer.dispose();
           m.training.ema?.dispose();
         }
-        const optimizer = tf.train.adam(0.001, req.setup.beta1, req.setup.beta2, req.setup.epsilon);
+        const optimizer = req.setup.optimizer?.kind === 'sgd' ? createOptimizer(req.setup.optimizer, 0.001) : tf.train.adam(0.001, req.setup.beta1, req.setup.beta2, req.setup.epsilon);
         if (req.setup.optimizerState) {
           const named = decodeNamedTensors(req.setup.optimizerState);
-          await optimizer.setWeights(named);
+          await restoreOptimizer(optimizer, named);
         }
         let ema: WeightEma | null = null;
         if (req.setup.ema > 0) {

@@ -6,6 +6,7 @@
  * stays in Node and does not care which engine answers.
  */
 import type { AdapterInfo, PixelLoss } from '../../../shared/api.js';
+import type { OptimizerSpec } from '../train/optimizers.js';
 
 export interface WeightSpec {
   name: string;
@@ -34,6 +35,8 @@ export interface TrainSetup {
   beta1: number;
   beta2: number;
   epsilon: number;
+  /** Which optimizer (absent: Adam with the betas above). */
+  optimizer?: OptimizerSpec;
   loss: PixelLoss;
   /** EMA decay of the weights; 0 = off. */
   ema: number;

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { runModel } from '../infer/conditioning.js';
 import { pixelLoss, type PixelLoss } from './losses.js';
 import type { WeightEma } from './ema.js';
+import { setLearningRate } from './optimizers.js';
 
 export interface StepBatch {
   batch: number;
@@ -21,7 +22,7 @@ export interface StepBatch {
 
 export interface StepState {
   model: tf.LayersModel;
-  optimizer: tf.AdamOptimizer;
+  optimizer: tf.Optimizer;
   /** Kernels that AdamW decays (not biases, BN scales/offsets or PReLU slopes). */
   decayed: tf.Variable[];
   ema: WeightEma | null;
@@ -39,11 +40,11 @@ export function batchTensors(b: StepBatch): { x: tf.Tensor4D; y: tf.Tensor4D } {
 }
 
 /**
- * Adam (or AdamW when weightDecay > 0) on one batch, then the EMA update; returns the
+ * One optimizer step (Adam, AdamW when weightDecay > 0, or SGD with momentum) on one batch, then the EMA update; returns the
  * loss as a scalar the caller reads (synchronously on wasm, asynchronously on a GPU) and disposes.
  */
 export function optimiseStep(s: StepState, b: StepBatch, lr: number, weightDecay: number): tf.Scalar {
-  (s.optimizer as unknown as { learningRate: number }).learningRate = lr;
+  setLearningRate(s.optimizer, lr);
   const vars = s.model.trainableWeights.map((w) => w.read() as tf.Variable);
   const cost = s.optimizer.minimize(
     () => {

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { buildArch, getTrainableArch, type ArchOptions } from '../archs/index.js';
+import { ADAM, createOptimizer, restoreOptimizer, type OptimizerSpec } from './optimizers.js';
 import { PixelUnshuffle } from '../archs/layers.js';
 import { globalStats, isConditioned, runModel } from '../infer/conditioning.js';
 import { pairSource, type BatchSource, type Batch, type PairImage } from './dataset.js';
@@ -47,7 +48,10 @@ export interface TrainerConfig {
    * they existed mean exactly what they meant then (Adam, cosine, no EMA).
    * 'adamw': Adam plus decoupled weight decay (Loshchilov & Hutter) on kernels.
    */
-  optimizer?: 'adam' | 'adamw';
+  optimizer?: 'adam' | 'adamw' | 'sgd';
+  /** SGD's momentum (default 0.9) and whether it is Nesterov's. */
+  momentum?: number;
+  nesterov?: boolean;
   /** AdamW decay per unit of learning rate: w -= lr * weightDecay * w after each step. */
   weightDecay?: number;
   /** LR after warm-up: cosine to lrMin, or 'step': lr * gamma^(milestones passed). */
@@ -193,26 +197,14 @@ export function buildSeeded(config: Pick<TrainerConfig, 'arch' | 'scale' | 'arch
   }
 }
 
-/**
- * Restores Adam's moments. tfjs recomputes beta^t with pow() on restore, which can
- * differ in the last bit from the running float32 product it keeps while training;
- * redoing that product keeps a resumed run bit-identical to an uninterrupted one.
- */
+/** Restores Adam's moments bit-exactly (see optimizers.ts); the GAN stage's two Adams use it too. */
 export async function restoreAdam(opt: tf.AdamOptimizer, named: { name: string; tensor: tf.Tensor }[]): Promise<void> {
-  await opt.setWeights(named);
-  const o = opt as unknown as { accBeta1: tf.Variable; accBeta2: tf.Variable; beta1: number; beta2: number; iterations: number };
-  const b1 = Math.fround(o.beta1);
-  const b2 = Math.fround(o.beta2);
-  let a1 = b1;
-  let a2 = b2;
-  for (let i = 0; i < o.iterations; i++) {
-    a1 = Math.fround(a1 * b1);
-    a2 = Math.fround(a2 * b2);
-  }
-  tf.tidy(() => {
-    o.accBeta1.assign(tf.scalar(a1));
-    o.accBeta2.assign(tf.scalar(a2));
-  });
+  await restoreOptimizer(opt, named);
+}
+
+/** The optimizer a config asks for (configs from before SGD mean Adam). */
+export function optimizerSpec(c: TrainerConfig): OptimizerSpec {
+  return { kind: c.optimizer ?? 'adam', ...(c.momentum !== undefined ? { momentum: c.momentum } : {}), ...(c.nesterov !== undefined ? { nesterov: c.nesterov } : {}) };
 }
 
 function sameArch(a: TrainerConfig, b: TrainerConfig): boolean {
@@ -225,7 +217,7 @@ const ENGINE_KEY = 'trainer';
 export class Trainer {
   readonly model: tf.LayersModel;
   readonly history: MetricPoint[];
-  private readonly optimizer: tf.AdamOptimizer;
+  private readonly optimizer: tf.Optimizer;
   /** Kernels that AdamW decays (not biases, BN scales/offsets or PReLU slopes). */
   private readonly decayed: tf.Variable[];
   private readonly ema: WeightEma | null;
@@ -245,7 +237,7 @@ export class Trainer {
     state: CheckpointState | null,
   ) {
     this.model = model;
-    this.optimizer = tf.train.adam(config.lr, 0.9, 0.99, 1e-8);
+    this.optimizer = createOptimizer(optimizerSpec(config), config.lr);
     this.decayed = decayedKernels(model);
     this.ema = config.ema ? WeightEma.create(model, buildArch(config.arch, config.scale, config.archOptions), config.ema) : null;
     this.step = state?.step ?? 0;
@@ -317,7 +309,7 @@ export class Trainer {
       const model = await loadLayersModel(ckpt);
       const t = new Trainer({ ...config, archOptions: state.config.archOptions }, source, val, runDir, model, state);
       const opt = fs.readFileSync(path.join(ckpt, 'optimizer.bin'));
-      await restoreAdam(t.optimizer, decodeNamedTensors(new Uint8Array(opt)));
+      await restoreOptimizer(t.optimizer, decodeNamedTensors(new Uint8Array(opt)));
       // A checkpoint from before EMA (or from a run without it) starts the average here.
       const emaFile = path.join(ckpt, 'ema.bin');
       if (t.ema && fs.existsSync(emaFile)) t.ema.restore(new Uint8Array(fs.readFileSync(emaFile)));
@@ -364,9 +356,8 @@ export class Trainer {
     const c = this.config;
     const resumed = this.step > 0;
     const setup = {
-      beta1: 0.9,
-      beta2: 0.99,
-      epsilon: 1e-8,
+      ...ADAM,
+      optimizer: optimizerSpec(c),
       loss: c.loss,
       ema: c.ema ?? 0,
       ...(resumed ? { optimizerState: await encodeNamedTensors(await this.optimizer.getWeights()) } : {}),
@@ -385,7 +376,7 @@ export class Trainer {
     tf.dispose(weights.map((w) => w.tensor));
     if (st.optimizer) {
       const named = decodeNamedTensors(st.optimizer);
-      await restoreAdam(this.optimizer, named);
+      await restoreOptimizer(this.optimizer, named);
       tf.dispose(named.map((n) => n.tensor));
     }
     if (st.ema && this.ema) this.ema.restore(st.ema);

@@ -30,7 +30,7 @@ export const useTrainingStore = defineStore('training', () => {
     patch: 48,
     gan: false,
     loss: 'l1' as 'l1' | 'mse' | 'charbonnier',
-    optimizer: 'adam' as 'adam' | 'adamw',
+    optimizer: 'adam' as 'adam' | 'adamw' | 'sgd' | 'sgd-nesterov',
     schedule: 'cosine' as 'cosine' | 'step',
     ema: false,
     evalDir: '',
