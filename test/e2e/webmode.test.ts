@@ -43,6 +43,13 @@ async function shot(name: string): Promise<void> {
   await page.screenshot({ path: path.join(artifacts, `${name}.png`) });
 }
 
+/** Library's "New project…" form, filled and sent. */
+async function newProject(name: string): Promise<void> {
+  await page.getByRole('button', { name: 'New project…' }).click();
+  await page.getByLabel('New project name').fill(name);
+  await page.getByRole('button', { name: 'Create project' }).click();
+}
+
 async function nav(label: string): Promise<void> {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: label, exact: true }).click();
 }
@@ -380,9 +387,7 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
       );
     }
     await nav('Library');
-    await page.getByRole('button', { name: 'New project…' }).click();
-    await page.getByLabel('New project name').fill('Many');
-    await page.getByRole('button', { name: 'Create project' }).click();
+    await newProject('Many');
     await page.getByLabel(/Folder or file paths to import/).fill(many);
     await page.getByRole('button', { name: 'Import', exact: true }).click();
     // The progress bar says how long is left once the first files are in.
@@ -434,9 +439,7 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     fs.writeFileSync(path.join(damaged, 'cut-short.png'), bytes.subarray(0, Math.floor(bytes.length * 0.6)));
     fs.rmSync(path.join(damaged, 'whole.png'));
     await nav('Library');
-    await page.getByRole('button', { name: 'New project…' }).click();
-    await page.getByLabel('New project name').fill('Damaged');
-    await page.getByRole('button', { name: 'Create project' }).click();
+    await newProject('Damaged');
     await page.getByLabel(/Folder or file paths to import/).fill(damaged);
     await page.getByRole('button', { name: 'Import', exact: true }).click();
     await expect.poll(() => page.getByTestId('import-added').textContent().catch(() => '')).toContain('2 added');
@@ -455,9 +458,7 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     // Earlier tests' notices (a refused model import) would cover the README's screenshots.
     const dismiss = page.getByRole('button', { name: /^Dismiss/ });
     while ((await dismiss.count()) > 0) await dismiss.first().click();
-    await page.getByRole('button', { name: 'New project…' }).click();
-    await page.getByLabel('New project name').fill('First use');
-    await page.getByRole('button', { name: 'Create project' }).click();
+    await newProject('First use');
     await page.getByTestId('first-use').waitFor();
     await shot('first-use');
     await page.getByTestId('try-sample').click();

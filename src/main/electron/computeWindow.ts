@@ -3,6 +3,7 @@
  * GPU through Electron's Chromium. Pure decisions here; src/main/index.ts builds the window.
  */
 import type { LaunchedPage, PageLauncher } from '../ml/engine/chromium.js';
+import { SANDBOXED_PREFERENCES } from './security.js';
 
 /** An in-memory session of its own: the studio's CSP and storage do not apply to it, and nothing of it is kept. */
 export const COMPUTE_PARTITION = 'restora-compute';
@@ -10,17 +11,8 @@ export const COMPUTE_PARTITION = 'restora-compute';
 /** Sandboxed, no preload (it talks to its worker over the token-guarded WebSocket only), never throttled while hidden. */
 export function computeWebPreferences() {
   return {
+    ...SANDBOXED_PREFERENCES,
     partition: COMPUTE_PARTITION,
-    contextIsolation: true,
-    sandbox: true,
-    nodeIntegration: false,
-    nodeIntegrationInWorker: false,
-    nodeIntegrationInSubFrames: false,
-    webSecurity: true,
-    allowRunningInsecureContent: false,
-    webviewTag: false,
-    navigateOnDragDrop: false,
-    spellcheck: false,
     // A hidden window's timers are throttled by default; the engine's message loop must not be.
     backgroundThrottling: false,
   } as const;

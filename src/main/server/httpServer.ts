@@ -101,6 +101,15 @@ export async function startServer(handlers: ApiHandlers, o: ServerOptions = {}):
   };
 
   /**
+   * RPC style: a domain error (bad file, unknown model...) is a delivered answer, like over IPC;
+   * only a malformed request (400) or a crash (500) is an HTTP error.
+   */
+  const sendError = (res: http.ServerResponse, err: unknown) => {
+    const code = err instanceof RestoraError ? err.code : 'INTERNAL';
+    return send(res, code === 'INTERNAL' ? 500 : 200, { ok: false, error: { code, message: errorMessage(err) } });
+  };
+
+  /**
    * Streams a file: opened and checked first (a folder or a vanished file is a 404, not a
    * crash after the headers), and the descriptor freed when the client goes away mid-way.
    */
@@ -155,10 +164,7 @@ export async function startServer(handlers: ApiHandlers, o: ServerOptions = {}):
           const value = await (handlers[method] as (r: unknown) => Promise<unknown>)(parsed.value);
           return send(res, 200, { ok: true, value } satisfies ApiResult<unknown>);
         } catch (err) {
-          const code = err instanceof RestoraError ? err.code : 'INTERNAL';
-          // RPC style: a domain error (bad file, unknown model...) is a delivered answer, like over IPC;
-          // only a malformed request (400, above) or a crash (500) is an HTTP error.
-          return send(res, code === 'INTERNAL' ? 500 : 200, { ok: false, error: { code, message: errorMessage(err) } });
+          return sendError(res, err);
         }
       }
 
@@ -172,10 +178,9 @@ export async function startServer(handlers: ApiHandlers, o: ServerOptions = {}):
         try {
           return send(res, 200, { ok: true, value: await o.upload({ projectId, name }, req) });
         } catch (err) {
-          const code = err instanceof RestoraError ? err.code : 'INTERNAL';
           // The rest of a refused body is not read: close the connection rather than drain it.
           res.setHeader('connection', 'close');
-          return send(res, code === 'INTERNAL' ? 500 : 200, { ok: false, error: { code, message: errorMessage(err) } });
+          return sendError(res, err);
         }
       }
 

@@ -17,7 +17,8 @@ import type { Batch, BatchSource, PairImage } from './dataset.js';
 import { pixelLoss, type PixelLoss } from './losses.js';
 import { decodeNamedTensors, encodeNamedTensors, loadLayersModel, saveLayersModel } from '../store/modelStore.js';
 import { Rng } from '../rng.js';
-import { buildSeeded, restoreAdam, validate, type MetricPoint, type TrainProgress } from './trainer.js';
+import { buildSeeded, validate, type MetricPoint, type TrainProgress } from './trainer.js';
+import { restoreOptimizer } from './optimizers.js';
 import { writeFileAtomic } from '../../imaging/atomic.js';
 import { RestoraError } from '../../../shared/errors.js';
 
@@ -156,8 +157,8 @@ export class GanTrainer {
       const dw = decodeNamedTensors(new Uint8Array(fs.readFileSync(path.join(ckpt, 'discriminator.bin'))));
       disc.setWeights(dw.map((n) => n.tensor));
       for (const n of dw) n.tensor.dispose();
-      await restoreAdam(t.optG, decodeNamedTensors(new Uint8Array(fs.readFileSync(path.join(ckpt, 'optimizer-g.bin')))));
-      await restoreAdam(t.optD, decodeNamedTensors(new Uint8Array(fs.readFileSync(path.join(ckpt, 'optimizer-d.bin')))));
+      await restoreOptimizer(t.optG, decodeNamedTensors(new Uint8Array(fs.readFileSync(path.join(ckpt, 'optimizer-g.bin')))));
+      await restoreOptimizer(t.optD, decodeNamedTensors(new Uint8Array(fs.readFileSync(path.join(ckpt, 'optimizer-d.bin')))));
       return t;
     }
     const gen = await loadLayersModel(init);

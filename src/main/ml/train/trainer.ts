@@ -197,11 +197,6 @@ export function buildSeeded(config: Pick<TrainerConfig, 'arch' | 'scale' | 'arch
   }
 }
 
-/** Restores Adam's moments bit-exactly (see optimizers.ts); the GAN stage's two Adams use it too. */
-export async function restoreAdam(opt: tf.AdamOptimizer, named: { name: string; tensor: tf.Tensor }[]): Promise<void> {
-  await restoreOptimizer(opt, named);
-}
-
 /** The optimizer a config asks for (configs from before SGD mean Adam). */
 export function optimizerSpec(c: TrainerConfig): OptimizerSpec {
   return { kind: c.optimizer ?? 'adam', ...(c.momentum !== undefined ? { momentum: c.momentum } : {}), ...(c.nesterov !== undefined ? { nesterov: c.nesterov } : {}) };

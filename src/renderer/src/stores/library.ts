@@ -63,23 +63,26 @@ export const useLibraryStore = defineStore('library', () => {
     void fetchPage(0);
   }
 
+  /** The request for one page of the grid in the current filters and order. */
+  function pageQuery(pid: number, page: number) {
+    return {
+      projectId: pid,
+      status: filters.status || undefined,
+      format: filters.format || undefined,
+      search: filters.search.trim() || undefined,
+      sort: filters.sort,
+      descending: filters.descending,
+      offset: page * PAGE_SIZE,
+      limit: PAGE_SIZE,
+    };
+  }
+
   async function fetchPage(page: number): Promise<void> {
     const pid = projectId.value;
     if (pid === null || pages.has(page) || loading.has(page)) return;
     const gen = generation.value;
     loading.add(page);
-    const r = await notify.attempt('Listing images', () =>
-      api['library.list']({
-        projectId: pid,
-        status: filters.status || undefined,
-        format: filters.format || undefined,
-        search: filters.search.trim() || undefined,
-        sort: filters.sort,
-        descending: filters.descending,
-        offset: page * PAGE_SIZE,
-        limit: PAGE_SIZE,
-      }),
-    );
+    const r = await notify.attempt('Listing images', () => api['library.list'](pageQuery(pid, page)));
     if (gen !== generation.value) return;
     loading.delete(page);
     if (!r) return;
@@ -105,15 +108,29 @@ export const useLibraryStore = defineStore('library', () => {
     return projectId.value;
   }
 
-  /** Web mode: uploads photos one by one (the server stores each once and imports it); one report for all. */
-  async function uploadFiles(files: File[]): Promise<ImportReport | undefined> {
+  /** One import into the current (or a new) project: progress while `body` runs, its report after, the grid reloaded. */
+  async function runImport(total: number, body: (pid: number) => Promise<ImportReport | undefined>): Promise<ImportReport | undefined> {
     const pid = await ensureProject();
-    if (pid === null || !files.length) return undefined;
-    const report: ImportReport = { added: 0, duplicates: 0, skipped: 0, failed: [], ignored: { count: 0, paths: [] } };
-    importing.value = { done: 0, total: files.length };
+    if (pid === null) return undefined;
+    importing.value = { done: 0, total };
     importStarted.value = performance.now();
     lastImport.value = null;
     try {
+      const r = await body(pid);
+      if (r) lastImport.value = r;
+      return r;
+    } finally {
+      importing.value = null;
+      await loadProjects();
+      reset();
+    }
+  }
+
+  /** Web mode: uploads photos one by one (the server stores each once and imports it); one report for all. */
+  async function uploadFiles(files: File[]): Promise<ImportReport | undefined> {
+    if (!files.length) return undefined;
+    return runImport(files.length, async (pid) => {
+      const report: ImportReport = { added: 0, duplicates: 0, skipped: 0, failed: [], ignored: { count: 0, paths: [] } };
       for (const [i, f] of files.entries()) {
         try {
           const r = await uploadFile(pid, f);
@@ -130,13 +147,8 @@ export const useLibraryStore = defineStore('library', () => {
         }
         importing.value = { done: i + 1, total: files.length };
       }
-      lastImport.value = report;
       return report;
-    } finally {
-      importing.value = null;
-      await loadProjects();
-      reset();
-    }
+    });
   }
 
   /** "Try a sample photo": the photo shipped with Restora, imported into the current (or a new) project. */
@@ -150,20 +162,7 @@ export const useLibraryStore = defineStore('library', () => {
   }
 
   async function importPaths(paths: string[]): Promise<ImportReport | undefined> {
-    const pid = await ensureProject();
-    if (pid === null) return undefined;
-    importing.value = { done: 0, total: 0 };
-    importStarted.value = performance.now();
-    lastImport.value = null;
-    try {
-      const r = await notify.attempt('Importing', () => api['library.import']({ projectId: pid, paths, recursive: true }));
-      if (r) lastImport.value = r;
-      return r;
-    } finally {
-      importing.value = null;
-      await loadProjects();
-      reset();
-    }
+    return runImport(0, (pid) => notify.attempt('Importing', () => api['library.import']({ projectId: pid, paths, recursive: true })));
   }
 
   function toggleSelected(id: number): void {
@@ -181,18 +180,7 @@ export const useLibraryStore = defineStore('library', () => {
     for (let p = Math.floor(start / PAGE_SIZE); p <= Math.floor(end / PAGE_SIZE); p++) {
       let rows = pages.get(p);
       if (!rows) {
-        const r = await notify.attempt('Selecting', () =>
-          api['library.list']({
-            projectId: pid,
-            status: filters.status || undefined,
-            format: filters.format || undefined,
-            search: filters.search.trim() || undefined,
-            sort: filters.sort,
-            descending: filters.descending,
-            offset: p * PAGE_SIZE,
-            limit: PAGE_SIZE,
-          }),
-        );
+        const r = await notify.attempt('Selecting', () => api['library.list'](pageQuery(pid, p)));
         if (!r) return [];
         rows = r.rows;
       }
