@@ -4,6 +4,8 @@
  * Resumes automatically from runs/<id>/checkpoint when interrupted.
  *   npx tsx scripts/train-bundled.ts --id restora-x2 --scale 2 --steps 6000
  * --out DIR writes the finished model somewhere else (an intermediate stage of a recipe).
+ * --task detect|inpaint trains the damage nets (unet with its mask or inpaint head, scale 1,
+ * on damaged photos with masks: src/main/ml/train/damageData.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,6 +15,7 @@ import { decodeRgbFloat } from '../src/main/imaging/decode.js';
 import { crop, type FloatImage } from '../src/main/imaging/imresize.js';
 import { makeBicubicPair, type PairImage } from '../src/main/ml/train/dataset.js';
 import { threadedDegradedSource } from '../src/main/ml/train/degradeLoader.js';
+import { damagedPairs } from '../src/main/ml/train/damageData.js';
 import { degrade, type PresetId } from '../src/main/degrade/presets.js';
 import { Rng } from '../src/main/ml/rng.js';
 import { DEFAULT_TRAINER_CONFIG, Trainer, type TrainerConfig } from '../src/main/ml/train/trainer.js';
@@ -54,8 +57,16 @@ const { values } = parseArgs({
     ema: { type: 'string', default: '0' },
     /** Colour-jitter the clean photos before degrading them (a wider idea of "undamaged"). */
     jitter: { type: 'boolean', default: false },
+    /** restore (default), or the damage nets: detect (scratch detection), inpaint. */
+    task: { type: 'string', default: 'restore' },
+    /** vae: latent channels, levels (downsamplings) and the KL weight after warm-up. */
+    latent: { type: 'string', default: '16' },
+    levels: { type: 'string', default: '2' },
+    'kl-weight': { type: 'string' },
   },
 });
+const task = values.task as 'restore' | 'detect' | 'inpaint';
+if (!['restore', 'detect', 'inpaint'].includes(task)) throw new Error(`--task ${task}: expected restore, detect or inpaint`);
 const preset = values.preset as PresetId;
 if (!(PIXEL_LOSSES as readonly string[]).includes(values.loss!)) throw new Error(`--loss ${values.loss}: expected one of ${PIXEL_LOSSES.join(', ')}`);
 const id = values.id ?? `restora-x${values.scale}`;
@@ -79,10 +90,19 @@ const trainImages = await loadImages(path.join(values.data!, 'train'));
 const val: PairImage[] = [];
 for (const [i, { name, img }] of (await loadImages(path.join(values.data!, 'val'), 384)).entries()) {
   // Validation inputs are degraded once with a fixed seed per photo, so every evaluation sees the same damage.
-  val.push(preset === 'bicubic' ? makeBicubicPair(name, img, scale) : { name, hr: img, lr: await degrade(img, scale, preset, new Rng(1000 + i)) });
+  if (task === 'restore') val.push(preset === 'bicubic' ? makeBicubicPair(name, img, scale) : { name, hr: img, lr: await degrade(img, scale, preset, new Rng(1000 + i)) });
 }
+if (task !== 'restore') val.push(...(await damagedPairs(await loadImages(path.join(values.data!, 'val'), 384))));
 const train =
-  preset === 'bicubic'
+  task !== 'restore'
+    ? threadedDegradedSource(
+        trainImages.map((t) => t.img),
+        'old-photo',
+        values.context ? Number(values.context) : undefined,
+        false,
+        true,
+      )
+    : preset === 'bicubic'
     ? trainImages.map(({ name, img }) => makeBicubicPair(name, img, scale))
     : threadedDegradedSource(
         trainImages.map((t) => t.img),
@@ -97,8 +117,11 @@ const config: TrainerConfig = {
   arch: values.arch!,
   archOptions:
     values.arch === 'unet'
-      ? { channels: Number(values.channels), midBlocks: Number(values.blocks), ...(values.global ? { global: true } : {}) }
-      : { channels: Number(values.channels), blocks: Number(values.blocks) },
+      ? { channels: Number(values.channels), midBlocks: Number(values.blocks), ...(values.global ? { global: true } : {}), ...(task !== 'restore' ? { head: task === 'detect' ? 'mask' : 'inpaint' } : {}) }
+      : values.arch === 'vae'
+        ? { channels: Number(values.channels), latent: Number(values.latent), levels: Number(values.levels), blocks: Number(values.blocks) }
+        : { channels: Number(values.channels), blocks: Number(values.blocks) },
+  ...(values['kl-weight'] !== undefined ? { klWeight: Number(values['kl-weight']) } : {}),
   scale,
   steps: Number(values.steps),
   batch: Number(values.batch),
@@ -118,7 +141,9 @@ await trainer.run({
   onProgress: (p) => {
     if (p.point) {
       const v = p.point.valPsnr !== undefined ? ` val ${p.point.valPsnr.toFixed(3)} dB / ${p.point.valSsim!.toFixed(4)}` : '';
-      console.log(`step ${p.step} loss ${p.point.loss.toFixed(5)} lr ${p.lr.toExponential(2)} ${p.stepsPerSec.toFixed(2)} steps/s${v}`);
+      const iou = p.point.valIou !== undefined ? ` val IoU ${p.point.valIou.toFixed(4)}` : '';
+      const kl = p.point.kl !== undefined ? ` recon ${p.point.recon!.toFixed(5)} kl ${p.point.kl.toFixed(4)}` : '';
+      console.log(`step ${p.step} loss ${p.point.loss.toFixed(5)}${kl} lr ${p.lr.toExponential(2)} ${p.stepsPerSec.toFixed(2)} steps/s${v}${iou}`);
     }
   },
 });
@@ -127,18 +152,21 @@ if (trainer.currentStep >= config.steps) {
   const dir = values.out ?? path.join('resources', 'models', id);
   await saveLayersModel(trainer.exportModel, dir);
   const last = [...trainer.history].reverse().find((p) => p.valPsnr !== undefined);
+  const lastIou = [...trainer.history].reverse().find((p) => p.valIou !== undefined);
   const card: ModelCard = {
     id,
-    name: preset === 'bicubic' ? `Restora x${scale}` : `Restora ${preset} x${scale}`,
+    name: task === 'detect' ? 'Restora scratch detection' : task === 'inpaint' ? 'Restora damage inpainting' : preset === 'bicubic' ? `Restora x${scale}` : `Restora ${preset} x${scale}`,
     arch: config.arch,
     archOptions: config.archOptions,
     scale,
     params: trainer.exportModel.countParams(),
-    task: preset === 'bicubic' ? 'upscale' : 'restore',
+    task: task === 'detect' ? 'detect-damage' : task === 'inpaint' ? 'inpaint' : preset === 'bicubic' ? 'upscale' : 'restore',
     trainingData: `${trainImages.length} photos from Debian packages (scripts/fetch-training-photos.sh)`,
-    degradation: preset === 'bicubic' ? 'bicubic (MATLAB imresize, antialiased)' : `${preset} (src/main/degrade/presets.ts), on the fly, seeded`,
+    degradation: task !== 'restore' ? 'old-photo, then scratches, creases, dust and torn corners with their masks (src/main/degrade/defects.ts)' : preset === 'bicubic' ? 'bicubic (MATLAB imresize, antialiased)' : `${preset} (src/main/degrade/presets.ts), on the fly, seeded`,
     steps: config.steps + Number(values['prior-steps']),
-    metrics: last ? { 'heldout-val': { psnr: last.valPsnr!, ssim: last.valSsim! } } : {},
+    ...(task === 'restore'
+      ? { metrics: last ? { 'heldout-val': { psnr: last.valPsnr!, ssim: last.valSsim! } } : {} }
+      : { scores: { 'heldout-val-damaged': task === 'detect' ? { iou: lastIou?.valIou ?? NaN } : { psnrInsideMask: last?.valPsnr ?? NaN, ssim: last?.valSsim ?? NaN } } }),
     measuredWith: 'npx restora eval (see README)',
     date: new Date().toISOString().slice(0, 10),
     license: 'Training photos keep their own licences (see the copyright files of the Debian packages lomiri-wallpapers-16.04, plasma-workspace-wallpapers, mate-backgrounds, palapeli-data, python3-skimage)',

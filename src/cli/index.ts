@@ -8,7 +8,7 @@ import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import sharp from 'sharp';
 import { createApp } from '../main/app/createApp.js';
-import { BACKEND_IDS, OUTPUT_FORMATS, PIXEL_LOSSES, PRESETS, type BackendId, type BackendInfo, type ItemResult, type OutputFormat, type PresetId, type TrainRequest } from '../shared/api.js';
+import { BACKEND_IDS, INPAINTER_ID, OUTPUT_FORMATS, PIXEL_LOSSES, PRESETS, SCRATCH_DETECTOR_ID, TASKS, type RepairChoice, type BackendId, type BackendInfo, type ItemResult, type OutputFormat, type PresetId, type TrainRequest } from '../shared/api.js';
 import { RestoraError, errorMessage } from '../shared/errors.js';
 import { dataHome, packageRoot } from '../main/paths.js';
 
@@ -19,6 +19,12 @@ Usage:
                   [--format png|jpg|webp|tiff|avif] [--quality Q] [--tile N] [--colours keep|model]
                   (--colours keep: the photo's own colours, no new colour cast; the default
                   for restoration models. model: the model's colours as they come)
+  restora restore <files|dirs>... --out DIR [--scratches auto|off|MASK] [--model ID|none] [--save-mask]
+                  [--format F] [--quality Q] [--tile N] [--colours keep|model]
+                  (old prints: finds scratches, creases, dust and torn corners and fills them
+                  in, then restores with restora-oldphoto-x2 or --model; MASK: a mask image of
+                  the photo's size, white where damaged, or a folder of masks named like the
+                  photos; --model none: repair only, at the photo's size)
   restora batch <files|dirs>... --out DIR [--model ID] [--scale N] [--format F]
                 [--quality Q] [--name TEMPLATE] [--recursive] [--width W] [--height H] [--colours keep|model]
                 (--width/--height resize after the model, keeping the aspect ratio;
@@ -27,7 +33,7 @@ Usage:
   restora train --data DIR... --scale N --preset bicubic|jpeg|old-photo|realistic
                 --name NAME [--arch A] [--opt key=value]... [--steps N] [--batch B]
                 [--patch P] [--loss l1|mse|charbonnier] [--lr X] [--optimizer adam|adamw|sgd]
-                [--momentum M] [--nesterov]
+                [--momentum M] [--nesterov] [--kl-weight W] [--kl-warmup STEPS]
                 [--weight-decay X] [--schedule cosine|step] [--ema DECAY] [--gan]
                 [--eval-dir DIR] [--init MODEL]
                 (--init: fine-tune an installed model, e.g. an imported Real-ESRGAN; its
@@ -35,6 +41,11 @@ Usage:
   restora train --resume RUN    (continues a paused or interrupted run with its own settings)
                 (--eval-dir: also score every validation on DIR's HR images, e.g. Set5)
                 (--gan: after the pixel-loss steps, steps/2 of SRGAN fine-tuning)
+                (--arch vae: a variational autoencoder; loss = reconstruction + W x KL per
+                latent element, W rising from 0 over the warm-up; default W 1e-3)
+  restora train --recipe vae-latent --data DIR... --name NAME [--steps N] [...]
+                (three resumable stages: a VAE on clean photos, one on old-photo degraded
+                ones, then the mapping between their latents; x2)
   restora serve [--port N]      (the UI and API on 127.0.0.1, token-guarded)
   restora models [--json]
   restora models import PATH [--name NAME] [--license TEXT] [--json]
@@ -197,6 +208,55 @@ async function cmdUpscale(args: string[]): Promise<number> {
   return printSummary(results);
 }
 
+/** --scratches auto|off|MASK (a file or a folder of masks). */
+function scratchesOption(v: string | undefined, inputs: string[]): RepairChoice {
+  if (v === undefined || v === 'auto') return 'auto';
+  if (v === 'off') return 'off';
+  if (!fs.existsSync(v)) throw new UsageError(`--scratches ${v}: no such mask file or folder (or give auto or off)`);
+  if (fs.statSync(v).isFile() && (inputs.length !== 1 || fs.statSync(inputs[0]!).isDirectory())) {
+    throw new UsageError(`--scratches ${v} is one mask for one photo; for several photos give a folder of masks named like them`);
+  }
+  return { maskFile: v };
+}
+
+async function cmdRestore(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { ...OUTPUT_OPTIONS, scratches: { type: 'string' }, 'save-mask': { type: 'boolean' } });
+  if (values.help) return (console.log(USAGE), 0);
+  const { out, format, quality, tile, keepColours } = outputOptions('restore', values, positionals);
+  const repair = scratchesOption(values.scratches, positionals);
+  const modelId = values.model ?? TASKS.find((t) => t.id === 'restore')!.fallback;
+  if (modelId === 'none' && repair === 'off') throw new UsageError('--model none with --scratches off leaves nothing to do');
+  const app = appFrom(values);
+  try {
+    if (modelId !== 'none') app.models.resolve(modelId, undefined);
+    if (repair !== 'off') [SCRATCH_DETECTOR_ID, INPAINTER_ID].forEach((id) => app.models.get(id));
+  } catch (err) {
+    await app.close();
+    throw new UsageError(errorMessage(err));
+  }
+  await announceBackend(app, values);
+  const controller = new AbortController();
+  process.once('SIGINT', () => {
+    process.stderr.write('\ncancelling...\n');
+    controller.abort();
+  });
+  const results = await app.upscale.run(
+    positionals,
+    out,
+    { format, modelId, repair, ...(values['save-mask'] ? { saveMask: true } : {}), ...(quality ? { quality } : {}), ...(tile ? { tile } : {}), ...(keepColours !== undefined ? { keepColours } : {}) },
+    {
+      onItemDone: (i, r) => {
+        const fixed = r.repairedPixels !== undefined ? `, ${r.repairedPixels} damaged pixels filled` : '';
+        process.stderr.write(r.ok ? `[${i + 1}] ${r.input} -> ${r.output} (${((r.ms ?? 0) / 1000).toFixed(1)} s${fixed})\n` : `[${i + 1}] ${r.input} FAILED: ${r.error!.message}\n`);
+      },
+    },
+    controller.signal,
+  );
+  await app.close();
+  if (values.json) console.log(JSON.stringify(results, null, 2));
+  return printSummary(results);
+}
+
 async function cmdBatch(args: string[]): Promise<number> {
   const { values, positionals } = parse(args, {
     ...OUTPUT_OPTIONS,
@@ -269,6 +329,21 @@ async function storedTrainRequest(name: string): Promise<TrainRequest> {
   }
 }
 
+/**
+ * The VAE latent-translation recipe as three runs: <name>-clean (a VAE on clean photos, at
+ * their size, one level deeper so its latent has the LR latent's size), <name>-degraded
+ * (a VAE on the preset's x2 LR photos) and <name> (the mapping between them, x2).
+ */
+function latentRecipe<T extends TrainRequest>(base: T, patch: number): T[] {
+  const shape = Object.fromEntries(Object.entries(base.archOptions ?? {}).filter(([k]) => ['channels', 'latent', 'blocks'].includes(k)));
+  const levels = Number(base.archOptions?.levels ?? 2);
+  return [
+    { ...base, name: `${base.name}-clean`, latentStage: 'clean', arch: 'vae', scale: 1, preset: 'bicubic', patch: patch * 2, archOptions: { ...shape, levels: levels + 1 } },
+    { ...base, name: `${base.name}-degraded`, latentStage: 'degraded', arch: 'vae', scale: 1, archOptions: { ...shape, levels } },
+    { ...base, latentStage: 'mapping', arch: 'vae-mapping', scale: 2, archOptions: { ...shape, levels } },
+  ];
+}
+
 async function cmdTrain(args: string[]): Promise<number> {
   const { values } = parse(args, {
     data: { type: 'string', multiple: true },
@@ -293,7 +368,18 @@ async function cmdTrain(args: string[]): Promise<number> {
     ema: { type: 'string' },
     'eval-dir': { type: 'string' },
     init: { type: 'string' },
+    'kl-weight': { type: 'string' },
+    'kl-warmup': { type: 'string' },
+    recipe: { type: 'string' },
   });
+  if (values.recipe !== undefined) {
+    if (values.recipe !== 'vae-latent') throw new UsageError(`--recipe must be vae-latent, got "${values.recipe}"`);
+    if (values.resume || values.gan || values.init) throw new UsageError('--recipe vae-latent resumes by itself when run again; it takes no --resume, --gan or --init');
+    values.arch ??= 'vae';
+    values.scale ??= '2';
+    values.preset ??= 'old-photo';
+    if (values.arch !== 'vae' || values.scale !== '2') throw new UsageError('--recipe vae-latent trains VAEs (--arch vae) for a x2 model (--scale 2)');
+  }
   if (values.help) return (console.log(USAGE), 0);
   const choice = <T extends string>(v: string | undefined, name: string, allowed: readonly T[]): T | undefined => {
     if (v !== undefined && !(allowed as readonly string[]).includes(v)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}`);
@@ -314,7 +400,7 @@ async function cmdTrain(args: string[]): Promise<number> {
     values.preset ??= stored.preset;
     values.arch ??= stored.arch;
     if (!values.opt?.length) values.opt = Object.entries(stored.archOptions ?? {}).map(([k, v]) => `${k}=${String(v)}`);
-    for (const [flag, v] of [['steps', stored.steps], ['batch', stored.batch], ['patch', stored.patch], ['seed', stored.seed], ['lr', stored.lr], ['weight-decay', stored.weightDecay], ['ema', stored.ema]] as const) {
+    for (const [flag, v] of [['steps', stored.steps], ['batch', stored.batch], ['patch', stored.patch], ['seed', stored.seed], ['lr', stored.lr], ['weight-decay', stored.weightDecay], ['ema', stored.ema], ['kl-weight', stored.klWeight], ['kl-warmup', stored.klWarmup]] as const) {
       if (values[flag] === undefined && v !== undefined) values[flag] = String(v);
     }
     values.loss ??= stored.loss;
@@ -335,6 +421,10 @@ async function cmdTrain(args: string[]): Promise<number> {
   const weightDecay = fraction(values['weight-decay'], 'weight-decay', 0, 1);
   const ema = fraction(values.ema, 'ema', 0, 0.99999);
   const momentum = fraction(values.momentum, 'momentum', 0, 0.999);
+  const klWeight = fraction(values['kl-weight'], 'kl-weight', 0, 10);
+  // A negative or non-numeric KL weight is refused above; the recipe's stages share it.
+  const klWarmup = intOption(values['kl-warmup'], 'kl-warmup', 0, 1_000_000);
+  if ((klWeight !== undefined || klWarmup !== undefined) && (values.arch ?? 'compact') !== 'vae') throw new UsageError('--kl-weight and --kl-warmup go with --arch vae');
   if ((momentum !== undefined || values.nesterov) && optimizer !== 'sgd') throw new UsageError('--momentum and --nesterov go with --optimizer sgd');
   if (values.init && !values.resume) {
     // A fine-tune takes the starting model's architecture, options and scale.
@@ -392,8 +482,7 @@ async function cmdTrain(args: string[]): Promise<number> {
     const batch = intOption(values.batch, 'batch', 1, 1024);
     const patch = intOption(values.patch, 'patch', 8, 1024);
     const seed = intOption(values.seed, 'seed', 0, 2 ** 31);
-    const result = await (await app.training()).train(
-      {
+    const request: TrainRequest & { resume: boolean } = {
         name: values.name,
         dataDirs: values.data,
         scale,
@@ -416,10 +505,25 @@ async function cmdTrain(args: string[]): Promise<number> {
         ...(weightDecay !== undefined ? { weightDecay } : {}),
         ...(schedule ? { schedule } : {}),
         ...(ema ? { ema } : {}),
+        ...(klWeight !== undefined ? { klWeight } : {}),
+        ...(klWarmup !== undefined ? { klWarmup } : {}),
         ...(values['eval-dir'] ? { evalDir: values['eval-dir'] } : {}),
-      },
+    };
+    const training = await app.training();
+    for (const stage of values.recipe ? latentRecipe(request, patch ?? 48) : [request]) {
+      if (values.recipe) {
+        if (app.models.list().some((m) => m.card.id === stage.name)) {
+          process.stderr.write(`stage ${stage.latentStage} (${stage.name}): done, its model is installed\n`);
+          continue;
+        }
+        stage.resume = fs.existsSync(path.join(app.home, 'runs', stage.name, 'checkpoint', 'state.json'));
+        process.stderr.write(`stage ${stage.latentStage} (${stage.name}): ${stage.resume ? 'resuming' : 'starting'}\n`);
+      }
+    const result = await training.train(
+      stage,
       (p) => {
         const v =
+          (p.point?.kl !== undefined ? ` recon ${p.point.recon!.toFixed(4)} KL ${p.point.kl.toFixed(3)}` : '') +
           (p.point?.valPsnr !== undefined ? ` val ${p.point.valPsnr.toFixed(2)} dB` : '') +
           (p.point?.evalPsnr !== undefined ? ` eval ${p.point.evalPsnr.toFixed(2)} dB` : '');
         const line = `step ${p.step}/${p.steps} loss ${p.loss.toFixed(4)} lr ${p.lr.toExponential(1)} ${p.stepsPerSec.toFixed(2)} steps/s ETA ${Math.round(p.etaSec)} s${v}`;
@@ -431,9 +535,10 @@ async function cmdTrain(args: string[]): Promise<number> {
     if (tty) process.stderr.write('\n');
     for (const s of result.photos.skipped) process.stderr.write(`skipped ${s.path}: ${s.reason}\n`);
     process.stderr.write(
-      `model ${result.modelId} -> ${result.modelDir}\nheld-out ${result.heldOut.psnr.toFixed(2)} dB / ${result.heldOut.ssim.toFixed(4)} (bicubic of the degraded input ${result.bicubic.psnr.toFixed(2)} dB) on ${result.photos.val} photo(s); trained on ${result.photos.train}\n`,
+      `model ${result.modelId} -> ${result.modelDir}\nheld-out ${result.heldOut.psnr.toFixed(2)} dB / ${result.heldOut.ssim.toFixed(4)}${Number.isFinite(result.bicubic.psnr) ? ` (bicubic of the degraded input ${result.bicubic.psnr.toFixed(2)} dB)` : ''} on ${result.photos.val} photo(s); trained on ${result.photos.train}\n`,
     );
     if (values.json) console.log(JSON.stringify(result, null, 2));
+    }
     return 0;
   } catch (err) {
     if (err instanceof RestoraError && (err.code === 'USAGE' || err.code === 'NOT_FOUND')) throw new UsageError(err.message);
@@ -635,6 +740,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdUpscale(rest);
       case 'models':
         return await cmdModels(rest);
+      case 'restore':
+        return await cmdRestore(rest);
       case 'batch':
         return await cmdBatch(rest);
       case 'jobs':

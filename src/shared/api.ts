@@ -55,11 +55,14 @@ export interface ModelCard {
   archOptions: Record<string, number | string | boolean>;
   scale: number;
   params: number;
-  task: 'upscale' | 'restore';
+  /** 'detect-damage' and 'inpaint': the damage nets of the Restore pipeline (scale 1), not picked to upscale. */
+  task: 'upscale' | 'restore' | 'detect-damage' | 'inpaint';
   trainingData?: string;
   degradation?: string;
   steps?: number;
   metrics?: Record<string, { psnr: number; ssim: number }>;
+  /** Scores other than a restored photo's PSNR/SSIM (a detector's IoU, PSNR inside and outside damage masks), by evaluation. */
+  scores?: Record<string, Record<string, number>>;
   measuredWith?: string;
   date?: string;
   license?: string;
@@ -94,8 +97,22 @@ export interface ModelSummary {
   dir: string;
 }
 
+/** The bundled damage nets of the Restore pipeline (detect -> inpaint -> restore/upscale). */
+export const SCRATCH_DETECTOR_ID = 'restora-scratch-detect';
+export const INPAINTER_ID = 'restora-inpaint';
+
+/**
+ * The repair step before the model: 'auto' finds scratches, creases, dust and torn corners
+ * with the detector; { maskFile } uses the user's mask (white = damaged) instead; 'off' skips it.
+ */
+export type RepairChoice = 'auto' | 'off' | { maskFile: string };
+
 export interface UpscaleOptions {
+  /** 'none': no model step (with repair: the repaired photo at its own size). */
   modelId?: string;
+  repair?: RepairChoice;
+  /** Also write the mask used, as <name>-mask.png beside the result. */
+  saveMask?: boolean;
   scale?: number;
   format?: OutputFormat;
   quality?: number;
@@ -115,6 +132,8 @@ export interface ItemResult {
   ok: boolean;
   error?: { code: string; message: string };
   ms?: number;
+  /** Pixels the repair step filled in. */
+  repairedPixels?: number;
 }
 
 // ---- Library ---------------------------------------------------------------
@@ -301,7 +320,21 @@ export interface TrainRequest {
   evalDir?: string;
   /** Fine-tune: start from this installed model's weights (its arch, options and scale); the card records the lineage. */
   initModel?: string;
+  /** VAEs: the KL term's weight (per latent element) after warm-up (default 1e-3), and the warm-up steps from 0 (default a fifth of the run). */
+  klWeight?: number;
+  klWarmup?: number;
+  /**
+   * A stage of the VAE latent-translation recipe (restora train --recipe vae-latent):
+   * 'clean' a VAE reconstructing clean photos at their own size; 'degraded' one
+   * reconstructing their degraded LR (the preset at x2); 'mapping' the x2 model from the
+   * degraded VAE's encoder, through a mapping net, to the clean VAE's decoder, whose two
+   * VAEs are the models <name>-clean and <name>-degraded.
+   */
+  latentStage?: LatentStage;
 }
+
+export type LatentStage = 'clean' | 'degraded' | 'mapping';
+export const LATENT_STAGES: readonly LatentStage[] = ['clean', 'degraded', 'mapping'];
 
 export interface DatasetStats {
   id?: number;
@@ -351,6 +384,9 @@ export interface MetricPointRow {
   /** GAN stage only. */
   gLoss?: number | null;
   dLoss?: number | null;
+  /** VAEs: the reconstruction loss and the KL per latent element (loss = recon + weight * kl). */
+  recon?: number | null;
+  kl?: number | null;
 }
 
 export interface ArchInfo {

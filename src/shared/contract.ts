@@ -83,6 +83,9 @@ const trainRequest = z
     ema: z.number().min(0).max(0.99999).optional(),
     evalDir: text.optional(),
     initModel: text.optional(),
+    klWeight: z.number().min(0).max(10).optional(),
+    klWarmup: z.number().int().min(0).max(1_000_000).optional(),
+    latentStage: z.enum(['clean', 'degraded', 'mapping']).optional(),
   })
   .strict();
 

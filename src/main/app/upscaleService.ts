@@ -4,7 +4,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_TILE, type ItemResult, type OutputFormat, type UpscaleOptions } from '../../shared/api.js';
+import { DEFAULT_TILE, INPAINTER_ID, SCRATCH_DETECTOR_ID, type ItemResult, type OutputFormat, type UpscaleOptions } from '../../shared/api.js';
+import type { RepairPlan } from '../ml/infer/upscaleFile.js';
 import { RestoraError, errorMessage } from '../../shared/errors.js';
 import type { ComputeHost } from '../ml/infer/computeHost.js';
 import { enumerateInputs } from '../imaging/inputs.js';
@@ -44,7 +45,23 @@ export class UpscaleService {
     events: UpscaleEvents = {},
     signal?: AbortSignal,
   ): Promise<ItemResult[]> {
-    const model = this.models.resolve(options.modelId, options.scale);
+    const model = options.modelId === 'none' ? null : this.models.resolve(options.modelId, options.scale);
+    const repairing = options.repair !== undefined && options.repair !== 'off';
+    if (!model && !repairing) throw new RestoraError('USAGE', 'With no model (--model none) there is nothing to do unless scratches are repaired.');
+    // The damage nets, resolved before any work so a missing one is said once.
+    const damage = repairing ? { detector: this.models.get(SCRATCH_DETECTOR_ID).dir, inpainter: this.models.get(INPAINTER_ID).dir } : null;
+    const maskFor = (file: string): string | undefined => {
+      if (typeof options.repair !== 'object') return undefined;
+      const m = options.repair.maskFile;
+      // A folder of masks: the photo's name, as PNG, or with -mask.
+      if (fs.existsSync(m) && fs.statSync(m).isDirectory()) {
+        const base = path.basename(file, path.extname(file));
+        const found = [`${base}.png`, `${base}-mask.png`].map((n) => path.join(m, n)).find((c) => fs.existsSync(c));
+        if (!found) throw new RestoraError('NOT_FOUND', `${file}: no mask for it in ${m} (looked for ${base}.png and ${base}-mask.png)`, file);
+        return found;
+      }
+      return m;
+    };
     const format = options.format ?? 'png';
     fs.mkdirSync(outDir, { recursive: true });
     const items = enumerateInputs(inputs, false).map((e) => ({
@@ -69,15 +86,33 @@ export class UpscaleService {
         if (prior) {
           throw new RestoraError('WOULD_OVERWRITE_INPUT', `${file}: output ${dest} is already written by ${prior} in this run; rename one of them`, file);
         }
+        const maskFile = damage ? maskFor(file) : undefined;
+        const repair: RepairPlan | undefined = damage
+          ? {
+              inpainterDir: damage.inpainter,
+              ...(maskFile ? { maskFile } : { detectorDir: damage.detector }),
+              ...(options.saveMask ? { maskOut: path.join(outDir, `${path.basename(file, path.extname(file))}-mask.png`) } : {}),
+            }
+          : undefined;
         const done = await this.compute.upscale(
-          model.dir,
-          { input: file, output: dest, scale: model.card.scale, format, tile: options.tile ?? DEFAULT_TILE, overlap: 0, ...(options.quality !== undefined ? { quality: options.quality } : {}), ...(options.keepColours !== undefined ? { keepColours: options.keepColours } : {}) },
+          model?.dir ?? null,
+          {
+            input: file,
+            output: dest,
+            scale: model?.card.scale ?? 1,
+            format,
+            tile: options.tile ?? DEFAULT_TILE,
+            overlap: 0,
+            ...(options.quality !== undefined ? { quality: options.quality } : {}),
+            ...(options.keepColours !== undefined ? { keepColours: options.keepColours } : {}),
+            ...(repair ? { repair } : {}),
+          },
           { onProgress: (d, t) => events.onItemProgress?.(i, d, t), ...(signal ? { signal } : {}) },
         );
         claimed.set(path.resolve(dest), file);
         const ms = performance.now() - started;
-        result = { input: file, output: dest, ok: true, ms: Math.round(ms) };
-        if (this.speed && ms > 200) {
+        result = { input: file, output: dest, ok: true, ms: Math.round(ms), ...(done.repairedPixels !== undefined ? { repairedPixels: done.repairedPixels } : {}) };
+        if (this.speed && model && !repair && ms > 200) {
           backend ??= await this.compute.info();
           const mp = (done.outWidth * done.outHeight) / 1e6;
           this.speed.record(SpeedCache.key('upscale', model.card.id, backend.id, backend.threads), mp / (ms / 1000), 'MP/s');

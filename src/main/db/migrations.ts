@@ -129,4 +129,10 @@ export const MIGRATIONS: readonly Migration[] = [
     `),
   // 6: what is wrong with an image whose header read fine but whose pixels do not decode
   (db) => db.exec('ALTER TABLE images ADD COLUMN problem TEXT;'),
+  // 7: a VAE's two loss terms (reconstruction and KL per latent element), charted apart
+  (db) =>
+    db.exec(`
+      ALTER TABLE metric_points ADD COLUMN recon REAL;
+      ALTER TABLE metric_points ADD COLUMN kl REAL;
+    `),
 ];

@@ -156,7 +156,7 @@ export async function degrade(hr: FloatImage, scale: number, preset: PresetId, r
  * creases, dust and torn corners drawn on the low-resolution image the models see, with
  * their mask at that resolution (the target of scratch detection and inpainting).
  */
-export async function degradeDamaged(hr: FloatImage, scale: number, rng: Rng, options: OldPhotoOptions = {}): Promise<Damaged> {
-  const lr = await degrade(hr, scale, 'old-photo', rng, { ...options, scratches: false });
-  return randomDefects(lr, rng);
+export async function degradeDamaged(hr: FloatImage, scale: number, rng: Rng, options: OldPhotoOptions = {}): Promise<Damaged & { before: FloatImage }> {
+  const before = await degrade(hr, scale, 'old-photo', rng, { ...options, scratches: false });
+  return { ...randomDefects(before, rng), before };
 }

@@ -15,7 +15,8 @@ import { crop, type FloatImage } from '../imaging/imresize.js';
 import { enumerateInputs, hashFile } from '../imaging/inputs.js';
 import { probeImage } from '../imaging/io.js';
 import sharp from 'sharp';
-import type { PairImage } from '../ml/train/dataset.js';
+import type { BatchSource, PairImage } from '../ml/train/dataset.js';
+import { taskOf } from '../ml/train/tasks.js';
 import { threadedDegradedSource } from '../ml/train/degradeLoader.js';
 import { measure } from '../ml/eval/metrics.js';
 import { bicubicOf, degradedPairs } from '../ml/eval/evaluate.js';
@@ -242,7 +243,13 @@ export class TrainService {
   ): Promise<TrainResult> {
     if (!NAME.test(req.name)) throw new RestoraError('USAGE', `--name "${req.name}" must be letters, digits, '.', '_' or '-' (up to 64).`);
     const patch = req.patch ?? 48;
-    const hp = patch * req.scale;
+    // The degraded VAE reconstructs LR photos degraded at x2 (its model works at x1 on them).
+    const degradeScale = req.latentStage === 'degraded' ? 2 : req.scale;
+    const hp = patch * degradeScale;
+    const stageParts = this.latentParts(req);
+    if (taskOf(req.arch, req.archOptions ?? {}) !== 'restore') {
+      throw new RestoraError('USAGE', `The unet's ${String(req.archOptions?.head)} head is one of the damage nets; they train on masks with scripts/train-bundled.ts --task detect|inpaint.`);
+    }
     const init = req.initModel ? this.initModel(req) : null;
     const { photos, skipped } = await this.loadPhotos(req.dataDirs, hp);
     if (photos.length < 2) {
@@ -254,9 +261,11 @@ export class TrainService {
     const bic = { psnr: 0, ssim: 0 };
     for (const [i, p] of valPhotos.entries()) {
       const side = Math.min(256, p.img.width, p.img.height);
-      const s = side - (side % req.scale);
-      const hr = crop(p.img, Math.floor((p.img.width - s) / 2), Math.floor((p.img.height - s) / 2), s, s);
-      const lr = await degrade(hr, req.scale, req.preset, new Rng(seed * 7919 + i));
+      const s = side - (side % degradeScale);
+      const crop0 = crop(p.img, Math.floor((p.img.width - s) / 2), Math.floor((p.img.height - s) / 2), s, s);
+      const lr = await degrade(crop0, degradeScale, req.preset, new Rng(seed * 7919 + i));
+      // The degraded VAE's target is its own (degraded) input.
+      const hr = req.latentStage === 'degraded' ? lr : crop0;
       val.push({ name: p.file, hr, lr });
       const q = measure(bicubicOf(lr, req.scale), hr, Math.max(req.scale, 1));
       bic.psnr += q.psnr / valPhotos.length;
@@ -284,6 +293,9 @@ export class TrainService {
       ...(req.optimizer === 'sgd' && req.nesterov ? { nesterov: true } : {}),
       ...(req.weightDecay !== undefined ? { weightDecay: req.weightDecay } : {}),
       ...(req.ema ? { ema: req.ema } : {}),
+      ...(req.klWeight !== undefined ? { klWeight: req.klWeight } : {}),
+      ...(req.klWarmup !== undefined ? { klWarmup: req.klWarmup } : {}),
+      ...(stageParts ? { initParts: stageParts } : {}),
       ...(req.schedule === 'step' ? { schedule: 'step' as const, milestones: [Math.round((req.steps ?? 2000) * 0.5), Math.round((req.steps ?? 2000) * 0.75)], gamma: 0.5 } : {}),
     };
     const runDir = path.join(this.home, 'runs', req.name);
@@ -292,11 +304,21 @@ export class TrainService {
     if (!hasCheckpoint && req.resume) throw new RestoraError('NOT_FOUND', `No run named "${req.name}" to resume in ${runDir}.`);
     // Degradation runs on a loader thread, one batch ahead of the step.
     // Conditioned models read whole-image statistics: degrade a 96 px region around each patch.
-    const source = threadedDegradedSource(
+    const degraded = threadedDegradedSource(
       trainPhotos.map((p) => p.img),
       req.preset,
       config.archOptions.global ? Math.max(96, patch) : undefined,
     );
+    const source: BatchSource & { close(): Promise<void> } =
+      req.latentStage === 'degraded'
+        ? {
+            next: async (rng, batch, p) => {
+              const b = await degraded.next(rng, batch, p, 2);
+              return { ...b, hr: b.lr, scale: 1 };
+            },
+            close: () => degraded.close(),
+          }
+        : degraded;
     // An engine that cannot start (no Chromium, no adapter) fails the run with its reason before any step.
     const engine = this.openEngine ? await this.openEngine().catch(async (err: unknown) => {
       await source.close();
@@ -310,7 +332,7 @@ export class TrainService {
     const runId = this.upsertRun(req, config, runDir, this.recordDataset(req, patch, trainPhotos, valPhotos, skipped.length));
     onRunId?.(runId);
     const insert = this.db.prepare(
-      'INSERT OR REPLACE INTO metric_points (run_id, step, wall_ms, loss, lr, val_psnr, val_ssim, g_loss, d_loss, eval_psnr, eval_ssim) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT OR REPLACE INTO metric_points (run_id, step, wall_ms, loss, lr, val_psnr, val_ssim, g_loss, d_loss, eval_psnr, eval_ssim, recon, kl) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
     // With an evaluation set (e.g. Set5), every validation point is also scored on it.
     const withEval = (p: MetricPoint, model: tf.LayersModel): MetricPoint => {
@@ -319,7 +341,7 @@ export class TrainService {
       return { ...p, evalPsnr: q.psnr, evalSsim: q.ssim };
     };
     const insertPoint = (p: MetricPoint) =>
-      insert.run(runId, p.step, p.wallMs, p.loss, p.lr, p.valPsnr ?? null, p.valSsim ?? null, p.gLoss ?? null, p.dLoss ?? null, p.evalPsnr ?? null, p.evalSsim ?? null);
+      insert.run(runId, p.step, p.wallMs, p.loss, p.lr, p.valPsnr ?? null, p.valSsim ?? null, p.gLoss ?? null, p.dLoss ?? null, p.evalPsnr ?? null, p.evalSsim ?? null, p.recon ?? null, p.kl ?? null);
     // GAN stage: after pixel-loss pretraining, half as many adversarial fine-tuning steps.
     const ganSteps = req.gan ? Math.max(1, Math.round(config.steps / 2)) : 0;
     const total = config.steps + ganSteps;
@@ -417,7 +439,8 @@ export class TrainService {
       ...(init?.card.license ? { license: `weights derived from ${init.card.id}: ${init.card.license}` } : {}),
       metrics: {
         heldout: { psnr: q.psnr, ssim: q.ssim },
-        'heldout-bicubic': bic,
+        // An autoencoder stage's input is its target: no baseline to beat.
+        ...(req.latentStage === 'clean' || req.latentStage === 'degraded' ? {} : { 'heldout-bicubic': bic }),
         ...(evalSet ? { [evalSet.name]: validate(final, evalSet.pairs, req.scale), [`${evalSet.name}-bicubic`]: evalSet.bicubic } : {}),
       },
       measuredWith: `restora train (held-out ${valPhotos.length} photo(s), centre 256 px, ${req.preset} degradation seed ${seed})`,
@@ -445,6 +468,36 @@ export class TrainService {
   private saveDataset(name: string, config: object): number {
     this.db.prepare('INSERT INTO datasets (name, config_json) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET config_json = excluded.config_json').run(name, JSON.stringify(config));
     return (this.db.prepare('SELECT id FROM datasets WHERE name = ?').get(name) as { id: number }).id;
+  }
+
+  /**
+   * The mapping stage's two VAEs (the models <name>-clean and <name>-degraded), checked
+   * against its options; null for any other run.
+   */
+  private latentParts(req: TrainRequest): { dir: string; prefix: string }[] | null {
+    if (req.latentStage !== 'mapping') {
+      if (req.arch === 'vae-mapping') throw new RestoraError('USAGE', 'vae-mapping is the last stage of the VAE latent recipe; train it with --recipe vae-latent.');
+      return null;
+    }
+    const models = new ModelLibrary(bundledModelsDir(), path.join(this.home, 'models'));
+    const parts: { dir: string; prefix: string }[] = [];
+    for (const [stage, prefix] of [['clean', 'clean_'], ['degraded', 'deg_']] as const) {
+      const id = `${req.name}-${stage}`;
+      let m;
+      try {
+        m = models.get(id);
+      } catch {
+        throw new RestoraError('USAGE', `The mapping stage needs its two VAEs, and the ${stage}-photo VAE "${id}" is not trained yet: run the recipe's ${stage} stage first (restora train --recipe vae-latent trains all three in order).`);
+      }
+      if (m.card.arch !== 'vae') throw new RestoraError('USAGE', `"${id}" is a ${m.card.arch} model, not the recipe's ${stage}-photo VAE.`);
+      for (const k of ['channels', 'latent', 'blocks'] as const) {
+        if (req.archOptions?.[k] !== undefined && m.card.archOptions[k] !== req.archOptions[k]) {
+          throw new RestoraError('USAGE', `"${id}" has ${k} ${String(m.card.archOptions[k])}, the mapping stage ${String(req.archOptions[k])}: the three stages must share them.`);
+        }
+      }
+      parts.push({ dir: m.dir, prefix });
+    }
+    return parts;
   }
 
   /** The model a fine-tune starts from: it must be trainable here and match the request. */

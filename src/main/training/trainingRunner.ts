@@ -169,7 +169,7 @@ export class TrainingRunner {
   history(runId: number): MetricPointRow[] {
     this.row(runId);
     return this.db
-      .prepare('SELECT step, wall_ms AS wallMs, loss, lr, val_psnr AS valPsnr, val_ssim AS valSsim, g_loss AS gLoss, d_loss AS dLoss, eval_psnr AS evalPsnr, eval_ssim AS evalSsim FROM metric_points WHERE run_id = ? ORDER BY step')
+      .prepare('SELECT step, wall_ms AS wallMs, loss, lr, val_psnr AS valPsnr, val_ssim AS valSsim, g_loss AS gLoss, d_loss AS dLoss, eval_psnr AS evalPsnr, eval_ssim AS evalSsim, recon, kl FROM metric_points WHERE run_id = ? ORDER BY step')
       .all(runId) as MetricPointRow[];
   }
 

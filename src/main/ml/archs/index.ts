@@ -6,5 +6,7 @@ import './srresnet.js';
 import './unet.js';
 import './rrdbnet.js';
 import './srvgg.js';
+import './maskLayers.js';
+import './vae.js';
 export { stackUpsamplers } from './upsampler.js';
 export * from './registry.js';

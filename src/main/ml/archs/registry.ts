@@ -13,8 +13,12 @@ export interface ArchSpec {
   /** Scales this architecture can be built for. */
   scales: readonly number[];
   defaults: ArchOptions;
-  /** 'discriminator': a critic for the GAN stage, never a model to train or run alone (default 'generator'). */
-  role?: 'generator' | 'discriminator';
+  /**
+   * 'discriminator': a critic for the GAN stage, never a model to train or run alone;
+   * 'composite': built from other trained models and trained only by its recipe (the VAE
+   * latent mapping); default 'generator'.
+   */
+  role?: 'generator' | 'discriminator' | 'composite';
   /** Input sides must be a multiple of this (strided or pixel-unshuffling archs); tiling pads. */
   sizeMultiple?: number | ((scale: number, options: ArchOptions) => number);
   /** Builds an untrained model taking [B,H,W,3] in [0,1]. */
@@ -44,11 +48,14 @@ export function getArch(id: string): ArchSpec {
 }
 
 /** An architecture a user can train as a model: a generator, not the GAN stage's discriminator. */
-export function getTrainableArch(id: string): ArchSpec {
+export function getTrainableArch(id: string, opts: { composite?: boolean } = {}): ArchSpec {
   const a = getArch(id);
   if (a.role === 'discriminator') {
-    const generators = [...archs.values()].filter((x) => x.role !== 'discriminator').map((x) => x.id);
+    const generators = [...archs.values()].filter((x) => (x.role ?? 'generator') === 'generator').map((x) => x.id);
     throw new RestoraError('USAGE', `"${id}" is the GAN stage's discriminator, not a model to train; pick one of ${generators.join(', ')} (add --gan to train against it).`);
+  }
+  if (a.role === 'composite' && !opts.composite) {
+    throw new RestoraError('USAGE', `"${id}" is the last stage of the VAE latent recipe and needs its two VAEs; train it with --recipe vae-latent.`);
   }
   return a;
 }

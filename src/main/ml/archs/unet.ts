@@ -17,13 +17,23 @@ import * as tf from '@tensorflow/tfjs';
 import { num, registerArch, type ArchOptions } from './registry.js';
 import { BicubicAnchor, ChannelAffine, PixelShuffle, PixelUnshuffle, RepeatChannels } from './layers.js';
 import { GLOBAL_STATS } from '../infer/conditioning.js';
+import { MaskBlend, TakeChannels } from './maskLayers.js';
+
+/**
+ * What the U-Net's last layer gives: 'image' (the bicubic-anchored residual), 'mask' (one
+ * sigmoid channel: scratch detection), or 'inpaint' (input is RGB + mask; the filled
+ * image, pixels outside the mask passed through unchanged).
+ */
+export type UnetHead = 'image' | 'mask' | 'inpaint';
 
 type S = tf.SymbolicTensor;
 
 function build(scale: number, o: ArchOptions): tf.LayersModel {
   const c = num(o, 'channels');
   const mid = num(o, 'midBlocks');
-  const input = tf.input({ shape: [null, null, 3], name: 'lr' });
+  const head = (o.head ?? 'image') as UnetHead;
+  if (head !== 'image' && (scale !== 1 || o.global)) throw new Error(`the unet's ${head} head works at the photo's own size (scale 1) without whole-image statistics`);
+  const input = tf.input({ shape: [null, null, head === 'inpaint' ? 4 : 3], name: 'lr' });
   const conv = (x: S, filters: number, k: number, name: string, act: 'relu' | 'linear' = 'relu'): S =>
     tf.layers.conv2d({ filters, kernelSize: k, padding: 'same', activation: act, name, kernelInitializer: 'heNormal' }).apply(x) as S;
   const add = (a: S, b: S, name: string): S => tf.layers.add({ name }).apply([a, b]) as S;
@@ -45,17 +55,23 @@ function build(scale: number, o: ArchOptions): tf.LayersModel {
   d2 = conv(add(d2, e2, 'skip2'), 2 * c, 3, 'dec2');
   let d1 = new PixelShuffle({ scale: 2, name: 'up1_shuffle' }).apply(conv(d2, 4 * c, 1, 'up1', 'linear')) as S;
   d1 = conv(add(d1, e1, 'skip1'), c, 3, 'dec1');
+  if (head === 'mask') {
+    const logits = tf.layers.conv2d({ filters: 1, kernelSize: 3, padding: 'same', name: 'tail', activation: 'sigmoid' }).apply(d1) as S;
+    return tf.model({ inputs: input, outputs: logits, name: 'unet_mask' });
+  }
   const tail = tf.layers
     .conv2d({ filters: 3 * scale * scale, kernelSize: 3, padding: 'same', name: 'tail', kernelInitializer: tf.initializers.varianceScaling({ scale: 0.1 }) })
     .apply(d1) as S;
+  const rgb = head === 'inpaint' ? (new TakeChannels({ start: 0, count: 3, name: 'rgb' }).apply(input) as S) : input;
   let anchor = (
     scale === 1 ? new RepeatChannels({ times: 1, name: 'anchor' }) : new BicubicAnchor({ scale, name: 'anchor' })
-  ).apply(input) as S;
+  ).apply(rgb) as S;
   if (condFeatures) {
     const affine = tf.layers.dense({ units: 6, kernelInitializer: 'zeros', name: 'cond_affine' }).apply(condFeatures) as S;
     anchor = new ChannelAffine({ phases: scale * scale, name: 'anchor_affine' }).apply([anchor, affine]) as S;
   }
-  const out = new PixelShuffle({ scale, name: 'shuffle' }).apply(add(tail, anchor, 'residual')) as S;
+  let out = new PixelShuffle({ scale, name: 'shuffle' }).apply(add(tail, anchor, 'residual')) as S;
+  if (head === 'inpaint') out = new MaskBlend({ name: 'blend' }).apply([out, input]) as S;
   return tf.model({ inputs: cond ? [input, cond] : input, outputs: out, name: `unet_x${scale}` });
 }
 

@@ -98,7 +98,8 @@ export class EngineCore {
       case 'trainStep': {
         const m = this.get(req.model);
         if (!m.training) throw new Error(`model '${req.model}' was not set up for training (trainInit)`);
-        const cost = optimiseStep(m.training, { batch: req.batch, patch: req.patch, scale: req.scale, lr: req.x, hr: req.y, cond: req.stats }, req.lr, req.weightDecay);
+        // Restoration nets only: the trainer keeps the damage nets and VAEs on its own backend (Trainer.open).
+        const { cost } = optimiseStep(m.training, { batch: req.batch, patch: req.patch, scale: req.scale, lr: req.x, hr: req.y, cond: req.stats }, req.lr, req.weightDecay);
         try {
           return { op: 'stepped', loss: (await cost.data())[0]! };
         } finally {

@@ -60,7 +60,11 @@ export function psnrPlane(a: Plane, b: Plane): number {
     const d = a.data[i]! - b.data[i]!;
     se += d * d;
   }
-  const mse = se / a.data.length;
+  return psnrOf(se / a.data.length);
+}
+
+/** PSNR of a mean squared error on the 0..255 scale. */
+export function psnrOf(mse: number): number {
   return mse === 0 ? Infinity : 10 * Math.log10((255 * 255) / mse);
 }
 

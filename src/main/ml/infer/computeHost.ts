@@ -101,7 +101,7 @@ export class ComputeHost {
   }
 
   upscale(
-    modelDir: string,
+    modelDir: string | null,
     request: UpscaleFileRequest,
     opts: { onProgress?: (done: number, total: number) => void; signal?: AbortSignal } = {},
   ): Promise<UpscaleFileResult> {

@@ -17,7 +17,9 @@ import type { BackendInfo, ComputeChoice } from '../../../shared/api.js';
 import { loadLayersModel, readCard } from '../store/modelStore.js';
 import * as tfjs from '@tensorflow/tfjs';
 import { buildArch, listArchs, tilingFor } from '../archs/index.js';
-import { upscaleFile } from './upscaleFile.js';
+import { upscaleFile, type RepairFn, type RepairPlan } from './upscaleFile.js';
+import { detectDamage, inpaintDamage, readMask, writeMask, type DamageNet } from './damage.js';
+import type { TileRunner } from './tiling.js';
 import { convertModel } from '../import/convert.js';
 import { GLOBAL_STATS, runModel } from './conditioning.js';
 import type { FromWorker, ToWorker, WorkerInit } from './workerProtocol.js';
@@ -127,6 +129,35 @@ async function probeModel(dir: string): Promise<{ params: number; scale: number 
   }
 }
 
+/** The damage nets run here, on this thread's backend: they are small, and their inputs are not the engine's RGB tiles. */
+const damageNets = new Map<string, DamageNet>();
+async function damageNet(dir: string): Promise<DamageNet> {
+  let n = damageNets.get(dir);
+  if (!n) damageNets.set(dir, (n = { model: await loadLayersModel(dir), card: readCard(dir) }));
+  return n;
+}
+
+/** The repair step of one photo: the user's mask or the detector's, then the inpainter. */
+async function repairFor(plan: RepairPlan, input: string, tile: number): Promise<RepairFn> {
+  const detector = plan.maskFile ? null : plan.detectorDir ? await damageNet(plan.detectorDir) : null;
+  if (!plan.maskFile && !detector) throw new RestoraError('USAGE', 'The repair step needs a mask file or the scratch detector.');
+  const inpainter = await damageNet(plan.inpainterDir);
+  return async (rgb, width, height, maxValue, isCancelled) => {
+    const mask = plan.maskFile ? await readMask(plan.maskFile, width, height, input) : await detectDamage(detector!, rgb, width, height, maxValue, tile, isCancelled);
+    if (plan.maskOut) await writeMask(mask, width, height, plan.maskOut);
+    const repaired = mask.reduce((a, b) => a + b, 0);
+    if (repaired === 0) return { rgb, repaired };
+    return { rgb: await inpaintDamage(inpainter, rgb, width, height, maxValue, mask, tile, isCancelled), repaired };
+  };
+}
+
+/** The model step skipped: each tile comes back as it went in. */
+const identityRunner: TileRunner = async ({ x, height, width, maxValue }) => {
+  const out = new Float32Array(height * width * 3);
+  for (let i = 0; i < out.length; i++) out[i] = Math.round(x[i]! * maxValue);
+  return out;
+};
+
 let queue: Promise<void> = Promise.resolve();
 
 async function handle(msg: Exclude<ToWorker, { type: 'pageExited' }>): Promise<void> {
@@ -150,7 +181,7 @@ async function handle(msg: Exclude<ToWorker, { type: 'pageExited' }>): Promise<v
       return;
     }
     if (msg.type === 'archs') {
-      send({ type: 'archs', id: msg.id, archs: listArchs().map((a) => ({ id: a.id, description: a.description, scales: [...a.scales], defaults: { ...a.defaults }, trainable: a.role !== 'discriminator' })) });
+      send({ type: 'archs', id: msg.id, archs: listArchs().map((a) => ({ id: a.id, description: a.description, scales: [...a.scales], defaults: { ...a.defaults }, trainable: (a.role ?? 'generator') === 'generator' })) });
       return;
     }
     if (msg.type === 'describeArch') {
@@ -168,14 +199,22 @@ async function handle(msg: Exclude<ToWorker, { type: 'pageExited' }>): Promise<v
       return;
     }
     const flag = new Int32Array(msg.cancel);
+    const repair = msg.request.repair ? await repairFor(msg.request.repair, msg.request.input, msg.request.tile) : undefined;
+    const hooks = {
+      onProgress: (done: number, total: number) => send({ type: 'progress', id: msg.id, done, total }),
+      isCancelled: () => Atomics.load(flag, 0) !== 0,
+      ...(repair ? { repair } : {}),
+    };
+    if (msg.modelDir === null) {
+      if (!repair || msg.request.scale !== 1) throw new RestoraError('USAGE', 'Without a model there is only the repair step, at the photo\'s own size.');
+      send({ type: 'upscaled', id: msg.id, result: await upscaleFile(() => identityRunner, { ...msg.request, keepColours: false }, hooks) });
+      return;
+    }
     const m = await model(msg.modelDir);
     const request = { ...msg.request, tile: Math.min(msg.request.tile, m.maxTile), overlap: Math.max(msg.request.overlap, m.overlap), multiple: m.multiple, edgePad: m.edgePad,
       // Restoration models keep the photo's own colours unless asked otherwise.
       keepColours: msg.request.keepColours ?? m.restores };
-    const result = await upscaleFile((rgb, w, h, max) => engineRunnerFor(m.model, rgb, w, h, max), request, {
-      onProgress: (done, total) => send({ type: 'progress', id: msg.id, done, total }),
-      isCancelled: () => Atomics.load(flag, 0) !== 0,
-    });
+    const result = await upscaleFile((rgb, w, h, max) => engineRunnerFor(m.model, rgb, w, h, max), request, hooks);
     send({ type: 'upscaled', id: msg.id, result });
   } catch (err) {
     const e = err instanceof RestoraError ? err : new RestoraError('INTERNAL', (err as Error)?.message ?? String(err));

@@ -14,11 +14,13 @@ export interface Predictor {
   predict(x: tf.Tensor4D): tf.Tensor | tf.Tensor[];
 }
 
-/** One tile for a runner: [height, width, 3] in 0..1, to be mirror-padded by padH/padW, run, cropped, scaled to 0..maxValue and rounded. */
+/** One tile for a runner: [height, width, channels] in 0..1, to be mirror-padded by padH/padW, run, cropped, scaled to 0..maxValue and rounded. */
 export interface TileRequest {
   x: Float32Array;
   height: number;
   width: number;
+  /** Input channels (default 3; the inpainter takes RGB + mask). */
+  channels?: number;
   padH: number;
   padW: number;
   maxValue: number;
@@ -29,13 +31,13 @@ export type TileRunner = (tile: TileRequest) => Promise<Float32Array>;
 
 /** A runner on a predictor in this thread. */
 export function localRunner(model: Predictor): TileRunner {
-  return async ({ x: input, height: th, width: tw, padH, padW, maxValue }) => {
+  return async ({ x: input, height: th, width: tw, channels, padH, padW, maxValue }) => {
     const result = tf.tidy(() => {
-      let x: tf.Tensor4D = tf.tensor4d(input, [1, th, tw, 3]);
+      let x: tf.Tensor4D = tf.tensor4d(input, [1, th, tw, channels ?? 3]);
       if (padH || padW) x = tf.mirrorPad(x, [[0, 0], [0, padH], [0, padW], [0, 0]], 'symmetric');
       let y = model.predict(x) as tf.Tensor4D;
       const s = y.shape[1] / x.shape[1];
-      if (padH || padW) y = y.slice([0, 0, 0, 0], [1, th * s, tw * s, 3]);
+      if (padH || padW) y = y.slice([0, 0, 0, 0], [1, th * s, tw * s, y.shape[3]]);
       return y.clipByValue(0, 1).mul(maxValue).round();
     });
     // Asynchronous read: a GPU backend cannot hand its buffers back synchronously (WebGPU's readSync goes through canvases).
@@ -60,6 +62,9 @@ export interface TileOptions {
   onProgress?: (done: number, total: number) => void;
   /** Polled between tiles. */
   isCancelled?: () => boolean;
+  /** Channels of the source and of the model's output (default 3 and 3; the damage nets take 4 or give 1). */
+  channelsIn?: number;
+  channelsOut?: number;
 }
 
 export interface TileRect {
@@ -95,7 +100,9 @@ export async function upscaleTiled(
   const s = o.scale;
   const outW = width * s;
   const outH = height * s;
-  const out: Pixels = maxValue > 255 ? new Uint16Array(outW * outH * 3) : new Uint8Array(outW * outH * 3);
+  const ci = o.channelsIn ?? 3;
+  const co = o.channelsOut ?? 3;
+  const out: Pixels = maxValue > 255 ? new Uint16Array(outW * outH * co) : new Uint8Array(outW * outH * co);
   const m = o.multiple ?? 1;
   // Tiles and their context start on the model's grid, so a net that pixel-unshuffles sees every tile as it sees the whole image.
   const align = (v: number) => Math.ceil(v / m) * m;
@@ -114,32 +121,30 @@ export async function upscaleTiled(
     const y1 = Math.min(height + Math.min(edge, overlap), r.y + r.h + overlap);
     const tw = x1 - x0;
     const th = y1 - y0;
-    const input = new Float32Array(tw * th * 3);
+    const input = new Float32Array(tw * th * ci);
     for (let y = 0; y < th; y++) {
       const sy = edgeIndex(y0 + y, height);
-      const d = y * tw * 3;
+      const d = y * tw * ci;
       if (x0 >= 0 && x1 <= width) {
-        const so = (sy * width + x0) * 3;
-        for (let i = 0; i < tw * 3; i++) input[d + i] = src[so + i]! * inv;
+        const so = (sy * width + x0) * ci;
+        for (let i = 0; i < tw * ci; i++) input[d + i] = src[so + i]! * inv;
         continue;
       }
       for (let x = 0; x < tw; x++) {
-        const so = (sy * width + edgeIndex(x0 + x, width)) * 3;
-        input[d + 3 * x] = src[so]! * inv;
-        input[d + 3 * x + 1] = src[so + 1]! * inv;
-        input[d + 3 * x + 2] = src[so + 2]! * inv;
+        const so = (sy * width + edgeIndex(x0 + x, width)) * ci;
+        for (let c = 0; c < ci; c++) input[d + ci * x + c] = src[so + c]! * inv;
       }
     }
     const padH = (m - (th % m)) % m;
     const padW = (m - (tw % m)) % m;
-    const data = await run({ x: input, height: th, width: tw, padH, padW, maxValue });
-    const rowLen = tw * s * 3;
+    const data = await run({ x: input, height: th, width: tw, ...(ci !== 3 ? { channels: ci } : {}), padH, padW, maxValue });
+    const rowLen = tw * s * co;
     const cx = (r.x - x0) * s;
     const cy = (r.y - y0) * s;
     for (let y = 0; y < r.h * s; y++) {
-      const so = (cy + y) * rowLen + cx * 3;
-      const d = ((r.y * s + y) * outW + r.x * s) * 3;
-      const n = r.w * s * 3;
+      const so = (cy + y) * rowLen + cx * co;
+      const d = ((r.y * s + y) * outW + r.x * s) * co;
+      const n = r.w * s * co;
       for (let i = 0; i < n; i++) out[d + i] = data[so + i]!;
     }
     done++;

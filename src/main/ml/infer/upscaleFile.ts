@@ -26,7 +26,23 @@ export interface UpscaleFileRequest {
   keepColours?: boolean;
   /** Resize the model's output (lanczos3): one side keeps the aspect ratio, both fit inside. */
   resize?: { width?: number; height?: number };
+  /** Repair scratches and dust before the model runs (the Restore pipeline's first steps). */
+  repair?: RepairPlan;
 }
+
+/**
+ * Where the damage is (the detector's mask, or the user's mask file) and the inpainter
+ * that fills it; `maskOut` keeps the mask used as a PNG for the user to check and correct.
+ */
+export interface RepairPlan {
+  detectorDir?: string;
+  inpainterDir: string;
+  maskFile?: string;
+  maskOut?: string;
+}
+
+/** Repairs a decoded photo in place of the original pixels; resolves to the repaired pixels and how many were repaired. */
+export type RepairFn = (rgb: Pixels, width: number, height: number, maxValue: number, isCancelled?: () => boolean) => Promise<{ rgb: Pixels; repaired: number }>;
 
 export interface UpscaleFileResult {
   width: number;
@@ -35,6 +51,8 @@ export interface UpscaleFileResult {
   outHeight: number;
   /** Whether the photo's colours were kept (the request's choice, or the model's default). */
   keptColours: boolean;
+  /** Pixels the repair step filled in (when it ran). */
+  repairedPixels?: number;
 }
 
 /** Bicubic-upscales an alpha plane (alpha needs no neural detail, only smooth edges). */
@@ -51,7 +69,7 @@ export type RunnerFactory = (rgb: ArrayLike<number>, width: number, height: numb
 export async function upscaleFile(
   model: tf.LayersModel | RunnerFactory,
   req: UpscaleFileRequest,
-  hooks: { onProgress?: (done: number, total: number) => void; isCancelled?: () => boolean } = {},
+  hooks: { onProgress?: (done: number, total: number) => void; isCancelled?: () => boolean; repair?: RepairFn } = {},
 ): Promise<UpscaleFileResult> {
   const info = await probeImage(req.input);
   const upright = info.orientation >= 5 ? { w: info.height, h: info.width } : { w: info.width, h: info.height };
@@ -63,6 +81,12 @@ export async function upscaleFile(
     );
   }
   const img = await decodeImage(req.input, info);
+  let repairedPixels: number | undefined;
+  if (hooks.repair) {
+    const r = await hooks.repair(img.rgb, img.width, img.height, img.maxValue, hooks.isCancelled);
+    img.rgb = r.rgb;
+    repairedPixels = r.repaired;
+  }
   // Conditioned models get the whole image's statistics with every tile.
   const runner = typeof model === 'function' ? model(img.rgb, img.width, img.height, img.maxValue) : predictorFor(model, img.rgb, img.width, img.height, img.maxValue);
   const rgb = await upscaleTiled(runner, img.rgb, img.width, img.height, img.maxValue, {
@@ -71,7 +95,8 @@ export async function upscaleFile(
     overlap: req.overlap,
     multiple: req.multiple ?? 1,
     edgePad: req.edgePad ?? 0,
-    ...hooks,
+    ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
+    ...(hooks.isCancelled ? { isCancelled: hooks.isCancelled } : {}),
   });
   if (req.keepColours) keepInputColours(img.rgb, img.width, img.height, rgb, req.scale, img.maxValue);
   img.rgb = new Uint8Array(0); // release the input early: big photos
@@ -85,5 +110,5 @@ export async function upscaleFile(
   }
   // The encoder takes EXIF/XMP/ICC from the source file, whatever the pixel size.
   await encodeImage(out, req.output, { format: req.format, ...(req.quality !== undefined ? { quality: req.quality } : {}) }, info);
-  return { width: img.width, height: img.height, outWidth: out.width, outHeight: out.height, keptColours: Boolean(req.keepColours) };
+  return { width: img.width, height: img.height, outWidth: out.width, outHeight: out.height, keptColours: Boolean(req.keepColours), ...(repairedPixels !== undefined ? { repairedPixels } : {}) };
 }

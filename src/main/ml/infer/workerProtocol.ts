@@ -33,7 +33,8 @@ export type ToWorker =
   | {
       type: 'upscale';
       id: number;
-      modelDir: string;
+      /** null: no model step (the Restore pipeline's repair only, at the photo's size). */
+      modelDir: string | null;
       request: UpscaleFileRequest;
       /** Int32 flag: non-zero = cancel. Shared so it is seen mid-computation. */
       cancel: SharedArrayBuffer;

@@ -13,6 +13,8 @@ export interface PairImage {
   name: string;
   hr: FloatImage; // 0..255
   lr: FloatImage; // 0..255
+  /** The damage nets' validation pairs: 1 where lr is damaged (lr.width * lr.height). */
+  mask?: Uint8Array;
 }
 
 export function makeBicubicPair(name: string, hr0: FloatImage, scale: number): PairImage {
@@ -31,10 +33,12 @@ export interface Batch {
   scale: number;
   /** [B, GLOBAL_STATS]: statistics of the whole LR image each patch was cut from (conditioning.ts). */
   cond?: Float32Array;
+  /** [B, P, P, 1], 1 where the LR patch is damaged (the damage nets' batches, damageData.ts). */
+  mask?: Float32Array;
 }
 
 /** Writes a transformed square crop; t bits: 1 = flip x, 2 = flip y, 4 = transpose. */
-function copyPatch(src: FloatImage, x0: number, y0: number, size: number, t: number, dst: Float32Array, off: number): void {
+export function copyPatch(src: FloatImage, x0: number, y0: number, size: number, t: number, dst: Float32Array, off: number): void {
   const c = src.channels;
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
@@ -52,7 +56,7 @@ function copyPatch(src: FloatImage, x0: number, y0: number, size: number, t: num
 }
 
 /** Picks an image index with probability proportional to its area (one RNG draw). */
-function areaPicker(sizes: readonly { width: number; height: number }[]): (rng: Rng) => number {
+export function areaPicker(sizes: readonly { width: number; height: number }[]): (rng: Rng) => number {
   const areas = sizes.map((s) => s.width * s.height);
   const total = areas.reduce((a, b) => a + b, 0);
   return (rng) => {

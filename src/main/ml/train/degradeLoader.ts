@@ -22,9 +22,11 @@ export interface LoaderInit {
   context?: number;
   /** Colour-jitter each clean region before degrading it (degrade/ops.ts colourJitter). */
   jitter?: boolean;
+  /** Damaged batches with masks (damageData.ts) instead of degraded pairs; preset unused. */
+  damage?: boolean;
 }
 export type LoaderRequest = { id: number; seed: number; batch: number; patch: number; scale: number };
-export type LoaderReply = { id: number; lr: Float32Array; hr: Float32Array; cond: Float32Array } | { id: number; error: string };
+export type LoaderReply = { id: number; lr: Float32Array; hr: Float32Array; cond?: Float32Array; mask?: Float32Array } | { id: number; error: string };
 
 /** A copy of the photo whose pixels live in shared memory (returned as is when they already do). */
 export function sharedPhoto(img: FloatImage): FloatImage {
@@ -34,13 +36,14 @@ export function sharedPhoto(img: FloatImage): FloatImage {
   return { ...img, data };
 }
 
-export function threadedDegradedSource(photos: readonly FloatImage[], preset: PresetId, context?: number, jitter = false): BatchSource & { close(): Promise<void> } {
+export function threadedDegradedSource(photos: readonly FloatImage[], preset: PresetId, context?: number, jitter = false, damage = false): BatchSource & { close(): Promise<void> } {
   const shared = photos.map(sharedPhoto);
   const init: LoaderInit = {
     photos: shared.map((p) => ({ width: p.width, height: p.height, channels: p.channels, buffer: p.data.buffer as SharedArrayBuffer })),
     preset,
     ...(context ? { context } : {}),
     ...(jitter ? { jitter } : {}),
+    ...(damage ? { damage } : {}),
   };
   const worker: Worker = startWorker(siblingEntry(import.meta.url, 'degradeWorker'), init);
   const waiting = new Map<number, { resolve: (b: Batch) => void; reject: (e: Error) => void; req: LoaderRequest }>();
@@ -59,7 +62,7 @@ export function threadedDegradedSource(photos: readonly FloatImage[], preset: Pr
     waiting.delete(m.id);
     if (waiting.size === 0 && !closing) worker.unref();
     if ('error' in m) w.reject(new Error(m.error));
-    else w.resolve({ lr: m.lr, hr: m.hr, cond: m.cond, batch: w.req.batch, patch: w.req.patch, scale: w.req.scale });
+    else w.resolve({ lr: m.lr, hr: m.hr, ...(m.cond ? { cond: m.cond } : {}), ...(m.mask ? { mask: m.mask } : {}), batch: w.req.batch, patch: w.req.patch, scale: w.req.scale });
   });
   worker.on('error', (err) => failAll(err));
   worker.on('exit', (code) => failAll(new Error(`the degradation thread exited (code ${code})`)));

@@ -16,6 +16,7 @@ import { globalStats, isConditioned, runModel } from '../infer/conditioning.js';
 import { pairSource, type BatchSource, type Batch, type PairImage } from './dataset.js';
 import type { PixelLoss } from './losses.js';
 import { decayedKernels, optimiseStep } from './step.js';
+import { latentSampler, maskedPsnr, maskOverlap, taskOf, withMask, type TrainTask } from './tasks.js';
 import { Rng } from '../rng.js';
 import { WeightEma } from './ema.js';
 import { measure } from '../eval/metrics.js';
@@ -61,7 +62,17 @@ export interface TrainerConfig {
   gamma?: number;
   /** EMA decay of the weights (e.g. 0.999); 0 or absent = off. The EMA model is validated and exported. */
   ema?: number;
+  /** VAEs: weight of the KL term (per latent element) after warm-up, and the steps over which it rises from 0. */
+  klWeight?: number;
+  klWarmup?: number;
+  /**
+   * A composite model's parts (the VAE latent mapping): weights copied from trained models
+   * into the layers named `prefix` + their name; layers the new model lacks are skipped.
+   */
+  initParts?: { dir: string; prefix: string }[];
 }
+
+export const DEFAULT_KL_WEIGHT = 1e-3;
 
 export const DEFAULT_TRAINER_CONFIG: Omit<TrainerConfig, 'arch' | 'scale'> = {
   archOptions: {},
@@ -93,6 +104,11 @@ export interface MetricPoint {
   /** GAN stage only: generator total loss and discriminator loss. */
   gLoss?: number;
   dLoss?: number;
+  /** VAEs: the reconstruction loss and the KL per latent element (loss = recon + weight * kl). */
+  recon?: number;
+  kl?: number;
+  /** Scratch detection: intersection over union of the thresholded mask on the validation photos. */
+  valIou?: number;
   /** On the evaluation set the user asked for (e.g. Set5), at validation steps. */
   evalPsnr?: number;
   evalSsim?: number;
@@ -127,20 +143,20 @@ export function predictImage(model: tf.LayersModel, lr: FloatImage): FloatImage 
   const padH = (m - (lr.height % m)) % m;
   const padW = (m - (lr.width % m)) % m;
   const out = tf.tidy(() => {
-    let x = tf.tensor4d(lr.data, [1, lr.height, lr.width, 3]).div(255) as tf.Tensor4D;
+    let x = tf.tensor4d(lr.data, [1, lr.height, lr.width, lr.channels]).div(255) as tf.Tensor4D;
     // Sides a pixel-unshuffling net cannot take are mirrored out, and the output cropped back.
     if (padH || padW) x = tf.mirrorPad(x, [[0, 0], [0, padH], [0, padW], [0, 0]], 'symmetric');
     let y = runModel(model, x, isConditioned(model) ? globalStats(lr.data, lr.width, lr.height, 255) : null);
     if (padH || padW) {
       const s = y.shape[1] / x.shape[1];
-      y = y.slice([0, 0, 0, 0], [1, lr.height * s, lr.width * s, 3]);
+      y = y.slice([0, 0, 0, 0], [1, lr.height * s, lr.width * s, y.shape[3]]);
     }
     return y.clipByValue(0, 1).mul(255).round();
   }) as tf.Tensor4D;
   const data = out.dataSync() as Float32Array;
-  const [, h, w] = out.shape;
+  const [, h, w, c] = out.shape;
   out.dispose();
-  return { width: w, height: h, channels: 3, data: Float32Array.from(data) };
+  return { width: w, height: h, channels: c, data: Float32Array.from(data) };
 }
 
 /**
@@ -177,6 +193,51 @@ export function validate(model: tf.LayersModel, pairs: readonly PairImage[], sca
     ssim += q.ssim;
   }
   return { psnr: psnr / pairs.length, ssim: ssim / pairs.length };
+}
+
+/**
+ * The validation scores of a model by its task (tasks.ts): PSNR/SSIM of the restored
+ * photos; the inpainter's PSNR inside the masks (outside them it passes pixels through)
+ * and whole-photo SSIM; the detector's IoU over all validation pixels.
+ */
+export function validateTask(model: tf.LayersModel, pairs: readonly PairImage[], scale: number, task: TrainTask): Pick<MetricPoint, 'valPsnr' | 'valSsim' | 'valIou'> {
+  if (task === 'restore') {
+    const q = validate(model, pairs, scale);
+    return { valPsnr: q.psnr, valSsim: q.ssim };
+  }
+  let intersection = 0;
+  let union = 0;
+  let psnr = 0;
+  let ssim = 0;
+  for (const p of pairs) {
+    if (!p.mask) throw new Error(`validation pair ${p.name} has no damage mask`);
+    if (task === 'detect') {
+      const o = maskOverlap(predictImage(model, p.lr), p.mask);
+      intersection += o.intersection;
+      union += o.union;
+    } else {
+      const out = predictImage(model, withMask(p.lr, p.mask));
+      psnr += maskedPsnr(out, p.hr, p.mask);
+      ssim += measure(out, p.hr, 1).ssim;
+    }
+  }
+  return task === 'detect' ? { valIou: union ? intersection / union : 1 } : { valPsnr: psnr / pairs.length, valSsim: ssim / pairs.length };
+}
+
+/** Copies each part's layer weights into the layers of `to` named prefix + name (layers `to` lacks are skipped). */
+async function copyParts(parts: readonly { dir: string; prefix: string }[], to: tf.LayersModel): Promise<void> {
+  const targets = new Map(to.layers.filter((l) => l.weights.length > 0).map((l) => [l.name, l]));
+  for (const part of parts) {
+    const from = await loadLayersModel(part.dir);
+    try {
+      for (const layer of from.layers) {
+        const target = targets.get(part.prefix + layer.name);
+        if (layer.weights.length > 0 && target) target.setWeights(layer.getWeights());
+      }
+    } finally {
+      from.dispose();
+    }
+  }
 }
 
 /**
@@ -263,7 +324,9 @@ export class Trainer {
    */
   static async open(config: TrainerConfig, train: readonly PairImage[] | BatchSource, val: readonly PairImage[], runDir: string, engine?: Engine): Promise<Trainer> {
     const t = await Trainer.openHere(config, train, val, runDir);
-    if (engine) {
+    // The compute engine's step protocol carries image pairs only: the damage nets (masks) and
+    // VAEs (the KL term and its noise seed) train here, on this thread's backend.
+    if (engine && t.task === 'restore' && !latentSampler(t.model)) {
       try {
         await t.attach(engine);
       } catch (err) {
@@ -275,7 +338,15 @@ export class Trainer {
   }
 
   private static async openHere(config: TrainerConfig, train: readonly PairImage[] | BatchSource, val: readonly PairImage[], runDir: string): Promise<Trainer> {
-    getTrainableArch(config.arch);
+    getTrainableArch(config.arch, { composite: !!config.initParts?.length });
+    if (config.klWeight !== undefined && !(Number.isFinite(config.klWeight) && config.klWeight >= 0)) {
+      throw new RestoraError('USAGE', `The KL weight must be a number of 0 or more, not ${config.klWeight}.`);
+    }
+    for (const part of config.initParts ?? []) {
+      if (!fs.existsSync(path.join(part.dir, 'model.json'))) {
+        throw new RestoraError('USAGE', `The ${config.arch} stage needs the trained model in ${part.dir}, and there is none: train the earlier stages first.`, part.dir);
+      }
+    }
     if (Array.isArray(train)) {
       if (train.length === 0) throw new RestoraError('USAGE', 'No training images.');
       for (const p of train as readonly PairImage[]) {
@@ -311,6 +382,7 @@ export class Trainer {
       return t;
     }
     const model = buildSeeded(config);
+    if (config.initParts?.length) await copyParts(config.initParts, model);
     if (config.initFrom) {
       const init = await loadLayersModel(config.initFrom);
       try {
@@ -328,6 +400,21 @@ export class Trainer {
   get currentStep(): number {
     return this.step;
   }
+
+  get task(): TrainTask {
+    return taskOf(this.config.arch, this.config.archOptions);
+  }
+
+  /** The KL term's weight at a step: linear warm-up from 0 (default over the first fifth of the run). */
+  klWeightAt(step: number): number {
+    const c = this.config;
+    const w = c.klWeight ?? DEFAULT_KL_WEIGHT;
+    const warm = c.klWarmup ?? Math.round(c.steps / 5);
+    return warm > 0 ? w * Math.min(1, step / warm) : w;
+  }
+
+  /** The VAE's KL per latent element at the last local step (null for other nets). */
+  private lastKl: number | null = null;
 
   /** Which tfjs backend runs the steps. */
   get computeBackend(): string {
@@ -447,14 +534,26 @@ export class Trainer {
     const c = this.config;
     const lr = learningRateAt(c, this.step);
     const wd = c.optimizer === 'adamw' ? (c.weightDecay ?? 0) : 0;
-    const cost = optimiseStep(
+    const { cost, kl } = optimiseStep(
       { model: this.model, optimizer: this.optimizer, decayed: this.decayed, ema: this.ema, loss: c.loss },
-      { batch: c.batch, patch: c.patch, scale: c.scale, lr: b.lr, hr: b.hr, cond: b.cond ?? null },
+      {
+        batch: c.batch,
+        patch: c.patch,
+        scale: b.scale,
+        lr: b.lr,
+        hr: b.hr,
+        cond: b.cond ?? null,
+        mask: b.mask ?? null,
+        klWeight: this.klWeightAt(this.step),
+        // A function of the run's seed and the step, so a resumed run draws the same latent noise.
+        noiseSeed: (Math.imul(c.seed, 1000003) + this.step) >>> 0,
+      },
       lr,
       wd,
     );
     const loss = cost.dataSync()[0]!;
-    cost.dispose();
+    this.lastKl = kl ? kl.dataSync()[0]! : null;
+    tf.dispose([cost, ...(kl ? [kl] : [])]);
     this.step++;
     return loss;
   }
@@ -466,6 +565,8 @@ export class Trainer {
     let windowSteps = 0;
     let lossSum = 0;
     let lossCount = 0;
+    let klSum = 0;
+    let reconSum = 0;
     while (this.step < until) {
       if (opts.signal?.aborted) {
         await this.checkpoint();
@@ -482,6 +583,10 @@ export class Trainer {
       }
       lossSum += loss;
       lossCount++;
+      if (this.lastKl !== null) {
+        klSum += this.lastKl;
+        reconSum += loss - this.klWeightAt(this.step - 1) * this.lastKl;
+      }
       windowSteps++;
       const lr = learningRateAt(c, this.step - 1);
       let point: MetricPoint | undefined;
@@ -491,13 +596,12 @@ export class Trainer {
       const logEvery = Math.min(50, Math.max(1, Math.round(c.steps / 100)));
       if (atVal || this.step % logEvery === 0) {
         point = { step: this.step, wallMs: Math.round(this.elapsedMs), loss: lossSum / lossCount, lr };
+        if (this.lastKl !== null) Object.assign(point, { recon: reconSum / lossCount, kl: klSum / lossCount });
         lossSum = 0;
         lossCount = 0;
-        if (atVal && this.val.length > 0) {
-          const q = validate(await this.currentExportModel(), this.val, c.scale);
-          point.valPsnr = q.psnr;
-          point.valSsim = q.ssim;
-        }
+        klSum = 0;
+        reconSum = 0;
+        if (atVal && this.val.length > 0) Object.assign(point, validateTask(await this.currentExportModel(), this.val, c.scale, this.task));
         this.history.push(point);
       }
       if (this.step % c.checkpointEvery === 0 || this.step === until) await this.checkpoint();

@@ -1,0 +1,62 @@
+/**
+ * Training batches for the damage nets (scratch detection and inpainting): clean photos
+ * aged with the old-photo preset, then scratched, creased, dusted and torn (degrade/
+ * defects.ts), with the mask of every damaged pixel. Both nets work at the photo's own
+ * size (scale 1): a batch item is the damaged patch (lr), the same patch before the
+ * defects were drawn (hr: what inpainting should give back) and the mask.
+ * Like degradedBatch, a batch is a pure function of its seed.
+ */
+import { copyPatch, areaPicker, type Batch, type BatchSource, type PairImage } from './dataset.js';
+import { degradeDamaged } from '../../degrade/presets.js';
+import type { FloatImage } from '../../imaging/imresize.js';
+import { Rng } from '../rng.js';
+
+/** Side of the region the defects are drawn on around each patch: a patch sees them at the density of a whole print. */
+export const DAMAGE_CONTEXT = 128;
+
+export async function damagedBatch(photos: readonly FloatImage[], seed: number, batch: number, patch: number, context = DAMAGE_CONTEXT): Promise<Batch> {
+  const rng = new Rng(seed);
+  const pick = areaPicker(photos);
+  const lr = new Float32Array(batch * patch * patch * 3);
+  const hr = new Float32Array(batch * patch * patch * 3);
+  const mask = new Float32Array(batch * patch * patch);
+  for (let b = 0; b < batch; b++) {
+    const src = photos[pick(rng)]!;
+    // Scans come at many resolutions: half the regions are aged at the photo's size, half at half of it.
+    const down = rng.next() < 0.5 ? 1 : 2;
+    const side = Math.max(patch, Math.min(context, Math.floor(Math.min(src.width, src.height) / down)));
+    const hs = side * down;
+    const x = rng.int(src.width - hs + 1);
+    const y = rng.int(src.height - hs + 1);
+    const region = new Float32Array(hs * hs * 3);
+    copyPatch(src, x, y, hs, rng.int(8), region, 0);
+    for (let k = 0; k < region.length; k++) region[k]! *= 255;
+    const d = await degradeDamaged({ width: hs, height: hs, channels: 3, data: region }, down, rng);
+    const px = rng.int(side - patch + 1);
+    const py = rng.int(side - patch + 1);
+    copyPatch(d.img, px, py, patch, 0, lr, b * patch * patch * 3);
+    copyPatch(d.before, px, py, patch, 0, hr, b * patch * patch * 3);
+    for (let yy = 0; yy < patch; yy++) {
+      for (let xx = 0; xx < patch; xx++) mask[b * patch * patch + yy * patch + xx] = d.mask[(py + yy) * side + px + xx]!;
+    }
+  }
+  return { lr, hr, mask, batch, patch, scale: 1 };
+}
+
+/** Damaged batches made in this thread, one seed per step from the run's RNG (threadedDegradedSource(..., damage) makes them on a loader thread). */
+export function damagedSource(photos: readonly FloatImage[], context = DAMAGE_CONTEXT): BatchSource {
+  return { next: (rng, batch, patch) => damagedBatch(photos, rng.nextU32(), batch, patch, context) };
+}
+
+/**
+ * Validation pairs for the damage nets: each photo aged and damaged whole (seeded by its
+ * index, so every run validates on the same damage), with its mask.
+ */
+export async function damagedPairs(photos: readonly { name: string; img: FloatImage }[], seed = 1): Promise<PairImage[]> {
+  const out: PairImage[] = [];
+  for (const [i, { name, img }] of photos.entries()) {
+    const d = await degradeDamaged(img, 1, new Rng(seed * 7919 + i));
+    out.push({ name, lr: d.img, hr: d.before, mask: d.mask });
+  }
+  return out;
+}
