@@ -61,6 +61,8 @@ export interface ModelCard {
   degradation?: string;
   steps?: number;
   metrics?: Record<string, { psnr: number; ssim: number }>;
+  /** Damage detectors: the probability over which a pixel counts as damaged (picked on held-out photos). */
+  threshold?: number;
   /** Scores other than a restored photo's PSNR/SSIM (a detector's IoU, PSNR inside and outside damage masks), by evaluation. */
   scores?: Record<string, Record<string, number>>;
   measuredWith?: string;
@@ -106,6 +108,19 @@ export const INPAINTER_ID = 'restora-inpaint';
  * with the detector; { maskFile } uses the user's mask (white = damaged) instead; 'off' skips it.
  */
 export type RepairChoice = 'auto' | 'off' | { maskFile: string };
+
+/** A library photo's damage mask (white = damaged), shown as an overlay in Compare. */
+export interface DamageMask {
+  imageId: number;
+  /** Media path of the mask PNG (mask/<imageId>). */
+  media: string;
+  width: number;
+  height: number;
+  /** Pixels marked damaged. */
+  damaged: number;
+  /** Found by the detector, or corrected and saved by the user. */
+  source: 'detected' | 'edited';
+}
 
 export interface UpscaleOptions {
   /** 'none': no model step (with repair: the repaired photo at its own size). */
@@ -284,6 +299,8 @@ export interface UpscaleImageResult {
   ms: number;
   /** Measured when the image has a reference (an HR image of the same name beside it in a folder called HR). */
   reference?: { psnr: number; ssim: number };
+  /** Pixels the repair step filled in (when it ran). */
+  repairedPixels?: number;
 }
 
 // ---- Training --------------------------------------------------------------

@@ -16,6 +16,7 @@ import {
   type AppEvent,
   type ArchInfo,
   type BackendInfo,
+  type DamageMask,
   type DatasetStats,
   type ImageDetail,
   type ImageRow,
@@ -138,7 +139,19 @@ export const REQUEST_SCHEMAS = {
     })
     .strict(),
   'library.get': z.object({ id }).strict(),
-  'upscale.image': z.object({ imageId: id, modelId: text.optional(), taskId: z.string().min(1).max(100), keepColours: z.boolean().optional() }).strict(),
+  'upscale.image': z
+    .object({
+      imageId: id,
+      modelId: text.optional(),
+      taskId: z.string().min(1).max(100),
+      keepColours: z.boolean().optional(),
+      // The repair step first: 'auto' finds the damage, 'mask' uses the photo's saved mask (damage.saveMask).
+      repair: z.enum(['auto', 'off', 'mask']).optional(),
+    })
+    .strict(),
+  'damage.detect': z.object({ imageId: id }).strict(),
+  // A PNG in base64: 64 MB of it is a mask of about 300 MP, far past any photo the library takes.
+  'damage.saveMask': z.object({ imageId: id, png: z.string().min(1).max(64 * 1024 * 1024).regex(/^[A-Za-z0-9+/]+={0,2}$/) }).strict(),
   'upscale.cancel': z.object({ taskId: z.string().min(1).max(100) }).strict(),
   'jobs.start': batchSpec,
   'jobs.list': empty,
@@ -186,6 +199,8 @@ interface Responses {
   'library.get': ImageDetail;
   'upscale.image': UpscaleImageResult;
   'upscale.cancel': { cancelled: boolean };
+  'damage.detect': DamageMask;
+  'damage.saveMask': DamageMask;
   'jobs.start': { jobId: number; resumed: boolean };
   'jobs.list': JobSummary[];
   'jobs.pause': JobSummary;
@@ -222,11 +237,11 @@ export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: { code: 
 
 /**
  * Images the UI shows are addressed by media paths, never by file paths:
- *   thumb/<imageId>, image/<imageId>, result/<historyId>, preview/<previewId>/<n>-<lr|hr>.png,
+ *   thumb/<imageId>, image/<imageId>, result/<historyId>, mask/<imageId> (its damage mask), preview/<previewId>/<n>-<lr|hr>.png,
  *   sample/<runId>/<step> (a run's latest sample strip; the step only busts caches)
  * Web mode serves them at /media/<path>; Electron at restora-media://app/<path>.
  */
-export const MEDIA_PATH = /^(thumb|image|result)\/(\d{1,12})$|^preview\/([a-f0-9]{16})\/(\d{1,3})-(lr|hr)\.png$|^sample\/(\d{1,12})\/(\d{1,9})$/;
+export const MEDIA_PATH = /^(thumb|image|result|mask)\/(\d{1,12})$|^preview\/([a-f0-9]{16})\/(\d{1,3})-(lr|hr)\.png$|^sample\/(\d{1,12})\/(\d{1,9})$/;
 
 export function isApiMethod(x: unknown): x is ApiMethod {
   return typeof x === 'string' && Object.prototype.hasOwnProperty.call(REQUEST_SCHEMAS, x);

@@ -22,6 +22,8 @@ export const API_METHODS = [
   'library.get',
   'upscale.image',
   'upscale.cancel',
+  'damage.detect',
+  'damage.saveMask',
   'jobs.start',
   'jobs.list',
   'jobs.pause',

@@ -483,6 +483,53 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  it('finds the damage of a photo, shows it over the photo, corrects it with the brush, and restores with that mask', async () => {
+    await nav('Library');
+    await page.getByRole('option', { name: /^coffee\.png/ }).click();
+    await page.getByRole('heading', { name: 'Compare' }).waitFor();
+    await page.getByTestId('find-damage').click();
+    const count = page.getByTestId('mask-count');
+    await expect.poll(() => count.textContent().catch(() => ''), { timeout: 60_000 }).toMatch(/^[\d,]+ pixels marked$/);
+    const found = Number((await count.textContent())!.replace(/\D/g, ''));
+    const overlay = page.getByTestId('mask-overlay');
+    await expect(overlay.evaluate((c) => [(c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height])).resolves.toEqual([600, 400]);
+    await expect(page.getByTestId('repair-choice').inputValue()).resolves.toBe('mask');
+    // Paint a stroke across the middle of the photo with the brush.
+    await page.getByTestId('brush-add').check();
+    const box = (await overlay.boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.3, box.y + box.height * 0.5);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.7, box.y + box.height * 0.5, { steps: 12 });
+    await page.mouse.up();
+    await expect.poll(() => count.textContent()).toMatch(/not saved/);
+    const painted = Number((await count.textContent())!.split(' ')[0]!.replace(/\D/g, ''));
+    expect(painted).toBeGreaterThan(found + 100);
+    await shot('damage-mask');
+    await page.getByTestId('save-mask').click();
+    await expect.poll(() => count.textContent()).toBe(`${painted.toLocaleString('en-US')} pixels marked`);
+    // The stored mask is the painted one: the photo's size, as many white pixels.
+    const maskFile = fs.readdirSync(path.join(home, 'masks')).filter((f) => f.endsWith('.png') && !f.includes('.part'));
+    expect(maskFile).toHaveLength(1);
+    const { data, info } = await sharp(path.join(home, 'masks', maskFile[0]!)).greyscale().raw().toBuffer({ resolveWithObject: true });
+    expect([info.width, info.height]).toEqual([600, 400]);
+    expect(Array.from(data).filter((v) => v >= 128).length).toBe(painted);
+    // Erasing takes pixels away again.
+    await page.getByTestId('brush-erase').check();
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
+    await page.mouse.down();
+    await page.mouse.up();
+    await expect.poll(async () => Number((await count.textContent())!.split(' ')[0]!.replace(/\D/g, ''))).toBeLessThan(painted);
+    // Upscale with "Use my mask": the edited mask is saved first, then repaired and restored.
+    await page.getByTestId('model-select').selectOption('restora-oldphoto-x2');
+    await page.getByTestId('upscale').click();
+    await expect.poll(() => page.getByRole('combobox', { name: 'Result shown' }).locator('option:checked').textContent().catch(() => ''), { timeout: 120_000 }).toMatch(/^restora-oldphoto-x2/);
+    await expect.poll(() => count.textContent()).not.toMatch(/not saved/);
+    const erased = Number((await count.textContent())!.split(' ')[0]!.replace(/\D/g, ''));
+    const saved = await sharp(path.join(home, 'masks', maskFile[0]!)).greyscale().raw().toBuffer();
+    expect(Array.from(saved).filter((v) => v >= 128).length).toBe(erased);
+    expect(errors).toEqual([]);
+  });
+
   it('the same server refuses the page without the token', async () => {
     const p = await browser.newPage();
     const res = await p.goto(url.replace(/\?token=.*/, ''));

@@ -76,7 +76,7 @@ describe('VAE', () => {
         r.kl?.dispose();
         return total;
       }, weights);
-      const out = Object.fromEntries(m.trainableWeights.map((w) => [w.originalName, grads[w.read().name]!.dataSync() as Float32Array]));
+      const out = Object.fromEntries(m.trainableWeights.map((w) => [w.originalName, grads[(w.read() as tf.Variable).name]!.dataSync() as Float32Array]));
       const loss = value.dataSync()[0]!;
       tf.dispose([value, ...Object.values(grads)]);
       m.dispose();

@@ -12,6 +12,7 @@ import { packageRoot } from '../paths.js';
 import { importModel } from '../ml/import/importModel.js';
 import { SpeedCache } from '../ml/store/speedCache.js';
 import { upscaleLibraryImage } from './upscaleImage.js';
+import { detectLibraryDamage, saveLibraryMask } from './damageMasks.js';
 import { storeUpload } from '../library/uploads.js';
 
 /** What only some adapters can do (Electron opens folders; the web server cannot). */
@@ -97,19 +98,21 @@ export function createHandlers(app: App, adapters: AdapterCapabilities = {}): Ap
     'library.list': async ({ projectId, ...query }) => app.library().list(projectId, query),
     'library.get': async ({ id }) => app.library().get(id),
 
-    'upscale.image': async ({ imageId, modelId, taskId, keepColours }) => {
+    'upscale.image': async ({ imageId, modelId, taskId, keepColours, repair }) => {
       if (upscaleTasks.has(taskId)) throw new RestoraError('USAGE', `Task ${taskId} is already running.`);
       const controller = new AbortController();
       upscaleTasks.set(taskId, controller);
       try {
         const s = app.settings.get();
-        return await upscaleLibraryImage(app, imageId, modelId ?? defaultModel('upscale', 2), { tile: s.tile, format: s.outputFormat, quality: s.quality, ...(keepColours !== undefined ? { keepColours } : {}) }, controller.signal, (done, total) =>
+        return await upscaleLibraryImage(app, imageId, modelId ?? defaultModel('upscale', 2), { tile: s.tile, format: s.outputFormat, quality: s.quality, ...(keepColours !== undefined ? { keepColours } : {}), ...(repair ? { repair } : {}) }, controller.signal, (done, total) =>
           app.events.publish({ type: 'upscale.progress', taskId, done, total }),
         );
       } finally {
         upscaleTasks.delete(taskId);
       }
     },
+    'damage.detect': async ({ imageId }) => detectLibraryDamage(app, imageId),
+    'damage.saveMask': async ({ imageId, png }) => saveLibraryMask(app, imageId, png),
     'upscale.cancel': async ({ taskId }) => {
       const c = upscaleTasks.get(taskId);
       c?.abort();

@@ -54,6 +54,10 @@ export function createMediaResolver(home: string, library: () => Library, sample
       const id = Number(idText);
       try {
         if (kind === 'thumb') return await library().thumbnail(id);
+        if (kind === 'mask') {
+          const file = path.join(home, 'masks', `${id}.png`);
+          return fs.existsSync(file) ? file : null;
+        }
         if (kind === 'image') {
           const p = library().pathOf(id);
           return p ? await viewable(p, cacheDir) : null;

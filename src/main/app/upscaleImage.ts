@@ -6,7 +6,9 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { OutputFormat, UpscaleImageResult } from '../../shared/api.js';
+import { INPAINTER_ID, SCRATCH_DETECTOR_ID, type OutputFormat, type UpscaleImageResult } from '../../shared/api.js';
+import type { RepairPlan } from '../ml/infer/upscaleFile.js';
+import { libraryMaskFile } from './damageMasks.js';
 import { RestoraError } from '../../shared/errors.js';
 import { decodeRgbFloat } from '../imaging/decode.js';
 import { crop } from '../imaging/imresize.js';
@@ -26,11 +28,21 @@ export function findReference(input: string): string | null {
   return candidates.find((c) => fs.existsSync(c) && path.resolve(c) !== path.resolve(input)) ?? null;
 }
 
+/** The repair step of a studio upscale: the detector's mask, the photo's saved mask, or none. */
+function repairPlan(app: App, imageId: number, repair: 'auto' | 'off' | 'mask'): RepairPlan | null {
+  if (repair === 'off') return null;
+  const inpainterDir = app.models.get(INPAINTER_ID).dir;
+  if (repair === 'auto') return { inpainterDir, detectorDir: app.models.get(SCRATCH_DETECTOR_ID).dir };
+  const maskFile = libraryMaskFile(app, imageId);
+  if (!maskFile) throw new RestoraError('NOT_FOUND', `Image ${imageId} has no saved damage mask: find the damage (or paint it) and save the mask first.`);
+  return { inpainterDir, maskFile };
+}
+
 export async function upscaleLibraryImage(
   app: App,
   imageId: number,
   modelId: string | undefined,
-  output: { tile: number; format: OutputFormat; quality: number; keepColours?: boolean },
+  output: { tile: number; format: OutputFormat; quality: number; keepColours?: boolean; repair?: 'auto' | 'off' | 'mask' },
   signal: AbortSignal,
   onProgress: (done: number, total: number) => void,
 ): Promise<UpscaleImageResult> {
@@ -40,8 +52,13 @@ export async function upscaleLibraryImage(
   // Unique per call: two upscales of one image in the same millisecond (two tabs, a double click) must not share a file.
   const dest = path.join(app.home, 'results', String(imageId), `${path.basename(input, path.extname(input))}-${model.card.id}-${Date.now()}-${crypto.randomUUID().slice(0, 8)}.png`);
   fs.mkdirSync(path.dirname(dest), { recursive: true });
+  const repair = repairPlan(app, imageId, output.repair ?? 'off');
   const t0 = performance.now();
-  const r = await app.compute.upscale(model.dir, { input, output: dest, scale: model.card.scale, format: 'png', tile: output.tile, overlap: 0, ...(output.keepColours !== undefined ? { keepColours: output.keepColours } : {}) }, { onProgress, signal });
+  const r = await app.compute.upscale(
+    model.dir,
+    { input, output: dest, scale: model.card.scale, format: 'png', tile: output.tile, overlap: 0, ...(output.keepColours !== undefined ? { keepColours: output.keepColours } : {}), ...(repair ? { repair } : {}) },
+    { onProgress, signal },
+  );
   const ms = Math.round(performance.now() - t0);
   let reference: UpscaleImageResult['reference'];
   const refFile = findReference(input);
@@ -55,8 +72,8 @@ export async function upscaleLibraryImage(
   const historyId = app.library().setStatus(imageId, 'restored', {
     action: model.card.task === 'restore' ? 'restore' : 'upscale',
     modelId: model.card.id,
-    settings: { scale: model.card.scale, tile: output.tile, keepColours: r.keptColours },
+    settings: { scale: model.card.scale, tile: output.tile, keepColours: r.keptColours, ...(repair ? { repair: output.repair, repairedPixels: r.repairedPixels } : {}) },
     output: dest,
   });
-  return { historyId, output: dest, modelId: model.card.id, width: r.outWidth, height: r.outHeight, ms, ...(reference ? { reference } : {}) };
+  return { historyId, output: dest, modelId: model.card.id, width: r.outWidth, height: r.outHeight, ms, ...(reference ? { reference } : {}), ...(r.repairedPixels !== undefined ? { repairedPixels: r.repairedPixels } : {}) };
 }

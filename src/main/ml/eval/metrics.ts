@@ -106,6 +106,14 @@ function filterValid(p: Plane, k: Float64Array): Plane {
 }
 
 export function ssimPlane(a: Plane, b: Plane): number {
+  const map = ssimMap(a, b);
+  let sum = 0;
+  for (let i = 0; i < map.data.length; i++) sum += map.data[i]!;
+  return sum / map.data.length;
+}
+
+/** SSIM of every 11x11 window (valid region): the value at (x, y) is the window centred on pixel (x + 5, y + 5). */
+export function ssimMap(a: Plane, b: Plane): Plane {
   assertSameSize(a, b);
   const k = gaussianKernel(11, 1.5);
   const C1 = (0.01 * 255) ** 2;
@@ -125,17 +133,49 @@ export function ssimPlane(a: Plane, b: Plane): number {
   const s11 = filterValid(mk(aa), k);
   const s22 = filterValid(mk(bb), k);
   const s12 = filterValid(mk(ab), k);
-  let sum = 0;
   const m = mu1.data.length;
+  const out = new Float64Array(m);
   for (let i = 0; i < m; i++) {
     const m1 = mu1.data[i]!;
     const m2 = mu2.data[i]!;
     const v1 = s11.data[i]! - m1 * m1;
     const v2 = s22.data[i]! - m2 * m2;
     const cov = s12.data[i]! - m1 * m2;
-    sum += ((2 * m1 * m2 + C1) * (2 * cov + C2)) / ((m1 * m1 + m2 * m2 + C1) * (v1 + v2 + C2));
+    out[i] = ((2 * m1 * m2 + C1) * (2 * cov + C2)) / ((m1 * m1 + m2 * m2 + C1) * (v1 + v2 + C2));
   }
-  return sum / m;
+  return { width: mu1.width, height: mu1.height, data: out };
+}
+
+/**
+ * The protocol's scores inside and outside a mask (HR size, 1 = damaged): PSNR over the
+ * masked (unmasked) Y pixels, SSIM over the windows centred on them. Shaved like measure().
+ */
+export function measureMasked(sr: FloatImage, hr: FloatImage, scale: number, mask: ArrayLike<number>): { inside: Quality; outside: Quality } {
+  const a = shave(toY(sr), scale);
+  const b = shave(toY(hr), scale);
+  const inMask = (x: number, y: number) => mask[(y + scale) * hr.width + x + scale]! > 0;
+  const se = [0, 0];
+  const n = [0, 0];
+  for (let y = 0; y < a.height; y++) {
+    for (let x = 0; x < a.width; x++) {
+      const k = inMask(x, y) ? 0 : 1;
+      const d = a.data[y * a.width + x]! - b.data[y * a.width + x]!;
+      se[k]! += d * d;
+      n[k]!++;
+    }
+  }
+  const map = ssimMap(a, b);
+  const ss = [0, 0];
+  const sn = [0, 0];
+  for (let y = 0; y < map.height; y++) {
+    for (let x = 0; x < map.width; x++) {
+      const k = inMask(x + 5, y + 5) ? 0 : 1;
+      ss[k]! += map.data[y * map.width + x]!;
+      sn[k]!++;
+    }
+  }
+  const q = (k: number): Quality => ({ psnr: psnrOf(n[k] ? se[k]! / n[k]! : 0), ssim: sn[k] ? ss[k]! / sn[k]! : 1 });
+  return { inside: q(0), outside: q(1) };
 }
 
 export interface Quality {

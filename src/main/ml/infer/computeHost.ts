@@ -59,6 +59,7 @@ export class ComputeHost {
     else if (m.type === 'imported') p.resolve(m.card);
     else if (m.type === 'closed') p.resolve(undefined);
     else if (m.type === 'memory') p.resolve(m.numTensors);
+    else if (m.type === 'detected') p.resolve({ width: m.width, height: m.height, damaged: m.damaged });
     else p.resolve(m.result);
   }
 
@@ -90,6 +91,11 @@ export class ComputeHost {
 
   describeArch(arch: string, scale: number, archOptions: Record<string, number | string | boolean> = {}): Promise<{ params: number; scale: number }> {
     return this.call({ type: 'describeArch', id: this.nextId++, arch, scale, archOptions });
+  }
+
+  /** The detector's mask of a photo, written to maskOut; how many pixels it marks. */
+  detectDamage(detectorDir: string, input: string, maskOut: string, tile: number): Promise<{ width: number; height: number; damaged: number }> {
+    return this.call({ type: 'detectDamage', id: this.nextId++, detectorDir, input, maskOut, tile });
   }
 
   probeModel(modelDir: string): Promise<{ params: number; scale: number }> {

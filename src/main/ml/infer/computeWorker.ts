@@ -18,6 +18,7 @@ import { loadLayersModel, readCard } from '../store/modelStore.js';
 import * as tfjs from '@tensorflow/tfjs';
 import { buildArch, listArchs, tilingFor } from '../archs/index.js';
 import { upscaleFile, type RepairFn, type RepairPlan } from './upscaleFile.js';
+import { decodeImage } from '../../imaging/io.js';
 import { detectDamage, inpaintDamage, readMask, writeMask, type DamageNet } from './damage.js';
 import type { TileRunner } from './tiling.js';
 import { convertModel } from '../import/convert.js';
@@ -192,6 +193,13 @@ async function handle(msg: Exclude<ToWorker, { type: 'pageExited' }>): Promise<v
     }
     if (msg.type === 'probeModel') {
       send({ type: 'described', id: msg.id, ...(await probeModel(msg.modelDir)) });
+      return;
+    }
+    if (msg.type === 'detectDamage') {
+      const img = await decodeImage(msg.input);
+      const mask = await detectDamage(await damageNet(msg.detectorDir), img.rgb, img.width, img.height, img.maxValue, msg.tile);
+      await writeMask(mask, img.width, img.height, msg.maskOut);
+      send({ type: 'detected', id: msg.id, width: img.width, height: img.height, damaged: mask.reduce((a, b) => a + b, 0) });
       return;
     }
     if (msg.type === 'importModel') {

@@ -28,6 +28,8 @@ export type ToWorker =
   | { type: 'describeArch'; id: number; arch: string; scale: number; archOptions: Record<string, number | string | boolean> }
   /** Loads a model folder and runs a small input through it to learn its scale. */
   | { type: 'probeModel'; id: number; modelDir: string }
+  /** Finds the damage in a photo with the detector and writes its mask (white = damaged) as a PNG. */
+  | { type: 'detectDamage'; id: number; detectorDir: string; input: string; maskOut: string; tile: number }
   /** Converts a community model file into a Restora model folder at outDir. */
   | { type: 'importModel'; id: number; source: ImportSource; outDir: string; meta: ImportMeta }
   | {
@@ -55,6 +57,7 @@ export type FromWorker =
   | { type: 'archs'; id: number; archs: ArchInfo[] }
   | { type: 'upscaled'; id: number; result: UpscaleFileResult }
   | { type: 'imported'; id: number; card: ModelCard }
+  | { type: 'detected'; id: number; width: number; height: number; damaged: number }
   | { type: 'closed'; id: number }
   | { type: 'memory'; id: number; numTensors: number }
   | { type: 'error'; id: number; error: WireError };

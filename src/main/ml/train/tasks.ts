@@ -59,17 +59,42 @@ export function withMask(img: FloatImage, mask: ArrayLike<number>): FloatImage {
   return { width: img.width, height: img.height, channels: 4, data };
 }
 
-/** Intersection and union of a probability map (0..255) thresholded at one half and a 0/1 mask. */
-export function maskOverlap(prob: FloatImage, mask: ArrayLike<number>): { intersection: number; union: number } {
+/** Intersection and union of a probability map (0..255) thresholded at `threshold` (0..1) and a 0/1 mask. */
+export function maskOverlap(prob: FloatImage, mask: ArrayLike<number>, threshold = 0.5): { intersection: number; union: number } {
   let intersection = 0;
   let union = 0;
+  const cut = threshold * 255;
   for (let i = 0; i < mask.length; i++) {
-    const p = prob.data[i * prob.channels]! >= 127.5;
+    const p = prob.data[i * prob.channels]! >= cut;
     const t = mask[i]! > 0;
     if (p && t) intersection++;
     if (p || t) union++;
   }
   return { intersection, union };
+}
+
+/** The thresholds a detector's probability is cut at when one is picked. */
+export const THRESHOLDS = [0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95];
+
+/**
+ * The threshold with the best IoU over a set of (probability map, mask) pairs, and that IoU.
+ * The weighted BCE (positives x10) leans towards calling a pixel damaged, so the best cut
+ * is usually above one half; it is picked on held-out photos and kept in the model's card.
+ */
+export function bestThreshold(items: readonly { prob: FloatImage; mask: ArrayLike<number> }[]): { threshold: number; iou: number } {
+  let best = { threshold: 0.5, iou: -1 };
+  for (const threshold of THRESHOLDS) {
+    let intersection = 0;
+    let union = 0;
+    for (const { prob, mask } of items) {
+      const o = maskOverlap(prob, mask, threshold);
+      intersection += o.intersection;
+      union += o.union;
+    }
+    const iou = union ? intersection / union : 1;
+    if (iou > best.iou) best = { threshold, iou };
+  }
+  return best;
 }
 
 /** PSNR (RGB, 0..255) over the pixels where `mask` is set; Infinity when they match exactly. */

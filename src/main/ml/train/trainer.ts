@@ -16,7 +16,7 @@ import { globalStats, isConditioned, runModel } from '../infer/conditioning.js';
 import { pairSource, type BatchSource, type Batch, type PairImage } from './dataset.js';
 import type { PixelLoss } from './losses.js';
 import { decayedKernels, optimiseStep } from './step.js';
-import { latentSampler, maskedPsnr, maskOverlap, taskOf, withMask, type TrainTask } from './tasks.js';
+import { bestThreshold, latentSampler, maskedPsnr, taskOf, withMask, type TrainTask } from './tasks.js';
 import { Rng } from '../rng.js';
 import { WeightEma } from './ema.js';
 import { measure } from '../eval/metrics.js';
@@ -107,7 +107,7 @@ export interface MetricPoint {
   /** VAEs: the reconstruction loss and the KL per latent element (loss = recon + weight * kl). */
   recon?: number;
   kl?: number;
-  /** Scratch detection: intersection over union of the thresholded mask on the validation photos. */
+  /** Scratch detection: intersection over union of the mask on the validation photos, at the best threshold (tasks.ts bestThreshold). */
   valIou?: number;
   /** On the evaluation set the user asked for (e.g. Set5), at validation steps. */
   evalPsnr?: number;
@@ -205,23 +205,21 @@ export function validateTask(model: tf.LayersModel, pairs: readonly PairImage[],
     const q = validate(model, pairs, scale);
     return { valPsnr: q.psnr, valSsim: q.ssim };
   }
-  let intersection = 0;
-  let union = 0;
   let psnr = 0;
   let ssim = 0;
+  const detected: { prob: FloatImage; mask: Uint8Array }[] = [];
   for (const p of pairs) {
     if (!p.mask) throw new Error(`validation pair ${p.name} has no damage mask`);
     if (task === 'detect') {
-      const o = maskOverlap(predictImage(model, p.lr), p.mask);
-      intersection += o.intersection;
-      union += o.union;
+      detected.push({ prob: predictImage(model, p.lr), mask: p.mask });
     } else {
       const out = predictImage(model, withMask(p.lr, p.mask));
       psnr += maskedPsnr(out, p.hr, p.mask);
       ssim += measure(out, p.hr, 1).ssim;
     }
   }
-  return task === 'detect' ? { valIou: union ? intersection / union : 1 } : { valPsnr: psnr / pairs.length, valSsim: ssim / pairs.length };
+  // The detector's IoU at its best threshold on these photos (the one its card will keep).
+  return task === 'detect' ? { valIou: bestThreshold(detected).iou } : { valPsnr: psnr / pairs.length, valSsim: ssim / pairs.length };
 }
 
 /** Copies each part's layer weights into the layers of `to` named prefix + name (layers `to` lacks are skipped). */

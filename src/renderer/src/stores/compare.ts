@@ -17,6 +17,8 @@ export const useCompareStore = defineStore('compare', () => {
   /** When the running upscale started (for its ETA). */
   const startedAt = ref(0);
   const result = ref<UpscaleImageResult | null>(null);
+  /** The repair step before the model: none, the detector's mask, or the photo's saved mask. */
+  const repair = ref<'off' | 'auto' | 'mask'>('off');
 
   async function open(id: number): Promise<void> {
     if (image.value?.id === id) return;
@@ -35,7 +37,7 @@ export const useCompareStore = defineStore('compare', () => {
     progress.value = { done: 0, total: 0 };
     startedAt.value = performance.now();
     try {
-      const r = await api['upscale.image']({ imageId: img.id, modelId: modelId.value || undefined, taskId: id, keepColours: keepColours.value });
+      const r = await api['upscale.image']({ imageId: img.id, modelId: modelId.value || undefined, taskId: id, keepColours: keepColours.value, repair: repair.value });
       if (image.value?.id === img.id) result.value = r;
       // The image's history (and status) changed: re-read it.
       const d = await api['library.get']({ id: img.id });
@@ -68,5 +70,5 @@ export const useCompareStore = defineStore('compare', () => {
     return ((now - startedAt.value) / 1000) * ((p.total - p.done) / p.done);
   }
 
-  return { image, modelId, keepColours, taskId, progress, result, open, upscale, cancel, onProgress, etaSec };
+  return { image, modelId, keepColours, repair, taskId, progress, result, open, upscale, cancel, onProgress, etaSec };
 });

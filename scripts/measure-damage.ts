@@ -1,0 +1,129 @@
+/**
+ * Measures the damage nets and the Restore pipeline, and writes the numbers into the
+ * cards of restora-scratch-detect (its threshold and IoU) and restora-inpaint:
+ *   npx tsx scripts/measure-damage.ts [--data ../shared/data] [--seed 1] [--restore restora-oldphoto-x2]
+ * 1. The detector's threshold is picked on the held-out training photos (data/photos/val,
+ *    damaged with seed 1), never on the test sets.
+ * 2. Set14 with synthetic damage, seed 1: each HR image aged with the old-photo preset at
+ *    x2 (the same LR as `restora eval --degrade old-photo --seed 1`), then scratched, creased,
+ *    dusted and torn with its mask. Scored at x2 against the HR, inside and outside the
+ *    masks (Y-PSNR/SSIM, shave 2): bicubic of the damaged input, the restore model alone,
+ *    detect -> inpaint -> restore, the same with the true mask, and the restore model on
+ *    the undamaged LR (what a perfect repair would reach).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { initBackend } from '../src/main/ml/backend.js';
+import { decodeRgbFloat } from '../src/main/imaging/decode.js';
+import { crop, imresize, type FloatImage } from '../src/main/imaging/imresize.js';
+import { degradeDamaged } from '../src/main/degrade/presets.js';
+import { Rng } from '../src/main/ml/rng.js';
+import { damagedPairs } from '../src/main/ml/train/damageData.js';
+import { bestThreshold, maskOverlap, maskedPsnr } from '../src/main/ml/train/tasks.js';
+import { predictImage } from '../src/main/ml/train/trainer.js';
+import { detectDamage, inpaintDamage } from '../src/main/ml/infer/damage.js';
+import { measureMasked, type Quality } from '../src/main/ml/eval/metrics.js';
+import { loadLayersModel, readCard, writeCard } from '../src/main/ml/store/modelStore.js';
+import { bundledModelsDir } from '../src/main/paths.js';
+import { INPAINTER_ID, SCRATCH_DETECTOR_ID } from '../src/shared/api.js';
+
+const { values } = parseArgs({ options: { data: { type: 'string', default: '../shared/data' }, seed: { type: 'string', default: '1' }, restore: { type: 'string', default: 'restora-oldphoto-x2' } } });
+const seed = Number(values.seed);
+await initBackend({ prefer: 'wasm', threads: 2 });
+const dirOf = (id: string) => path.join(bundledModelsDir(), id);
+const detector = { model: await loadLayersModel(dirOf(SCRATCH_DETECTOR_ID)), card: readCard(dirOf(SCRATCH_DETECTOR_ID)) };
+const inpainter = { model: await loadLayersModel(dirOf(INPAINTER_ID)), card: readCard(dirOf(INPAINTER_ID)) };
+const restorer = await loadLayersModel(dirOf(values.restore!));
+const round = (v: number, d = 4) => Math.round(v * 10 ** d) / 10 ** d;
+
+const toPixels = (img: FloatImage) => Uint8Array.from(img.data, (v) => Math.max(0, Math.min(255, Math.round(v))));
+const fromPixels = (p: ArrayLike<number>, w: number, h: number): FloatImage => ({ width: w, height: h, channels: 3, data: Float32Array.from(p) });
+
+// 1. Threshold on the held-out training photos.
+const held: { name: string; img: FloatImage }[] = [];
+for (const f of fs.readdirSync('data/photos/val').sort()) {
+  const im = await decodeRgbFloat(path.join('data/photos/val', f));
+  const s = Math.min(384, im.width, im.height);
+  held.push({ name: f, img: crop(im, Math.floor((im.width - s) / 2), Math.floor((im.height - s) / 2), s, s) });
+}
+const heldPairs = await damagedPairs(held, seed);
+const picked = bestThreshold(heldPairs.map((p) => ({ prob: predictImage(detector.model, p.lr), mask: p.mask! })));
+detector.card.threshold = picked.threshold;
+console.log(`held-out (${held.length} photos): threshold ${picked.threshold}, IoU ${picked.iou.toFixed(4)}`);
+
+// 2. Set14 with synthetic damage.
+type Row = { inside: Quality; outside: Quality };
+const methods = ['bicubic', 'restore', 'pipeline', 'oracle-mask', 'undamaged'] as const;
+const sums = Object.fromEntries(methods.map((m) => [m, { inside: { psnr: 0, ssim: 0 }, outside: { psnr: 0, ssim: 0 } }])) as Record<(typeof methods)[number], Row>;
+let inter = 0;
+let union = 0;
+let lrDamaged = 0;
+let lrInpainted = 0;
+let lrPipeline = 0;
+let markedFraction = 0;
+const hrDir = path.join(values.data!, 'set14');
+const files = fs.readdirSync(hrDir).filter((f) => /\.(png|bmp|jpe?g)$/i.test(f)).sort();
+for (const [i, f] of files.entries()) {
+  const hr0 = await decodeRgbFloat(path.join(hrDir, f));
+  const hr = crop(hr0, 0, 0, hr0.width - (hr0.width % 2), hr0.height - (hr0.height % 2));
+  const d = await degradeDamaged(hr, 2, new Rng(seed * 1000 + i));
+  const { width: w, height: h } = d.img;
+  const px = toPixels(d.img);
+  const found = await detectDamage(detector, px, w, h, 255, 512);
+  const o = maskOverlap({ width: w, height: h, channels: 1, data: Float32Array.from(found, (v) => v * 255) }, d.mask);
+  inter += o.intersection;
+  union += o.union;
+  markedFraction += d.mask.reduce((a, b) => a + b, 0) / d.mask.length / files.length;
+  const repaired = fromPixels(await inpaintDamage(inpainter, px, w, h, 255, found, 512), w, h);
+  const oracle = fromPixels(await inpaintDamage(inpainter, px, w, h, 255, d.mask, 512), w, h);
+  lrDamaged += maskedPsnr(d.img, d.before, d.mask) / files.length;
+  lrInpainted += maskedPsnr(oracle, d.before, d.mask) / files.length;
+  lrPipeline += maskedPsnr(repaired, d.before, d.mask) / files.length;
+  const maskHr = new Uint8Array(hr.width * hr.height);
+  for (let y = 0; y < hr.height; y++) for (let x = 0; x < hr.width; x++) maskHr[y * hr.width + x] = d.mask[(y >> 1) * w + (x >> 1)]!;
+  const outputs = {
+    bicubic: imresize(d.img, 2, { uint8: true }),
+    restore: predictImage(restorer, d.img),
+    pipeline: predictImage(restorer, repaired),
+    'oracle-mask': predictImage(restorer, oracle),
+    undamaged: predictImage(restorer, d.before),
+  };
+  for (const m of methods) {
+    const q = measureMasked(outputs[m], hr, 2, maskHr);
+    for (const part of ['inside', 'outside'] as const) {
+      sums[m][part].psnr += q[part].psnr / files.length;
+      sums[m][part].ssim += q[part].ssim / files.length;
+    }
+  }
+  process.stderr.write(`${f} `);
+}
+const iou = union ? inter / union : 1;
+console.log(`\nSet14 damaged (seed ${seed}, ${files.length} images, ${(100 * markedFraction).toFixed(2)} % of LR pixels damaged): detector IoU ${iou.toFixed(4)} at threshold ${picked.threshold}`);
+console.log(`LR-level PSNR inside the true masks vs the undamaged LR: damaged input ${lrDamaged.toFixed(2)} dB, inpainted (true mask) ${lrInpainted.toFixed(2)} dB, inpainted (detected mask) ${lrPipeline.toFixed(2)} dB`);
+console.log('\n| x2 vs HR (Y, shave 2) | PSNR inside | SSIM inside | PSNR outside | SSIM outside |\n|---|---|---|---|---|');
+for (const m of methods) {
+  const r = sums[m];
+  console.log(`| ${m} | ${r.inside.psnr.toFixed(2)} | ${r.inside.ssim.toFixed(4)} | ${r.outside.psnr.toFixed(2)} | ${r.outside.ssim.toFixed(4)} |`);
+}
+const command = `npx tsx scripts/measure-damage.ts --data ${values.data} --seed ${seed} --restore ${values.restore}`;
+const set14Key = `set14-damaged-x2-seed${seed}`;
+writeCard(dirOf(SCRATCH_DETECTOR_ID), {
+  ...detector.card,
+  scores: { ...(detector.card.scores ?? {}), 'heldout-val-damaged': { iou: round(picked.iou), threshold: picked.threshold }, [set14Key]: { iou: round(iou), damagedPercent: round(100 * markedFraction, 2) } },
+  measuredWith: command,
+});
+writeCard(dirOf(INPAINTER_ID), {
+  ...inpainter.card,
+  scores: {
+    ...(inpainter.card.scores ?? {}),
+    [`${set14Key}-lr`]: { psnrInsideDamaged: round(lrDamaged, 3), psnrInsideInpaintedTrueMask: round(lrInpainted, 3), psnrInsideInpaintedDetected: round(lrPipeline, 3) },
+    ...Object.fromEntries(
+      methods.map((m) => [
+        `${set14Key}-${m}`,
+        { psnrInside: round(sums[m].inside.psnr, 3), ssimInside: round(sums[m].inside.ssim), psnrOutside: round(sums[m].outside.psnr, 3), ssimOutside: round(sums[m].outside.ssim) },
+      ]),
+    ),
+  },
+  measuredWith: command,
+});
