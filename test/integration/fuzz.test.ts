@@ -168,8 +168,9 @@ function post(method: string, body: string | Buffer, headers: Record<string, str
 
 const openFds = () => fs.readdirSync('/proc/self/fd').length;
 
+/** Warms up every model the API loads: the upscaler, and the damage nets of the repair step (kept loaded in the compute thread). */
 async function upscaleOnce(imageId: number): Promise<void> {
-  const r = await post('upscale.image', JSON.stringify({ imageId, taskId: `warm-${Math.random()}` }));
+  const r = await post('upscale.image', JSON.stringify({ imageId, taskId: `warm-${Math.random()}`, repair: 'auto' }));
   expect(JSON.parse(r.text), r.text).toMatchObject({ ok: true });
 }
 

@@ -13,8 +13,8 @@ describe('architecture registry', () => {
     await initBackend({ prefer: 'wasm', threads: 1 });
   });
 
-  it('registers every architecture of DESIGN.md, plus the restoration U-Net', () => {
-    expect(listArchs().map((a) => a.id).sort()).toEqual(['compact', 'rrdbnet', 'srgan-discriminator', 'srresnet', 'srvgg', 'unet', 'upsampler2x', 'upsampler8x']);
+  it('registers every architecture of DESIGN.md, plus the restoration U-Net and the VAE forms', () => {
+    expect(listArchs().map((a) => a.id).sort()).toEqual(['compact', 'rrdbnet', 'srgan-discriminator', 'srresnet', 'srvgg', 'unet', 'upsampler2x', 'upsampler8x', 'vae', 'vae-mapping']);
   });
 
   it.each([
@@ -26,6 +26,9 @@ describe('architecture registry', () => {
     ['srgan-discriminator', 1, { patch: 32 }, [3, 32, 32, 3], [3, 1]],
     ['unet', 2, {}, [2, 16, 12, 3], [2, 32, 24, 3]],
     ['unet', 1, { channels: 8, midBlocks: 1 }, [1, 8, 8, 3], [1, 8, 8, 3]],
+    ['vae', 2, { channels: 4, latent: 2, blocks: 1 }, [1, 16, 12, 3], [1, 32, 24, 3]],
+    ['vae', 1, { channels: 4, latent: 2, blocks: 1, levels: 3 }, [2, 16, 8, 3], [2, 16, 8, 3]],
+    ['vae-mapping', 2, { channels: 4, latent: 2, blocks: 1, mapChannels: 4, mapBlocks: 1 }, [1, 8, 12, 3], [1, 16, 24, 3]],
     ['rrdbnet', 4, { features: 8, blocks: 1, growth: 4 }, [1, 6, 5, 3], [1, 24, 20, 3]],
     ['rrdbnet', 2, { features: 8, blocks: 1, growth: 4 }, [1, 6, 4, 3], [1, 12, 8, 3]],
     ['rrdbnet', 1, { features: 8, blocks: 1, growth: 4 }, [1, 8, 4, 3], [1, 8, 4, 3]],

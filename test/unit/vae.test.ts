@@ -3,7 +3,8 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/main/ml/backend.js';
-import { buildArch } from '../../src/main/ml/archs/index.js';
+import { buildArch, tilingFor } from '../../src/main/ml/archs/index.js';
+import { upscaleTiled } from '../../src/main/ml/infer/tiling.js';
 import { Trainer, predictImage, type TrainerConfig } from '../../src/main/ml/train/trainer.js';
 import { batchLoss } from '../../src/main/ml/train/step.js';
 import { latentSampler } from '../../src/main/ml/train/tasks.js';
@@ -133,6 +134,25 @@ describe('VAE', () => {
     expect(resumed.history.map((p) => [p.step, p.loss, p.kl])).toEqual(straight.history.map((p) => [p.step, p.loss, p.kl]));
     straight.dispose();
     resumed.dispose();
+  });
+
+  it('tiled inference equals whole-image inference (the receptive radius covers the encoder, latent and decoder)', async () => {
+    for (const [id, scale, o] of [
+      ['vae', 2, VAE],
+      ['vae-mapping', 2, { ...VAE, mapChannels: 4, mapBlocks: 1 }],
+    ] as const) {
+      const m = buildArch(id, scale, o);
+      m.setWeights(m.getWeights().map((w, i) => tf.tensor(Float32Array.from({ length: w.size }, (_, k) => Math.sin(k * 0.91 + i) * 0.3), w.shape)));
+      const t = tilingFor({ arch: id, scale, archOptions: o });
+      const img = synthImage(72, 60, 5);
+      const rgb = Uint8Array.from(img.data, (v) => Math.round(v));
+      const whole = await upscaleTiled(m, rgb, 72, 60, 255, { scale, tile: 4096, overlap: t.overlap, multiple: t.multiple });
+      const tiled = await upscaleTiled(m, rgb, 72, 60, 255, { scale, tile: 16, overlap: t.overlap, multiple: t.multiple });
+      let worst = 0;
+      for (let i = 0; i < whole.length; i++) worst = Math.max(worst, Math.abs(whole[i]! - tiled[i]!));
+      expect(worst, id).toBeLessThanOrEqual(1);
+      m.dispose();
+    }
   });
 
   it('refuses a KL weight that is negative or not a number', async () => {

@@ -32,6 +32,13 @@ export interface OldPhotoOptions {
   scratches?: boolean;
 }
 
+export interface DamageOptions {
+  /** Age the print first (the old-photo preset); false: a print in good condition, only resized. Default true. */
+  aged?: boolean;
+  /** Draw defects; false: an undamaged print (an empty mask). Default true. */
+  defects?: boolean;
+}
+
 const oddIn = (rng: Rng, lo: number, hi: number) => lo + 2 * rng.int((hi - lo) / 2 + 1);
 
 function bicubicDown(hr: FloatImage, scale: number): FloatImage {
@@ -156,7 +163,8 @@ export async function degrade(hr: FloatImage, scale: number, preset: PresetId, r
  * creases, dust and torn corners drawn on the low-resolution image the models see, with
  * their mask at that resolution (the target of scratch detection and inpainting).
  */
-export async function degradeDamaged(hr: FloatImage, scale: number, rng: Rng, options: OldPhotoOptions = {}): Promise<Damaged & { before: FloatImage }> {
-  const before = await degrade(hr, scale, 'old-photo', rng, { ...options, scratches: false });
+export async function degradeDamaged(hr: FloatImage, scale: number, rng: Rng, options: DamageOptions = {}): Promise<Damaged & { before: FloatImage }> {
+  const before = options.aged === false ? await degrade(hr, scale, 'bicubic', rng) : await degrade(hr, scale, 'old-photo', rng, { scratches: false });
+  if (options.defects === false) return { img: before, mask: new Uint8Array(before.width * before.height), before };
   return { ...randomDefects(before, rng), before };
 }

@@ -233,6 +233,7 @@ export class TrainingRunner {
                     valSsim: p.point.valSsim ?? null,
                     evalPsnr: p.point.evalPsnr ?? null,
                     evalSsim: p.point.evalSsim ?? null,
+                    ...(p.point.kl !== undefined ? { recon: p.point.recon ?? null, kl: p.point.kl } : {}),
                   },
                 }
               : {}),

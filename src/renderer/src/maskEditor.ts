@@ -87,6 +87,12 @@ export function useMaskEditor() {
     if (pixels) canvas.value?.getContext('2d')!.putImageData(pixels, 0, 0, x0, y0, x1 - x0 + 1, y1 - y0 + 1);
   }
 
+  /** Paints a stroke from (x0, y0) to (x1, y1): disks every half radius, so a fast pointer leaves no gaps. */
+  function stroke(x0: number, y0: number, x1: number, y1: number, radius: number, mode: 'add' | 'erase'): void {
+    const steps = Math.max(1, Math.ceil(Math.hypot(x1 - x0, y1 - y0) / Math.max(0.5, radius / 2)));
+    for (let i = 1; i <= steps; i++) paint(x0 + ((x1 - x0) * i) / steps, y0 + ((y1 - y0) * i) / steps, radius, mode);
+  }
+
   /** The mask as a PNG in base64 (white = damaged), for damage.saveMask. */
   function toPngBase64(): string {
     const s = size.value!;
@@ -114,5 +120,5 @@ export function useMaskEditor() {
     dirty.value = false;
   }
 
-  return { size, marked, dirty, bind, load, blank, paint, toPngBase64, clear };
+  return { size, marked, dirty, bind, load, blank, paint, stroke, toPngBase64, clear };
 }

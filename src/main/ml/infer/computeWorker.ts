@@ -130,7 +130,11 @@ async function probeModel(dir: string): Promise<{ params: number; scale: number 
   }
 }
 
-/** The damage nets run here, on this thread's backend: they are small, and their inputs are not the engine's RGB tiles. */
+/**
+ * The damage nets run here, on this thread's backend: they are small, and their inputs are
+ * not the engine's RGB tiles. Kept loaded (like the engine's models) until shutdown; a
+ * change of where models run does not touch them.
+ */
 const damageNets = new Map<string, DamageNet>();
 async function damageNet(dir: string): Promise<DamageNet> {
   let n = damageNets.get(dir);
@@ -167,6 +171,8 @@ async function handle(msg: Exclude<ToWorker, { type: 'pageExited' }>): Promise<v
       await engine?.close();
       engine = null;
       models.clear();
+      for (const n of damageNets.values()) n.model.dispose();
+      damageNets.clear();
       send({ type: 'closed', id: msg.id });
       return;
     }

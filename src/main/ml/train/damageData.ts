@@ -14,6 +14,10 @@ import { Rng } from '../rng.js';
 /** Side of the region the defects are drawn on around each patch: a patch sees them at the density of a whole print. */
 export const DAMAGE_CONTEXT = 128;
 
+/** Shares of training regions not aged first, and not damaged at all. */
+export const CLEAN_PRINTS = 0.3;
+export const UNDAMAGED_PRINTS = 0.15;
+
 export async function damagedBatch(photos: readonly FloatImage[], seed: number, batch: number, patch: number, context = DAMAGE_CONTEXT): Promise<Batch> {
   const rng = new Rng(seed);
   const pick = areaPicker(photos);
@@ -31,7 +35,11 @@ export async function damagedBatch(photos: readonly FloatImage[], seed: number, 
     const region = new Float32Array(hs * hs * 3);
     copyPatch(src, x, y, hs, rng.int(8), region, 0);
     for (let k = 0; k < region.length; k++) region[k]! *= 255;
-    const d = await degradeDamaged({ width: hs, height: hs, channels: 3, data: region }, down, rng);
+    // Some prints are in good condition, and some are not damaged at all: the detector must leave
+    // clean edges, highlights and fine texture alone (the first detector marked 3 % of a clean photo).
+    const aged = rng.next() >= CLEAN_PRINTS;
+    const defects = rng.next() >= UNDAMAGED_PRINTS;
+    const d = await degradeDamaged({ width: hs, height: hs, channels: 3, data: region }, down, rng, { aged, defects });
     const px = rng.int(side - patch + 1);
     const py = rng.int(side - patch + 1);
     copyPatch(d.img, px, py, patch, 0, lr, b * patch * patch * 3);

@@ -26,8 +26,12 @@ export function latentSampler(model: tf.LayersModel): LatentSample | null {
   return (model.layers.find((l) => l instanceof LatentSample) as LatentSample | undefined) ?? null;
 }
 
-/** Weight of damaged pixels in the detector's BCE: scratches cover a few per cent of a photo, and a net that
- * answers "no damage" everywhere would otherwise be nearly optimal. */
+/**
+ * Weight of damaged pixels in the detector's BCE: scratches cover a few per cent of a photo,
+ * and a net that answers "no damage" everywhere would otherwise be nearly optimal. It makes the
+ * net over-call damage (the bundled detector's best threshold is 0.9, not 0.5): the threshold
+ * is picked afterwards (bestThreshold). With 5 a 100-step net did not learn to find any.
+ */
 export const DAMAGE_POS_WEIGHT = 10;
 
 /** Weighted binary cross-entropy plus the soft Dice loss (1 - Dice over the batch), for thin structures. */
@@ -78,8 +82,8 @@ export const THRESHOLDS = [0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95];
 
 /**
  * The threshold with the best IoU over a set of (probability map, mask) pairs, and that IoU.
- * The weighted BCE (positives x10) leans towards calling a pixel damaged, so the best cut
- * is usually above one half; it is picked on held-out photos and kept in the model's card.
+ * The weighted BCE leans towards calling a pixel damaged, so the best cut is usually above
+ * one half; it is picked on held-out photos and kept in the model's card.
  */
 export function bestThreshold(items: readonly { prob: FloatImage; mask: ArrayLike<number> }[]): { threshold: number; iou: number } {
   let best = { threshold: 0.5, iou: -1 };

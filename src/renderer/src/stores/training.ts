@@ -33,6 +33,8 @@ export const useTrainingStore = defineStore('training', () => {
     optimizer: 'adam' as 'adam' | 'adamw' | 'sgd' | 'sgd-nesterov',
     schedule: 'cosine' as 'cosine' | 'step',
     ema: false,
+    /** VAEs: the KL term's weight after warm-up (the text keeps what was typed; checked before the run starts). */
+    klWeight: '0.001',
     evalDir: '',
   });
   const stats = ref<DatasetStats | null>(null);
@@ -140,10 +142,13 @@ export const useTrainingStore = defineStore('training', () => {
   const valPsnr = computed<[number, number][]>(() => points.value.filter((p) => p.valPsnr !== null).map((p) => [p.step, p.valPsnr as number]));
   const evalPsnr = computed<[number, number][]>(() => points.value.filter((p) => p.evalPsnr != null).map((p) => [p.step, p.evalPsnr as number]));
   const valSsim = computed<[number, number][]>(() => points.value.filter((p) => p.valSsim !== null).map((p) => [p.step, p.valSsim as number]));
+  // A VAE's two loss terms.
+  const recon = computed<[number, number][]>(() => points.value.filter((p) => p.recon != null).map((p) => [p.step, p.recon as number]));
+  const kl = computed<[number, number][]>(() => points.value.filter((p) => p.kl != null).map((p) => [p.step, p.kl as number]));
 
   return {
     form, stats, previews, previewSkipped, estimate, sample,
-    runId, runState, live, lossPoints, lrPoints, points, modelId, runError, valPsnr, valSsim, evalPsnr,
+    runId, runState, live, lossPoints, lrPoints, points, modelId, runError, valPsnr, valSsim, evalPsnr, recon, kl,
     runs, loadRuns, watchRun, reloadHistory, onEvent, start, control,
   };
 });

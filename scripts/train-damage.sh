@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The recipe of the bundled damage nets (restora-scratch-detect, restora-inpaint), then
+# their measurement on Set14 with synthetic damage. Every phase checkpoints under runs/
+# and resumes when this is run again. Needs data/photos (scripts/fetch-training-photos.sh).
+# About 45 minutes on two cores (the two phase-1 runs side by side, about 2 steps/s each).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+train() { npx tsx scripts/train-bundled.ts --arch unet --channels 16 --blocks 2 --scale 1 --batch 8 --patch 64 --context 128 --threads 1 "$@"; }
+
+# 1. Both nets from random weights, 2,500 steps, Adam lr 1e-3 cosine, on old-photo-aged,
+#    (the bundled phase 1 ran before the clean/undamaged shares of phase 2 existed: all aged, all damaged)
+#    damaged 128 px regions (patches of 64 px): the detector with weighted BCE + Dice
+#    against the mask, the inpainter with L1 inside the mask.
+train --id restora-scratch-detect --task detect --steps 2500 --lr 0.001 &
+train --id restora-inpaint --task inpaint --steps 2500 --lr 0.001
+wait
+# 2. The detector again from phase 1's weights, 3,000 steps at lr 5e-4, with 30 % of the
+#    regions not aged and 15 % not damaged (src/main/ml/train/damageData.ts): phase 1
+#    marked 3 % of a clean photo's pixels (highlights, fine texture) as damage.
+train --id restora-scratch-detect --run restora-scratch-detect-phase2 --task detect --init runs/restora-scratch-detect/checkpoint \
+  --steps 3000 --lr 0.0005 --prior-steps 2500 \
+  --notes "unet {channels 16, midBlocks 2, head mask}. Phase 1: 2,500 steps from random weights, batch 8, 64 px patches from damaged 128 px regions, weighted BCE (damage x10) + Dice, Adam lr 1e-3 cosine. Phase 2: 3,000 steps from phase 1, lr 5e-4 cosine, 30 % of regions not aged and 15 % not damaged. Threshold picked on the held-out photos by scripts/measure-damage.ts. scripts/train-damage.sh reproduces it."
+npx tsx scripts/measure-damage.ts --seed 1
