@@ -62,6 +62,8 @@ let lrDamaged = 0;
 let lrInpainted = 0;
 let lrPipeline = 0;
 let markedFraction = 0;
+// False alarms: pixels marked on the same photos before the defects were drawn (aged, undamaged).
+let falseAlarms = 0;
 const hrDir = path.join(values.data!, 'set14');
 const files = fs.readdirSync(hrDir).filter((f) => /\.(png|bmp|jpe?g)$/i.test(f)).sort();
 for (const [i, f] of files.entries()) {
@@ -74,6 +76,8 @@ for (const [i, f] of files.entries()) {
   const o = maskOverlap({ width: w, height: h, channels: 1, data: Float32Array.from(found, (v) => v * 255) }, d.mask);
   inter += o.intersection;
   union += o.union;
+  const onUndamaged = await detectDamage(detector, toPixels(d.before), w, h, 255, 512);
+  falseAlarms += onUndamaged.reduce((a, b) => a + b, 0) / onUndamaged.length / files.length;
   markedFraction += d.mask.reduce((a, b) => a + b, 0) / d.mask.length / files.length;
   const repaired = fromPixels(await inpaintDamage(inpainter, px, w, h, 255, found, 512), w, h);
   const oracle = fromPixels(await inpaintDamage(inpainter, px, w, h, 255, d.mask, 512), w, h);
@@ -99,7 +103,7 @@ for (const [i, f] of files.entries()) {
   process.stderr.write(`${f} `);
 }
 const iou = union ? inter / union : 1;
-console.log(`\nSet14 damaged (seed ${seed}, ${files.length} images, ${(100 * markedFraction).toFixed(2)} % of LR pixels damaged): detector IoU ${iou.toFixed(4)} at threshold ${picked.threshold}`);
+console.log(`\nSet14 damaged (seed ${seed}, ${files.length} images, ${(100 * markedFraction).toFixed(2)} % of LR pixels damaged): detector IoU ${iou.toFixed(4)} at threshold ${picked.threshold}; on the undamaged LR it marks ${(100 * falseAlarms).toFixed(2)} % of pixels`);
 console.log(`LR-level PSNR inside the true masks vs the undamaged LR: damaged input ${lrDamaged.toFixed(2)} dB, inpainted (true mask) ${lrInpainted.toFixed(2)} dB, inpainted (detected mask) ${lrPipeline.toFixed(2)} dB`);
 console.log('\n| x2 vs HR (Y, shave 2) | PSNR inside | SSIM inside | PSNR outside | SSIM outside |\n|---|---|---|---|---|');
 for (const m of methods) {
@@ -110,7 +114,7 @@ const command = `npx tsx scripts/measure-damage.ts --data ${values.data} --seed 
 const set14Key = `set14-damaged-x2-seed${seed}`;
 writeCard(dirOf(SCRATCH_DETECTOR_ID), {
   ...detector.card,
-  scores: { ...(detector.card.scores ?? {}), 'heldout-val-damaged': { iou: round(picked.iou), threshold: picked.threshold }, [set14Key]: { iou: round(iou), damagedPercent: round(100 * markedFraction, 2) } },
+  scores: { ...(detector.card.scores ?? {}), 'heldout-val-damaged': { iou: round(picked.iou), threshold: picked.threshold }, [set14Key]: { iou: round(iou), damagedPercent: round(100 * markedFraction, 2), markedOnUndamagedPercent: round(100 * falseAlarms, 2) } },
   measuredWith: command,
 });
 writeCard(dirOf(INPAINTER_ID), {
