@@ -42,7 +42,7 @@ Usage:
                 (--eval-dir: also score every validation on DIR's HR images, e.g. Set5)
                 (--gan: after the pixel-loss steps, steps/2 of SRGAN fine-tuning)
                 (--arch vae: a variational autoencoder; loss = reconstruction + W x KL per
-                latent element, W rising from 0 over the warm-up; default W 1e-3)
+                latent element, W rising from 0 over the warm-up; default W 1e-5)
   restora train --recipe vae-latent --data DIR... --name NAME [--steps N] [...]
                 (three resumable stages: a VAE on clean photos, one on old-photo degraded
                 ones, then the mapping between their latents; x2)

@@ -337,7 +337,7 @@ export interface TrainRequest {
   evalDir?: string;
   /** Fine-tune: start from this installed model's weights (its arch, options and scale); the card records the lineage. */
   initModel?: string;
-  /** VAEs: the KL term's weight (per latent element) after warm-up (default 1e-3), and the warm-up steps from 0 (default a fifth of the run). */
+  /** VAEs: the KL term's weight (per latent element) after warm-up (default 1e-5), and the warm-up steps from 0 (default a fifth of the run). */
   klWeight?: number;
   klWarmup?: number;
   /**

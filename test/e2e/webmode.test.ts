@@ -502,6 +502,8 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     await page.mouse.move(box.x + box.width * 0.7, box.y + box.height * 0.5, { steps: 12 });
     await page.mouse.up();
     await expect.poll(() => count.textContent()).toMatch(/not saved/);
+    // The photo did not move under the brush while painting (the bar must not re-wrap mid-stroke).
+    expect(await overlay.boundingBox()).toEqual(box);
     const painted = Number((await count.textContent())!.split(' ')[0]!.replace(/\D/g, ''));
     expect(painted).toBeGreaterThan(found + 100);
     await shot('damage-mask');
@@ -513,9 +515,10 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     const { data, info } = await sharp(path.join(home, 'masks', maskFile[0]!)).greyscale().raw().toBuffer({ resolveWithObject: true });
     expect([info.width, info.height]).toEqual([600, 400]);
     expect(Array.from(data).filter((v) => v >= 128).length).toBe(painted);
-    // Erasing takes pixels away again.
+    // Erasing takes pixels away again (the layout must not have moved the photo since the stroke).
+    expect(await overlay.boundingBox()).toEqual(box);
     await page.getByTestId('brush-erase').check();
-    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
+    await page.mouse.move(box.x + box.width * 0.4, box.y + box.height * 0.5);
     await page.mouse.down();
     await page.mouse.up();
     await expect.poll(async () => Number((await count.textContent())!.split(' ')[0]!.replace(/\D/g, ''))).toBeLessThan(painted);

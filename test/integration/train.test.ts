@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import Database from 'better-sqlite3';
 import { ROOT, tmpDir } from '../helpers.js';
+import { createApp } from '../../src/main/app/createApp.js';
 
 let home = '';
 let photos = '';
@@ -95,5 +96,56 @@ describe('restora train --init (fine-tune an imported community model)', () => {
     expect(wrongArch.status).toBe(2);
     expect(wrongArch.stderr).toMatch(/is a srvgg model; --arch compact does not match/);
     expect(restora(['train', '--data', photos, '--name', 'nope-missing', '--init', 'no-such-model']).status).toBe(2);
+  });
+
+  it('VAE: --arch vae stores reconstruction and KL with every point; a KL weight below 0 or not a number is a usage error', () => {
+    const vae = ['--opt', 'channels=4', '--opt', 'latent=2', '--opt', 'blocks=1', '--steps', '8', '--batch', '2', '--patch', '16'];
+    const r = restora(['train', '--data', photos, '--scale', '2', '--preset', 'old-photo', '--arch', 'vae', '--name', 'my-vae', '--kl-weight', '0.01', ...vae]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/recon \d+\.\d+ KL \d+\.\d+/);
+    const db = new Database(path.join(home, 'restora.db'), { readonly: true });
+    const run = db.prepare("SELECT id, config_json FROM training_runs WHERE name = 'my-vae'").get() as { id: number; config_json: string };
+    expect(JSON.parse(run.config_json)).toMatchObject({ arch: 'vae', klWeight: 0.01 });
+    const points = db.prepare('SELECT recon, kl, loss FROM metric_points WHERE run_id = ?').all(run.id) as { recon: number; kl: number; loss: number }[];
+    expect(points.length).toBe(8);
+    for (const p of points) {
+      expect(p.kl).toBeGreaterThan(0);
+      expect(p.recon).toBeGreaterThan(0);
+    }
+    db.close();
+    for (const bad of ['--kl-weight=-1', '--kl-weight=abc']) {
+      const u = restora(['train', '--data', photos, '--scale', '2', '--arch', 'vae', '--name', 'bad-vae', bad, ...vae]);
+      expect(u.status).toBe(2);
+      expect(u.stderr).toMatch(/--kl-weight must be a number in \[0, 10\]/);
+    }
+    expect(fs.existsSync(path.join(home, 'runs', 'bad-vae'))).toBe(false);
+  });
+
+  it('the VAE latent recipe trains its three stages in order, each resumable, and is done when run again', async () => {
+    const args = ['train', '--recipe', 'vae-latent', '--data', photos, '--name', 'latent', '--opt', 'channels=4', '--opt', 'latent=2', '--opt', 'blocks=1', '--steps', '4', '--batch', '2', '--patch', '16'];
+    const r = restora(args);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/stage clean \(latent-clean\): starting[\s\S]*stage degraded \(latent-degraded\): starting[\s\S]*stage mapping \(latent\): starting/);
+    const card = (id: string) => JSON.parse(fs.readFileSync(path.join(home, 'models', id, 'card.json'), 'utf8'));
+    expect(card('latent-clean')).toMatchObject({ arch: 'vae', scale: 1, archOptions: { levels: 3 } });
+    expect(card('latent-degraded')).toMatchObject({ arch: 'vae', scale: 1, archOptions: { levels: 2 } });
+    expect(card('latent')).toMatchObject({ arch: 'vae-mapping', scale: 2 });
+    const again = restora(args);
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stderr.match(/done, its model is installed/g)).toHaveLength(3);
+    // The mapping stage started without its two VAEs (here the degraded-photo one is gone) is refused before anything is written.
+    fs.rmSync(path.join(home, 'models', 'latent-degraded'), { recursive: true });
+    const app = createApp({ home, backend: 'wasm', threads: 1 });
+    try {
+      const training = await app.training();
+      await expect(
+        training.train({ name: 'latent', dataDirs: [photos], scale: 2, preset: 'old-photo', arch: 'vae-mapping', archOptions: { channels: 4, latent: 2, blocks: 1 }, latentStage: 'mapping', steps: 2, batch: 2, patch: 16, resume: false }),
+      ).rejects.toThrow(/needs its two VAEs, and the degraded-photo VAE "latent-degraded" is not trained yet/);
+    } finally {
+      await app.close();
+    }
+    const alone = restora(['train', '--data', photos, '--scale', '2', '--arch', 'vae-mapping', '--name', 'alone', '--steps', '2']);
+    expect(alone.status).toBe(2);
+    expect(alone.stderr).toMatch(/vae-mapping is the last stage of the VAE latent recipe/);
   });
 });

@@ -34,7 +34,7 @@ export const useTrainingStore = defineStore('training', () => {
     schedule: 'cosine' as 'cosine' | 'step',
     ema: false,
     /** VAEs: the KL term's weight after warm-up (the text keeps what was typed; checked before the run starts). */
-    klWeight: '0.001',
+    klWeight: '0.00001',
     evalDir: '',
   });
   const stats = ref<DatasetStats | null>(null);
