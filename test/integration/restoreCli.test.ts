@@ -90,6 +90,12 @@ describe('restora restore', () => {
     expect(u.err).toMatch(/leaves nothing to do/);
   });
 
+  it('the damage nets are steps of restore, not models to upscale with', () => {
+    const r = restora(['upscale', photo, '--out', path.join(work, 'nope'), '--model', 'restora-inpaint']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/restora-inpaint is a step of the repair before restoring \(inpainting\), not a model to upscale with/);
+  });
+
   it('bad masks: another size, empty, all white, a missing file; nothing is written for them', async () => {
     const small = path.join(work, 'small.png');
     await writeMask(small, 100, 100, (i) => i % 7 === 0);

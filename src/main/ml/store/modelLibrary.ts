@@ -44,6 +44,9 @@ export class ModelLibrary {
   resolve(id: string | undefined, scale: number | undefined): ModelSummary {
     if (id) {
       const m = this.get(id);
+      if (m.card.task === 'detect-damage' || m.card.task === 'inpaint') {
+        throw new RestoraError('USAGE', `${id} is a step of the repair before restoring (${m.card.task === 'inpaint' ? 'inpainting' : 'scratch detection'}), not a model to upscale with; use restora restore, or Restore old photo in the studio.`);
+      }
       if (scale !== undefined && m.card.scale !== scale) {
         throw new RestoraError('USAGE', `Model ${id} upscales x${m.card.scale}; --scale ${scale} does not match.`);
       }
