@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,6 +10,17 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const SHARED_DATA = process.env.RESTORA_SHARED_DATA ?? path.resolve(ROOT, '../shared/data');
 export const HAVE_SET5 = fs.existsSync(path.join(SHARED_DATA, 'set5', 'LR_bicubic', 'X2'));
 export const SET5_NAMES = ['baby', 'bird', 'butterfly', 'head', 'woman'];
+
+/** Runs the CLI from source with RESTORA_HOME=home on one thread: exit code, stdout, stderr. */
+export function runCli(home: string, args: string[], timeout = 120_000): { code: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'index.ts'), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, RESTORA_HOME: home, RESTORA_THREADS: '1' },
+    encoding: 'utf8',
+    timeout,
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
 
 export function tmpDir(prefix = 'restora-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));

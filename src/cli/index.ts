@@ -8,7 +8,7 @@ import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import sharp from 'sharp';
 import { createApp } from '../main/app/createApp.js';
-import { BACKEND_IDS, INPAINTER_ID, OUTPUT_FORMATS, PIXEL_LOSSES, PRESETS, SCRATCH_DETECTOR_ID, TASKS, type RepairChoice, type BackendId, type BackendInfo, type ItemResult, type OutputFormat, type PresetId, type TrainRequest } from '../shared/api.js';
+import { BACKEND_IDS, INPAINTER_ID, OUTPUT_FORMATS, PIXEL_LOSSES, PRESETS, SCRATCH_DETECTOR_ID, TASKS, type RepairChoice, type BackendId, type BackendInfo, type ItemResult, type OutputFormat, type PresetId, type TrainRequest, type UpscaleOptions } from '../shared/api.js';
 import { RestoraError, errorMessage } from '../shared/errors.js';
 import { dataHome, packageRoot } from '../main/paths.js';
 
@@ -171,6 +171,11 @@ async function cmdUpscale(args: string[]): Promise<number> {
     await app.close();
     throw new UsageError(errorMessage(err));
   }
+  return runItems(app, values, positionals, out, { format, ...(values.model ? { modelId: values.model } : {}), ...(scale ? { scale } : {}), ...(quality ? { quality } : {}), ...(tile ? { tile } : {}), ...(keepColours !== undefined ? { keepColours } : {}) });
+}
+
+/** Runs `upscale` or `restore` over the inputs with a line per item (progress and ETA on a terminal), Ctrl-C to cancel; the exit code. */
+async function runItems(app: ReturnType<typeof appFrom>, values: { backend?: string | undefined; json?: boolean | undefined }, inputs: string[], out: string, options: UpscaleOptions): Promise<number> {
   await announceBackend(app, values);
   const tty = process.stderr.isTTY;
   const controller = new AbortController();
@@ -181,9 +186,9 @@ async function cmdUpscale(args: string[]): Promise<number> {
   let current = '';
   let itemStart = 0;
   const results = await app.upscale.run(
-    positionals,
+    inputs,
     out,
-    { format, ...(values.model ? { modelId: values.model } : {}), ...(scale ? { scale } : {}), ...(quality ? { quality } : {}), ...(tile ? { tile } : {}), ...(keepColours !== undefined ? { keepColours } : {}) },
+    options,
     {
       onItemStart: (i, n, file) => {
         current = `[${i + 1}/${n}] ${path.basename(file)}`;
@@ -197,7 +202,8 @@ async function cmdUpscale(args: string[]): Promise<number> {
         process.stderr.write(`\r\x1b[K${current} ${Math.round((100 * d) / t)}% (tile ${d}/${t}, ETA ${eta.toFixed(0)} s)`);
       },
       onItemDone: (_i, r) => {
-        const line = r.ok ? `${current} -> ${r.output} (${((r.ms ?? 0) / 1000).toFixed(1)} s)` : `${current} FAILED: ${r.error!.message}`;
+        const fixed = r.repairedPixels !== undefined ? `, ${r.repairedPixels} damaged pixels filled` : '';
+        const line = r.ok ? `${current} -> ${r.output} (${((r.ms ?? 0) / 1000).toFixed(1)} s${fixed})` : `${current} FAILED: ${r.error!.message}`;
         process.stderr.write(tty ? `\r\x1b[K${line}\n` : `${line}\n`);
       },
     },
@@ -234,27 +240,7 @@ async function cmdRestore(args: string[]): Promise<number> {
     await app.close();
     throw new UsageError(errorMessage(err));
   }
-  await announceBackend(app, values);
-  const controller = new AbortController();
-  process.once('SIGINT', () => {
-    process.stderr.write('\ncancelling...\n');
-    controller.abort();
-  });
-  const results = await app.upscale.run(
-    positionals,
-    out,
-    { format, modelId, repair, ...(values['save-mask'] ? { saveMask: true } : {}), ...(quality ? { quality } : {}), ...(tile ? { tile } : {}), ...(keepColours !== undefined ? { keepColours } : {}) },
-    {
-      onItemDone: (i, r) => {
-        const fixed = r.repairedPixels !== undefined ? `, ${r.repairedPixels} damaged pixels filled` : '';
-        process.stderr.write(r.ok ? `[${i + 1}] ${r.input} -> ${r.output} (${((r.ms ?? 0) / 1000).toFixed(1)} s${fixed})\n` : `[${i + 1}] ${r.input} FAILED: ${r.error!.message}\n`);
-      },
-    },
-    controller.signal,
-  );
-  await app.close();
-  if (values.json) console.log(JSON.stringify(results, null, 2));
-  return printSummary(results);
+  return runItems(app, values, positionals, out, { format, modelId, repair, ...(values['save-mask'] ? { saveMask: true } : {}), ...(quality ? { quality } : {}), ...(tile ? { tile } : {}), ...(keepColours !== undefined ? { keepColours } : {}) });
 }
 
 async function cmdBatch(args: string[]): Promise<number> {

@@ -1,23 +1,14 @@
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { installTinyModel, ROOT, tmpDir } from '../helpers.js';
+import { installTinyModel, ROOT, runCli, tmpDir } from '../helpers.js';
 
 const CORPUS = path.join(ROOT, 'test', 'fixtures', 'bad-input');
 const BROKEN = ['huge-header.png', 'random-bytes.png', 'text-file.png', 'truncated-jpeg.jpg', 'truncated-png.png', 'zero-bytes.png'];
 let home = '';
 
-function restora(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'index.ts'), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, RESTORA_HOME: home, RESTORA_THREADS: '1' },
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const restora = (args: string[]) => runCli(home, args);
 
 function listAll(dir: string): string[] {
   return fs.readdirSync(dir, { recursive: true }).map(String);

@@ -2,7 +2,6 @@
  * `restora restore`: detect -> inpaint -> restore on the bundled damage nets and
  * restora-oldphoto-x2, each step optional, with the bad masks the issue names.
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
@@ -11,7 +10,7 @@ import { degradeDamaged } from '../../src/main/degrade/presets.js';
 import { decodeRgbFloat } from '../../src/main/imaging/decode.js';
 import { crop } from '../../src/main/imaging/imresize.js';
 import { Rng } from '../../src/main/ml/rng.js';
-import { ROOT, tmpDir } from '../helpers.js';
+import { ROOT, runCli, tmpDir } from '../helpers.js';
 
 let home = '';
 let work = '';
@@ -19,15 +18,7 @@ let photo = '';
 let trueMask = '';
 let damagedCount = 0;
 
-function restora(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'index.ts'), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, RESTORA_HOME: home, RESTORA_THREADS: '1' },
-    encoding: 'utf8',
-    timeout: 180_000,
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const restora = (args: string[]) => runCli(home, args, 180_000);
 
 async function writeMask(file: string, w: number, h: number, on: (i: number) => boolean): Promise<void> {
   await sharp(Buffer.from(Array.from({ length: w * h }, (_, i) => (on(i) ? 255 : 0))), { raw: { width: w, height: h, channels: 1 } }).png().toFile(file);

@@ -10,7 +10,8 @@ import { damagedBatch, damagedPairs, damagedSource } from '../../src/main/ml/tra
 import { bceDiceLoss, bestThreshold, maskOverlap, maskedPixelLoss, withMask } from '../../src/main/ml/train/tasks.js';
 import { decodeRgbFloat } from '../../src/main/imaging/decode.js';
 import { crop } from '../../src/main/imaging/imresize.js';
-import { detectDamage, inpaintDamage, readMask } from '../../src/main/ml/infer/damage.js';
+import { detectDamage, inpaintDamage } from '../../src/main/ml/infer/damage.js';
+import { readMask } from '../../src/main/imaging/masks.js';
 import { synthImage, tmpDir } from '../helpers.js';
 
 const photos = [synthImage(160, 128, 1), synthImage(128, 160, 2), synthImage(144, 144, 3)];

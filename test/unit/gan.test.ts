@@ -8,6 +8,7 @@ import { DEFAULT_GAN_CONFIG, GanTrainer, type GanConfig } from '../../src/main/m
 import { buildSeeded } from '../../src/main/ml/train/trainer.js';
 import { saveLayersModel } from '../../src/main/ml/store/modelStore.js';
 import { synthImage, tmpDir } from '../helpers.js';
+import { weightValues as valuesOf } from '../trainerFixture.js';
 import './tinyDisc.js';
 
 const pairs = [makeBicubicPair('a', synthImage(64, 48, 1), 2), makeBicubicPair('b', synthImage(40, 56, 2), 2)];
@@ -29,10 +30,6 @@ const config: GanConfig = {
 };
 
 let init = '';
-
-function valuesOf(m: tf.LayersModel): Float32Array[] {
-  return m.getWeights().map((w) => w.dataSync() as Float32Array);
-}
 
 describe('GAN stage', () => {
   it('uses the SRGAN discriminator by default', () => {

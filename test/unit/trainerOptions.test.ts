@@ -5,21 +5,13 @@ import { initBackend } from '../../src/main/ml/backend.js';
 import { Trainer, learningRateAt, type TrainerConfig } from '../../src/main/ml/train/trainer.js';
 import type * as tf from '@tensorflow/tfjs';
 import { tmpDir } from '../helpers.js';
-import { TINY_PAIRS, TINY_TRAINER_CONFIG, TINY_VAL } from '../trainerFixture.js';
+import { TINY_PAIRS, TINY_TRAINER_CONFIG, TINY_VAL, expectSameWeights as expectSame, weightValues as valuesOf } from '../trainerFixture.js';
 
 const pairs = TINY_PAIRS;
 const val = TINY_VAL;
 const config: TrainerConfig = TINY_TRAINER_CONFIG;
 const NEW_KEYS = ['optimizer', 'weightDecay', 'schedule', 'milestones', 'gamma', 'ema'] as const;
 
-function valuesOf(m: tf.LayersModel): Float32Array[] {
-  return m.getWeights().map((w) => w.dataSync() as Float32Array);
-}
-
-function expectSame(a: Float32Array[], b: Float32Array[]): void {
-  expect(b.length).toBe(a.length);
-  for (let i = 0; i < a.length; i++) expect(Array.from(b[i]!)).toEqual(Array.from(a[i]!));
-}
 
 describe('trainer options: AdamW, step schedule, EMA', () => {
   beforeAll(async () => {

@@ -11,21 +11,13 @@ import { latentSampler } from '../../src/main/ml/train/tasks.js';
 import { makeBicubicPair, type PairImage } from '../../src/main/ml/train/dataset.js';
 import { saveLayersModel } from '../../src/main/ml/store/modelStore.js';
 import { synthImage, tmpDir } from '../helpers.js';
-import { TINY_TRAINER_CONFIG } from '../trainerFixture.js';
+import { TINY_TRAINER_CONFIG, expectSameWeights as expectSame, straightAndResumed, weightValues as valuesOf } from '../trainerFixture.js';
 
 const VAE = { channels: 4, latent: 3, levels: 2, blocks: 1 };
 const pairs = [makeBicubicPair('a', synthImage(64, 48, 1), 2), makeBicubicPair('b', synthImage(48, 64, 2), 2)];
 const val = [makeBicubicPair('v', synthImage(32, 32, 3), 2)];
 const config: TrainerConfig = { ...TINY_TRAINER_CONFIG, arch: 'vae', archOptions: VAE, patch: 16, klWeight: 0.05, klWarmup: 4 };
 
-function valuesOf(m: tf.LayersModel): Float32Array[] {
-  return m.getWeights().map((w) => w.dataSync() as Float32Array);
-}
-
-function expectSame(a: Float32Array[], b: Float32Array[]): void {
-  expect(b.length).toBe(a.length);
-  for (let i = 0; i < a.length; i++) expect(Array.from(b[i]!)).toEqual(Array.from(a[i]!));
-}
 
 /** Scale-1 autoencoder pairs (input = target), as the recipe's VAE stages train. */
 function autoencoderPairs(ps: readonly PairImage[]): PairImage[] {
@@ -121,15 +113,7 @@ describe('VAE', () => {
   });
 
   it('resumes bit-identically (the latent noise is a function of the seed and step)', async () => {
-    const straight = await Trainer.open(config, pairs, val, tmpDir());
-    await straight.run();
-    const dir = tmpDir();
-    const first = await Trainer.open(config, pairs, val, dir);
-    await first.run({ untilStep: 6 });
-    first.dispose();
-    const resumed = await Trainer.open(config, pairs, val, dir);
-    expect(resumed.currentStep).toBe(6);
-    await resumed.run();
+    const { straight, resumed } = await straightAndResumed(config, pairs, val);
     expectSame(valuesOf(straight.model), valuesOf(resumed.model));
     expect(resumed.history.map((p) => [p.step, p.loss, p.kl])).toEqual(straight.history.map((p) => [p.step, p.loss, p.kl]));
     straight.dispose();

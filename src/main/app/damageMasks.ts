@@ -9,8 +9,8 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import { DEFAULT_TILE, SCRATCH_DETECTOR_ID, type DamageMask } from '../../shared/api.js';
 import { RestoraError } from '../../shared/errors.js';
-import { readMask } from '../ml/infer/damage.js';
-import { probeImage } from '../imaging/io.js';
+import { countMarked, readMask } from '../imaging/masks.js';
+import { probeImage, uprightSize } from '../imaging/io.js';
 import type { App } from './createApp.js';
 
 export function maskFileOf(home: string, imageId: number): string {
@@ -44,9 +44,7 @@ export async function detectLibraryDamage(app: App, imageId: number): Promise<Da
  */
 export async function saveLibraryMask(app: App, imageId: number, pngBase64: string): Promise<DamageMask> {
   const input = inputOf(app, imageId);
-  // The photo as it is shown and decoded: upright (EXIF orientations 5-8 swap the sides).
-  const info = await probeImage(input);
-  const row = info.orientation >= 5 ? { width: info.height, height: info.width } : { width: info.width, height: info.height };
+  const row = uprightSize(await probeImage(input));
   const file = maskFileOf(app.home, imageId);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.${crypto.randomUUID()}.part.png`;
@@ -57,7 +55,7 @@ export async function saveLibraryMask(app: App, imageId: number, pngBase64: stri
       throw new RestoraError((err as RestoraError).code ?? 'USAGE', String((err as Error).message).replace(tmp, `The mask of ${path.basename(input)}`), input);
     });
     fs.renameSync(tmp, file);
-    return { imageId, media: `mask/${imageId}`, width: row.width, height: row.height, damaged: mask.reduce((a, b) => a + b, 0), source: 'edited' };
+    return { imageId, media: `mask/${imageId}`, width: row.width, height: row.height, damaged: countMarked(mask), source: 'edited' };
   } finally {
     fs.rmSync(tmp, { force: true });
   }

@@ -11,6 +11,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { MEDIA_PATH } from '../../shared/contract.js';
 import type { Library } from '../library/library.js';
+import { maskFileOf } from './damageMasks.js';
 
 export interface MediaResolver {
   /** The file to serve for a media path, or null (unknown, missing, or not allowed). */
@@ -55,7 +56,7 @@ export function createMediaResolver(home: string, library: () => Library, sample
       try {
         if (kind === 'thumb') return await library().thumbnail(id);
         if (kind === 'mask') {
-          const file = path.join(home, 'masks', `${id}.png`);
+          const file = maskFileOf(home, id);
           return fs.existsSync(file) ? file : null;
         }
         if (kind === 'image') {

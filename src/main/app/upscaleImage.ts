@@ -6,7 +6,8 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { INPAINTER_ID, SCRATCH_DETECTOR_ID, type OutputFormat, type UpscaleImageResult } from '../../shared/api.js';
+import type { OutputFormat, UpscaleImageResult } from '../../shared/api.js';
+import { damageNetDirs, repairPlanFor } from './upscaleService.js';
 import type { RepairPlan } from '../ml/infer/upscaleFile.js';
 import { libraryMaskFile } from './damageMasks.js';
 import { RestoraError } from '../../shared/errors.js';
@@ -31,11 +32,9 @@ export function findReference(input: string): string | null {
 /** The repair step of a studio upscale: the detector's mask, the photo's saved mask, or none. */
 function repairPlan(app: App, imageId: number, repair: 'auto' | 'off' | 'mask'): RepairPlan | null {
   if (repair === 'off') return null;
-  const inpainterDir = app.models.get(INPAINTER_ID).dir;
-  if (repair === 'auto') return { inpainterDir, detectorDir: app.models.get(SCRATCH_DETECTOR_ID).dir };
-  const maskFile = libraryMaskFile(app, imageId);
-  if (!maskFile) throw new RestoraError('NOT_FOUND', `Image ${imageId} has no saved damage mask: find the damage (or paint it) and save the mask first.`);
-  return { inpainterDir, maskFile };
+  const maskFile = repair === 'mask' ? libraryMaskFile(app, imageId) : undefined;
+  if (maskFile === null) throw new RestoraError('NOT_FOUND', `Image ${imageId} has no saved damage mask: find the damage (or paint it) and save the mask first.`);
+  return repairPlanFor(damageNetDirs(app.models), maskFile);
 }
 
 export async function upscaleLibraryImage(

@@ -19,6 +19,16 @@ export interface UpscaleEvents {
   onItemDone?(index: number, result: ItemResult): void;
 }
 
+/** The bundled damage nets' folders (resolved once per run: a missing one is said before any work). */
+export function damageNetDirs(models: ModelLibrary): { detector: string; inpainter: string } {
+  return { detector: models.get(SCRATCH_DETECTOR_ID).dir, inpainter: models.get(INPAINTER_ID).dir };
+}
+
+/** The repair step of one photo: the inpainter, on the user's mask or else on the detector's. */
+export function repairPlanFor(nets: { detector: string; inpainter: string }, maskFile?: string, maskOut?: string): RepairPlan {
+  return { inpainterDir: nets.inpainter, ...(maskFile ? { maskFile } : { detectorDir: nets.detector }), ...(maskOut ? { maskOut } : {}) };
+}
+
 export function outputName(input: string, format: OutputFormat): string {
   return `${path.basename(input, path.extname(input))}.${format}`;
 }
@@ -48,8 +58,7 @@ export class UpscaleService {
     const model = options.modelId === 'none' ? null : this.models.resolve(options.modelId, options.scale);
     const repairing = options.repair !== undefined && options.repair !== 'off';
     if (!model && !repairing) throw new RestoraError('USAGE', 'With no model (--model none) there is nothing to do unless scratches are repaired.');
-    // The damage nets, resolved before any work so a missing one is said once.
-    const damage = repairing ? { detector: this.models.get(SCRATCH_DETECTOR_ID).dir, inpainter: this.models.get(INPAINTER_ID).dir } : null;
+    const damage = repairing ? damageNetDirs(this.models) : null;
     const maskFor = (file: string): string | undefined => {
       if (typeof options.repair !== 'object') return undefined;
       const m = options.repair.maskFile;
@@ -86,14 +95,7 @@ export class UpscaleService {
         if (prior) {
           throw new RestoraError('WOULD_OVERWRITE_INPUT', `${file}: output ${dest} is already written by ${prior} in this run; rename one of them`, file);
         }
-        const maskFile = damage ? maskFor(file) : undefined;
-        const repair: RepairPlan | undefined = damage
-          ? {
-              inpainterDir: damage.inpainter,
-              ...(maskFile ? { maskFile } : { detectorDir: damage.detector }),
-              ...(options.saveMask ? { maskOut: path.join(outDir, `${path.basename(file, path.extname(file))}-mask.png`) } : {}),
-            }
-          : undefined;
+        const repair = damage ? repairPlanFor(damage, maskFor(file), options.saveMask ? path.join(outDir, `${path.basename(file, path.extname(file))}-mask.png`) : undefined) : undefined;
         const done = await this.compute.upscale(
           model?.dir ?? null,
           {

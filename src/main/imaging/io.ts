@@ -59,6 +59,11 @@ function bad(file: string, code: 'CORRUPT_IMAGE' | 'UNSUPPORTED_FORMAT', why: st
   return new RestoraError(code, `${file}: ${why}`, file);
 }
 
+/** The photo's size as it is shown and decoded: EXIF orientations 5-8 swap the sides. */
+export function uprightSize(info: Pick<ImageInfo, 'width' | 'height' | 'orientation'>): { width: number; height: number } {
+  return info.orientation >= 5 ? { width: info.height, height: info.width } : { width: info.width, height: info.height };
+}
+
 /** Reads only the header. Refuses empty, unreadable, unknown and oversized files. */
 export async function probeImage(file: string): Promise<ImageInfo> {
   let stat: fs.Stats;

@@ -13,7 +13,7 @@ import { degrade } from '../degrade/presets.js';
 import { decodeRgbFloat } from '../imaging/decode.js';
 import { crop, type FloatImage } from '../imaging/imresize.js';
 import { enumerateInputs, hashFile } from '../imaging/inputs.js';
-import { probeImage } from '../imaging/io.js';
+import { probeImage, uprightSize } from '../imaging/io.js';
 import sharp from 'sharp';
 import type { BatchSource, PairImage } from '../ml/train/dataset.js';
 import { taskOf } from '../ml/train/tasks.js';
@@ -184,8 +184,7 @@ export class TrainService {
     for (const e of all.filter((x) => !x.missing)) {
       try {
         const info = await probeImage(e.input);
-        const w = info.orientation >= 5 ? info.height : info.width;
-        const h = info.orientation >= 5 ? info.width : info.height;
+        const { width: w, height: h } = uprightSize(info);
         if (Math.min(w, h) < minSide) {
           skipped.push({ path: e.input, reason: `${w}x${h} is smaller than the ${minSide}px training patch` });
           continue;

@@ -19,7 +19,8 @@ import * as tfjs from '@tensorflow/tfjs';
 import { buildArch, listArchs, tilingFor } from '../archs/index.js';
 import { upscaleFile, type RepairFn, type RepairPlan } from './upscaleFile.js';
 import { decodeImage } from '../../imaging/io.js';
-import { detectDamage, inpaintDamage, readMask, writeMask, type DamageNet } from './damage.js';
+import { detectDamage, inpaintDamage, type DamageNet } from './damage.js';
+import { countMarked, readMask, writeMask } from '../../imaging/masks.js';
 import type { TileRunner } from './tiling.js';
 import { convertModel } from '../import/convert.js';
 import { GLOBAL_STATS, runModel } from './conditioning.js';
@@ -150,7 +151,7 @@ async function repairFor(plan: RepairPlan, input: string, tile: number): Promise
   return async (rgb, width, height, maxValue, isCancelled) => {
     const mask = plan.maskFile ? await readMask(plan.maskFile, width, height, input) : await detectDamage(detector!, rgb, width, height, maxValue, tile, isCancelled);
     if (plan.maskOut) await writeMask(mask, width, height, plan.maskOut);
-    const repaired = mask.reduce((a, b) => a + b, 0);
+    const repaired = countMarked(mask);
     if (repaired === 0) return { rgb, repaired };
     return { rgb: await inpaintDamage(inpainter, rgb, width, height, maxValue, mask, tile, isCancelled), repaired };
   };
@@ -205,7 +206,7 @@ async function handle(msg: Exclude<ToWorker, { type: 'pageExited' }>): Promise<v
       const img = await decodeImage(msg.input);
       const mask = await detectDamage(await damageNet(msg.detectorDir), img.rgb, img.width, img.height, img.maxValue, msg.tile);
       await writeMask(mask, img.width, img.height, msg.maskOut);
-      send({ type: 'detected', id: msg.id, width: img.width, height: img.height, damaged: mask.reduce((a, b) => a + b, 0) });
+      send({ type: 'detected', id: msg.id, width: img.width, height: img.height, damaged: countMarked(mask) });
       return;
     }
     if (msg.type === 'importModel') {

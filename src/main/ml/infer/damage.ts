@@ -5,11 +5,9 @@
  * like any model, so big scans stay within memory.
  */
 import type * as tf from '@tensorflow/tfjs';
-import sharp from 'sharp';
 import { upscaleTiled } from './tiling.js';
 import { tilingFor } from '../archs/index.js';
 import type { Pixels } from '../../imaging/io.js';
-import { RestoraError } from '../../../shared/errors.js';
 import type { ModelCard } from '../../../shared/api.js';
 
 export interface DamageNet {
@@ -58,34 +56,4 @@ export async function inpaintDamage(net: DamageNet, rgb: Pixels, width: number, 
     channelsIn: 4,
     ...(isCancelled ? { isCancelled } : {}),
   });
-}
-
-/**
- * A user's mask: any image of the photo's size, white (over half brightness) where the
- * photo is damaged. Refused when its size differs, or when it marks nothing or everything.
- */
-export async function readMask(file: string, width: number, height: number, photo: string): Promise<Uint8Array> {
-  let raw: { data: Buffer; info: sharp.OutputInfo };
-  try {
-    raw = await sharp(file).rotate().greyscale().raw().toBuffer({ resolveWithObject: true });
-  } catch (err) {
-    throw new RestoraError('CORRUPT_IMAGE', `${file}: cannot read the mask (${(err as Error).message})`, file);
-  }
-  const { data, info } = raw;
-  if (info.width !== width || info.height !== height) {
-    throw new RestoraError('USAGE', `${file}: the mask is ${info.width}x${info.height}, but ${photo} is ${width}x${height}; draw the mask on the photo itself.`, file);
-  }
-  const mask = new Uint8Array(width * height);
-  let marked = 0;
-  for (let i = 0; i < mask.length; i++) marked += mask[i] = data[i * info.channels]! >= 128 ? 1 : 0;
-  if (marked === 0) throw new RestoraError('USAGE', `${file}: the mask is empty (no white pixels), so there is nothing to repair; paint the damage white, or use --scratches off.`, file);
-  if (marked === mask.length) throw new RestoraError('USAGE', `${file}: the mask is white everywhere; inpainting cannot invent a whole photo. Paint only the damage white.`, file);
-  return mask;
-}
-
-/** Writes a mask as a black-and-white PNG (white = damaged), for the user to check or correct. */
-export async function writeMask(mask: Uint8Array, width: number, height: number, file: string): Promise<void> {
-  const data = Buffer.alloc(mask.length);
-  for (let i = 0; i < mask.length; i++) data[i] = mask[i] ? 255 : 0;
-  await sharp(data, { raw: { width, height, channels: 1 } }).png().toFile(file);
 }

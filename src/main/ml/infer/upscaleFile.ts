@@ -3,7 +3,7 @@
  * optional resize, encode with metadata. Runs inside the compute worker.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { decodeImage, encodeImage, probeImage, resizeImage, resizedSize, MAX_OUTPUT_PIXELS, type EncodeInput, type Pixels } from '../../imaging/io.js';
+import { decodeImage, encodeImage, probeImage, resizeImage, resizedSize, uprightSize, MAX_OUTPUT_PIXELS, type EncodeInput, type Pixels } from '../../imaging/io.js';
 import { imresize } from '../../imaging/imresize.js';
 import { keepInputColours } from '../../imaging/keepColours.js';
 import { predictorFor } from './conditioning.js';
@@ -72,11 +72,11 @@ export async function upscaleFile(
   hooks: { onProgress?: (done: number, total: number) => void; isCancelled?: () => boolean; repair?: RepairFn } = {},
 ): Promise<UpscaleFileResult> {
   const info = await probeImage(req.input);
-  const upright = info.orientation >= 5 ? { w: info.height, h: info.width } : { w: info.width, h: info.height };
-  if (upright.w * upright.h * req.scale * req.scale > MAX_OUTPUT_PIXELS) {
+  const upright = uprightSize(info);
+  if (upright.width * upright.height * req.scale * req.scale > MAX_OUTPUT_PIXELS) {
     throw new RestoraError(
       'IMAGE_TOO_LARGE',
-      `${req.input}: x${req.scale} output would be ${upright.w * req.scale}x${upright.h * req.scale}, over the ${MAX_OUTPUT_PIXELS / 1e6} MP limit`,
+      `${req.input}: x${req.scale} output would be ${upright.width * req.scale}x${upright.height * req.scale}, over the ${MAX_OUTPUT_PIXELS / 1e6} MP limit`,
       req.input,
     );
   }

@@ -29,8 +29,8 @@ export function latentSampler(model: tf.LayersModel): LatentSample | null {
 /**
  * Weight of damaged pixels in the detector's BCE: scratches cover a few per cent of a photo,
  * and a net that answers "no damage" everywhere would otherwise be nearly optimal. It makes the
- * net over-call damage (the bundled detector's best threshold is 0.9, not 0.5): the threshold
- * is picked afterwards (bestThreshold). With 5 a 100-step net did not learn to find any.
+ * net over-call damage (the bundled detector's best threshold came out at 0.9 after its first
+ * phase and 0.75 after its second, never 0.5): the threshold is picked afterwards (bestThreshold). With 5 a 100-step net did not learn to find any.
  */
 export const DAMAGE_POS_WEIGHT = 10;
 
