@@ -228,7 +228,9 @@ async function handle(msg: Exclude<ToWorker, { type: 'pageExited' }>): Promise<v
     const m = await model(msg.modelDir);
     const request = { ...msg.request, tile: Math.min(msg.request.tile, m.maxTile), overlap: Math.max(msg.request.overlap, m.overlap), multiple: m.multiple, edgePad: m.edgePad,
       // Restoration models keep the photo's own colours unless asked otherwise.
-      keepColours: msg.request.keepColours ?? m.restores };
+      keepColours: msg.request.keepColours ?? m.restores,
+      // Restoration models stretch contrast and blew out whites on real prints: guard them by default.
+      keepHighlights: msg.request.keepHighlights ?? m.restores };
     const result = await upscaleFile((rgb, w, h, max) => engineRunnerFor(m.model, rgb, w, h, max), request, hooks);
     send({ type: 'upscaled', id: msg.id, result });
   } catch (err) {

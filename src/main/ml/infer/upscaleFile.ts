@@ -6,6 +6,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { decodeImage, encodeImage, probeImage, resizeImage, resizedSize, uprightSize, MAX_OUTPUT_PIXELS, type EncodeInput, type Pixels } from '../../imaging/io.js';
 import { imresize } from '../../imaging/imresize.js';
 import { keepInputColours } from '../../imaging/keepColours.js';
+import { autoLevels, guardHighlights } from '../../imaging/tone.js';
 import { predictorFor } from './conditioning.js';
 import { upscaleTiled, type TileRunner } from './tiling.js';
 import type { OutputFormat } from '../../../shared/api.js';
@@ -24,6 +25,10 @@ export interface UpscaleFileRequest {
   edgePad?: number;
   /** Carry the input's low-frequency colour to the output (no new colour casts); see keepColours.ts. */
   keepColours?: boolean;
+  /** Roll off highlights the model brightened past the input's instead of clipping them (see tone.ts). */
+  keepHighlights?: boolean;
+  /** Levels and white balance for faded prints, after the model (see tone.ts autoLevels). */
+  levels?: boolean;
   /** Resize the model's output (lanczos3): one side keeps the aspect ratio, both fit inside. */
   resize?: { width?: number; height?: number };
   /** Repair scratches and dust before the model runs (the Restore pipeline's first steps). */
@@ -51,6 +56,8 @@ export interface UpscaleFileResult {
   outHeight: number;
   /** Whether the photo's colours were kept (the request's choice, or the model's default). */
   keptColours: boolean;
+  /** Whether the highlight guard ran (the request's choice, or the model's default). */
+  keptHighlights: boolean;
   /** Pixels the repair step filled in (when it ran). */
   repairedPixels?: number;
 }
@@ -99,6 +106,9 @@ export async function upscaleFile(
     ...(hooks.isCancelled ? { isCancelled: hooks.isCancelled } : {}),
   });
   if (req.keepColours) keepInputColours(img.rgb, img.width, img.height, rgb, req.scale, img.maxValue);
+  // After the colours: the guard only moves luma, and compares with the (repaired) input.
+  if (req.keepHighlights) guardHighlights(img.rgb, img.width, img.height, rgb, req.scale, img.maxValue);
+  if (req.levels) autoLevels(rgb, img.width * req.scale, img.height * req.scale, img.maxValue);
   img.rgb = new Uint8Array(0); // release the input early: big photos
   const alpha = img.alpha ? upscaleAlpha(img.alpha, img.width, img.height, req.scale, img.maxValue) : undefined;
   if (hooks.isCancelled?.()) throw new RestoraError('CANCELLED', 'Upscale cancelled.');
@@ -110,5 +120,5 @@ export async function upscaleFile(
   }
   // The encoder takes EXIF/XMP/ICC from the source file, whatever the pixel size.
   await encodeImage(out, req.output, { format: req.format, ...(req.quality !== undefined ? { quality: req.quality } : {}) }, info);
-  return { width: img.width, height: img.height, outWidth: out.width, outHeight: out.height, keptColours: Boolean(req.keepColours), ...(repairedPixels !== undefined ? { repairedPixels } : {}) };
+  return { width: img.width, height: img.height, outWidth: out.width, outHeight: out.height, keptColours: Boolean(req.keepColours), keptHighlights: Boolean(req.keepHighlights), ...(repairedPixels !== undefined ? { repairedPixels } : {}) };
 }
