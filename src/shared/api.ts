@@ -63,6 +63,8 @@ export interface ModelCard {
   metrics?: Record<string, { psnr: number; ssim: number }>;
   /** Damage detectors: the probability over which a pixel counts as damaged (picked on held-out photos). */
   threshold?: number;
+  /** Damage detectors: a damaged region takes in its connected pixels over this probability (its soft rims); default: threshold. */
+  growThreshold?: number;
   /** Scores other than a restored photo's PSNR/SSIM (a detector's IoU, PSNR inside and outside damage masks), by evaluation. */
   scores?: Record<string, Record<string, number>>;
   measuredWith?: string;

@@ -489,8 +489,8 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     await page.getByRole('heading', { name: 'Compare' }).waitFor();
     await page.getByTestId('find-damage').click();
     const count = page.getByTestId('mask-count');
-    await expect.poll(() => count.textContent().catch(() => ''), { timeout: 60_000 }).toMatch(/^[\d,]+ pixels marked$/);
-    const found = Number((await count.textContent())!.replace(/\D/g, ''));
+    await expect.poll(() => count.textContent().catch(() => ''), { timeout: 60_000 }).toMatch(/^[\d,]+ pixels marked \([\d.]+ % of the photo will be repaired\)$/);
+    const found = Number((await count.textContent())!.split(' ')[0]!.replace(/\D/g, ''));
     const overlay = page.getByTestId('mask-overlay');
     await expect(overlay.evaluate((c) => [(c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height])).resolves.toEqual([600, 400]);
     await expect(page.getByTestId('repair-choice').inputValue()).resolves.toBe('mask');

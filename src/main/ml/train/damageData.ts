@@ -8,6 +8,7 @@
  */
 import { copyPatch, areaPicker, type Batch, type BatchSource, type PairImage } from './dataset.js';
 import { degradeDamaged } from '../../degrade/presets.js';
+import { addSceneStructures } from '../../degrade/defects.js';
 import type { FloatImage } from '../../imaging/imresize.js';
 import { Rng } from '../rng.js';
 
@@ -17,6 +18,8 @@ export const DAMAGE_CONTEXT = 128;
 /** Shares of training regions not aged first, and not damaged at all. */
 export const CLEAN_PRINTS = 0.3;
 export const UNDAMAGED_PRINTS = 0.15;
+/** Share of regions given real thin structures (wires, rigging, text, catchlights, lit edges) before aging: the detector's hard negatives. */
+export const SCENE_STRUCTURES = 0.6;
 
 export async function damagedBatch(photos: readonly FloatImage[], seed: number, batch: number, patch: number, context = DAMAGE_CONTEXT): Promise<Batch> {
   const rng = new Rng(seed);
@@ -39,7 +42,10 @@ export async function damagedBatch(photos: readonly FloatImage[], seed: number, 
     // clean edges, highlights and fine texture alone (the first detector marked 3 % of a clean photo).
     const aged = rng.next() >= CLEAN_PRINTS;
     const defects = rng.next() >= UNDAMAGED_PRINTS;
-    const d = await degradeDamaged({ width: hs, height: hs, channels: 3, data: region }, down, rng, { aged, defects });
+    let clean: FloatImage = { width: hs, height: hs, channels: 3, data: region };
+    // Real wires, rigging, text and catchlights are part of the picture (blurred and aged with it), never damage.
+    if (rng.next() < SCENE_STRUCTURES) clean = addSceneStructures(clean, rng, down);
+    const d = await degradeDamaged(clean, down, rng, { aged, defects });
     const px = rng.int(side - patch + 1);
     const py = rng.int(side - patch + 1);
     copyPatch(d.img, px, py, patch, 0, lr, b * patch * patch * 3);
