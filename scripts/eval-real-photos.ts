@@ -213,17 +213,31 @@ try {
   fs.writeFileSync(path.join(outDir, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
   const f = (v: number | null | undefined, asPct = true) => (v === null || v === undefined ? '' : asPct ? (100 * v).toFixed(3) : v.toFixed(1));
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  // The peer's columns only when it ran on some photo.
+  const peerRan = rows.some((r) => r.peerClipped !== undefined);
+  const shown = peerRan ? keys : keys.filter((k) => !k.startsWith('peer'));
+  const header: Record<(typeof keys)[number], string> = {
+    repaired: 'repaired %',
+    differs: 'differs %',
+    clippedIn: 'clipped in %',
+    clippedOut: 'clipped out %',
+    seconds: 'seconds',
+    secondsNoRepair: 'seconds (no repair)',
+    peerClipped: 'Real-ESRGAN clipped %',
+    peerSeconds: 'Real-ESRGAN seconds',
+  };
+  const isSeconds = (k: string) => k.toLowerCase().includes('seconds');
   const md = [
     `# Restore old photo on ${inDir}`,
     '',
     `${summary.date}; ${modelId} with the repair step (detect -> inpaint) on and off, ${backend.id} (${backend.threads} threads).`,
     'repaired: mask pixels / all pixels. differs: output pixels with any channel > 4 levels from the restore without the repair step. clipped: BT.601 luma >= 250. All in %.',
     '',
-    line(['photo', 'size', 'repaired %', 'differs %', 'clipped in %', 'clipped out %', 'seconds', 'seconds (no repair)', 'Real-ESRGAN clipped %', 'Real-ESRGAN seconds']),
-    line(Array(10).fill('---')),
-    ...rows.map((r) => line([r.photo, `${r.width}x${r.height}`, f(r.repaired), f(r.differs), f(r.clippedIn), f(r.clippedOut), f(r.seconds, false), f(r.secondsNoRepair, false), f(r.peerClipped), f(r.peerSeconds, false)])),
-    line(['**mean**', '', ...keys.map((k) => f(mean[k], !k.toLowerCase().includes('seconds')))]),
-    line(['**max**', '', ...keys.map((k) => f(max[k], !k.toLowerCase().includes('seconds')))]),
+    line(['photo', 'size', ...shown.map((k) => header[k])]),
+    line(Array(2 + shown.length).fill('---')),
+    ...rows.map((r) => line([r.photo, `${r.width}x${r.height}`, ...shown.map((k) => f(r[k], !isSeconds(k)))])),
+    line(['**mean**', '', ...shown.map((k) => f(mean[k], !isSeconds(k)))]),
+    line(['**max**', '', ...shown.map((k) => f(max[k], !isSeconds(k)))]),
     '',
   ].join('\n');
   fs.writeFileSync(path.join(outDir, 'summary.md'), md);

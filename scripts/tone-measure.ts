@@ -112,7 +112,9 @@ async function levels(hrDir: string, seed: number): Promise<void> {
       const clean: FloatImage = { ...hr, data: hr.data.slice() };
       autoLevels(clean.data, clean.width, clean.height, 255);
       clean.data.forEach((v, j) => (clean.data[j] = Math.round(v)));
+      // An unchanged image scores infinity: capped at 60 dB so the means stay readable.
       const r = [measure(faded, hr, 1).psnr, measure(fixed, hr, 1).psnr, rgbPsnr(faded, hr), rgbPsnr(fixed, hr), measure(clean, hr, 1).psnr, rgbPsnr(clean, hr)];
+      for (let k = 0; k < r.length; k++) r[k] = Math.min(60, r[k]!);
       rows.push(r);
       console.log(`${f}\t${kind}\t${r[0]!.toFixed(2)} -> ${r[1]!.toFixed(2)}\t${r[2]!.toFixed(2)} -> ${r[3]!.toFixed(2)}\t${r[4]!.toFixed(2)} / ${r[5]!.toFixed(2)}`);
     }

@@ -8,23 +8,32 @@ import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import sharp from 'sharp';
 import { createApp } from '../main/app/createApp.js';
-import { BACKEND_IDS, INPAINTER_ID, OUTPUT_FORMATS, PIXEL_LOSSES, PRESETS, SCRATCH_DETECTOR_ID, TASKS, type RepairChoice, type BackendId, type BackendInfo, type ItemResult, type OutputFormat, type PresetId, type TrainRequest, type UpscaleOptions } from '../shared/api.js';
+import { BACKEND_IDS, INPAINTER_ID, OUTPUT_FORMATS, PIXEL_LOSSES, PRESETS, SCRATCH_DETECTOR_ID, TASK_KINDS, taskChoices, taskFor, taskModel, type RepairChoice, type BackendId, type BackendInfo, type ItemResult, type OutputFormat, type PresetId, type TrainRequest, type UpscaleOptions } from '../shared/api.js';
 import { RestoraError, errorMessage } from '../shared/errors.js';
 import { dataHome, packageRoot } from '../main/paths.js';
 
 const USAGE = `restora: restore and upscale photos with neural networks
 
 Usage:
-  restora upscale <files|dirs>... --out DIR [--model ID] [--scale N]
+  restora upscale <files|dirs>... --out DIR [--model ID | --task restore|upscale|cleanup] [--scale N]
                   [--format png|jpg|webp|tiff|avif] [--quality Q] [--tile N] [--colours keep|model]
-                  (--colours keep: the photo's own colours, no new colour cast; the default
-                  for restoration models. model: the model's colours as they come)
+                  [--highlights keep|model] [--levels auto|off]
+                  (--task: the model the studio's task button runs, your default from Models or
+                  the bundled one: restore x2 (as restora restore: repair first), upscale x2|x4,
+                  cleanup x2|x4; --scale picks the size, x2 without it.
+                  --colours keep: the photo's own colours, no new colour cast; the default
+                  for restoration models. model: the model's colours as they come.
+                  --highlights keep: whites the model brightens roll off instead of clipping;
+                  the default for restoration models. --levels auto: black/white points and
+                  white balance for faded prints, after the model; off by default)
   restora restore <files|dirs>... --out DIR [--scratches auto|off|MASK] [--model ID|none] [--save-mask]
                   [--format F] [--quality Q] [--tile N] [--colours keep|model]
+                  [--highlights keep|model] [--levels auto|off]
                   (old prints: finds scratches, creases, dust and torn corners and fills them
-                  in, then restores with restora-oldphoto-x2 or --model; MASK: a mask image of
-                  the photo's size, white where damaged, or a folder of masks named like the
-                  photos; --model none: repair only, at the photo's size)
+                  in, then restores with your Restore default (Models), restora-oldphoto-x2, or
+                  --model; MASK: a mask image of the photo's size, white where damaged, or a
+                  folder of masks named like the photos; --model none: repair only, at the
+                  photo's size)
   restora batch <files|dirs>... --out DIR [--model ID] [--scale N] [--format F]
                 [--quality Q] [--name TEMPLATE] [--recursive] [--width W] [--height H] [--colours keep|model]
                 (--width/--height resize after the model, keeping the aspect ratio;
@@ -134,6 +143,19 @@ const OUTPUT_OPTIONS = {
   colours: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
+/** Tone options of `upscale` and `restore`. */
+const TONE_OPTIONS = {
+  highlights: { type: 'string' },
+  levels: { type: 'string' },
+} as const satisfies ParseArgsConfig['options'];
+
+/** --highlights keep|model and --levels auto|off, as UpscaleOptions fields. */
+function toneOptions(v: { highlights?: string | undefined; levels?: string | undefined }): Pick<UpscaleOptions, 'keepHighlights' | 'levels'> {
+  if (v.highlights !== undefined && v.highlights !== 'keep' && v.highlights !== 'model') throw new UsageError(`--highlights must be keep or model, got "${v.highlights}"`);
+  if (v.levels !== undefined && v.levels !== 'auto' && v.levels !== 'off') throw new UsageError(`--levels must be auto or off, got "${v.levels}"`);
+  return { ...(v.highlights ? { keepHighlights: v.highlights === 'keep' } : {}), ...(v.levels === 'auto' ? { levels: true } : {}) };
+}
+
 function outputOptions(
   cmd: string,
   v: { out?: string | undefined; format?: string | undefined; scale?: string | undefined; quality?: string | undefined; tile?: string | undefined; colours?: string | undefined },
@@ -161,17 +183,31 @@ function coloursOption(v: string | undefined): boolean | undefined {
 }
 
 async function cmdUpscale(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, OUTPUT_OPTIONS);
+  const { values, positionals } = parse(args, { ...OUTPUT_OPTIONS, ...TONE_OPTIONS, task: { type: 'string', short: 't' } });
   if (values.help) return (console.log(USAGE), 0);
   const { out, format, scale, quality, tile, keepColours } = outputOptions('upscale', values, positionals);
+  const tone = toneOptions(values);
+  let modelId = values.model;
+  let restoring = false;
   const app = appFrom(values);
   try {
-    app.models.resolve(values.model, scale); // usage errors before any work
+    if (values.task !== undefined) {
+      if (values.model) throw new UsageError(`--task and --model together: give one (tasks: ${taskChoices()}; or a model from restora models)`);
+      if (!(TASK_KINDS as readonly string[]).includes(values.task)) throw new UsageError(`--task must be one of ${TASK_KINDS.join(', ')}, got "${values.task}" (tasks: ${taskChoices()})`);
+      const task = taskFor(values.task, scale);
+      if (!task) throw new UsageError(`--task ${values.task} has no x${scale}; choose one of: ${taskChoices()}`);
+      modelId = taskModel(task, app.settings.get().defaults);
+      restoring = task.kind === 'restore';
+      process.stderr.write(`${task.label}: ${modelId}\n`);
+    }
+    if (!restoring) app.models.resolve(modelId, scale); // usage errors before any work
   } catch (err) {
     await app.close();
-    throw new UsageError(errorMessage(err));
+    throw err instanceof UsageError ? err : new UsageError(errorMessage(err));
   }
-  return runItems(app, values, positionals, out, { format, ...(values.model ? { modelId: values.model } : {}), ...(scale ? { scale } : {}), ...(quality ? { quality } : {}), ...(tile ? { tile } : {}), ...(keepColours !== undefined ? { keepColours } : {}) });
+  // The studio's Restore old photo repairs scratches first: the same pipeline as restora restore.
+  if (restoring) return restoreItems(app, values, positionals, out, { format, modelId, repair: 'auto', ...(quality ? { quality } : {}), ...(tile ? { tile } : {}), ...(keepColours !== undefined ? { keepColours } : {}), ...tone });
+  return runItems(app, values, positionals, out, { format, ...(modelId ? { modelId } : {}), ...(scale ? { scale } : {}), ...(quality ? { quality } : {}), ...(tile ? { tile } : {}), ...(keepColours !== undefined ? { keepColours } : {}), ...tone });
 }
 
 /** Runs `upscale` or `restore` over the inputs with a line per item (progress and ETA on a terminal), Ctrl-C to cancel; the exit code. */
@@ -226,21 +262,28 @@ function scratchesOption(v: string | undefined, inputs: string[]): RepairChoice 
 }
 
 async function cmdRestore(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { ...OUTPUT_OPTIONS, scratches: { type: 'string' }, 'save-mask': { type: 'boolean' } });
+  const { values, positionals } = parse(args, { ...OUTPUT_OPTIONS, ...TONE_OPTIONS, scratches: { type: 'string' }, 'save-mask': { type: 'boolean' } });
   if (values.help) return (console.log(USAGE), 0);
   const { out, format, quality, tile, keepColours } = outputOptions('restore', values, positionals);
+  const tone = toneOptions(values);
   const repair = scratchesOption(values.scratches, positionals);
-  const modelId = values.model ?? TASKS.find((t) => t.id === 'restore')!.fallback;
-  if (modelId === 'none' && repair === 'off') throw new UsageError('--model none with --scratches off leaves nothing to do');
+  if (values.model === 'none' && repair === 'off') throw new UsageError('--model none with --scratches off leaves nothing to do');
   const app = appFrom(values);
+  // The Restore task's model, as the studio's button picks it (the user's default, else the bundled one).
+  const modelId = values.model ?? taskModel(taskFor('restore')!, app.settings.get().defaults);
+  return restoreItems(app, values, positionals, out, { format, modelId, repair, ...(values['save-mask'] ? { saveMask: true } : {}), ...(quality ? { quality } : {}), ...(tile ? { tile } : {}), ...(keepColours !== undefined ? { keepColours } : {}), ...tone });
+}
+
+/** The restore pipeline (repair, then the model) over the inputs: `restora restore` and `upscale --task restore`. */
+async function restoreItems(app: ReturnType<typeof appFrom>, values: { backend?: string | undefined; json?: boolean | undefined }, inputs: string[], out: string, options: UpscaleOptions): Promise<number> {
   try {
-    if (modelId !== 'none') app.models.resolve(modelId, undefined);
-    if (repair !== 'off') [SCRATCH_DETECTOR_ID, INPAINTER_ID].forEach((id) => app.models.get(id));
+    if (options.modelId !== 'none') app.models.resolve(options.modelId, undefined);
+    if (options.repair !== 'off') [SCRATCH_DETECTOR_ID, INPAINTER_ID].forEach((id) => app.models.get(id));
   } catch (err) {
     await app.close();
     throw new UsageError(errorMessage(err));
   }
-  return runItems(app, values, positionals, out, { format, modelId, repair, ...(values['save-mask'] ? { saveMask: true } : {}), ...(quality ? { quality } : {}), ...(tile ? { tile } : {}), ...(keepColours !== undefined ? { keepColours } : {}) });
+  return runItems(app, values, inputs, out, options);
 }
 
 async function cmdBatch(args: string[]): Promise<number> {

@@ -136,6 +136,10 @@ export interface UpscaleOptions {
   tile?: number;
   /** Keep the photo's own low-frequency colours (default: on for restoration models). */
   keepColours?: boolean;
+  /** Roll off highlights the model brightened instead of clipping them (default: on for restoration models). */
+  keepHighlights?: boolean;
+  /** Levels and white balance for faded prints after the model (default: off). */
+  levels?: boolean;
 }
 
 export interface TileProgress {
@@ -160,10 +164,16 @@ export const IMAGE_STATUSES: readonly ImageStatus[] = ['original', 'restored', '
 
 // ---- Tasks: what a user wants done, each mapped to a default model ----------
 
-export type TaskId = 'restore' | 'upscale-x2' | 'upscale-x4' | 'cleanup';
+/** What a user wants done; with a scale it names a task (the CLI's --task and --scale). */
+export type TaskKind = 'restore' | 'upscale' | 'cleanup';
+export const TASK_KINDS: readonly TaskKind[] = ['restore', 'upscale', 'cleanup'];
+
+export type TaskId = 'restore' | 'upscale-x2' | 'upscale-x4' | 'cleanup' | 'cleanup-x4';
 
 export interface TaskDef {
   id: TaskId;
+  kind: TaskKind;
+  scale: number;
   label: string;
   /** Settings.defaults key of the model used for it (set in Models). */
   settingsKey: string;
@@ -173,16 +183,40 @@ export interface TaskDef {
   what: string;
 }
 
+// Clean up falls back to the real-world x2 restorer and the x4 upscaler until the distilled
+// cleanup models (restora-clean-x2/-x4) are bundled; restora-x4 is the only bundled x4 model.
 export const TASKS: readonly TaskDef[] = [
-  { id: 'restore', label: 'Restore old photo', settingsKey: 'restore-x2', fallback: 'restora-oldphoto-x2', what: 'Old scans and prints: less grain and fading, more contrast, the photo\'s own colours kept; twice the size.' },
-  { id: 'upscale-x2', label: 'Upscale x2', settingsKey: 'upscale-x2', fallback: 'restora-x2', what: 'Clean digital photos at twice the width and height.' },
-  { id: 'upscale-x4', label: 'Upscale x4', settingsKey: 'upscale-x4', fallback: 'restora-x4', what: 'Clean digital photos at four times the width and height.' },
-  { id: 'cleanup', label: 'Clean up noise/JPEG', settingsKey: 'cleanup-x2', fallback: 'restora-realworld-x2', what: 'Phone and web photos with noise, blur or JPEG blocks; twice the size.' },
+  { id: 'restore', kind: 'restore', scale: 2, label: 'Restore old photo', settingsKey: 'restore-x2', fallback: 'restora-oldphoto-x2', what: 'Old scans and prints: less grain and fading, more contrast, the photo\'s own colours kept; twice the size.' },
+  { id: 'upscale-x2', kind: 'upscale', scale: 2, label: 'Upscale x2', settingsKey: 'upscale-x2', fallback: 'restora-x2', what: 'Clean digital photos at twice the width and height.' },
+  { id: 'upscale-x4', kind: 'upscale', scale: 4, label: 'Upscale x4', settingsKey: 'upscale-x4', fallback: 'restora-x4', what: 'Clean digital photos at four times the width and height.' },
+  { id: 'cleanup', kind: 'cleanup', scale: 2, label: 'Clean up noise/JPEG x2', settingsKey: 'cleanup-x2', fallback: 'restora-realworld-x2', what: 'Phone and web photos with noise, blur or JPEG blocks; twice the size.' },
+  { id: 'cleanup-x4', kind: 'cleanup', scale: 4, label: 'Clean up noise/JPEG x4', settingsKey: 'cleanup-x4', fallback: 'restora-x4', what: 'Phone and web photos with noise, blur or JPEG blocks; four times the size.' },
 ];
 
-/** The model a task runs: the user's default for it, else the bundled one. */
+/** The task of a kind at a scale (without one: x2, the scale every kind has), or undefined. */
+export function taskFor(kind: string, scale?: number): TaskDef | undefined {
+  const of = TASKS.filter((t) => t.kind === kind);
+  return of.find((t) => t.scale === (scale ?? 2));
+}
+
+/** The tasks and their scales, for messages: "restore (x2), upscale (x2, x4), cleanup (x2, x4)". */
+export function taskChoices(): string {
+  return TASK_KINDS.map((k) => `${k} (${TASKS.filter((t) => t.kind === k).map((t) => `x${t.scale}`).join(', ')})`).join(', ');
+}
+
+/**
+ * The model a task runs: the user's default for it (Settings, set in Models), else the
+ * bundled one. The one place this choice is made: the studio's task buttons, the CLI's
+ * --task and default model, and the batch service all call it.
+ */
 export function taskModel(task: TaskDef, defaults: Record<string, string> | undefined): string {
   return defaults?.[task.settingsKey] ?? task.fallback;
+}
+
+/** Which tasks a model may be the default for: its own scale; restore tasks take restoration models, upscale tasks upscalers, clean-up either. */
+export function tasksForModel(card: { task: string; scale: number }): TaskDef[] {
+  if (card.task !== 'upscale' && card.task !== 'restore') return [];
+  return TASKS.filter((t) => t.scale === card.scale && (t.kind === 'cleanup' || t.kind === card.task));
 }
 
 export interface ProjectSummary {

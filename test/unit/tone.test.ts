@@ -95,7 +95,7 @@ describe('highlight guard', () => {
 
 /** Fading and yellowing of a print: lifted blacks, dimmed whites, blue down, red up. */
 function fadeYellow(rgb: Uint8Array): Uint8Array {
-  const gains = [1.05, 1.0, 0.8];
+  const gains = [1.03, 1.0, 0.88];
   return rgb.map((v, i) => Math.min(255, Math.round((v * 0.7 + 45) * gains[i % 3]!)));
 }
 
@@ -115,10 +115,10 @@ describe('levels and white balance', () => {
     expect(r.castWeight).toBeGreaterThan(0.5);
     // PSNR gain of at least 3 dB (MSE halved).
     expect(mse(fixed, orig)).toBeLessThan(mse(faded, orig) / 2);
-    // The cast is mostly gone: the mean blue/red balance moves back towards the original's.
+    // The cast is mostly gone: each channel's mean moves back towards the original's.
     const meanOf = (p: Uint8Array, c: number) => p.filter((_, i) => i % 3 === c).reduce((a, v) => a + v, 0) / (p.length / 3);
-    const tilt = (p: Uint8Array) => meanOf(p, 2) - meanOf(p, 0);
-    expect(Math.abs(tilt(fixed) - tilt(orig))).toBeLessThan(Math.abs(tilt(faded) - tilt(orig)) / 2);
+    const off = (p: Uint8Array) => [0, 1, 2].reduce((a, c) => a + Math.abs(meanOf(p, c) - meanOf(orig, c)), 0);
+    expect(off(fixed)).toBeLessThan(off(faded) / 2);
     expect(clippedFraction(fixed, 255)).toBeLessThanOrEqual(clippedFraction(faded, 255) + 0.005);
   });
 

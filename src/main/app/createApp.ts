@@ -61,8 +61,8 @@ export interface App {
 
 export function createApp(config: AppConfig = {}): App {
   const home = config.home ?? dataHome();
-  const models = new ModelLibrary(bundledModelsDir(), path.join(home, 'models'));
   const settings = new SettingsStore(home);
+  const models = new ModelLibrary(bundledModelsDir(), path.join(home, 'models'), () => settings.get().defaults);
   const compute = new ComputeHost({
     ...(config.backend ? { backend: config.backend } : {}),
     ...(config.threads ? { threads: config.threads } : {}),

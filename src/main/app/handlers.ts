@@ -33,8 +33,6 @@ export function createHandlers(app: App, adapters: AdapterCapabilities = {}): Ap
   const version = (JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
   const upscaleTasks = new Map<string, AbortController>();
 
-  const defaultModel = (task: 'upscale' | 'restore', scale: number): string | undefined => app.settings.get().defaults[`${task}-x${scale}`];
-
   return {
     'app.info': async () => ({ version, backend: await app.compute.info(), home: app.home, ...(adapters.transport ? { transport: adapters.transport } : {}) }),
     'app.pickPaths': async ({ kind }) => {
@@ -50,7 +48,11 @@ export function createHandlers(app: App, adapters: AdapterCapabilities = {}): Ap
 
     'settings.get': async () => app.settings.get(),
     'settings.set': async (patch) => {
-      for (const id of Object.values(patch.defaults ?? {})) app.models.get(id);
+      for (const [key, id] of Object.entries(patch.defaults ?? {})) {
+        const scale = app.models.get(id).card.scale;
+        // A default of another scale would fail every task run that uses it.
+        if (!key.endsWith(`-x${scale}`)) throw new RestoraError('USAGE', `${id} upscales x${scale}; it cannot be the default for ${key}.`);
+      }
       const saved = app.settings.set(patch);
       // Where models run changes at once (the next job; an upscale in progress finishes where it is).
       if (patch.compute) await app.compute.useCompute(patch.compute);
@@ -104,7 +106,7 @@ export function createHandlers(app: App, adapters: AdapterCapabilities = {}): Ap
       upscaleTasks.set(taskId, controller);
       try {
         const s = app.settings.get();
-        return await upscaleLibraryImage(app, imageId, modelId ?? defaultModel('upscale', 2), { tile: s.tile, format: s.outputFormat, quality: s.quality, ...(keepColours !== undefined ? { keepColours } : {}), ...(repair ? { repair } : {}) }, controller.signal, (done, total) =>
+        return await upscaleLibraryImage(app, imageId, modelId, { tile: s.tile, format: s.outputFormat, quality: s.quality, ...(keepColours !== undefined ? { keepColours } : {}), ...(repair ? { repair } : {}) }, controller.signal, (done, total) =>
           app.events.publish({ type: 'upscale.progress', taskId, done, total }),
         );
       } finally {
@@ -125,11 +127,10 @@ export function createHandlers(app: App, adapters: AdapterCapabilities = {}): Ap
         if (!p) throw new RestoraError('NOT_FOUND', `No image ${id} in the library.`);
         return p;
       });
-      const modelId = rest.modelId ?? defaultModel('upscale', rest.scale ?? 2);
+      // Without a model the batch service picks the Upscale task's (the user's default: see ModelLibrary.resolve).
       const spec: BatchSpec = {
         ...rest,
         inputs: [...rest.inputs, ...fromLibrary],
-        ...(modelId ? { modelId } : {}),
         tile: rest.tile ?? app.settings.get().tile,
       };
       if (spec.inputs.length === 0) throw new RestoraError('USAGE', 'Nothing to export: give input files/folders or library images.');

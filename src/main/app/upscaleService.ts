@@ -107,6 +107,8 @@ export class UpscaleService {
             overlap: 0,
             ...(options.quality !== undefined ? { quality: options.quality } : {}),
             ...(options.keepColours !== undefined ? { keepColours: options.keepColours } : {}),
+            ...(options.keepHighlights !== undefined ? { keepHighlights: options.keepHighlights } : {}),
+            ...(options.levels ? { levels: true } : {}),
             ...(repair ? { repair } : {}),
           },
           { onProgress: (d, t) => events.onItemProgress?.(i, d, t), ...(signal ? { signal } : {}) },

@@ -131,6 +131,9 @@ export interface LevelsOptions {
   tail?: number;
   /** Largest stretch of the tonal range (a foggy photo is not stretched into noise). */
   maxGain?: number;
+  /** Levels (of 255) the black point is brought down to and the white point up to, at least. */
+  blackTarget?: number;
+  whiteTarget?: number;
   /**
    * Relative colour casts (of the white point) up to `castFull` are corrected fully, beyond `castNone` not at
    * all: a yellowed print's blue white point is 10-20 % low, a sunset's 50 % and more.
@@ -153,6 +156,8 @@ export function autoLevels(rgb: Samples, width: number, height: number, maxValue
   const maxGain = o.maxGain ?? 2.5;
   const castFull = o.castFull ?? 0.15;
   const castNone = o.castNone ?? 0.3;
+  const blackTarget = o.blackTarget ?? 8;
+  const whiteTarget = o.whiteTarget ?? 245;
   const n = width * height;
   const bins = rgb instanceof Float32Array ? 256 : maxValue + 1;
   const toBin = (v: number) => Math.min(bins - 1, Math.max(0, Math.round((v * (bins - 1)) / maxValue)));
@@ -161,26 +166,25 @@ export function autoLevels(rgb: Samples, width: number, height: number, maxValue
   const fromBin = (b: number) => (b * maxValue) / (bins - 1);
   const lo = hists.map((h) => fromBin(quantile(h, n, tail)));
   const hi = hists.map((h) => fromBin(quantile(h, n, 1 - tail)));
-  const loMean = (lo[0]! + lo[1]! + lo[2]!) / 3;
-  const hiMean = (hi[0]! + hi[1]! + hi[2]!) / 3;
-  const cast = Math.max(...hi.map((h) => Math.abs(h - hiMean)), ...lo.map((l) => Math.abs(l - loMean))) / Math.max(1e-9, hiMean);
+  // Without a cast correction all channels share one map that clips none of them.
+  const loAll = Math.min(lo[0]!, lo[1]!, lo[2]!);
+  const hiAll = Math.max(hi[0]!, hi[1]!, hi[2]!);
+  const cast = Math.max(hiAll - Math.min(hi[0]!, hi[1]!, hi[2]!), Math.max(lo[0]!, lo[1]!, lo[2]!) - loAll) / Math.max(1e-9, hiAll);
   const castWeight = cast <= castFull ? 1 : cast >= castNone ? 0 : (castNone - cast) / (castNone - castFull);
-  const black = [0, 1, 2].map((c) => loMean + castWeight * (lo[c]! - loMean)) as [number, number, number];
-  const white = [0, 1, 2].map((c) => hiMean + castWeight * (hi[c]! - hiMean)) as [number, number, number];
-  for (let c = 0; c < 3; c++) {
-    // A range narrower than 1/maxGain of the scale is widened about its centre.
-    const minRange = maxValue / maxGain;
-    if (white[c]! - black[c]! < minRange) {
-      const mid = (white[c]! + black[c]!) / 2;
-      black[c] = mid - minRange / 2;
-      white[c] = mid + minRange / 2;
-    }
-  }
+  // Input levels mapped to the targets: black to at most blackTarget, white to at least whiteTarget
+  // (a photo that already spans them keeps its own range: only a faded one is stretched).
+  const unit = maxValue / 255;
+  const lowT = Math.min(loAll, blackTarget * unit);
+  const highT = Math.max(hiAll, whiteTarget * unit);
+  const black = [0, 1, 2].map((c) => loAll + castWeight * (lo[c]! - loAll)) as [number, number, number];
+  const white = [0, 1, 2].map((c) => hiAll + castWeight * (hi[c]! - hiAll)) as [number, number, number];
+  const gain: number[] = [];
+  for (let c = 0; c < 3; c++) gain.push(Math.min(maxGain, (highT - lowT) / Math.max(1e-9, white[c]! - black[c]!)));
   const before = rgb.slice();
   const round = !(rgb instanceof Float32Array);
   for (let p = 0; p < n; p++)
     for (let c = 0; c < 3; c++) {
-      const v = ((rgb[3 * p + c]! - black[c]!) * maxValue) / (white[c]! - black[c]!);
+      const v = lowT + (rgb[3 * p + c]! - black[c]!) * gain[c]!;
       const cl = Math.min(maxValue, Math.max(0, v));
       rgb[3 * p + c] = round ? Math.round(cl) : cl;
     }

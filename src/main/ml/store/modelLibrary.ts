@@ -1,7 +1,7 @@
 /** Finds models on disk: bundled (resources/models) and the user's own. */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ModelSummary } from '../../../shared/api.js';
+import { taskFor, taskModel, type ModelSummary } from '../../../shared/api.js';
 import { RestoraError } from '../../../shared/errors.js';
 import { readCard } from './modelCard.js';
 
@@ -9,6 +9,8 @@ export class ModelLibrary {
   constructor(
     private readonly bundledDir: string,
     private readonly userDir: string,
+    /** The user's default model per task (Settings); none: the bundled defaults. */
+    private readonly defaults?: () => Record<string, string>,
   ) {}
 
   list(): ModelSummary[] {
@@ -40,7 +42,7 @@ export class ModelLibrary {
     return m;
   }
 
-  /** The model to use for a request: by id, else the default upscaler for the scale. */
+  /** The model to use for a request: by id, else the Upscale task's model for the scale (the user's default or the bundled one), else any upscaler of that scale. */
   resolve(id: string | undefined, scale: number | undefined): ModelSummary {
     if (id) {
       const m = this.get(id);
@@ -53,6 +55,8 @@ export class ModelLibrary {
       return m;
     }
     const s = scale ?? 2;
+    const task = taskFor('upscale', s);
+    if (task) return this.resolve(taskModel(task, this.defaults?.()), s);
     const candidates = this.list().filter((m) => m.card.scale === s && m.card.task === 'upscale');
     const preferred = candidates.find((m) => m.card.id === `restora-x${s}`) ?? candidates[0];
     if (!preferred) throw new RestoraError('NOT_FOUND', `No x${s} upscaling model is installed.`);
