@@ -52,6 +52,19 @@ describe('restora restore', () => {
     expect(Array.from(mask.data).filter((v) => v > 127).length).toBe(item!.repairedPixels);
   });
 
+  it('photos smaller than the nets\' context (1x1, 3x2) are repaired and restored with what fits', async () => {
+    const out = path.join(work, 'tiny');
+    const one = path.join(work, 'one pixel.png');
+    const small = path.join(work, 'three by two.png');
+    await sharp({ create: { width: 1, height: 1, channels: 3, background: '#806040' } }).png().toFile(one);
+    await sharp({ create: { width: 3, height: 2, channels: 3, background: '#404040' } }).png().toFile(small);
+    const r = restora(['restore', one, small, '--out', out, '--json']);
+    expect(r.code, r.err).toBe(0);
+    const items = JSON.parse(r.out) as { output: string }[];
+    const sizes = await Promise.all(items.map(async (i) => sharp(i.output).metadata().then((m) => [m.width, m.height])));
+    expect(sizes).toEqual([[2, 2], [6, 4]]);
+  });
+
   it('--model none with a mask: only the masked pixels change, at the photo size', async () => {
     const out = path.join(work, 'masked');
     const r = restora(['restore', photo, '--out', out, '--scratches', trueMask, '--model', 'none', '--json']);

@@ -29,12 +29,29 @@ export interface TileRequest {
 /** Runs one tile somewhere (this thread, or a compute engine on the GPU); resolves to [height*s, width*s, 3]. */
 export type TileRunner = (tile: TileRequest) => Promise<Float32Array>;
 
+/**
+ * Mirrors `padH` rows and `padW` columns onto the bottom and right of x. tf.mirrorPad can
+ * mirror at most the tensor's own size at once, so a photo smaller than the pad (a 1x1
+ * image for a net that needs sides of 4) is mirrored in several passes.
+ */
+export function mirrorPadBottomRight(x: tf.Tensor4D, padH: number, padW: number): tf.Tensor4D {
+  let y = x;
+  while (padH > 0 || padW > 0) {
+    const h = Math.min(padH, y.shape[1]);
+    const w = Math.min(padW, y.shape[2]);
+    y = tf.mirrorPad(y, [[0, 0], [0, h], [0, w], [0, 0]], 'symmetric');
+    padH -= h;
+    padW -= w;
+  }
+  return y;
+}
+
 /** A runner on a predictor in this thread. */
 export function localRunner(model: Predictor): TileRunner {
   return async ({ x: input, height: th, width: tw, channels, padH, padW, maxValue }) => {
     const result = tf.tidy(() => {
       let x: tf.Tensor4D = tf.tensor4d(input, [1, th, tw, channels ?? 3]);
-      if (padH || padW) x = tf.mirrorPad(x, [[0, 0], [0, padH], [0, padW], [0, 0]], 'symmetric');
+      if (padH || padW) x = mirrorPadBottomRight(x, padH, padW);
       let y = model.predict(x) as tf.Tensor4D;
       const s = y.shape[1] / x.shape[1];
       if (padH || padW) y = y.slice([0, 0, 0, 0], [1, th * s, tw * s, y.shape[3]]);

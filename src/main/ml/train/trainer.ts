@@ -13,6 +13,7 @@ import { buildArch, getTrainableArch, type ArchOptions } from '../archs/index.js
 import { ADAM, createOptimizer, restoreOptimizer, type OptimizerSpec } from './optimizers.js';
 import { PixelUnshuffle } from '../archs/layers.js';
 import { globalStats, isConditioned, runModel } from '../infer/conditioning.js';
+import { mirrorPadBottomRight } from '../infer/tiling.js';
 import { pairSource, type BatchSource, type Batch, type PairImage } from './dataset.js';
 import type { PixelLoss } from './losses.js';
 import { decayedKernels, optimiseStep } from './step.js';
@@ -149,7 +150,7 @@ export function predictImage(model: tf.LayersModel, lr: FloatImage): FloatImage 
   const out = tf.tidy(() => {
     let x = tf.tensor4d(lr.data, [1, lr.height, lr.width, lr.channels]).div(255) as tf.Tensor4D;
     // Sides a pixel-unshuffling net cannot take are mirrored out, and the output cropped back.
-    if (padH || padW) x = tf.mirrorPad(x, [[0, 0], [0, padH], [0, padW], [0, 0]], 'symmetric');
+    if (padH || padW) x = mirrorPadBottomRight(x, padH, padW);
     let y = runModel(model, x, isConditioned(model) ? globalStats(lr.data, lr.width, lr.height, 255) : null);
     if (padH || padW) {
       const s = y.shape[1] / x.shape[1];
