@@ -8,9 +8,10 @@ import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import sharp from 'sharp';
 import { createApp } from '../main/app/createApp.js';
-import { BACKEND_IDS, INPAINTER_ID, OUTPUT_FORMATS, PIXEL_LOSSES, PRESETS, SCRATCH_DETECTOR_ID, TASK_KINDS, taskChoices, taskFor, taskModel, type RepairChoice, type BackendId, type BackendInfo, type ItemResult, type OutputFormat, type PresetId, type TrainRequest, type UpscaleOptions } from '../shared/api.js';
+import { BACKEND_IDS, INPAINTER_ID, OUTPUT_FORMATS, PIXEL_LOSSES, PRESETS, SCRATCH_DETECTOR_ID, TASK_KINDS, taskChoices, taskFor, taskModel, TRAIN_PRESETS, type RepairChoice, type BackendId, type BackendInfo, type ItemResult, type OutputFormat, type PresetId, type TrainRequest, type TrainPreset, type UpscaleOptions } from '../shared/api.js';
 import { RestoraError, errorMessage } from '../shared/errors.js';
 import { dataHome, packageRoot } from '../main/paths.js';
+import { teacherCostText } from '../main/ml/train/teacherCost.js';
 
 const USAGE = `restora: restore and upscale photos with neural networks
 
@@ -47,6 +48,14 @@ Usage:
                 [--eval-dir DIR] [--init MODEL]
                 (--init: fine-tune an installed model, e.g. an imported Real-ESRGAN; its
                 architecture and scale are taken, the card records the lineage)
+  restora train --teacher MODEL --data DIR... --scale N --name NAME [--preset P|none]
+                [--teacher-regions N] [--teacher-downscale] [--yes] [other train options]
+                (knowledge distillation: the targets are MODEL's outputs on your photos,
+                no clean originals needed; without --preset (or with none) the photos
+                themselves are the inputs, with one they are degraded first. MODEL runs
+                once on each of N seeded 64px regions (default 1024), cached in the run's
+                folder; the cost is measured and shown first, and over an hour needs --yes.
+                --teacher-downscale: an x4 teacher for an x2 run, its output reduced to x2)
   restora train --resume RUN    (continues a paused or interrupted run with its own settings)
                 (--eval-dir: also score every validation on DIR's HR images, e.g. Set5)
                 (--gan: after the pixel-loss steps, steps/2 of SRGAN fine-tuning)
@@ -400,6 +409,10 @@ async function cmdTrain(args: string[]): Promise<number> {
     'kl-weight': { type: 'string' },
     'kl-warmup': { type: 'string' },
     recipe: { type: 'string' },
+    teacher: { type: 'string' },
+    'teacher-regions': { type: 'string' },
+    'teacher-downscale': { type: 'boolean' },
+    yes: { type: 'boolean', short: 'y' },
   });
   if (values.recipe !== undefined) {
     if (values.recipe !== 'vae-latent') throw new UsageError(`--recipe must be vae-latent, got "${values.recipe}"`);
@@ -440,6 +453,9 @@ async function cmdTrain(args: string[]): Promise<number> {
     values['eval-dir'] ??= stored.evalDir;
     values.gan ??= stored.gan;
     values.init ??= stored.initModel;
+    values.teacher ??= stored.teacher;
+    if (values['teacher-regions'] === undefined && stored.teacherRegions !== undefined) values['teacher-regions'] = String(stored.teacherRegions);
+    values['teacher-downscale'] ??= stored.teacherDownscale;
     if (values.name !== values.resume) throw new UsageError(`--resume ${values.resume} continues that run; --name ${values.name} names another`);
   }
   // Read after --resume filled in the run's stored choices (flags given now still win).
@@ -470,8 +486,14 @@ async function cmdTrain(args: string[]): Promise<number> {
     values.scale ??= String(card.scale);
   }
   if (!values.data?.length || !values.name || !values.scale) throw new UsageError('train needs --data DIR, --scale N and --name NAME (or --resume RUN)');
-  const preset = values.preset ?? 'bicubic';
-  if (!['bicubic', 'jpeg', 'old-photo', 'realistic'].includes(preset)) throw new UsageError('--preset must be bicubic, jpeg, old-photo or realistic');
+  if (values.recipe && values.teacher) throw new UsageError('--recipe vae-latent cannot learn from a --teacher');
+  // With a teacher the photos themselves are the inputs unless a preset degrades them first.
+  const preset = values.preset ?? (values.teacher ? 'none' : 'bicubic');
+  if (values.teacher ? !(TRAIN_PRESETS as readonly string[]).includes(preset) : !(PRESETS as readonly string[]).includes(preset)) {
+    throw new UsageError(`--preset must be ${(values.teacher ? TRAIN_PRESETS : PRESETS).join(', ')}${values.teacher ? '' : ' (none, the photos themselves as inputs, goes with --teacher)'}`);
+  }
+  if ((values['teacher-regions'] !== undefined || values['teacher-downscale'] || values.yes) && !values.teacher) throw new UsageError('--teacher-regions, --teacher-downscale and --yes go with --teacher MODEL');
+  const teacherRegions = intOption(values['teacher-regions'], 'teacher-regions', 1, 100_000);
   const scale = intOption(values.scale, 'scale', 1, 8)!;
   if (![1, 2, 4, 8].includes(scale)) throw new UsageError('--scale must be 1, 2, 4 or 8');
   const archOptions: Record<string, number | string | boolean> = {};
@@ -515,7 +537,7 @@ async function cmdTrain(args: string[]): Promise<number> {
         name: values.name,
         dataDirs: values.data,
         scale,
-        preset: preset as 'bicubic',
+        preset: preset as TrainPreset,
         arch: values.arch ?? 'compact',
         archOptions,
         resume: Boolean(values.resume),
@@ -537,6 +559,7 @@ async function cmdTrain(args: string[]): Promise<number> {
         ...(klWeight !== undefined ? { klWeight } : {}),
         ...(klWarmup !== undefined ? { klWarmup } : {}),
         ...(values['eval-dir'] ? { evalDir: values['eval-dir'] } : {}),
+        ...(values.teacher ? { teacher: values.teacher, ...(teacherRegions !== undefined ? { teacherRegions } : {}), ...(values['teacher-downscale'] ? { teacherDownscale: true } : {}), ...(values.yes ? { teacherConfirmed: true } : {}) } : {}),
     };
     const training = await app.training();
     for (const stage of values.recipe ? latentRecipe(request, patch ?? 48) : [request]) {
@@ -560,11 +583,21 @@ async function cmdTrain(args: string[]): Promise<number> {
         else if (p.point) process.stderr.write(`${line}\n`);
       },
       controller.signal,
+      undefined,
+      undefined,
+      {
+        onTeacherEstimate: (e) => process.stderr.write(`${teacherCostText(e)}${e.confirmNeeded && stage.teacherConfirmed ? ' (over an hour; --yes given)' : ''}\n`),
+        onTeacherProgress: (p) => {
+          const line = `teacher: region ${p.done}/${p.total}, ${(p.seconds / Math.max(1, p.computed)).toFixed(2)} s per region, ETA ${Math.round(p.etaSec)} s`;
+          if (tty) process.stderr.write(`\r\x1b[K${line}${p.done === p.total ? '\n' : ''}`);
+          else if (p.done === p.total || p.computed % 50 === 0 || p.computed === 1) process.stderr.write(`${line}\n`);
+        },
+      },
     );
     if (tty) process.stderr.write('\n');
     for (const s of result.photos.skipped) process.stderr.write(`skipped ${s.path}: ${s.reason}\n`);
     process.stderr.write(
-      `model ${result.modelId} -> ${result.modelDir}\nheld-out ${result.heldOut.psnr.toFixed(2)} dB / ${result.heldOut.ssim.toFixed(4)}${Number.isFinite(result.bicubic.psnr) ? ` (bicubic of the degraded input ${result.bicubic.psnr.toFixed(2)} dB)` : ''} on ${result.photos.val} photo(s); trained on ${result.photos.train}\n`,
+      `model ${result.modelId} -> ${result.modelDir}\nheld-out ${result.heldOut.psnr.toFixed(2)} dB / ${result.heldOut.ssim.toFixed(4)}${Number.isFinite(result.bicubic.psnr) ? ` (bicubic of the ${stage.teacher ? 'input' : 'degraded input'} ${result.bicubic.psnr.toFixed(2)} dB)` : ''}${stage.teacher ? ` against the teacher ${stage.teacher}` : ''} on ${result.photos.val} photo(s); trained on ${result.photos.train}\n`,
     );
     if (values.json) console.log(JSON.stringify(result, null, 2));
     }

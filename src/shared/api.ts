@@ -75,8 +75,26 @@ export interface ModelCard {
   source?: ModelSource;
   /** Fine-tuned models: the model whose weights they started from, and that model's own lineage. */
   lineage?: { id: string; name: string; sha256?: string }[];
+  /** Distilled models (restora train --teacher): the model whose outputs they learned, and on what. */
+  teacher?: TeacherLineage;
   /** Measured on the machine that imported or trained it. */
   speed?: { outputMpPerSec: number; backend: string; threads: number; input: string; date: string };
+}
+
+/** A distilled model's teacher: which model, its licence and files, and the regions it labelled. */
+export interface TeacherLineage {
+  id: string;
+  name: string;
+  /** The teacher's own scale; with `downscaled` its output was reduced to the student's with bicubic imresize. */
+  scale: number;
+  downscaled?: boolean;
+  license?: string;
+  /** The teacher's source files (an imported model's), with SHA-256. */
+  source?: ModelSource;
+  /** Regions the teacher labelled (LR side `regionSide` px each) and what the student's inputs were. */
+  regions: number;
+  regionSide: number;
+  inputs: string;
 }
 
 export type ModelFormat = 'pytorch' | 'safetensors' | 'ncnn' | 'restora';
@@ -346,11 +364,19 @@ export const PRESETS: readonly PresetId[] = ['bicubic', 'jpeg', 'old-photo', 're
 export const PIXEL_LOSSES = ['l1', 'mse', 'charbonnier'] as const;
 export type PixelLoss = (typeof PIXEL_LOSSES)[number];
 
+/** A training run's inputs: a degradation preset, or 'none' (the photos themselves; distillation only). */
+export type TrainPreset = PresetId | 'none';
+export const TRAIN_PRESETS: readonly TrainPreset[] = [...PRESETS, 'none'];
+
+/** Teacher regions by default, and the teacher time (seconds) over which a run needs the user's confirmation. */
+export const DEFAULT_TEACHER_REGIONS = 1024;
+export const TEACHER_CONFIRM_SEC = 3600;
+
 export interface TrainRequest {
   name: string;
   dataDirs: string[];
   scale: number;
-  preset: PresetId;
+  preset: TrainPreset;
   arch: string;
   archOptions?: Record<string, number | string | boolean>;
   steps?: number;
@@ -384,6 +410,46 @@ export interface TrainRequest {
    * VAEs are the models <name>-clean and <name>-degraded.
    */
   latentStage?: LatentStage;
+  /**
+   * Knowledge distillation: the targets are this installed upscaling model's outputs on the
+   * student's own inputs (the photos, or the photos degraded with `preset`), computed once
+   * per region of a seeded pool of `teacherRegions` regions and cached in the run's folder.
+   */
+  teacher?: string;
+  teacherRegions?: number;
+  /** Take a teacher of a larger scale (x4 for an x2 run), its output reduced with bicubic imresize. */
+  teacherDownscale?: boolean;
+  /** The user saw the teacher's estimated cost and accepted it (needed when it is over an hour; CLI --yes). */
+  teacherConfirmed?: boolean;
+}
+
+/** What `training.estimateTeacher` takes: the teacher part of a run's request. */
+export interface TeacherEstimateRequest {
+  /** The run's name: regions its folder already caches are not counted. */
+  name?: string;
+  dataDirs: string[];
+  scale: number;
+  preset: TrainPreset;
+  teacher: string;
+  teacherRegions?: number;
+  teacherDownscale?: boolean;
+}
+
+/** The teacher's cost for a run, measured on this machine before it starts. */
+export interface TeacherEstimate {
+  teacher: string;
+  /** Where it was measured (the backend the run's teacher will use). */
+  backend: string;
+  /** Seconds for one region with its margin (LR side `regionSide`). */
+  secondsPerRegion: number;
+  regionSide: number;
+  /** Train and held-out regions, those already cached, those to compute. */
+  regions: number;
+  cached: number;
+  toCompute: number;
+  seconds: number;
+  /** Over an hour: the user must confirm (teacherConfirmed; CLI --yes). */
+  confirmNeeded: boolean;
 }
 
 export type LatentStage = 'clean' | 'degraded' | 'mapping';

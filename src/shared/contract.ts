@@ -13,6 +13,7 @@ import {
   OUTPUT_FORMATS,
   PIXEL_LOSSES,
   PRESETS,
+  TRAIN_PRESETS,
   type AppEvent,
   type ArchInfo,
   type BackendInfo,
@@ -32,6 +33,8 @@ import {
   type RunSummary,
   type Settings,
   type SpeedEstimate,
+  type TeacherEstimate,
+  type TrainPreset,
   type UpscaleImageResult,
 } from './api.js';
 
@@ -61,12 +64,16 @@ const batchSpec = z
   })
   .strict();
 
+const trainPreset = z.enum(TRAIN_PRESETS as readonly TrainPreset[] as [TrainPreset, ...TrainPreset[]]);
+/** A teacher's regions: enough to draw varied batches from, few enough to label in hours. */
+const teacherRegions = z.number().int().min(1).max(100_000);
+
 const trainRequest = z
   .object({
     name,
     dataDirs: paths,
     scale: z.union([z.literal(1), z.literal(2), z.literal(4), z.literal(8)]),
-    preset: z.enum(PRESETS as readonly PresetId[] as [PresetId, ...PresetId[]]),
+    preset: trainPreset,
     arch: text,
     archOptions: archOptions.optional(),
     steps: z.number().int().min(1).max(1_000_000).optional(),
@@ -87,6 +94,10 @@ const trainRequest = z
     klWeight: z.number().min(0).max(10).optional(),
     klWarmup: z.number().int().min(0).max(1_000_000).optional(),
     latentStage: z.enum(['clean', 'degraded', 'mapping']).optional(),
+    teacher: text.optional(),
+    teacherRegions: teacherRegions.optional(),
+    teacherDownscale: z.boolean().optional(),
+    teacherConfirmed: z.boolean().optional(),
   })
   .strict();
 
@@ -169,6 +180,17 @@ export const REQUEST_SCHEMAS = {
       seed: z.number().int().min(0).max(2 ** 31).default(1),
     })
     .strict(),
+  'training.estimateTeacher': z
+    .object({
+      name: name.optional(),
+      dataDirs: paths,
+      scale: z.union([z.literal(2), z.literal(4), z.literal(8)]),
+      preset: trainPreset,
+      teacher: text,
+      teacherRegions: teacherRegions.optional(),
+      teacherDownscale: z.boolean().optional(),
+    })
+    .strict(),
   'training.start': trainRequest,
   'training.pause': z.object({ runId: id }).strict(),
   'training.resume': z.object({ runId: id }).strict(),
@@ -208,6 +230,7 @@ interface Responses {
   'jobs.cancel': JobSummary;
   'datasets.inspect': DatasetStats;
   'training.preview': { pairs: PairPreview[]; skipped: { path: string; reason: string }[] };
+  'training.estimateTeacher': TeacherEstimate;
   'training.start': { runId: number };
   'training.pause': RunSummary;
   'training.resume': RunSummary;

@@ -31,6 +31,7 @@ export const API_METHODS = [
   'jobs.cancel',
   'datasets.inspect',
   'training.preview',
+  'training.estimateTeacher',
   'training.start',
   'training.pause',
   'training.resume',

@@ -143,6 +143,7 @@ export function createHandlers(app: App, adapters: AdapterCapabilities = {}): Ap
 
     'datasets.inspect': async ({ dataDirs, scale, patch, name }) => (await app.training()).inspect(dataDirs, scale, patch, name),
     'training.preview': async ({ dataDirs, preset, scale, count, patch, seed }) => (await app.training()).preview(dataDirs, preset, scale, count, patch, seed),
+    'training.estimateTeacher': async (req) => app.trainingRunner().estimateTeacher(req),
     'training.start': async (req) => {
       await app.compute.describeArch(req.arch, req.scale, req.archOptions ?? {}); // refuse unknown archs/scales before a worker starts
       return { runId: app.trainingRunner().start(req) };

@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { DatasetStats, ModelCard, PairPreview, PresetId, TrainRequest as SharedTrainRequest } from '../../shared/api.js';
+import type { DatasetStats, ModelCard, PairPreview, PresetId, TeacherEstimate, TeacherEstimateRequest, TrainRequest as SharedTrainRequest } from '../../shared/api.js';
 import { RestoraError, errorMessage } from '../../shared/errors.js';
 import type { Db } from '../db/database.js';
 import { degrade } from '../degrade/presets.js';
@@ -28,9 +28,37 @@ import { DEFAULT_TRAINER_CONFIG, Trainer, predictImage, validate, type MetricPoi
 import { DEFAULT_GAN_CONFIG, GanTrainer, type GanConfig } from '../ml/train/gan.js';
 import type * as tf from '@tensorflow/tfjs';
 import type { Engine } from '../ml/engine/protocol.js';
+import {
+  DEFAULT_TEACHER_REGIONS,
+  TEACHER_CONFIRM_SEC,
+  TEACHER_MARGIN,
+  TEACHER_REGION,
+  TeacherPool,
+  cachedRegionCount,
+  loadTeacher,
+  resolveTeacher,
+  teacherCacheDir,
+  timeTeacher,
+  type FillProgress,
+  type LoadedTeacher,
+} from '../ml/train/teacher.js';
+import * as tfjs from '@tensorflow/tfjs';
+import { teacherCostRefusal } from '../ml/train/teacherCost.js';
 
 /** The shared request, plus `resume` (continue the run of the same name). */
 export type TrainRequest = SharedTrainRequest & { resume?: boolean };
+
+/** What a distillation run reports before and while its teacher labels the regions. */
+export interface TeacherHooks {
+  /** The measured cost, before anything is written (always measured when this is given). */
+  onTeacherEstimate?: (e: TeacherEstimate) => void;
+  onTeacherProgress?: (p: FillProgress & { etaSec: number }) => void;
+}
+
+/** The student's inputs in words (for the card). */
+function inputsText(preset: string, scale: number): string {
+  return preset === 'none' ? 'the photos themselves' : `the photos degraded with the ${preset} preset at x${scale}`;
+}
 
 export interface TrainResult {
   modelId: string;
@@ -239,6 +267,7 @@ export class TrainService {
     onRunId?: (runId: number) => void,
     /** Called after <runDir>/sample.png (held-out LR | model | HR) is rewritten at a validation step. */
     onSample?: (step: number) => void,
+    hooks: TeacherHooks = {},
   ): Promise<TrainResult> {
     if (!NAME.test(req.name)) throw new RestoraError('USAGE', `--name "${req.name}" must be letters, digits, '.', '_' or '-' (up to 64).`);
     const patch = req.patch ?? 48;
@@ -249,20 +278,26 @@ export class TrainService {
     if (taskOf(req.arch, req.archOptions ?? {}) !== 'restore') {
       throw new RestoraError('USAGE', `The unet's ${String(req.archOptions?.head)} head is one of the damage nets; they train on masks with scripts/train-bundled.ts --task detect|inpaint.`);
     }
+    const teacherModel = this.teacherFor(req, patch);
+    // Without a teacher the inputs are always a degradation of the photos (their clean originals are the targets).
+    const preset: PresetId = req.preset === 'none' ? 'bicubic' : req.preset;
     const init = req.initModel ? this.initModel(req) : null;
-    const { photos, skipped } = await this.loadPhotos(req.dataDirs, hp);
+    // A teacher's region must fit: its LR side, in photo pixels (x the scale when the photo is degraded first).
+    const minSide = teacherModel ? Math.max(patch, TEACHER_REGION) * (req.preset === 'none' ? 1 : req.scale) : hp;
+    const { photos, skipped } = await this.loadPhotos(req.dataDirs, minSide);
     if (photos.length < 2) {
-      throw new RestoraError('USAGE', `Need at least 2 usable photos of ${hp}px or more in ${req.dataDirs.join(', ')}; found ${photos.length}.`);
+      throw new RestoraError('USAGE', `Need at least 2 usable photos of ${minSide}px or more in ${req.dataDirs.join(', ')}; found ${photos.length}.`);
     }
     const { val: valPhotos, train: trainPhotos } = heldOutSplit(photos);
     const seed = req.seed ?? 1;
     const val: PairImage[] = [];
     const bic = { psnr: 0, ssim: 0 };
-    for (const [i, p] of valPhotos.entries()) {
+    // A teacher's held-out pairs are its own outputs on a region of each held-out photo (made with the pool, below).
+    for (const [i, p] of teacherModel ? [] : valPhotos.entries()) {
       const side = Math.min(256, p.img.width, p.img.height);
       const s = side - (side % degradeScale);
       const crop0 = crop(p.img, Math.floor((p.img.width - s) / 2), Math.floor((p.img.height - s) / 2), s, s);
-      const lr = await degrade(crop0, degradeScale, req.preset, new Rng(seed * 7919 + i));
+      const lr = await degrade(crop0, degradeScale, preset, new Rng(seed * 7919 + i));
       // The degraded VAE's target is its own (degraded) input.
       const hr = req.latentStage === 'degraded' ? lr : crop0;
       val.push({ name: p.file, hr, lr });
@@ -270,7 +305,7 @@ export class TrainService {
       bic.psnr += q.psnr / valPhotos.length;
       bic.ssim += q.ssim / valPhotos.length;
     }
-    const evalSet = req.evalDir ? await loadEvalSet(req.evalDir, req.scale, req.preset) : null;
+    const evalSet = req.evalDir ? await loadEvalSet(req.evalDir, req.scale, preset) : null;
     const config: TrainerConfig = {
       ...DEFAULT_TRAINER_CONFIG,
       arch: req.arch,
@@ -299,15 +334,32 @@ export class TrainService {
     };
     const runDir = path.join(this.home, 'runs', req.name);
     const hasCheckpoint = fs.existsSync(path.join(runDir, 'checkpoint', 'state.json'));
+    // A distillation stopped while its teacher was labelling regions has no checkpoint yet, but a cache to go on with.
+    const hasTeacherCache = Boolean(teacherModel) && fs.existsSync(path.join(teacherCacheDir(runDir), 'pool.json'));
     if (hasCheckpoint && !req.resume) throw new RestoraError('USAGE', `A run named "${req.name}" exists in ${runDir}; pass --resume to continue it, or choose another --name.`);
-    if (!hasCheckpoint && req.resume) throw new RestoraError('NOT_FOUND', `No run named "${req.name}" to resume in ${runDir}.`);
+    if (!hasCheckpoint && !hasTeacherCache && req.resume) throw new RestoraError('NOT_FOUND', `No run named "${req.name}" to resume in ${runDir}.`);
+    // The teacher's pool: regions cached in the run's folder are read, nothing is written yet.
+    const pool = teacherModel
+      ? TeacherPool.open({
+          runDir,
+          teacher: teacherModel,
+          scale: req.scale,
+          inputs: req.preset,
+          regions: req.teacherRegions ?? DEFAULT_TEACHER_REGIONS,
+          seed,
+          photos: trainPhotos,
+          val: valPhotos,
+        })
+      : null;
     // Degradation runs on a loader thread, one batch ahead of the step.
     // Conditioned models read whole-image statistics: degrade a 96 px region around each patch.
-    const degraded = threadedDegradedSource(
-      trainPhotos.map((p) => p.img),
-      req.preset,
-      config.archOptions.global ? Math.max(96, patch) : undefined,
-    );
+    const degraded = pool
+      ? { ...pool.source(), close: async () => undefined }
+      : threadedDegradedSource(
+          trainPhotos.map((p) => p.img),
+          preset,
+          config.archOptions.global ? Math.max(96, patch) : undefined,
+        );
     const source: BatchSource & { close(): Promise<void> } =
       req.latentStage === 'degraded'
         ? {
@@ -323,13 +375,59 @@ export class TrainService {
       await source.close();
       throw err;
     }) : undefined;
+    // The teacher: its cost measured on one region and shown (or refused over an hour unconfirmed) before anything is written.
+    let teacher: LoadedTeacher | null = null;
+    if (pool && teacherModel && pool.missing > 0) {
+      try {
+        teacher = await loadTeacher(teacherModel, req.scale, engine);
+        if (hooks.onTeacherEstimate || !req.teacherConfirmed) {
+          const e = this.estimateOf(teacherModel.card.id, engine?.info.backend ?? tfjs.getBackend(), await timeTeacher(teacher.run, pool.teacherSide), pool.size + valPhotos.length, pool.cached);
+          hooks.onTeacherEstimate?.(e);
+          if (e.confirmNeeded && !req.teacherConfirmed) throw teacherCostRefusal(e);
+        }
+      } catch (err) {
+        await teacher?.close();
+        await source.close();
+        await engine?.close();
+        throw err;
+      }
+    }
     const trainer = await Trainer.open(config, source, val, runDir, engine).catch(async (err: unknown) => {
+      await teacher?.close();
       await source.close();
       await engine?.close();
       throw err;
     });
     const runId = this.upsertRun(req, config, runDir, this.recordDataset(req, patch, trainPhotos, valPhotos, skipped.length));
     onRunId?.(runId);
+    if (pool) {
+      try {
+        if (teacher) {
+          await pool.fill(teacher.run, {
+            ...(signal ? { signal } : {}),
+            onProgress: (p) => hooks.onTeacherProgress?.({ ...p, etaSec: ((p.total - p.done) * p.seconds) / Math.max(1, p.computed) }),
+          });
+        }
+      } catch (err) {
+        const paused = err instanceof RestoraError && err.code === 'CANCELLED';
+        this.db
+          .prepare("UPDATE training_runs SET state = ?, error = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?")
+          .run(paused ? 'paused' : 'failed', paused ? null : errorMessage(err), runId);
+        trainer.dispose();
+        await source.close();
+        await engine?.close();
+        throw err;
+      } finally {
+        await teacher?.close();
+      }
+      // Held out: the student against the teacher on one region of each held-out photo, and bicubic against it.
+      val.push(...pool.valPairs());
+      for (const p of val) {
+        const q = measure(bicubicOf(p.lr, req.scale), p.hr, req.scale);
+        bic.psnr += q.psnr / val.length;
+        bic.ssim += q.ssim / val.length;
+      }
+    }
     const insert = this.db.prepare(
       'INSERT OR REPLACE INTO metric_points (run_id, step, wall_ms, loss, lr, val_psnr, val_ssim, g_loss, d_loss, eval_psnr, eval_ssim, recon, kl) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
@@ -421,8 +519,8 @@ export class TrainService {
       scale: req.scale,
       params: final.countParams(),
       task: req.scale === 1 ? 'restore' : 'upscale',
-      trainingData: `${trainPhotos.length} photos from ${req.dataDirs.join(', ')}`,
-      degradation: req.preset,
+      trainingData: `${trainPhotos.length} photos from ${req.dataDirs.join(', ')}${teacherModel && pool ? ` (targets: ${teacherModel.card.id}'s outputs on ${pool.size} regions of ${TEACHER_REGION}px, inputs ${inputsText(req.preset, req.scale)})` : ''}`,
+      degradation: req.preset === 'none' ? 'none (the photos themselves)' : req.preset,
       steps: total,
       ...(req.gan || init
         ? {
@@ -436,13 +534,32 @@ export class TrainService {
         : {}),
       ...(init ? { lineage: [{ id: init.card.id, name: init.card.name, ...(init.card.source?.files[0] ? { sha256: init.card.source.files[0].sha256 } : {}) }, ...(init.card.lineage ?? [])] } : {}),
       ...(init?.card.license ? { license: `weights derived from ${init.card.id}: ${init.card.license}` } : {}),
+      ...(teacherModel && pool
+        ? {
+            teacher: {
+              id: teacherModel.card.id,
+              name: teacherModel.card.name,
+              scale: teacherModel.card.scale,
+              ...(teacherModel.card.scale !== req.scale ? { downscaled: true } : {}),
+              ...(teacherModel.card.license ? { license: teacherModel.card.license } : {}),
+              ...(teacherModel.card.source ? { source: teacherModel.card.source } : {}),
+              regions: pool.size,
+              regionSide: TEACHER_REGION,
+              inputs: inputsText(req.preset, req.scale),
+            },
+            ...(init ? {} : { license: `weights distilled from ${teacherModel.card.id}${teacherModel.card.license ? ` (${teacherModel.card.license})` : ''}` }),
+          }
+        : {}),
       metrics: {
-        heldout: { psnr: q.psnr, ssim: q.ssim },
+        // A distilled model is held out against its teacher (there is no clean original).
+        [teacherModel ? 'heldout-teacher' : 'heldout']: { psnr: q.psnr, ssim: q.ssim },
         // An autoencoder stage's input is its target: no baseline to beat.
-        ...(req.latentStage === 'clean' || req.latentStage === 'degraded' ? {} : { 'heldout-bicubic': bic }),
+        ...(req.latentStage === 'clean' || req.latentStage === 'degraded' ? {} : { [teacherModel ? 'heldout-teacher-bicubic' : 'heldout-bicubic']: bic }),
         ...(evalSet ? { [evalSet.name]: validate(final, evalSet.pairs, req.scale), [`${evalSet.name}-bicubic`]: evalSet.bicubic } : {}),
       },
-      measuredWith: `restora train (held-out ${valPhotos.length} photo(s), centre 256 px, ${req.preset} degradation seed ${seed})`,
+      measuredWith: teacherModel
+        ? `restora train --teacher ${teacherModel.card.id} (held-out ${valPhotos.length} photo(s), centre ${TEACHER_REGION} px LR region, inputs ${inputsText(req.preset, req.scale)}, seed ${seed}; reference: the teacher's output)`
+        : `restora train (held-out ${valPhotos.length} photo(s), centre 256 px, ${req.preset} degradation seed ${seed})`,
       date: new Date().toISOString().slice(0, 10),
     };
     writeCard(modelDir, card);
@@ -454,13 +571,61 @@ export class TrainService {
     return { modelId, modelDir, runDir, heldOut: q, bicubic: bic, photos: { train: trainPhotos.length, val: valPhotos.length, skipped } };
   }
 
+  private library(): ModelLibrary {
+    return new ModelLibrary(bundledModelsDir(), path.join(this.home, 'models'));
+  }
+
+  /** The run's teacher (usage errors name the choices), or null; checks what goes with it. */
+  private teacherFor(req: TrainRequest, patch: number): ReturnType<typeof resolveTeacher> | null {
+    if (!req.teacher) {
+      if (req.preset === 'none') throw new RestoraError('USAGE', '--preset none (the photos themselves as inputs) needs --teacher: without one there is no target to learn.');
+      if (req.teacherDownscale || req.teacherRegions !== undefined) throw new RestoraError('USAGE', '--teacher-downscale and --teacher-regions go with --teacher MODEL.');
+      return null;
+    }
+    if (req.latentStage) throw new RestoraError('USAGE', 'The VAE latent recipe cannot learn from a teacher; leave --teacher out.');
+    const m = resolveTeacher(this.library().list(), req.teacher, req.scale, req.teacherDownscale);
+    if (patch > TEACHER_REGION) throw new RestoraError('USAGE', `--patch ${patch} is larger than the teacher's ${TEACHER_REGION}px regions; use --patch ${TEACHER_REGION} or less.`);
+    return m;
+  }
+
+  private estimateOf(teacher: string, backend: string, secondsPerRegion: number, regions: number, cached: number): TeacherEstimate {
+    const toCompute = Math.max(0, regions - cached);
+    const seconds = secondsPerRegion * toCompute;
+    return { teacher, backend, secondsPerRegion, regionSide: TEACHER_REGION + 2 * TEACHER_MARGIN, regions, cached, toCompute, seconds, confirmNeeded: seconds > TEACHER_CONFIRM_SEC };
+  }
+
+  /**
+   * The teacher's cost for a run, measured here on one region (random pixels: a conv net's
+   * time does not depend on them), times the regions its folder does not cache yet. Reads
+   * photo headers only and writes nothing.
+   */
+  async estimateTeacher(req: TeacherEstimateRequest): Promise<TeacherEstimate> {
+    const model = resolveTeacher(this.library().list(), req.teacher, req.scale, req.teacherDownscale);
+    const minSide = TEACHER_REGION * (req.preset === 'none' ? 1 : req.scale);
+    const { usable } = await this.scan(req.dataDirs, minSide);
+    if (usable.length < 2) throw new RestoraError('USAGE', `Need at least 2 usable photos of ${minSide}px or more in ${req.dataDirs.join(', ')}; found ${usable.length}.`);
+    const regions = (req.teacherRegions ?? DEFAULT_TEACHER_REGIONS) + heldOutSplit(usable).val.length;
+    const cached = req.name && NAME.test(req.name) ? cachedRegionCount(path.join(this.home, 'runs', req.name), model.card.id, req.teacherRegions ?? DEFAULT_TEACHER_REGIONS) : 0;
+    const engine = this.openEngine ? await this.openEngine() : undefined;
+    try {
+      const teacher = await loadTeacher(model, req.scale, engine);
+      try {
+        return this.estimateOf(model.card.id, engine?.info.backend ?? tfjs.getBackend(), await timeTeacher(teacher.run, TEACHER_REGION + 2 * TEACHER_MARGIN), regions, cached);
+      } finally {
+        await teacher.close();
+      }
+    } finally {
+      await engine?.close();
+    }
+  }
+
   /**
    * Stores the photos a run trains and validates on as the dataset "run:<name>", so a
    * model can always be traced back to its data, even after the folders change.
    */
   private recordDataset(req: TrainRequest, patch: number, train: readonly { file: string }[], val: readonly { file: string }[], skipped: number): number {
     const name = `run:${req.name}`;
-    return this.saveDataset(name, { dataDirs: req.dataDirs, scale: req.scale, patch, preset: req.preset, train: train.map((p) => p.file), val: val.map((p) => p.file), skipped });
+    return this.saveDataset(name, { dataDirs: req.dataDirs, scale: req.scale, patch, preset: req.preset, ...(req.teacher ? { teacher: req.teacher } : {}), train: train.map((p) => p.file), val: val.map((p) => p.file), skipped });
   }
 
   /** Inserts or replaces a named dataset; returns its id. */

@@ -10,13 +10,14 @@ import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type { PageLauncher } from '../ml/engine/chromium.js';
 import { PageHost } from '../ml/engine/pageRelay.js';
-import type { BackendId, ComputeChoice, MetricPointRow, RunState, RunSummary } from '../../shared/api.js';
+import type { BackendId, ComputeChoice, MetricPointRow, RunState, RunSummary, TeacherEstimate, TeacherEstimateRequest } from '../../shared/api.js';
 import { RestoraError, type ErrorCode } from '../../shared/errors.js';
 import type { Db } from '../db/database.js';
 import type { EventBus } from '../app/events.js';
 import { siblingEntry, startWorker } from '../workers.js';
 import { CONTROL_CANCEL, CONTROL_PAUSE, type FromTrainWorker, type TrainWorkerData } from './trainProtocol.js';
 import type { TrainRequest } from './trainService.js';
+import type { EstimateWorkerData, FromEstimateWorker } from './teacherEstimateWorker.js';
 
 interface Live {
   worker: Worker;
@@ -171,6 +172,26 @@ export class TrainingRunner {
     return this.db
       .prepare('SELECT step, wall_ms AS wallMs, loss, lr, val_psnr AS valPsnr, val_ssim AS valSsim, g_loss AS gLoss, d_loss AS dLoss, eval_psnr AS evalPsnr, eval_ssim AS evalSsim, recon, kl FROM metric_points WHERE run_id = ? ORDER BY step')
       .all(runId) as MetricPointRow[];
+  }
+
+  /** A teacher's measured cost for a run, timed in a worker thread (never on the main thread). */
+  estimateTeacher(request: TeacherEstimateRequest): Promise<TeacherEstimate> {
+    const data: EstimateWorkerData = { home: this.home, request, ...(this.compute.backend ? { backend: this.compute.backend } : {}), ...(this.compute.threads ? { threads: this.compute.threads } : {}) };
+    const worker = startWorker(siblingEntry(import.meta.url, 'teacherEstimateWorker'), data);
+    return new Promise<TeacherEstimate>((resolve, reject) => {
+      let settled = false;
+      const settle = (f: () => void) => {
+        if (settled) return;
+        settled = true;
+        void worker.terminate();
+        f();
+      };
+      worker.on('message', (m: FromEstimateWorker) =>
+        settle(() => (m.type === 'estimate' ? resolve(m.estimate) : reject(new RestoraError(m.error.code as ErrorCode, m.error.message)))),
+      );
+      worker.on('error', (err) => settle(() => reject(err)));
+      worker.on('exit', (code) => settle(() => reject(new RestoraError('INTERNAL', `the teacher estimate's worker exited (code ${code})`))));
+    });
   }
 
   /** Waits for every live run to stop (pausing them), e.g. when the app quits. */
