@@ -156,6 +156,8 @@ export const REQUEST_SCHEMAS = {
       modelId: text.optional(),
       taskId: z.string().min(1).max(100),
       keepColours: z.boolean().optional(),
+      // Levels and white balance after the model (faded prints).
+      levels: z.boolean().optional(),
       // The repair step first: 'auto' finds the damage, 'mask' uses the photo's saved mask (damage.saveMask).
       repair: z.enum(['auto', 'off', 'mask']).optional(),
     })

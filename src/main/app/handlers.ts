@@ -100,13 +100,13 @@ export function createHandlers(app: App, adapters: AdapterCapabilities = {}): Ap
     'library.list': async ({ projectId, ...query }) => app.library().list(projectId, query),
     'library.get': async ({ id }) => app.library().get(id),
 
-    'upscale.image': async ({ imageId, modelId, taskId, keepColours, repair }) => {
+    'upscale.image': async ({ imageId, modelId, taskId, keepColours, levels, repair }) => {
       if (upscaleTasks.has(taskId)) throw new RestoraError('USAGE', `Task ${taskId} is already running.`);
       const controller = new AbortController();
       upscaleTasks.set(taskId, controller);
       try {
         const s = app.settings.get();
-        return await upscaleLibraryImage(app, imageId, modelId, { tile: s.tile, format: s.outputFormat, quality: s.quality, ...(keepColours !== undefined ? { keepColours } : {}), ...(repair ? { repair } : {}) }, controller.signal, (done, total) =>
+        return await upscaleLibraryImage(app, imageId, modelId, { tile: s.tile, format: s.outputFormat, quality: s.quality, ...(keepColours !== undefined ? { keepColours } : {}), ...(levels ? { levels } : {}), ...(repair ? { repair } : {}) }, controller.signal, (done, total) =>
           app.events.publish({ type: 'upscale.progress', taskId, done, total }),
         );
       } finally {

@@ -41,7 +41,7 @@ export async function upscaleLibraryImage(
   app: App,
   imageId: number,
   modelId: string | undefined,
-  output: { tile: number; format: OutputFormat; quality: number; keepColours?: boolean; repair?: 'auto' | 'off' | 'mask' },
+  output: { tile: number; format: OutputFormat; quality: number; keepColours?: boolean; levels?: boolean; repair?: 'auto' | 'off' | 'mask' },
   signal: AbortSignal,
   onProgress: (done: number, total: number) => void,
 ): Promise<UpscaleImageResult> {
@@ -55,7 +55,7 @@ export async function upscaleLibraryImage(
   const t0 = performance.now();
   const r = await app.compute.upscale(
     model.dir,
-    { input, output: dest, scale: model.card.scale, format: 'png', tile: output.tile, overlap: 0, ...(output.keepColours !== undefined ? { keepColours: output.keepColours } : {}), ...(repair ? { repair } : {}) },
+    { input, output: dest, scale: model.card.scale, format: 'png', tile: output.tile, overlap: 0, ...(output.keepColours !== undefined ? { keepColours: output.keepColours } : {}), ...(output.levels ? { levels: true } : {}), ...(repair ? { repair } : {}) },
     { onProgress, signal },
   );
   const ms = Math.round(performance.now() - t0);
@@ -71,7 +71,7 @@ export async function upscaleLibraryImage(
   const historyId = app.library().setStatus(imageId, 'restored', {
     action: model.card.task === 'restore' ? 'restore' : 'upscale',
     modelId: model.card.id,
-    settings: { scale: model.card.scale, tile: output.tile, keepColours: r.keptColours, ...(repair ? { repair: output.repair, repairedPixels: r.repairedPixels } : {}) },
+    settings: { scale: model.card.scale, tile: output.tile, keepColours: r.keptColours, keepHighlights: r.keptHighlights, ...(output.levels ? { levels: true } : {}), ...(repair ? { repair: output.repair, repairedPixels: r.repairedPixels } : {}) },
     output: dest,
   });
   return { historyId, output: dest, modelId: model.card.id, width: r.outWidth, height: r.outHeight, ms, ...(reference ? { reference } : {}), ...(r.repairedPixels !== undefined ? { repairedPixels: r.repairedPixels } : {}) };

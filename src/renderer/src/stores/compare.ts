@@ -12,6 +12,8 @@ export const useCompareStore = defineStore('compare', () => {
   const modelId = ref<string>('');
   /** Keep the photo's own colours (restoration models; their default). */
   const keepColours = ref(true);
+  /** Levels and white balance after the model, for faded prints (off unless asked for). */
+  const levels = ref(false);
   const taskId = ref<string | null>(null);
   const progress = ref<{ done: number; total: number } | null>(null);
   /** When the running upscale started (for its ETA). */
@@ -37,7 +39,7 @@ export const useCompareStore = defineStore('compare', () => {
     progress.value = { done: 0, total: 0 };
     startedAt.value = performance.now();
     try {
-      const r = await api['upscale.image']({ imageId: img.id, modelId: modelId.value || undefined, taskId: id, keepColours: keepColours.value, repair: repair.value });
+      const r = await api['upscale.image']({ imageId: img.id, modelId: modelId.value || undefined, taskId: id, keepColours: keepColours.value, levels: levels.value, repair: repair.value });
       if (image.value?.id === img.id) result.value = r;
       // The image's history (and status) changed: re-read it.
       const d = await api['library.get']({ id: img.id });
@@ -70,5 +72,5 @@ export const useCompareStore = defineStore('compare', () => {
     return ((now - startedAt.value) / 1000) * ((p.total - p.done) / p.done);
   }
 
-  return { image, modelId, keepColours, repair, taskId, progress, result, open, upscale, cancel, onProgress, etaSec };
+  return { image, modelId, keepColours, levels, repair, taskId, progress, result, open, upscale, cancel, onProgress, etaSec };
 });
