@@ -562,6 +562,8 @@ export type AppEvent =
   /** A new held-out sample strip (LR | model | HR) at a validation step; `media` is its media path. */
   | { type: 'training.sample'; runId: number; step: number; media: string }
   | { type: 'training.state'; runId: number; state: RunState; modelId?: string; error?: { code: string; message: string } }
+  /** A distillation's teacher labelling its regions before the first step: `done` of `total` cached. */
+  | { type: 'training.teacher'; runId: number; done: number; total: number; secondsPerRegion: number; etaSec: number }
   /** From the desktop app's menu: the renderer carries these out. */
   | { type: 'menu'; command: 'import-folder'; paths: string[] }
   | { type: 'menu'; command: 'export' };

@@ -26,5 +26,6 @@ export type FromTrainWorker =
   | { type: 'run'; runId: number }
   | { type: 'progress'; progress: TrainProgress }
   | { type: 'sample'; step: number }
+  | { type: 'teacher'; done: number; total: number; secondsPerRegion: number; etaSec: number }
   | { type: 'done'; result: TrainResult }
   | { type: 'error'; error: { code: string; message: string } };

@@ -55,6 +55,12 @@ async function main(): Promise<void> {
         check();
       },
       (step) => send({ type: 'sample', step }),
+      {
+        onTeacherProgress: (p) => {
+          send({ type: 'teacher', done: p.done, total: p.total, secondsPerRegion: p.seconds / Math.max(1, p.computed), etaSec: p.etaSec });
+          check();
+        },
+      },
     );
     // Measured on this machine: shown next to the architecture choice in the wizard.
     if (stepsPerSec > 0) {

@@ -259,6 +259,8 @@ export class TrainingRunner {
                 }
               : {}),
           });
+        } else if (m.type === 'teacher') {
+          this.events.publish({ type: 'training.teacher', runId, done: m.done, total: m.total, secondsPerRegion: m.secondsPerRegion, etaSec: m.etaSec });
         } else if (m.type === 'sample') {
           this.events.publish({ type: 'training.sample', runId, step: m.step, media: `sample/${runId}/${m.step}` });
         } else if (m.type === 'done') {

@@ -4,7 +4,7 @@
  */
 import { defineStore } from 'pinia';
 import { computed, reactive, ref } from 'vue';
-import type { AppEvent, DatasetStats, MetricPointRow, PairPreview, PresetId, RunState, RunSummary, SpeedEstimate, TrainingLive } from '../../../shared/api';
+import { DEFAULT_TEACHER_REGIONS, type AppEvent, type DatasetStats, type MetricPointRow, type PairPreview, type RunState, type RunSummary, type SpeedEstimate, type TeacherEstimate, type TrainingLive, type TrainPreset } from '../../../shared/api';
 import { api } from '../api';
 import { useNotify } from './notify';
 
@@ -20,7 +20,15 @@ export const useTrainingStore = defineStore('training', () => {
     name: 'my-model',
     dataDirsText: '',
     scale: 2 as TrainScale,
-    preset: 'bicubic' as PresetId,
+    preset: 'bicubic' as TrainPreset,
+    /** "Learn from a stronger model": the targets are this teacher's outputs on the photos (or on their degraded copies). */
+    teacherMode: false,
+    teacher: '',
+    teacherRegions: DEFAULT_TEACHER_REGIONS,
+    /** Offer teachers of a larger scale, their output reduced with bicubic imresize. */
+    teacherDownscale: false,
+    /** The user accepted a teacher cost of over an hour. */
+    teacherConfirmed: false,
     arch: 'compact',
     /** Fine-tune: an installed model to start from ('' = random weights). */
     initModel: '',
@@ -41,6 +49,10 @@ export const useTrainingStore = defineStore('training', () => {
   const previews = ref<PairPreview[]>([]);
   const previewSkipped = ref<{ path: string; reason: string }[]>([]);
   const estimate = ref<SpeedEstimate | null>(null);
+  /** The teacher's measured cost for the run as set up now (null: not measured for these settings). */
+  const teacherEstimate = ref<TeacherEstimate | null>(null);
+  /** The watched run's teacher labelling its regions (before its first step). */
+  const teacherLive = ref<{ done: number; total: number; secondsPerRegion: number; etaSec: number } | null>(null);
   /** The run's latest held-out sample strip (LR | model | HR), refreshed at each validation. */
   const sample = ref<{ step: number; media: string } | null>(null);
 
@@ -70,6 +82,7 @@ export const useTrainingStore = defineStore('training', () => {
     lrPoints.value = [];
     points.value = [];
     sample.value = null;
+    teacherLive.value = null;
     modelId.value = null;
     runError.value = null;
   }
@@ -105,6 +118,8 @@ export const useTrainingStore = defineStore('training', () => {
           lrPoints.value = [...lrPoints.value, [p.step, p.lr]];
         }
       }
+    } else if (e.type === 'training.teacher') {
+      if (e.runId === runId.value) teacherLive.value = { done: e.done, total: e.total, secondsPerRegion: e.secondsPerRegion, etaSec: e.etaSec };
     } else if (e.type === 'training.sample') {
       if (e.runId === runId.value) sample.value = { step: e.step, media: e.media };
     } else if (e.type === 'training.state') {
@@ -147,7 +162,7 @@ export const useTrainingStore = defineStore('training', () => {
   const kl = computed<[number, number][]>(() => points.value.filter((p) => p.kl != null).map((p) => [p.step, p.kl as number]));
 
   return {
-    form, stats, previews, previewSkipped, estimate, sample,
+    form, stats, previews, previewSkipped, estimate, teacherEstimate, teacherLive, sample,
     runId, runState, live, lossPoints, lrPoints, points, modelId, runError, valPsnr, valSsim, evalPsnr, recon, kl,
     runs, loadRuns, watchRun, reloadHistory, onEvent, start, control,
   };
