@@ -328,8 +328,10 @@ describe('TrainService with a teacher', () => {
     const stamps = new Map(fs.readdirSync(cache).map((f) => [f, fs.statSync(path.join(cache, f)).mtimeMs]));
     expect(stamps.size).toBe(6); // pool.json + 4 train regions + 1 held-out
     const progress: number[] = [];
-    const resumed = await svc.train({ ...request('resumed'), resume: true }, undefined, undefined, undefined, undefined, { onTeacherProgress: (p) => progress.push(p.done) });
+    const again: TeacherEstimate[] = [];
+    const resumed = await svc.train({ ...request('resumed'), resume: true }, undefined, undefined, undefined, undefined, { onTeacherProgress: (p) => progress.push(p.done), onTeacherEstimate: (x) => again.push(x) });
     expect(progress, 'the teacher ran on no region again').toEqual([]);
+    expect(again).toMatchObject([{ regions: 5, cached: 5, toCompute: 0, seconds: 0 }]);
     for (const [f, t] of stamps) expect(fs.statSync(path.join(cache, f)).mtimeMs, f).toBe(t);
     const a = await loadLayersModel(straight.modelDir);
     const b = await loadLayersModel(resumed.modelDir);

@@ -392,6 +392,8 @@ export class TrainService {
         throw err;
       }
     }
+    // Everything cached (a resumed run): said, and the teacher is not even loaded.
+    if (pool && teacherModel && pool.missing === 0) hooks.onTeacherEstimate?.(this.estimateOf(teacherModel.card.id, engine?.info.backend ?? tfjs.getBackend(), 0, pool.size + valPhotos.length, pool.cached));
     const trainer = await Trainer.open(config, source, val, runDir, engine).catch(async (err: unknown) => {
       await teacher?.close();
       await source.close();

@@ -3,6 +3,7 @@ import type { TeacherEstimate } from '../../../shared/api.js';
 import { RestoraError } from '../../../shared/errors.js';
 
 export function teacherCostText(e: TeacherEstimate): string {
+  if (e.toCompute === 0) return `teacher ${e.teacher}: all ${e.regions} regions cached`;
   const minutes = e.seconds / 60;
   return (
     `teacher ${e.teacher} on ${e.backend}: ${e.secondsPerRegion.toFixed(2)} s per ${e.regionSide}px region x ${e.toCompute} region(s) to compute` +
