@@ -171,8 +171,11 @@ describe('the teacher pool', () => {
     expect(fs.readdirSync(dir).some((f) => f.endsWith('.part')), 'no partial file').toBe(false);
     const first = fs.readFileSync(path.join(dir, 'r000001.bin'));
 
+    // A write cut short by a crash leaves its temp file only: the reopened pool drops it.
+    fs.writeFileSync(path.join(dir, `.r000002.bin.${process.pid}.1.part`), 'half a region');
     calls = 0;
     const resumed = TeacherPool.open(options);
+    expect(fs.readdirSync(dir).some((f) => f.endsWith('.part'))).toBe(false);
     expect(resumed.cached).toBe(2);
     expect(resumed.missing).toBe(4);
     await resumed.fill(counting);

@@ -311,6 +311,8 @@ export class TeacherPool {
         const what = had.teacher.id !== identity.teacher.id ? `teacher ${had.teacher.id}` : had.teacher.weightsSha256 !== identity.teacher.weightsSha256 ? 'other teacher weights' : 'other photos or settings';
         throw new RestoraError('CHECKPOINT_MISMATCH', `The teacher cache in ${pool.dir} was made with ${what}; start a new run (another --name), or delete that folder to compute it again.`, pool.dir);
       }
+      // A write cut short by a crash leaves only its temp file (writes are atomic): drop those.
+      for (const f of fs.readdirSync(pool.dir)) if (f.startsWith('.') && f.endsWith('.part')) fs.rmSync(path.join(pool.dir, f), { force: true });
       for (const plan of [...pool.plans, ...pool.valPlans]) pool.load(plan);
     }
     return pool;
