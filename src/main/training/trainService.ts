@@ -549,7 +549,13 @@ export class TrainService {
               regionSide: TEACHER_REGION,
               inputs: inputsText(req.preset, req.scale),
             },
-            ...(init ? {} : { license: `weights distilled from ${teacherModel.card.id}${teacherModel.card.license ? ` (${teacherModel.card.license})` : ''}` }),
+            // Both sources of the weights, when a fine-tune learns from a teacher.
+            license: [
+              init?.card.license ? `weights derived from ${init.card.id}: ${init.card.license}` : '',
+              `weights distilled from ${teacherModel.card.id}${teacherModel.card.license ? ` (${teacherModel.card.license})` : ''}`,
+            ]
+              .filter(Boolean)
+              .join('; '),
           }
         : {}),
       metrics: {
