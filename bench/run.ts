@@ -10,6 +10,8 @@
  *   --soak     also run `restora serve` for 10 min under mixed load (bench/soak.ts): p50/p99 latency, RSS and fds
  *   --no-upscayl  leave out imported Real-ESRGAN models vs upscayl-bin (~3 min on 2 cores)
  *   --no-webgpu   leave out the WebGPU engine vs the wasm engine (~75 s on SwiftShader)
+ *   --no-distilled  leave out the distilled students vs their Real-ESRGAN teachers (bench/distilled.ts; a few
+ *                 minutes on 2 cores, most of it importing x4plus and its one timed run)
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -257,6 +259,12 @@ report.trainStepSrresnetX4 = await timeTrainStep('srresnet', 4, 4, 24, 5);
 if (!args.has('--no-upscayl')) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'importedModels.ts'), ...(args.has('--big4') ? ['--big'] : [])], { encoding: 'utf8', cwd: root });
   report.importedVsUpscayl = r.status === 0 ? JSON.parse(r.stdout.trim().split('\n').pop()!) : { error: r.stderr.slice(-500) };
+}
+
+// 3a'. Distilled students (restora-clean-x2/x4, or their stand-ins while not bundled) vs their teachers (child process).
+if (!args.has('--no-distilled')) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'distilled.ts')], { encoding: 'utf8', cwd: root });
+  report.distilled = r.status === 0 ? JSON.parse(r.stdout.trim().split('\n').pop()!) : { error: r.stderr.slice(-500) };
 }
 
 // 3b. The WebGPU engine (headless Chromium, whatever adapter it finds) beside the wasm engine (child process).
