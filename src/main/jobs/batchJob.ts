@@ -65,9 +65,56 @@ function checkResize(resize: BatchSpec['resize']): void {
   }
 }
 
-function signature(spec: BatchSpec, modelId: string): string {
-  // resize in a fixed key order, so {height, width} and {width, height} are one job;
-  // a spec without resize hashes as before, so jobs from earlier versions still resume.
+/** What an encoder does without a quality (imaging/io.ts applyFormat); lossless formats ignore it. */
+const DEFAULT_QUALITY = 92;
+const LOSSY_FORMATS: ReadonlySet<OutputFormat> = new Set(['jpg', 'webp', 'avif']);
+
+/**
+ * The one spelling of a job: what its outputs depend on, with every default filled in
+ * (tile, quality, keepColours as the model decides it, the model's own scale) and
+ * nothing else. The CLI and the studio build specs with other key orders and other
+ * defaults left implicit; both come out the same here (issue 24, item 9).
+ */
+export function canonicalSpec(spec: BatchSpec, model: { id: string; scale: number; task?: string }): BatchSpec & { modelId: string } {
+  const resize = spec.resize && (spec.resize.width !== undefined || spec.resize.height !== undefined)
+    ? { resize: { ...(spec.resize.width !== undefined ? { width: spec.resize.width } : {}), ...(spec.resize.height !== undefined ? { height: spec.resize.height } : {}) } }
+    : {};
+  return {
+    inputs: [...new Set(spec.inputs.map((p) => path.resolve(p)))].sort(),
+    outDir: path.resolve(spec.outDir),
+    modelId: model.id,
+    scale: model.scale,
+    format: spec.format,
+    ...(LOSSY_FORMATS.has(spec.format) ? { quality: spec.quality ?? DEFAULT_QUALITY } : {}),
+    nameTemplate: spec.nameTemplate,
+    recursive: spec.recursive,
+    tile: spec.tile ?? DEFAULT_TILE,
+    ...resize,
+    // The compute worker's default: restoration models keep the photo's colours.
+    keepColours: spec.keepColours ?? model.task === 'restore',
+  };
+}
+
+/** JSON with object keys sorted at every level, so equal values hash equal. */
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    return `{${entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** A job's identity: the hash of its canonical spec (prefixed, so it never equals a legacy one). */
+function signature(canonical: BatchSpec & { modelId: string }): string {
+  return `c1:${crypto.createHash('sha256').update(stableJson(canonical)).digest('hex').slice(0, 32)}`;
+}
+
+/**
+ * The signature of versions before canonical specs: JSON.stringify in the order the keys
+ * came in. Only looked up, so that a job started by an earlier version still resumes.
+ */
+function legacySignature(spec: BatchSpec, modelId: string): string {
   const resize = spec.resize ? { resize: { width: spec.resize.width, height: spec.resize.height } } : {};
   const norm = { ...spec, inputs: spec.inputs.map((p) => path.resolve(p)).sort(), outDir: path.resolve(spec.outDir), modelId, ...resize };
   return crypto.createHash('sha256').update(JSON.stringify(norm)).digest('hex').slice(0, 32);
@@ -90,8 +137,13 @@ class StaleTemps {
     }
     if (names.length === 0) return;
     const prefix = tempPrefix(output);
-    // The writer's temp name is `<prefix><pid>.<ms>.part`: match exactly that.
-    for (const n of names) if (n.startsWith(prefix) && /^\d+\.\d+\.part$/.test(n.slice(prefix.length))) fs.rmSync(path.join(dir, n), { force: true });
+    // The writer's temp name is `<prefix><pid>.<ms>.part`: match exactly that; the staged output
+    // (that same pattern) may have the writer's own temp beside it: `.<staged name>.<pid>.<ms>.part`.
+    const isTemp = (rest: string) => /^\d+\.\d+\.part$/.test(rest) || /^\d+\.\d+\.part\.\d+\.\d+\.part$/.test(rest);
+    for (const n of names) {
+      const rest = n.startsWith(prefix) ? n.slice(prefix.length) : n.startsWith(`.${prefix}`) ? n.slice(prefix.length + 1) : null;
+      if (rest !== null && isTemp(rest)) fs.rmSync(path.join(dir, n), { force: true });
+    }
   }
 }
 
@@ -110,6 +162,20 @@ interface ItemRow {
   id: number;
   input_path: string;
   output_path: string;
+  /** The claim's fencing token: bumped by every claim, so a takeover invalidates older holders. */
+  attempts: number;
+}
+
+/** Why an item's compute was stopped when its claim could not be renewed. */
+const LOST_CLAIM = 'lost-claim';
+
+/**
+ * Where the worker writes an item before it is published: a temp name of the writer's
+ * pattern (`.<name>.<pid>.<ms>.part`, so a crash leaves what StaleTemps removes), with the
+ * output's extension nowhere in the way of the format (it is given explicitly).
+ */
+function stagedOutput(output: string): string {
+  return path.join(path.dirname(output), `${tempPrefix(output)}${process.pid}.${Date.now()}.part`);
 }
 
 export class BatchJobs {
@@ -129,12 +195,14 @@ export class BatchJobs {
   prepare(spec: BatchSpec): { jobId: number; resumed: boolean } {
     checkResize(spec.resize);
     const model = this.models.resolve(spec.modelId, spec.scale);
-    const sig = signature(spec, model.card.id);
+    const canonical = canonicalSpec(spec, model.card);
+    const sig = signature(canonical);
+    const oldSig = legacySignature(spec, model.card.id);
     const all = enumerateInputs(spec.inputs, spec.recursive);
     const entries = all.filter((e) => !e.missing).map((e) => ({ ...e, input: path.resolve(e.input) }));
     const missing = all.filter((e) => e.missing).map((e) => path.resolve(e.input));
     return guardDb(this.db, () => {
-      const existing = this.db.prepare('SELECT id FROM export_jobs WHERE signature = ?').get(sig) as { id: number } | undefined;
+      const bySignature = this.db.prepare('SELECT id FROM export_jobs WHERE signature = ?');
       const insertJob = this.db.prepare('INSERT INTO export_jobs (signature, spec_json) VALUES (?, ?)');
       // Done items stay done; failed ones are retried with what the inputs are now.
       const upsertItem = this.db.prepare(
@@ -143,8 +211,16 @@ export class BatchJobs {
            error_code = excluded.error_code, error_message = excluded.error_message, updated_at = ${NOW}
          WHERE job_items.state = 'failed'`,
       );
+      let existing: { id: number } | undefined;
       const jobId = this.db.transaction(() => {
-        const id = existing?.id ?? Number(insertJob.run(sig, JSON.stringify({ ...spec, modelId: model.card.id })).lastInsertRowid);
+        existing = bySignature.get(sig) as { id: number } | undefined;
+        if (!existing) {
+          // A job from before canonical signatures, spelled as this request spells it: it
+          // takes the canonical signature, so every spelling finds it from now on.
+          existing = bySignature.get(oldSig) as { id: number } | undefined;
+          if (existing) this.db.prepare('UPDATE export_jobs SET signature = ?, spec_json = ? WHERE id = ?').run(sig, JSON.stringify(canonical), existing.id);
+        }
+        const id = existing?.id ?? Number(insertJob.run(sig, JSON.stringify(canonical)).lastInsertRowid);
         const claimed = new Map<string, string>();
         const outDir = path.resolve(spec.outDir);
         for (const e of entries) {
@@ -164,7 +240,7 @@ export class BatchJobs {
         for (const m of missing) upsertItem.run(id, m, '', 'failed', 'NOT_FOUND', `${m}: no such file or folder`);
         this.writeState(id, 'running');
         return id;
-      })();
+      }).immediate(); // the lookup and the insert under one write lock, waited for up front: a read that later wants to write cannot wait out another writer
       return { jobId, resumed: Boolean(existing) };
     });
   }
@@ -211,12 +287,27 @@ export class BatchJobs {
     const claim = this.db.prepare(
       `UPDATE job_items SET state = 'running', claimed_by = @owner, claim_expires_ms = @expires, attempts = attempts + 1, updated_at = ${NOW}
        WHERE id = (SELECT id FROM job_items WHERE job_id = @jobId AND (state = 'pending' OR (state = 'running' AND coalesce(claim_expires_ms, 0) < @now)) ORDER BY id LIMIT 1)
-       RETURNING id, input_path, output_path`,
+       RETURNING id, input_path, output_path, attempts`,
     );
-    const renew = this.db.prepare('UPDATE job_items SET claim_expires_ms = ? WHERE id = ? AND claimed_by = ?');
-    const setItem = this.db.prepare(
-      `UPDATE job_items SET state = ?, error_code = ?, error_message = ?, ms = ?, claimed_by = NULL, claim_expires_ms = NULL, updated_at = ${NOW} WHERE id = ? AND claimed_by = ?`,
+    // The fence: a claim is ours while it names us, carries the attempt number we claimed it
+    // with (any takeover bumps it), and has not expired. Renewal and every write check all three.
+    const FENCE = `id = @id AND claimed_by = @owner AND attempts = @fence AND state = 'running' AND claim_expires_ms >= @now`;
+    const renewStmt = this.db.prepare(`UPDATE job_items SET claim_expires_ms = @expires WHERE ${FENCE}`);
+    const renew = (item: ItemRow) => renewStmt.run({ id: item.id, owner: this.owner, fence: item.attempts, now: Date.now(), expires: Date.now() + this.claimMs }).changes > 0;
+    const setItemStmt = this.db.prepare(
+      `UPDATE job_items SET state = @state, error_code = @code, error_message = @message, ms = @ms, claimed_by = NULL, claim_expires_ms = NULL, updated_at = ${NOW} WHERE ${FENCE}`,
     );
+    const setItem = (state: string, code: string | null, message: string | null, ms: number | null, item: ItemRow) =>
+      setItemStmt.run({ state, code, message, ms, id: item.id, owner: this.owner, fence: item.attempts, now: Date.now() }).changes > 0;
+    /**
+     * Publishes the staged output and records the item done, only under a live claim: in one
+     * write transaction, so no runner can take the item over between the check and the rename.
+     */
+    const commitOutput = this.db.transaction((item: ItemRow, staged: string, ms: number): boolean => {
+      if (!setItem('done', null, null, ms, item)) return false;
+      fs.renameSync(staged, item.output_path);
+      return true;
+    });
     const next = () => claim.get({ owner: this.owner, jobId, now: Date.now(), expires: Date.now() + this.claimMs }) as ItemRow | undefined;
     // Counted once, then kept up to date here: a count query per item is O(items) each.
     const counts = this.countItems(jobId);
@@ -261,21 +352,35 @@ export class BatchJobs {
       temps.remove(item.output_path);
       if (fs.existsSync(item.output_path)) {
         // Written by an earlier run that died before recording it: outputs appear only by rename, so it is complete.
-        setItem.run('done', null, null, null, item.id, this.owner);
-        counts.done++;
+        if (setItem('done', null, null, null, item)) counts.done++;
         emit(item.input_path);
         continue;
       }
       const t0 = performance.now();
-      // The claim is renewed while the item is worked on (the compute runs in a worker, so this timer fires).
-      const heartbeat = setInterval(() => renew.run(Date.now() + this.claimMs, item.id, this.owner), Math.max(50, this.claimMs / 3));
+      // The worker writes a staged file; only commitOutput, under the fence, gives it the output's name.
+      const staged = stagedOutput(item.output_path);
+      // Stops this item alone: when the claim is lost, or when the job is paused or cancelled.
+      const itemStop = new AbortController();
+      const onJobAbort = () => itemStop.abort(signal?.reason);
+      if (signal?.aborted) onJobAbort();
+      signal?.addEventListener('abort', onJobAbort, { once: true });
+      let lost = false;
+      let staging = false;
+      // The claim is renewed while the item is worked on (the compute runs in a worker, so this
+      // timer fires). A renewal that fails means another runner may own the item now: stop it.
+      const heartbeat = setInterval(() => {
+        if (lost || renew(item)) return;
+        lost = true;
+        itemStop.abort(LOST_CLAIM);
+      }, Math.max(50, this.claimMs / 3));
       try {
         makeOutputDir(item.input_path, item.output_path);
+        staging = true;
         await this.compute.upscale(
           model.dir,
           {
             input: item.input_path,
-            output: item.output_path,
+            output: staged,
             scale: model.card.scale,
             format: spec.format,
             tile: spec.tile ?? DEFAULT_TILE,
@@ -285,25 +390,28 @@ export class BatchJobs {
             ...(spec.keepColours !== undefined ? { keepColours: spec.keepColours } : {}),
           },
           {
-            ...(signal ? { signal } : {}),
+            signal: itemStop.signal,
             onProgress: (done, total) => {
               if (performance.now() - lastEmit >= interval) emit(item.input_path, { done, total });
             },
           },
         );
-        setItem.run('done', null, null, Math.round(performance.now() - t0), item.id, this.owner);
-        counts.done++;
+        if (!lost && commitOutput.immediate(item, staged, Math.round(performance.now() - t0))) counts.done++;
+        // Else the claim lapsed: whoever holds the item now writes it; this result is dropped.
       } catch (err) {
         const code = err instanceof RestoraError ? err.code : 'INTERNAL';
-        if (code === 'CANCELLED') {
-          setItem.run('pending', null, null, null, item.id, this.owner);
+        if (lost) {
+          // Stopped because the claim was lost: the item is not ours to record; go on with the next.
+        } else if (code === 'CANCELLED' || signal?.aborted) {
+          setItem('pending', null, null, null, item);
           stopped = true;
           break;
-        }
-        setItem.run('failed', code, errorMessage(err), null, item.id, this.owner);
-        counts.failed++;
+          // The user knows the output's name, not the staged file's.
+        } else if (setItem('failed', code, errorMessage(err).replaceAll(staged, item.output_path), null, item)) counts.failed++;
       } finally {
         clearInterval(heartbeat);
+        signal?.removeEventListener('abort', onJobAbort);
+        if (staging) fs.rmSync(staged, { force: true });
       }
       computed++;
       emit(item.input_path);
