@@ -12,7 +12,7 @@ import { activeBackend } from '../backend.js';
 import { saveLayersModel, writeCard } from '../store/modelStore.js';
 import { buildImportedModel } from './buildModel.js';
 import { detectArchitecture, type DetectedModel } from './detect.js';
-import { readNcnnModel } from './ncnn.js';
+import { readNcnnModel, readNcnnParamFile } from './ncnn.js';
 import { readModelFile, readStateDict } from './stateDict.js';
 
 export interface ImportSource {
@@ -42,14 +42,19 @@ export function measureSpeed(model: tf.LayersModel, scale: number, side = 128): 
   }
 }
 
+/** The source's files, each bounded before reading (an ncnn .param far below the weights' limit). */
+export function readSourceFiles(src: ImportSource): Uint8Array[] {
+  return src.files.map((f, i) => (src.format === 'ncnn' && i === 0 ? readNcnnParamFile(f) : readModelFile(f)));
+}
+
 /** Reads the source's files once (bounded by MAX_MODEL_FILE_BYTES) and recognises the model in them. */
-export function detectSource(src: ImportSource, bytes: Uint8Array[] = src.files.map(readModelFile)): DetectedModel {
+export function detectSource(src: ImportSource, bytes: Uint8Array[] = readSourceFiles(src)): DetectedModel {
   const main = src.files[0]!;
   return src.format === 'ncnn' ? readNcnnModel(main, src.files[1]!, [bytes[0]!, bytes[1]!]) : detectArchitecture(readStateDict(main, bytes[0]), main);
 }
 
 export async function convertModel(src: ImportSource, outDir: string, meta: ImportMeta): Promise<ModelCard> {
-  let bytes: Uint8Array[] | null = src.files.map(readModelFile);
+  let bytes: Uint8Array[] | null = readSourceFiles(src);
   const files = src.files.map((f, i) => ({ name: path.basename(f), sha256: crypto.createHash('sha256').update(bytes![i]!).digest('hex'), bytes: bytes![i]!.byteLength }));
   const detected = detectSource(src, bytes);
   bytes = null; // up to a GB of raw file: let it go before the network is built

@@ -7,7 +7,17 @@
  */
 import { RestoraError } from '../../../shared/errors.js';
 import type { DetectedModel } from './detect.js';
+import { readRegularFile } from './safeFile.js';
 import { halfToFloat, readModelFile, type RawTensor } from './stateDict.js';
+
+/** Real-ESRGAN x4plus has 999 layers in a 117 KB .param: these leave ample room, and bound what a graph can cost. */
+export const MAX_NCNN_LAYERS = 20_000;
+export const MAX_NCNN_PARAM_BYTES = 16 * 1024 ** 2;
+
+/** A .param file's bytes, refused over MAX_NCNN_PARAM_BYTES before reading. */
+export function readNcnnParamFile(file: string): Uint8Array {
+  return readRegularFile(file, MAX_NCNN_PARAM_BYTES, 'an ncnn .param file');
+}
 
 export interface NcnnLayer {
   type: string;
@@ -25,17 +35,30 @@ export function parseNcnnParam(text: string, file: string): NcnnLayer[] {
   const bad = (why: string): never => {
     throw new RestoraError('MODEL_INVALID', `${file}: not a readable ncnn .param file (${why})`, file);
   };
-  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
-  if (lines[0]?.trim() !== '7767517') bad('the first line is not the magic number 7767517');
-  const [layerCount] = (lines[1] ?? '').trim().split(/\s+/).map(Number);
-  if (!Number.isInteger(layerCount) || layerCount! <= 0 || lines.length - 2 !== layerCount) bad(`it declares ${layerCount} layers and holds ${lines.length - 2}`);
+  // Lines one at a time: the header's layer count is checked before the rest is split.
+  let at = 0;
+  const nextLine = (): string | undefined => {
+    while (at < text.length) {
+      let e = text.indexOf('\n', at);
+      if (e < 0) e = text.length;
+      const l = text.slice(at, e).trim();
+      at = e + 1;
+      if (l !== '') return l;
+    }
+    return undefined;
+  };
+  if (nextLine() !== '7767517') bad('the first line is not the magic number 7767517');
+  const layerCount = Number((nextLine() ?? '').split(/\s+/)[0]);
+  if (!Number.isSafeInteger(layerCount) || layerCount <= 0) bad(`it declares ${layerCount} layers`);
+  if (layerCount > MAX_NCNN_LAYERS) bad(`it declares ${layerCount} layers, over the limit of ${MAX_NCNN_LAYERS}`);
   const layers: NcnnLayer[] = [];
-  for (const line of lines.slice(2)) {
+  for (let line = nextLine(); line !== undefined; line = nextLine()) {
+    if (layers.length === layerCount) bad(`it declares ${layerCount} layers and holds more`);
     const f = line.trim().split(/\s+/);
     const [type, name] = f;
     const nb = Number(f[2]);
     const nt = Number(f[3]);
-    if (!type || !name || !Number.isInteger(nb) || !Number.isInteger(nt) || f.length < 4 + nb + nt) bad(`a malformed layer line: ${line.slice(0, 80)}`);
+    if (!type || !name || !Number.isInteger(nb) || !Number.isInteger(nt) || nb < 0 || nt < 0 || f.length < 4 + nb + nt) bad(`a malformed layer line: ${line.slice(0, 80)}`);
     const params = new Map<number, number | number[]>();
     for (const kv of f.slice(4 + nb + nt)) {
       const m = /^(-?\d+)=(.*)$/.exec(kv);
@@ -50,6 +73,7 @@ export function parseNcnnParam(text: string, file: string): NcnnLayer[] {
     }
     layers.push({ type: type!, name: name!, bottoms: f.slice(4, 4 + nb), tops: f.slice(4 + nb, 4 + nb + nt), params });
   }
+  if (layers.length !== layerCount) bad(`it declares ${layerCount} layers and holds ${layers.length}`);
   const unknown = [...new Set(layers.filter((l) => !KNOWN.has(l.type)).map((l) => l.type))];
   if (unknown.length) {
     throw new RestoraError('UNSUPPORTED', `${file}: unsupported architecture: the graph uses layer types Restora does not import (${unknown.join(', ')})`, file);
@@ -61,6 +85,26 @@ const p = (l: NcnnLayer, id: number, fallback: number): number => {
   const v = l.params.get(id);
   return typeof v === 'number' ? v : fallback;
 };
+
+/** Sizes that decide allocations must be positive whole numbers; refused by layer and name before the .bin is read. */
+function checkSizes(layers: NcnnLayer[], file: string): void {
+  const positive = (l: NcnnLayer, id: number, fallback: number, what: string) => {
+    const v = p(l, id, fallback);
+    if (!Number.isSafeInteger(v) || v <= 0) throw new RestoraError('MODEL_INVALID', `${file}: layer ${l.name} has ${what} ${v}: not a positive whole number`, file);
+  };
+  for (const l of layers) {
+    if (l.type === 'Convolution') {
+      positive(l, 0, 0, 'output channels');
+      positive(l, 1, 0, 'kernel width');
+      positive(l, 11, p(l, 1, 0), 'kernel height');
+      positive(l, 6, 0, 'weight count');
+    } else if (l.type === 'PReLU') {
+      positive(l, 0, 1, 'slope count');
+    } else if (l.type === 'PixelShuffle') {
+      positive(l, 0, 1, 'upscale factor');
+    }
+  }
+}
 
 /** Reads the .bin blobs of each weighted layer, in order. ncnn's tag tells fp16 from fp32 conv weights. */
 function readWeights(layers: NcnnLayer[], bin: Uint8Array, file: string): Map<string, RawTensor[]> {
@@ -119,8 +163,10 @@ function count(layers: NcnnLayer[], type: string): number {
 }
 
 /** Reads an ncnn .param/.bin pair (or their bytes, already read) and recognises its architecture. */
-export function readNcnnModel(paramFile: string, binFile: string, [param, bin] = [readModelFile(paramFile), readModelFile(binFile)]): DetectedModel {
+export function readNcnnModel(paramFile: string, binFile: string, [param, bin] = [readNcnnParamFile(paramFile), readModelFile(binFile)]): DetectedModel {
+  if (param!.byteLength > MAX_NCNN_PARAM_BYTES) throw new RestoraError('MODEL_INVALID', `${paramFile}: over the ${MAX_NCNN_PARAM_BYTES / 1024 ** 2} MB limit for an ncnn .param file`, paramFile);
   const layers = parseNcnnParam(new TextDecoder('latin1').decode(param), paramFile);
+  checkSizes(layers, paramFile);
   const weights = readWeights(layers, bin!, binFile);
   const convs = layers.filter((l) => l.type === 'Convolution');
   for (const c of convs) {

@@ -3,11 +3,11 @@
  * PyTorch's shapes): PyTorch `.pth`/`.pt` (zip since torch 1.6, and the legacy
  * stream format before it) and `.safetensors`. Nothing in a file is executed.
  */
-import fs from 'node:fs';
 import path from 'node:path';
-import { unzipSync } from 'fflate';
 import { RestoraError } from '../../../shared/errors.js';
 import { PickleDict, unpickle, type PickleHooks } from './pickle.js';
+import { MAX_MODEL_FILE_BYTES, readRegularFile, sizeText } from './safeFile.js';
+import { openZip } from './zip.js';
 
 export interface RawTensor {
   /** PyTorch's shape (OIHW for conv weights). */
@@ -16,12 +16,23 @@ export interface RawTensor {
 }
 export type StateDict = Map<string, RawTensor>;
 
-/** Larger files are refused before reading: the biggest single-image SR models are a few hundred MB. */
-export const MAX_MODEL_FILE_BYTES = 1024 ** 3;
+export { MAX_MODEL_FILE_BYTES };
+
+/**
+ * The float32 weights one file may expand to: 4 bytes per byte of the file (u8 data
+ * becomes float32) plus 16 MB, at most 1 GB. Views that share or repeat storage (a
+ * stride 0, 400 views of one buffer) claim more, and are refused before any copy.
+ */
+export const MAX_EXPANDED_BYTES = 1024 ** 3;
+export function expansionLimit(fileBytes: number): number {
+  return Math.min(MAX_EXPANDED_BYTES, 4 * fileBytes + 16 * 1024 ** 2);
+}
+const MAX_ELEMENTS = MAX_EXPANDED_BYTES / 4;
 
 type DType = 'f32' | 'f16' | 'bf16' | 'f64' | 'i64' | 'i32' | 'i16' | 'i8' | 'u8' | 'bool';
 const ELEMENT_BYTES: Record<DType, number> = { f32: 4, f16: 2, bf16: 2, f64: 8, i64: 8, i32: 4, i16: 2, i8: 1, u8: 1, bool: 1 };
-const TORCH_STORAGES: Record<string, DType> = {
+// Maps, not objects: a name like "constructor" or "__proto__" must not be found on a prototype.
+const TORCH_STORAGES = new Map<string, DType>(Object.entries({
   FloatStorage: 'f32',
   HalfStorage: 'f16',
   BFloat16Storage: 'bf16',
@@ -32,8 +43,8 @@ const TORCH_STORAGES: Record<string, DType> = {
   CharStorage: 'i8',
   ByteStorage: 'u8',
   BoolStorage: 'bool',
-};
-const SAFETENSORS_DTYPES: Record<string, DType> = { F32: 'f32', F16: 'f16', BF16: 'bf16', F64: 'f64', I64: 'i64', I32: 'i32', I16: 'i16', I8: 'i8', U8: 'u8', BOOL: 'bool' };
+} satisfies Record<string, DType>));
+const SAFETENSORS_DTYPES = new Map<unknown, DType>(Object.entries({ F32: 'f32', F16: 'f16', BF16: 'bf16', F64: 'f64', I64: 'i64', I32: 'i32', I16: 'i16', I8: 'i8', U8: 'u8', BOOL: 'bool' } satisfies Record<string, DType>));
 
 /** IEEE half -> float. */
 export function halfToFloat(h: number): number {
@@ -97,7 +108,7 @@ const REBUILD_TENSOR = Symbol('_rebuild_tensor');
 const REBUILD_PARAMETER = Symbol('_rebuild_parameter');
 
 function ints(v: unknown, what: string, file: string): number[] {
-  if (!Array.isArray(v) || !v.every((n) => typeof n === 'number' && Number.isInteger(n) && n >= 0)) {
+  if (!Array.isArray(v) || v.length > 16 || !v.every((n) => Number.isSafeInteger(n) && (n as number) >= 0)) {
     throw new RestoraError('MODEL_INVALID', `${file}: a tensor's ${what} is not a list of sizes`, file);
   }
   return v as number[];
@@ -109,7 +120,8 @@ function torchHooks(file: string, storages: Map<string, StorageRef>): PickleHook
       if (module === 'collections' && name === 'OrderedDict') return ORDERED_DICT;
       if (module === 'torch._utils' && (name === '_rebuild_tensor_v2' || name === '_rebuild_tensor')) return REBUILD_TENSOR;
       if (module === 'torch._utils' && name === '_rebuild_parameter') return REBUILD_PARAMETER;
-      if (module === 'torch' && name in TORCH_STORAGES) return { storageType: TORCH_STORAGES[name] };
+      const storage = module === 'torch' ? TORCH_STORAGES.get(name) : undefined;
+      if (storage) return { storageType: storage };
       return undefined;
     },
     reduce(callable, args) {
@@ -118,8 +130,8 @@ function torchHooks(file: string, storages: Map<string, StorageRef>): PickleHook
       if (callable === REBUILD_TENSOR) {
         const storage = args[0] as StorageRef;
         if (storage?.kind !== 'storage') throw new RestoraError('MODEL_INVALID', `${file}: a tensor without storage`, file);
-        const offset = args[1];
-        if (typeof offset !== 'number') throw new RestoraError('MODEL_INVALID', `${file}: a tensor's offset is not a number`, file);
+        // The offset is checked with the tensor's name, in plan().
+        const offset = args[1] as number;
         return { kind: 'tensor', storage, offset, shape: ints(args[2], 'shape', file), stride: ints(args[3], 'stride', file) } satisfies TensorRef;
       }
       throw new RestoraError('MODEL_INVALID', `${file}: the checkpoint builds an object Restora does not read`, file);
@@ -142,17 +154,55 @@ function torchHooks(file: string, storages: Map<string, StorageRef>): PickleHook
   };
 }
 
-function materialise(name: string, t: TensorRef, file: string): RawTensor {
+/** Elements of `shape`, refused (named) past MAX_ELEMENTS without ever multiplying out an overflow. */
+function numel(name: string, shape: number[], file: string): number {
+  if (shape.includes(0)) return 0;
+  let n = 1;
+  for (const d of shape) {
+    n *= d;
+    if (n > MAX_ELEMENTS) {
+      throw new RestoraError('MODEL_INVALID', `${file}: tensor ${name} has shape [${shape}]: more elements than Restora reads in one tensor (${MAX_ELEMENTS})`, file);
+    }
+  }
+  return n;
+}
+
+/** Refuses a state dict whose float32 copies would take more than its file allows, before any is made. */
+function checkExpansion(totalElements: number, fileBytes: number, file: string): void {
+  const limit = expansionLimit(fileBytes);
+  if (totalElements * 4 > limit) {
+    throw new RestoraError(
+      'MODEL_INVALID',
+      `${file}: its tensors would expand to ${sizeText(totalElements * 4)} of float32 weights, over the limit of ${sizeText(limit)} for a ${sizeText(fileBytes)} file (views that share or repeat their data?)`,
+      file,
+    );
+  }
+}
+
+/** Checks one view against its storage: offset, strides and every element it reads lie inside the data. */
+function plan(name: string, t: TensorRef, file: string): number {
   const bytes = t.storage.bytes;
   if (!bytes) throw new RestoraError('MODEL_INVALID', `${file}: the data of tensor ${name} is missing (truncated file?)`, file);
+  if (!Number.isSafeInteger(t.offset) || t.offset < 0) throw new RestoraError('MODEL_INVALID', `${file}: tensor ${name}'s offset is not a size (${String(t.offset)})`, file);
+  if (t.stride.length !== t.shape.length) throw new RestoraError('MODEL_INVALID', `${file}: tensor ${name} has ${t.shape.length} sizes and ${t.stride.length} strides`, file);
   const available = Math.floor(bytes.byteLength / ELEMENT_BYTES[t.storage.dtype]);
-  const n = t.shape.reduce((a, b) => a * b, 1);
-  // The furthest element this view reads.
-  const last = t.offset + t.shape.reduce((acc, size, i) => acc + (size > 0 ? (size - 1) * t.stride[i]! : 0), 0);
-  if (t.stride.length !== t.shape.length || (n > 0 && last >= available)) {
-    throw new RestoraError('MODEL_INVALID', `${file}: tensor ${name} reads past its data (${last + 1} of ${available} elements): the file is truncated or corrupt`, file);
+  const n = numel(name, t.shape, file);
+  if (n === 0) return 0;
+  // A view may not hold more elements than its storage: only a stride 0 or overlapping strides could, repeating data.
+  if (n > available) throw new RestoraError('MODEL_INVALID', `${file}: tensor ${name} has ${n} elements but its storage holds ${available}: a view that repeats its data (stride 0?) is not read`, file);
+  // The furthest element this view reads (each term < available * 2^53 would not be exact: checked in steps).
+  let last = t.offset;
+  for (let i = 0; i < t.shape.length; i++) {
+    last += (t.shape[i]! - 1) * t.stride[i]!;
+    if (!Number.isSafeInteger(last) || last >= available) {
+      throw new RestoraError('MODEL_INVALID', `${file}: tensor ${name} reads past its data (${available} elements): the file is truncated or corrupt`, file);
+    }
   }
-  const get = reader(bytes, t.storage.dtype);
+  return n;
+}
+
+function materialise(t: TensorRef, n: number): RawTensor {
+  const get = reader(t.storage.bytes!, t.storage.dtype);
   const out = new Float32Array(n);
   const rank = t.shape.length;
   const idx = new Array<number>(rank).fill(0);
@@ -188,9 +238,18 @@ function collectTensors(root: unknown, file: string): Map<string, TensorRef> {
   return out;
 }
 
-function toStateDict(refs: Map<string, TensorRef>, file: string): StateDict {
+/** Every view is checked, and the float32 total bounded by the file's size, before the first copy. */
+function toStateDict(refs: Map<string, TensorRef>, fileBytes: number, file: string): StateDict {
+  const sizes = new Map<string, number>();
+  let total = 0;
+  for (const [k, t] of refs) {
+    const n = plan(k, t, file);
+    sizes.set(k, n);
+    total += n;
+  }
+  checkExpansion(total, fileBytes, file);
   const sd: StateDict = new Map();
-  for (const [k, t] of refs) sd.set(k, materialise(k, t, file));
+  for (const [k, t] of refs) sd.set(k, materialise(t, sizes.get(k)!));
   return sd;
 }
 
@@ -199,24 +258,20 @@ const ZIP_MAGIC = [0x50, 0x4b, 0x03, 0x04];
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
 
 function readTorchZip(buf: Uint8Array, file: string): StateDict {
-  let entries: Record<string, Uint8Array>;
-  try {
-    entries = unzipSync(buf);
-  } catch (err) {
-    throw new RestoraError('MODEL_INVALID', `${file}: the zip archive is damaged or truncated (${(err as Error).message})`, file);
-  }
-  const pkl = Object.keys(entries).find((n) => n === 'data.pkl' || n.endsWith('/data.pkl'));
+  // Entries are read only when needed, and inflated only within the archive's budget.
+  const zip = openZip(buf, file, MAX_MODEL_FILE_BYTES);
+  const pkl = zip.names().find((n) => n === 'data.pkl' || n.endsWith('/data.pkl'));
   if (!pkl) throw new RestoraError('MODEL_INVALID', `${file}: a zip file without data.pkl is not a PyTorch checkpoint`, file);
   const prefix = pkl.slice(0, -'data.pkl'.length);
-  const order = entries[`${prefix}byteorder`];
+  const order = zip.read(`${prefix}byteorder`);
   if (order && new TextDecoder().decode(order).trim() !== 'little') {
     throw new RestoraError('MODEL_INVALID', `${file}: big-endian checkpoints are not supported`, file);
   }
   const storages = new Map<string, StorageRef>();
-  const { value } = unpickle(entries[pkl]!, torchHooks(file, storages), file);
+  const { value } = unpickle(zip.read(pkl)!, torchHooks(file, storages), file);
   const refs = collectTensors(value, file);
-  for (const s of storages.values()) s.bytes = entries[`${prefix}data/${s.key}`];
-  return toStateDict(refs, file);
+  for (const s of storages.values()) s.bytes = zip.read(`${prefix}data/${s.key}`);
+  return toStateDict(refs, buf.byteLength, file);
 }
 
 function readTorchLegacy(buf: Uint8Array, file: string): StateDict {
@@ -248,7 +303,7 @@ function readTorchLegacy(buf: Uint8Array, file: string): StateDict {
     s.bytes = buf.subarray(pos, pos + len);
     pos += len;
   }
-  return toStateDict(collectTensors(main.value, file), file);
+  return toStateDict(collectTensors(main.value, file), buf.byteLength, file);
 }
 
 export function readSafetensors(buf: Uint8Array, file: string): StateDict {
@@ -259,25 +314,37 @@ export function readSafetensors(buf: Uint8Array, file: string): StateDict {
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const hlen = Number(view.getBigUint64(0, true));
   if (hlen > buf.byteLength - 8 || hlen > 100 * 1024 * 1024) bad('the header is longer than the file');
-  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  let header: unknown;
   try {
     header = JSON.parse(new TextDecoder().decode(buf.subarray(8, 8 + hlen)));
   } catch {
     return bad('the header is not JSON');
   }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) return bad('the header is not a JSON object');
   const data = buf.subarray(8 + hlen);
-  const sd: StateDict = new Map();
-  for (const [name, t] of Object.entries(header)) {
+  // Every tensor's byte range is checked, and the float32 total bounded, before the first copy.
+  const planned: { name: string; dtype: DType; shape: number[]; n: number; b: number; e: number }[] = [];
+  let total = 0;
+  for (const [name, t] of Object.entries(header as Record<string, { dtype?: unknown; shape?: unknown; data_offsets?: unknown } | null>)) {
     if (name === '__metadata__') continue;
-    const dtype = SAFETENSORS_DTYPES[t?.dtype];
-    if (!dtype) bad(`tensor ${name} has dtype ${t?.dtype}`);
-    const shape = ints(t.shape, 'shape', file);
-    const [b, e] = t.data_offsets ?? [];
-    const n = shape.reduce((a, c) => a * c, 1);
-    if (typeof b !== 'number' || typeof e !== 'number' || e > data.byteLength || e - b !== n * ELEMENT_BYTES[dtype!]) {
-      bad(`tensor ${name} points outside the data (truncated file?)`);
+    const dtype = SAFETENSORS_DTYPES.get(t?.dtype);
+    if (!dtype) return bad(`tensor ${name} has dtype ${String(t?.dtype)}`);
+    const shape = ints(t?.shape, 'shape', file);
+    const n = numel(name, shape, file);
+    const offsets = t?.data_offsets;
+    const [b, e] = Array.isArray(offsets) ? (offsets as unknown[]) : [];
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !Number.isSafeInteger(b) || !Number.isSafeInteger(e) || (b as number) < 0 || (e as number) < (b as number)) {
+      return bad(`tensor ${name} has data_offsets ${JSON.stringify(offsets)}: not a byte range of the data`);
     }
-    const get = reader(data.subarray(b, e), dtype!);
+    if ((e as number) > data.byteLength) bad(`tensor ${name} points outside the data (truncated file?)`);
+    if ((e as number) - (b as number) !== n * ELEMENT_BYTES[dtype]) bad(`tensor ${name} has ${(e as number) - (b as number)} bytes for ${n} elements of ${String(t?.dtype)}`);
+    planned.push({ name, dtype, shape, n, b: b as number, e: e as number });
+    total += n;
+  }
+  checkExpansion(total, buf.byteLength, file);
+  const sd: StateDict = new Map();
+  for (const { name, dtype, shape, n, b, e } of planned) {
+    const get = reader(data.subarray(b, e), dtype);
     const out = new Float32Array(n);
     for (let i = 0; i < n; i++) out[i] = get(i);
     sd.set(name.startsWith('module.') ? name.slice(7) : name, { shape, data: out });
@@ -286,18 +353,9 @@ export function readSafetensors(buf: Uint8Array, file: string): StateDict {
   return sd;
 }
 
-/** A model file's bytes; missing files and files over MAX_MODEL_FILE_BYTES are refused before reading. */
+/** A model file's bytes: only a regular file (never a pipe, device or folder), refused over MAX_MODEL_FILE_BYTES before reading. */
 export function readModelFile(file: string): Uint8Array {
-  let size: number;
-  try {
-    size = fs.statSync(file).size;
-  } catch (err) {
-    throw new RestoraError('NOT_FOUND', `${file}: cannot read it (${(err as Error).message})`, file);
-  }
-  if (size > MAX_MODEL_FILE_BYTES) {
-    throw new RestoraError('MODEL_INVALID', `${file}: ${(size / 1024 ** 3).toFixed(1)} GB is over the ${MAX_MODEL_FILE_BYTES / 1024 ** 3} GB limit for a model file`, file);
-  }
-  return new Uint8Array(fs.readFileSync(file));
+  return readRegularFile(file, MAX_MODEL_FILE_BYTES);
 }
 
 /** Reads a PyTorch or safetensors file (or its bytes, already read) into a state dict; refuses big, truncated or code-carrying files. */
