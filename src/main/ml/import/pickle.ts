@@ -22,6 +22,10 @@ export interface PickleHooks {
 
 const MARK = Symbol('mark');
 
+/** Longest LONG1/LONG4 integer read: checkpoints hold small ints (PyTorch's magic number is 10 bytes). */
+export const MAX_LONG_BYTES = 1024;
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 export class PickleDict extends Map<unknown, unknown> {}
 
 export interface PickleResult {
@@ -76,12 +80,17 @@ export function unpickle(buf: Uint8Array, hooks: PickleHooks, file: string, star
   };
   const appendItems = (target: unknown, items: unknown[]) => {
     if (!Array.isArray(target)) bad('APPEND on something that is not a list');
-    (target as unknown[]).push(...items);
+    // One at a time: spreading 100k items would overflow the call stack.
+    for (const item of items) (target as unknown[]).push(item);
   };
-  const longFrom = (b: Uint8Array): number | bigint => {
+  /** A little-endian two's complement integer of n bytes; parsed as one hex string (linear, where shifting in bytes is quadratic). */
+  const long = (n: number): number | bigint => {
+    if (n > MAX_LONG_BYTES) bad(`an integer of ${n} bytes, over the limit of ${MAX_LONG_BYTES} bytes`);
+    const b = bytes(n);
     if (b.length === 0) return 0;
-    let v = 0n;
-    for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]!);
+    const hex: string[] = [];
+    for (let i = b.length - 1; i >= 0; i--) hex.push(HEX[b[i]!]!);
+    let v = BigInt(`0x${hex.join('')}`);
     if (b[b.length - 1]! & 0x80) v -= 1n << BigInt(8 * b.length);
     return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
   };
@@ -226,10 +235,10 @@ export function unpickle(buf: Uint8Array, hooks: PickleHooks, file: string, star
         stack.push(i32());
         break;
       case 0x8a: // LONG1
-        stack.push(longFrom(bytes(u8())));
+        stack.push(long(u8()));
         break;
       case 0x8b: // LONG4
-        stack.push(longFrom(bytes(u32())));
+        stack.push(long(u32()));
         break;
       case 0x49: {
         // INT (text); True/False are 01/00
