@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { RestoraError } from '../../../shared/errors.js';
 import '../archs/index.js';
 import { writeFileAtomic } from '../../imaging/atomic.js';
+import { confinedFile, insideFolder, MAX_MODEL_FILE_BYTES, readRegularFile, sizeText, statRegular } from '../import/safeFile.js';
 export { readCard, writeCard } from './modelCard.js';
 
 export async function saveLayersModel(model: tf.LayersModel, dir: string): Promise<void> {
@@ -30,28 +31,51 @@ export async function saveLayersModel(model: tf.LayersModel, dir: string): Promi
   );
 }
 
-/** A model folder's topology, weight specs and weights, read and checked; nothing is built. */
-export function readModelArtifacts(dir: string): { modelTopology: object; weightSpecs: tf.io.WeightsManifestEntry[]; weightData: Uint8Array } {
-  const jsonPath = path.join(dir, 'model.json');
-  let json: {
-    modelTopology: object;
-    weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
-  };
+/** model.json is topology and a manifest: far below this. */
+const MAX_MODEL_JSON_BYTES = 64 * 1024 ** 2;
+
+type ModelJson = { modelTopology: object; weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] };
+
+/**
+ * A model folder's model.json and the weight files it names, checked before any weight is
+ * read: each path relative and inside the folder (no "..", no absolute path, no link out),
+ * each a regular file, all together within MAX_MODEL_FILE_BYTES.
+ */
+export function modelFolderFiles(dir: string): { json: ModelJson; specs: tf.io.WeightsManifestEntry[]; weights: { rel: string; abs: string; bytes: number }[] } {
+  const jsonPath = insideFolder(dir, path.join(dir, 'model.json'), 'the model folder');
+  let json: ModelJson;
   try {
-    json = JSON.parse(fs.readFileSync(jsonPath, 'utf8'));
+    json = JSON.parse(new TextDecoder().decode(readRegularFile(jsonPath, MAX_MODEL_JSON_BYTES, 'a model.json')));
   } catch (err) {
+    if (err instanceof RestoraError) throw err;
     throw new RestoraError('MODEL_INVALID', `Cannot read model ${jsonPath}: ${(err as Error).message}`, jsonPath);
   }
-  const specs: tf.io.WeightsManifestEntry[] = [];
-  const buffers: Uint8Array[] = [];
-  for (const group of json.weightsManifest ?? []) {
-    specs.push(...group.weights);
-    for (const p of group.paths) buffers.push(fs.readFileSync(path.join(dir, p)));
+  const groups = json?.weightsManifest ?? [];
+  if (!Array.isArray(groups) || !groups.every((g) => Array.isArray(g?.paths) && Array.isArray(g?.weights))) {
+    throw new RestoraError('MODEL_INVALID', `${jsonPath}: weightsManifest is not a list of {paths, weights}`, jsonPath);
   }
-  const total = buffers.reduce((n, b) => n + b.byteLength, 0);
-  const weightData = new Uint8Array(total);
+  const weights: { rel: string; abs: string; bytes: number }[] = [];
+  let total = 0;
+  for (const group of groups) {
+    for (const rel of group.paths) {
+      const abs = confinedFile(dir, rel, 'weight path');
+      const bytes = statRegular(abs).size;
+      total += bytes;
+      if (total > MAX_MODEL_FILE_BYTES) throw new RestoraError('MODEL_INVALID', `${dir}: its weight files take over the ${sizeText(MAX_MODEL_FILE_BYTES, true)} limit for a model`, dir);
+      weights.push({ rel, abs, bytes });
+    }
+  }
+  return { json, specs: groups.flatMap((g) => g.weights), weights };
+}
+
+/** A model folder's topology, weight specs and weights, read and checked; nothing is built. */
+export function readModelArtifacts(dir: string): { modelTopology: object; weightSpecs: tf.io.WeightsManifestEntry[]; weightData: Uint8Array } {
+  const { json, specs, weights } = modelFolderFiles(dir);
+  const weightData = new Uint8Array(weights.reduce((n, w) => n + w.bytes, 0));
   let off = 0;
-  for (const b of buffers) {
+  for (const w of weights) {
+    const b = readRegularFile(w.abs, w.bytes, 'this weight file (it grew while being read)');
+    if (b.byteLength !== w.bytes) throw new RestoraError('MODEL_INVALID', `${w.abs}: it changed while being read`, w.abs);
     weightData.set(b, off);
     off += b.byteLength;
   }
