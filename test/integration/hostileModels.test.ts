@@ -1,0 +1,339 @@
+/**
+ * Hostile model files and folders (issue 24, items 3-6). Every file here is small: what
+ * matters is what it CLAIMS (views of gigabytes, a zip entry that inflates 1000x, a
+ * weight path out of its folder, millions of layers). Each must be refused with a
+ * RestoraError naming the file and the reason, before the memory it claims is taken.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { zipSync } from 'fflate';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../src/main/ml/backend.js';
+import { readModelFile, readStateDict } from '../../src/main/ml/import/stateDict.js';
+import { readNcnnModel } from '../../src/main/ml/import/ncnn.js';
+import { unpickle } from '../../src/main/ml/import/pickle.js';
+import { importModel, resolveImportSource } from '../../src/main/ml/import/importModel.js';
+import type { ComputeHost } from '../../src/main/ml/infer/computeHost.js';
+import { ModelLibrary } from '../../src/main/ml/store/modelLibrary.js';
+import { loadLayersModel, readModelArtifacts } from '../../src/main/ml/store/modelStore.js';
+import { RestoraError } from '../../src/shared/errors.js';
+import { installTinyModel, tmpDir } from '../helpers.js';
+
+// ---- a tiny pickle writer (protocol 2), enough for PyTorch-style state dicts ----
+
+const enc = new TextEncoder();
+const cat = (...parts: (Uint8Array | number[])[]): Uint8Array => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+};
+const str = (s: string) => {
+  const b = enc.encode(s);
+  return cat([0x8c, b.length], b); // SHORT_BINUNICODE
+};
+/** LONG1: little-endian two's complement, any size up to 255 bytes. */
+const int = (v: number | bigint) => {
+  let x = BigInt(v);
+  const bytes: number[] = [];
+  for (;;) {
+    bytes.push(Number(x & 0xffn));
+    x >>= 8n;
+    const sign = bytes[bytes.length - 1]! & 0x80;
+    if ((x === 0n && !sign) || (x === -1n && sign)) break;
+  }
+  return cat([0x8a, bytes.length], bytes);
+};
+const MARK = [0x28];
+const TUPLE = [0x74];
+const tuple = (...items: Uint8Array[]) => cat(MARK, ...items, TUPLE);
+const global = (module: string, name: string) => cat([0x63], enc.encode(`${module}\n${name}\n`));
+
+interface FakeTensor {
+  name: string;
+  storageKey?: string;
+  storageType?: string;
+  numel: number;
+  offset: number | bigint;
+  shape: (number | bigint)[];
+  stride: (number | bigint)[];
+}
+
+/** data.pkl of a state dict {name: _rebuild_tensor_v2(storage, offset, shape, stride)}. */
+function statePickle(tensors: FakeTensor[]): Uint8Array {
+  const items = tensors.map((t) =>
+    cat(
+      str(t.name),
+      global('torch._utils', '_rebuild_tensor_v2'),
+      tuple(
+        cat(tuple(str('storage'), global('torch', t.storageType ?? 'FloatStorage'), str(t.storageKey ?? '0'), str('cpu'), int(t.numel)), [0x51]), // BINPERSID
+        int(t.offset),
+        tuple(...t.shape.map(int)),
+        tuple(...t.stride.map(int)),
+      ),
+      [0x52, 0x73], // REDUCE, SETITEM
+    ),
+  );
+  return cat([0x80, 0x02, 0x7d], ...items, [0x2e]); // PROTO 2, EMPTY_DICT ... STOP
+}
+
+/** A torch.save-style zip: archive/data.pkl + archive/data/<key>, stored (level 0) unless told. */
+function torchZip(tensors: FakeTensor[], storages: Record<string, Uint8Array>, level: 0 | 6 = 0): Uint8Array {
+  const files: Record<string, [Uint8Array, { level: 0 | 6 }]> = { 'archive/data.pkl': [statePickle(tensors), { level: 0 }] };
+  for (const [k, v] of Object.entries(storages)) files[`archive/data/${k}`] = [v, { level }];
+  return zipSync(files);
+}
+
+function safetensors(header: Record<string, unknown>, data: Uint8Array): Uint8Array {
+  const h = enc.encode(JSON.stringify(header));
+  const len = new Uint8Array(8);
+  new DataView(len.buffer).setBigUint64(0, BigInt(h.length), true);
+  return cat(len, h, data);
+}
+
+function refusal(fn: () => unknown): RestoraError {
+  let err: unknown;
+  try {
+    fn();
+  } catch (e) {
+    err = e;
+  }
+  expect(err, 'expected a refusal').toBeInstanceOf(RestoraError);
+  return err as RestoraError;
+}
+
+async function asyncRefusal(p: Promise<unknown>): Promise<RestoraError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err, 'expected a refusal').toBeInstanceOf(RestoraError);
+  return err as RestoraError;
+}
+
+/** Runs `fn` and returns what it threw and how much ArrayBuffer memory it grew by meanwhile. */
+function measured(fn: () => unknown): { err: RestoraError; grewMB: number } {
+  const before = process.memoryUsage().arrayBuffers;
+  const err = refusal(fn);
+  return { err, grewMB: (process.memoryUsage().arrayBuffers - before) / 1024 ** 2 };
+}
+
+const MB = 1024 ** 2;
+
+describe('hostile model files: memory is capped by what a file claims (item 3)', () => {
+  it('refuses a small safetensors whose overlapping views would expand to 200 MB of floats', () => {
+    const dir = tmpDir();
+    const data = new Uint8Array(MB);
+    const header: Record<string, unknown> = {};
+    for (let i = 0; i < 200; i++) header[`body.${i}.weight`] = { dtype: 'F32', shape: [MB / 4], data_offsets: [0, MB] };
+    const f = path.join(dir, 'views.safetensors');
+    fs.writeFileSync(f, safetensors(header, data));
+    const { err, grewMB } = measured(() => readStateDict(f));
+    expect(err.message).toContain(f);
+    expect(err.message).toMatch(/would expand to 200\.0 MB of float32 weights, over the limit of \d+(\.\d)? MB/);
+    expect(grewMB).toBeLessThan(32);
+  });
+
+  it('refuses a pickle tensor of stride 0 that would repeat 16 bytes into 256 MB', () => {
+    const dir = tmpDir();
+    const f = path.join(dir, 'stride0.pth');
+    fs.writeFileSync(f, torchZip([{ name: 'conv_first.weight', numel: 4, offset: 0, shape: [8192, 8192], stride: [0, 0] }], { '0': new Uint8Array(16) }));
+    const { err, grewMB } = measured(() => readStateDict(f));
+    expect(err.message).toContain(f);
+    expect(err.message).toMatch(/conv_first\.weight has 67108864 elements but its storage holds 4/);
+    expect(grewMB).toBeLessThan(32);
+  });
+
+  it('refuses a zip bomb (a 64 MB entry deflated to a few KB) before inflating it', () => {
+    const dir = tmpDir();
+    const f = path.join(dir, 'bomb.pth');
+    const n = 16 * MB;
+    fs.writeFileSync(f, torchZip([{ name: 'w', numel: n, offset: 0, shape: [n], stride: [1] }], { '0': new Uint8Array(4 * n) }, 6));
+    expect(fs.statSync(f).size).toBeLessThan(MB);
+    const { err, grewMB } = measured(() => readStateDict(f));
+    expect(err.message).toContain(f);
+    expect(err.message).toMatch(/zip entry archive\/data\/0 inflates to 64\.0 MB .* over the limit of \d+(\.\d)? MB/);
+    expect(grewMB).toBeLessThan(32);
+  });
+
+  it('confines a Restora model folder\'s weight paths to the folder: no "..", no absolute path, no symlink out', async () => {
+    const home = tmpDir();
+    const dir = await installTinyModel(home);
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')) as { weightsManifest: { paths: string[] }[] };
+    const withPath = (p: string) => {
+      manifest.weightsManifest[0]!.paths = [p];
+      fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify(manifest));
+    };
+    // A real weights file just outside the folder: today it is read as if it were the model's.
+    fs.copyFileSync(path.join(dir, 'weights.bin'), path.join(home, 'models', 'outside.bin'));
+    withPath('../outside.bin');
+    expect(refusal(() => readModelArtifacts(dir)).message).toMatch(/weight path "\.\.\/outside\.bin" .*leaves the model folder/);
+    withPath(path.join(home, 'models', 'outside.bin'));
+    expect(refusal(() => readModelArtifacts(dir)).message).toMatch(/is absolute/);
+    withPath('../../../../dev/zero');
+    expect(refusal(() => readModelArtifacts(dir)).message).toMatch(/leaves the model folder/);
+    fs.symlinkSync(path.join(home, 'models', 'outside.bin'), path.join(dir, 'linked.bin'));
+    withPath('linked.bin');
+    expect(refusal(() => readModelArtifacts(dir)).message).toMatch(/linked\.bin.*symbolic link out of the model folder/);
+    withPath('weights.bin');
+    expect(readModelArtifacts(dir).weightData.byteLength).toBe(fs.statSync(path.join(dir, 'weights.bin')).size);
+  });
+
+  it('refuses an ncnn .param declaring 3,000,000 layers from its header, without splitting the file', () => {
+    const dir = tmpDir();
+    const lines = ['7767517', '3000000 3000001', 'Input in 0 1 x0'];
+    for (let i = 1; i < 200_000; i++) lines.push(`ReLU r${i} 1 1 x${i - 1} x${i}`);
+    fs.writeFileSync(path.join(dir, 'many.param'), lines.join('\n'));
+    fs.writeFileSync(path.join(dir, 'many.bin'), new Uint8Array(0));
+    const t0 = performance.now();
+    const err = refusal(() => readNcnnModel(path.join(dir, 'many.param'), path.join(dir, 'many.bin')));
+    expect(err.message).toContain('many.param');
+    expect(err.message).toMatch(/declares 3000000 layers, over the limit of \d+/);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    // A header that understates its layers is refused at the first line past its count.
+    lines[1] = '10 11';
+    fs.writeFileSync(path.join(dir, 'many.param'), lines.join('\n'));
+    expect(refusal(() => readNcnnModel(path.join(dir, 'many.param'), path.join(dir, 'many.bin'))).message).toMatch(/declares 10 layers and holds more/);
+  });
+});
+
+describe('hostile pickles: integers (item 4)', () => {
+  it('refuses a 192 KB LONG4 integer at once, and reads long integers in linear time', () => {
+    const dir = tmpDir();
+    const n = 192 * 1024;
+    const body = new Uint8Array(5 + n);
+    body[0] = 0x8b; // LONG4
+    new DataView(body.buffer).setUint32(1, n, true);
+    body.fill(0x5a, 5);
+    const f = path.join(dir, 'long.pth');
+    fs.writeFileSync(f, cat([0x80, 0x02], body, [0x2e]));
+    const t0 = performance.now();
+    const err = refusal(() => readStateDict(f));
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(err.message).toContain(f);
+    expect(err.message).toMatch(/an integer of 196608 bytes, over the limit of \d+ bytes/);
+    // Within the limit, values are exact (negative, two's complement).
+    const big = -(3n ** 500n);
+    expect(unpickle(cat([0x80, 0x02], int(big), [0x2e]), { global: () => undefined, reduce: () => undefined, persistentLoad: () => undefined }, 'x').value).toBe(big);
+  });
+});
+
+describe('hostile files: clear refusals, never a raw JS error (item 5)', () => {
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])('refuses the global torch.%s as code, not a storage type', (name) => {
+    const dir = tmpDir();
+    const f = path.join(dir, `${name}.pth`);
+    fs.writeFileSync(f, torchZip([{ name: 'w', storageType: name, numel: 1, offset: 0, shape: [1], stride: [1] }], { '0': new Uint8Array(4) }));
+    const err = refusal(() => readStateDict(f));
+    expect(err.message).toContain(f);
+    expect(err.message).toContain(`refused: the checkpoint asks to run torch.${name}`);
+  });
+
+  it('refuses a negative pickle tensor offset and safetensors data_offsets [-4, 0]', () => {
+    const dir = tmpDir();
+    const f = path.join(dir, 'negative.pth');
+    fs.writeFileSync(f, torchZip([{ name: 'w', numel: 4, offset: -4, shape: [2], stride: [1] }], { '0': new Uint8Array(16) }));
+    expect(refusal(() => readStateDict(f)).message).toMatch(/negative\.pth: .*tensor w's offset is not a size/);
+    const g = path.join(dir, 'negative.safetensors');
+    fs.writeFileSync(g, safetensors({ w: { dtype: 'F32', shape: [1], data_offsets: [-4, 0] } }, new Uint8Array(8)));
+    expect(refusal(() => readStateDict(g)).message).toMatch(/negative\.safetensors: .*tensor w has data_offsets \[-4,0\]/);
+  });
+
+  it('refuses shapes of 2^31 x 2^31 (pickle and safetensors) by their size', () => {
+    const dir = tmpDir();
+    const big = 2 ** 31;
+    const f = path.join(dir, 'huge.pth');
+    fs.writeFileSync(f, torchZip([{ name: 'w', numel: 1, offset: 0, shape: [big, big], stride: [0, 0] }], { '0': new Uint8Array(4) }));
+    expect(refusal(() => readStateDict(f)).message).toMatch(/huge\.pth: .*tensor w has shape \[2147483648,2147483648\]: more elements than/);
+    const g = path.join(dir, 'huge.safetensors');
+    fs.writeFileSync(g, safetensors({ w: { dtype: 'F32', shape: [big, big], data_offsets: [0, 4] } }, new Uint8Array(4)));
+    expect(refusal(() => readStateDict(g)).message).toMatch(/huge\.safetensors: .*tensor w has shape \[2147483648,2147483648\]: more elements than/);
+  });
+
+  it('refuses negative ncnn layer sizes', () => {
+    const dir = tmpDir();
+    fs.writeFileSync(path.join(dir, 'neg.param'), '7767517\n2 2\nInput in 0 1 x0\nConvolution c1 1 1 x0 x1 0=-1 1=3 11=3 5=0 6=-27\n');
+    fs.writeFileSync(path.join(dir, 'neg.bin'), new Uint8Array(64));
+    expect(refusal(() => readNcnnModel(path.join(dir, 'neg.param'), path.join(dir, 'neg.bin'))).message).toMatch(/neg\.param: .*layer c1 has output channels -1/);
+  });
+
+  it('refuses a .bin that is a folder', () => {
+    const dir = tmpDir();
+    fs.writeFileSync(path.join(dir, 'pair.param'), '7767517\n1 1\nInput in 0 1 x0\n');
+    fs.mkdirSync(path.join(dir, 'pair.bin'));
+    expect(refusal(() => resolveImportSource(path.join(dir, 'pair.param'))).message).toMatch(/pair\.bin: not a regular file \(a folder\)/);
+    expect(refusal(() => readNcnnModel(path.join(dir, 'pair.param'), path.join(dir, 'pair.bin'))).message).toMatch(/pair\.bin: not a regular file \(a folder\)/);
+  });
+});
+
+describe('hostile model folders on import (item 6)', () => {
+  let home: string;
+  let deps: Parameters<typeof importModel>[0];
+  beforeAll(async () => {
+    await initBackend({ prefer: 'wasm', threads: 1 });
+    home = tmpDir();
+    await installTinyModel(home, 'template');
+    const userDir = path.join(home, 'user-models');
+    // The probe the compute worker runs, in-process: load the folder (readModelArtifacts), count the params.
+    const compute = {
+      async probeModel(dir: string) {
+        const m = await loadLayersModel(dir);
+        const params = m.countParams();
+        m.dispose();
+        return { params, scale: 2 };
+      },
+    } as unknown as ComputeHost;
+    deps = { models: new ModelLibrary(path.join(home, 'no-bundled'), userDir), compute, userDir };
+  });
+  const folder = (name: string) => {
+    const dir = path.join(tmpDir(), name);
+    fs.mkdirSync(dir);
+    for (const f of ['model.json', 'weights.bin']) fs.copyFileSync(path.join(home, 'models', 'template', f), path.join(dir, f));
+    return dir;
+  };
+
+  it('copies only the files the model needs: a 1 GB sparse extra file stays behind', async () => {
+    const dir = folder('with-extra');
+    const extra = path.join(dir, 'extra.bin');
+    fs.closeSync(fs.openSync(extra, 'w'));
+    fs.truncateSync(extra, 1024 ** 3); // sparse: claims 1 GB, uses no disk
+    fs.mkdirSync(path.join(dir, 'junk'));
+    const m = await importModel(deps, { path: dir });
+    expect(fs.readdirSync(m.dir).sort()).toEqual(['card.json', 'model.json', 'weights.bin']);
+    expect(m.card.params).toBeGreaterThan(0);
+  });
+
+  it('refuses a named pipe called model.pth at once instead of waiting for a writer', async () => {
+    const dir = tmpDir();
+    const fifo = path.join(dir, 'model.pth');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    // Today's reader blocks until someone writes: a writer 5 s later lets that failure end.
+    const writer = spawn('sh', ['-c', `sleep 5; echo x > '${fifo}'`], { stdio: 'ignore' });
+    try {
+      const t0 = performance.now();
+      expect(refusal(() => resolveImportSource(fifo)).message).toMatch(/model\.pth: not a regular file \(a named pipe\)/);
+      expect(refusal(() => resolveImportSource(dir)).message).toMatch(/model\.pth: not a regular file \(a named pipe\)/);
+      expect(refusal(() => readModelFile(fifo)).message).toMatch(/model\.pth: not a regular file \(a named pipe\)/);
+      expect(performance.now() - t0).toBeLessThan(1000);
+    } finally {
+      writer.kill();
+    }
+  });
+
+  it('refuses a model folder whose files link out of it, and adds nothing', async () => {
+    const outside = path.join(tmpDir(), 'secret.bin');
+    const dir = folder('linked-out');
+    fs.renameSync(path.join(dir, 'weights.bin'), outside);
+    fs.symlinkSync(outside, path.join(dir, 'weights.bin'));
+    const err = await asyncRefusal(importModel(deps, { path: dir }));
+    expect(err.message).toMatch(/weights\.bin.*symbolic link out of the model folder/);
+    expect(fs.existsSync(path.join(deps.userDir, 'linked-out'))).toBe(false);
+    // A model.pth in a plain folder that links out of it is refused the same way.
+    const plain = tmpDir();
+    fs.symlinkSync(outside, path.join(plain, 'model.pth'));
+    expect(refusal(() => resolveImportSource(plain)).message).toMatch(/model\.pth.*symbolic link out of the folder/);
+  });
+});
