@@ -201,7 +201,24 @@ describe('hostile model files: memory is capped by what a file claims (item 3)',
   });
 });
 
-describe('hostile pickles: integers (item 4)', () => {
+describe('hostile pickles: integers and operation counts (items 3 and 4)', () => {
+  it('refuses a pickle of millions of one-byte objects before they fill the heap', () => {
+    const dir = tmpDir();
+    const n = 1_200_000;
+    // EMPTY_LIST then APPEND, over and over: each byte pair builds one more nested list.
+    const body = new Uint8Array(1 + 2 * n);
+    body[0] = 0x5d;
+    for (let i = 0; i < n; i++) body.set([0x5d, 0x61], 1 + 2 * i);
+    const f = path.join(dir, 'lists.pth');
+    fs.writeFileSync(f, cat([0x80, 0x02], body, [0x2e]));
+    const heap = process.memoryUsage().heapUsed;
+    const err = refusal(() => readStateDict(f));
+    expect(err.message).toContain(f);
+    expect(err.message).toMatch(/more than 1000000 operations, over the limit/);
+    expect((process.memoryUsage().heapUsed - heap) / MB).toBeLessThan(256);
+  });
+
+
   it('refuses a 192 KB LONG4 integer at once, and reads long integers in linear time', () => {
     const dir = tmpDir();
     const n = 192 * 1024;

@@ -24,6 +24,13 @@ const MARK = Symbol('mark');
 
 /** Longest LONG1/LONG4 integer read: checkpoints hold small ints (PyTorch's magic number is 10 bytes). */
 export const MAX_LONG_BYTES = 1024;
+/**
+ * Opcodes run per pickle. A state dict takes ~20 per tensor (Real-ESRGAN x4plus: ~15k,
+ * with Adam's state ~50k);
+ * each opcode is one byte but may build an object of ~50 bytes, so an unbounded count
+ * would let a 45 MB pickle take gigabytes of heap.
+ */
+export const MAX_PICKLE_OPS = 1_000_000;
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 export class PickleDict extends Map<unknown, unknown> {}
@@ -106,7 +113,8 @@ export function unpickle(buf: Uint8Array, hooks: PickleHooks, file: string, star
     return g;
   };
 
-  for (;;) {
+  for (let ops = 1; ; ops++) {
+    if (ops > MAX_PICKLE_OPS) bad(`more than ${MAX_PICKLE_OPS} operations, over the limit for a state dict`);
     const op = u8();
     switch (op) {
       case 0x80: // PROTO
