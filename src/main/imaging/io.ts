@@ -272,7 +272,9 @@ export async function encodeImage(img: EncodeInput, dest: string, options: Encod
         .keepXmp();
       if (channels === 3) pipeline = pipeline.removeAlpha();
     } else {
-      pipeline = sharp(buf, { raw: { width: img.width, height: img.height, channels }, limitInputPixels: false });
+      // sharp reads a Buffer of raw pixels as 8-bit samples whatever they hold: 16-bit ones must come as a Uint16Array.
+      const input = depth === 'ushort' ? new Uint16Array(buf.buffer, buf.byteOffset, buf.byteLength / 2) : buf;
+      pipeline = sharp(input, { raw: { width: img.width, height: img.height, channels }, limitInputPixels: false });
       if (depth === 'ushort') pipeline = pipeline.toColourspace('rgb16');
     }
     if (options.format === 'jpg' && img.alpha) pipeline = pipeline.flatten({ background: '#ffffff' });
