@@ -47,3 +47,13 @@ export const IPC_CHANNEL_PREFIX = 'restora:';
 export const IPC_EVENT_CHANNEL = 'restora-event';
 export const EVENTS_PATH = '/events';
 export const MEDIA_SCHEME = 'restora-media';
+/**
+ * Web mode's session (see src/main/server/httpServer.ts): the page keeps the token in its
+ * origin's sessionStorage and sends it as a Bearer header; the events socket offers it as a
+ * subprotocol (browsers cannot set its headers) and is answered with WS_EVENTS_PROTOCOL;
+ * <img> and download links carry a read-only media key from SESSION_PATH.
+ */
+export const SESSION_PATH = '/session';
+export const WS_EVENTS_PROTOCOL = 'restora.events';
+export const WS_TOKEN_PROTOCOL_PREFIX = 'restora.token.';
+export const MEDIA_KEY_PARAM = 'key';

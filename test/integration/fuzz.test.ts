@@ -229,7 +229,7 @@ describe('fuzzing the live server', () => {
       const sock = net.connect(server.port, '127.0.0.1');
       sock.on('error', () => undefined);
       await new Promise((r) => sock.once('connect', r));
-      sock.write(`GET /events?token=${server.token} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+      sock.write(`GET /events HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nAuthorization: Bearer ${server.token}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
       await new Promise((r) => sock.once('data', r));
       sock.write(Buffer.from(Array.from({ length: 2 + Math.floor(rnd() * 64) }, () => Math.floor(rnd() * 256))));
       await new Promise((r) => setTimeout(r, 5));

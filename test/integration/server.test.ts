@@ -60,7 +60,7 @@ describe('web-mode HTTP server', () => {
 
   it('answers 401 and nothing else without the right token', async () => {
     calls.length = 0;
-    for (const r of [await api('app.info'), await api('app.info', { headers: auth }), await fetch(`http://127.0.0.1:${server.port}/`)]) {
+    for (const r of [await api('app.info'), await api('app.info', { headers: auth }), await fetch(`http://127.0.0.1:${server.port}/media/thumb/7`), await fetch(`http://127.0.0.1:${server.port}/session`, { method: 'POST' })]) {
       expect(r.status).toBe(401);
       expect(await r.text()).toBe('unauthorized');
     }
@@ -122,38 +122,132 @@ describe('web-mode HTTP server', () => {
         ws.on('error', () => undefined);
       });
     expect(await refused(base)).toBe(401);
-    expect(await refused(`${base}?token=wrong`)).toBe(401);
-    expect(await refused(`${base}?token=${server.token}`, { origin: 'https://evil.example' })).toBe(403);
-    const ws = new WebSocket(`${base}?token=${server.token}`);
-    await new Promise((resolve) => ws.on('open', resolve));
+    expect(await refused(base, { authorization: 'Bearer wrong' })).toBe(401);
+    expect(await refused(base, { authorization: `Bearer ${server.token}`, origin: 'https://evil.example' })).toBe(403);
+    const ws = new WebSocket(base, { headers: { authorization: `Bearer ${server.token}` } });
+    await new Promise((resolve, reject) => (ws.on('open', resolve), ws.on('unexpected-response', (_req, res) => reject(new Error(`refused: ${res.statusCode}`)))));
     const got = new Promise<AppEvent>((resolve) => ws.on('message', (d) => resolve(JSON.parse(String(d)) as AppEvent)));
     events.publish({ type: 'job.state', jobId: 3, state: 'done' });
     expect(await got).toEqual({ type: 'job.state', jobId: 3, state: 'done' });
     ws.close();
   });
 
-  it('serves the UI with ?token= once: a strict cookie and a redirect that drops the token from the address bar; never files outside it', async () => {
-    const page = await fetch(server.url, { redirect: 'manual' });
-    expect(page.status).toBe(303);
-    expect(page.headers.get('location')).toBe('/');
-    expect(page.headers.get('set-cookie')).toMatch(/HttpOnly; SameSite=Strict/);
-    const cookie = page.headers.get('set-cookie')!.split(';')[0]!;
-    const index = await fetch(`http://127.0.0.1:${server.port}/`, { headers: { cookie } });
+  it('serves the UI page (code, no data) and never files outside it', async () => {
+    const index = await fetch(`http://127.0.0.1:${server.port}/`);
     expect(index.status).toBe(200);
     expect(index.headers.get('referrer-policy')).toBe('no-referrer');
-    expect((await fetch(`http://127.0.0.1:${server.port}/index.html`, { headers: { cookie } })).status).toBe(200);
-    expect((await fetch(`http://127.0.0.1:${server.port}/..%2Fsecret.txt`, { headers: { cookie } })).status).toBe(404);
-    expect((await fetch(`http://127.0.0.1:${server.port}/%2e%2e/%2e%2e/etc/passwd`, { headers: { cookie } })).status).toBe(404);
+    expect((await fetch(`http://127.0.0.1:${server.port}/index.html`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${server.port}/..%2Fsecret.txt`)).status).toBe(404);
+    expect((await fetch(`http://127.0.0.1:${server.port}/%2e%2e/%2e%2e/etc/passwd`)).status).toBe(404);
   });
 });
 
+describe('web-mode browser session (issue 24, item 7)', () => {
+  const base = () => `http://127.0.0.1:${server.port}`;
+
+  it('keeps the session out of cookies, which every other server on 127.0.0.1 would receive (cookies ignore ports)', async () => {
+    const entry = await fetch(server.url, { redirect: 'manual' });
+    expect(entry.status).toBe(200);
+    expect(entry.headers.get('set-cookie')).toBeNull();
+    expect(await entry.text()).toContain('<title>Restora</title>');
+    // A token that reached another port in a cookie (from an older version) opens nothing here.
+    const cookie = `restora_token=${server.token}`;
+    expect((await api('app.info', { headers: { cookie } })).status).toBe(401);
+    expect((await fetch(`${base()}/media/thumb/7`, { headers: { cookie } })).status).toBe(401);
+    const ws = await new Promise<number>((resolve) => {
+      const s = new WebSocket(`ws://127.0.0.1:${server.port}/events`, { headers: { cookie } });
+      s.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      s.on('open', () => (s.close(), resolve(101)));
+      s.on('error', () => undefined);
+    });
+    expect(ws).toBe(401);
+  });
+
+  it('a browser socket offers the token as a subprotocol and is answered with the events protocol only', async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/events`, ['restora.events', `restora.token.${server.token}`]);
+    await new Promise((resolve, reject) => (ws.on('open', resolve), ws.on('error', reject)));
+    expect(ws.protocol).toBe('restora.events');
+    ws.close();
+    const wrong = new WebSocket(`ws://127.0.0.1:${server.port}/events`, ['restora.events', 'restora.token.wrong']);
+    wrong.on('error', () => undefined);
+    expect(await new Promise<number>((resolve) => wrong.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)))).toBe(401);
+  });
+
+  it('takes ?token= only on the entry URL: not on the API, media, the socket or any other page path', async () => {
+    calls.length = 0;
+    const t = server.token;
+    expect((await fetch(`${base()}/api/app.info?token=${t}`, { method: 'POST', body: '{}' })).status).toBe(401);
+    expect((await fetch(`${base()}/media/thumb/7?token=${t}`)).status).toBe(401);
+    expect((await fetch(`${base()}/session?token=${t}`, { method: 'POST' })).status).toBe(401);
+    expect((await fetch(`${base()}/index.html?token=${t}`, { redirect: 'manual' })).status).toBe(400);
+    const ws = await new Promise<number>((resolve) => {
+      const s = new WebSocket(`ws://127.0.0.1:${server.port}/events?token=${t}`);
+      s.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      s.on('open', () => (s.close(), resolve(101)));
+      s.on('error', () => undefined);
+    });
+    expect(ws).toBe(401);
+    // A wrong token on the entry URL is a clear refusal, not a page that fails later.
+    expect((await fetch(`${base()}/?token=wrong`)).status).toBe(401);
+    expect(calls).toHaveLength(0);
+  });
+
+  it('never redirects off-site: GET /.//evil.example/?token=T answers here, with no Location', async () => {
+    for (const p of [`/.//evil.example/?token=${server.token}`, `//evil.example/?token=${server.token}`, `/%2F%2Fevil.example/?token=${server.token}`, `/\\evil.example/?token=${server.token}`]) {
+      const r = await raw(p, {});
+      expect(r.status, p).toBeLessThan(500);
+      expect([301, 302, 303, 307, 308], p).not.toContain(r.status);
+      expect(r.location, p).toBeUndefined();
+    }
+  });
+
+  it('forbids framing the studio page (clickjacking): CSP frame-ancestors and X-Frame-Options', async () => {
+    for (const r of [await fetch(server.url), await fetch(`${base()}/`), await api('app.info', { headers: { authorization: `Bearer ${server.token}` } })]) {
+      expect(r.headers.get('x-frame-options')).toBe('DENY');
+      expect(r.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    }
+  });
+
+  it('<img> and download links read media with the session media key, which opens nothing else', async () => {
+    const session = await fetch(`${base()}/session`, { method: 'POST', headers: { authorization: `Bearer ${server.token}` } });
+    const { value } = (await session.json()) as { value: { mediaKey: string } };
+    expect(value.mediaKey).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+    expect(value.mediaKey).not.toBe(server.token);
+    expect((await fetch(`${base()}/media/thumb/7?key=${value.mediaKey}`)).status).toBe(200);
+    expect((await fetch(`${base()}/media/thumb/7?key=wrong`)).status).toBe(401);
+    expect((await api('app.info', { headers: { authorization: `Bearer ${value.mediaKey}` } })).status).toBe(401);
+  });
+
+  it('refuses a declared API body over the limit before reading it', async () => {
+    const r = await rawSocket(`POST /api/app.info HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nAuthorization: Bearer ${server.token}\r\nContent-Length: 3000000000\r\n\r\n{}`);
+    expect(r).toMatch(/^HTTP\/1\.1 413 /);
+  });
+});
+
+/** Writes a raw request and resolves with what came back before the server answered (2 s at most). */
+function rawSocket(request: string): Promise<string> {
+  return new Promise((resolve) => {
+    const sock = net.connect(server.port, '127.0.0.1', () => sock.write(request));
+    let got = '';
+    const timer = setTimeout(() => (sock.destroy(), resolve(got)), 2000);
+    sock.on('data', (d: Buffer) => {
+      got += d.toString();
+      if (!got.includes('\r\n\r\n')) return;
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(got);
+    });
+    sock.on('error', () => (clearTimeout(timer), resolve(got)));
+  });
+}
+
 /** A request with headers fetch will not let us set (Host). */
-function raw(pathname: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+function raw(pathname: string, headers: Record<string, string>): Promise<{ status: number; body: string; location?: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port: server.port, path: pathname, method: pathname.startsWith('/api/') ? 'POST' : 'GET', headers }, (res) => {
       let body = '';
       res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, ...(res.headers.location ? { location: res.headers.location } : {}) }));
     });
     req.on('error', reject);
     req.end(pathname.startsWith('/api/') ? '{}' : undefined);
@@ -173,12 +267,12 @@ describe('web-mode HTTP server under hostile clients', () => {
     const sock = net.connect(server.port, '127.0.0.1');
     await new Promise((r) => sock.once('connect', r));
     sock.write(
-      `GET /events?token=${server.token} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+      `GET /events HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nAuthorization: Bearer ${server.token}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
     );
     await new Promise((r) => sock.once('data', r));
     sock.write(frame);
     await new Promise((r) => sock.once('close', r));
-    const big = new WebSocket(`ws://127.0.0.1:${server.port}/events?token=${server.token}`);
+    const big = new WebSocket(`ws://127.0.0.1:${server.port}/events`, { headers: { authorization: `Bearer ${server.token}` } });
     await new Promise((r) => big.on('open', r));
     big.on('error', () => undefined);
     big.send('x'.repeat(4096));

@@ -1,10 +1,18 @@
 /**
  * The API over HTTP on 127.0.0.1, for the browser UI (web mode) and E2E tests.
- * Guarded by a random token (Bearer header, or ?token= once: the page answers with a
- * SameSite=Strict HttpOnly cookie and a redirect that takes the token out of the address
- * bar), a Host check (loopback names only: DNS rebinding) and an Origin check (the page's
- * own origin, also through an SSH port forward). A thin adapter over the same handler
- * map as Electron IPC. One bad request, stream or frame never takes the server down.
+ * Guarded by a random token, a Host check (loopback names only: DNS rebinding) and an
+ * Origin check (the page's own origin, also through an SSH port forward). A thin adapter
+ * over the same handler map as Electron IPC. One bad request, stream or frame never takes
+ * the server down.
+ *
+ * The session lives in no cookie: cookies ignore ports, so any other server on 127.0.0.1
+ * the browser visits would receive it. The token is a Bearer header; the page keeps it in
+ * its origin's sessionStorage (scheme + host + port: no other port can read it), taking it
+ * from the entry URL `/?token=` (the only place `?token=` is looked at) and taking it out
+ * of the address bar. The events socket gets it as a subprotocol; <img> and download links
+ * carry a media key derived from the token that reads media and nothing else.
+ * The page (the UI's code, no data) loads without the token, so a reload works; every
+ * route with data needs it.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -13,6 +21,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { EVENTS_PATH, isApiMethod, parseRequest, type ApiHandlers, type ApiResult, type AppEvent } from '../../shared/contract.js';
+import { MEDIA_KEY_PARAM, SESSION_PATH, WS_EVENTS_PROTOCOL, WS_TOKEN_PROTOCOL_PREFIX } from '../../shared/methods.js';
 import { RestoraError, errorMessage } from '../../shared/errors.js';
 
 export interface ServerOptions {
@@ -24,10 +33,19 @@ export interface ServerOptions {
   /** AppEvents to push to every connected page over the WebSocket at /events. */
   events?: { subscribe(listener: (e: AppEvent) => void): () => void };
   /** POST /upload?projectId=N&name=FILE with the photo's bytes as the body (web mode has no file paths). */
-  upload?: (query: { projectId: number; name: string }, body: AsyncIterable<Buffer>) => Promise<unknown>;
+  upload?: UploadHandler;
   /** Serves /media/<path> (thumbnails, images, results, previews) by id, never by file path. */
   media?: { resolve(mediaPath: string): Promise<string | null> };
 }
+
+/** Stores one uploaded photo; `maxBytes` (default 2 GiB) refuses a larger declared body before it is read. */
+export interface UploadHandler {
+  (query: { projectId: number; name: string }, body: AsyncIterable<Buffer>): Promise<unknown>;
+  maxBytes?: number;
+}
+
+/** A file name's limit on every common file system, in bytes (not characters). */
+const MAX_NAME_BYTES = 255;
 
 export interface RunningServer {
   url: string;
@@ -56,10 +74,29 @@ function safeEqual(a: string, b: string): boolean {
   return x.length === y.length && crypto.timingSafeEqual(x, y);
 }
 
-function cookieToken(req: http.IncomingMessage): string | undefined {
-  const m = /(?:^|;\s*)restora_token=([A-Za-z0-9_-]+)/.exec(req.headers.cookie ?? '');
-  return m?.[1];
+function bearer(req: http.IncomingMessage): string | undefined {
+  const h = req.headers.authorization;
+  return h?.startsWith('Bearer ') ? h.slice(7) : undefined;
 }
+
+/** The token a browser's WebSocket offers as a subprotocol (it cannot set headers). */
+function protocolToken(req: http.IncomingMessage): string | undefined {
+  const offered = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+  return offered.find((p) => p.startsWith(WS_TOKEN_PROTOCOL_PREFIX))?.slice(WS_TOKEN_PROTOCOL_PREFIX.length);
+}
+
+/** Read-only key for media URLs: derived from the token, so it needs no state and dies with it. */
+export function mediaKeyOf(token: string): string {
+  return crypto.createHmac('sha256', token).update('restora-media').digest('base64url').slice(0, 32);
+}
+
+/** Headers of every answer: no framing by another page (clickjacking), no sniffing. */
+const BASE_HEADERS = {
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'content-security-policy': "frame-ancestors 'none'",
+} as const;
 
 /** Names a browser uses for this machine; any other Host header is a rebinding attempt. */
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
@@ -90,13 +127,15 @@ function decoded(text: string): string | null {
 
 export async function startServer(handlers: ApiHandlers, o: ServerOptions = {}): Promise<RunningServer> {
   const token = o.token ?? crypto.randomBytes(24).toString('base64url');
+  const mediaKey = mediaKeyOf(token);
   const maxBody = o.maxBodyBytes ?? 1 << 20;
+  const maxUpload = o.upload?.maxBytes ?? 2 * 1024 ** 3;
   let origin = '';
 
   const send = (res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
     if (res.headersSent) return void res.destroy();
     const text = typeof body === 'string' ? body : JSON.stringify(body);
-    res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', ...headers });
+    res.writeHead(status, { ...BASE_HEADERS, 'content-type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json', ...headers });
     res.end(text);
   };
 
@@ -125,7 +164,7 @@ export async function startServer(handlers: ApiHandlers, o: ServerOptions = {}):
       await handle.close();
       return send(res, 404, 'not found');
     }
-    res.writeHead(200, { ...headers, 'content-length': String(st.size) });
+    res.writeHead(200, { ...BASE_HEADERS, ...headers, 'content-length': String(st.size) });
     pipeline(handle.createReadStream(), res, (err) => {
       if (err && !res.destroyed) res.destroy();
     });
@@ -138,13 +177,21 @@ export async function startServer(handlers: ApiHandlers, o: ServerOptions = {}):
       // Only our own page may call us from a browser.
       if (!isOwnOrigin(req.headers.origin, host)) return send(res, 403, 'forbidden origin');
       const url = new URL(req.url ?? '/', origin);
-      const given = (req.headers.authorization?.startsWith('Bearer ') ? req.headers.authorization.slice(7) : undefined) ?? url.searchParams.get('token') ?? cookieToken(req);
-      if (!given || !safeEqual(given, token)) return send(res, 401, 'unauthorized');
+      const given = bearer(req);
+      const authed = given !== undefined && safeEqual(given, token);
+      // A declared body over the route's limit is refused before a byte of it is read.
+      const declared = Number(req.headers['content-length'] ?? 0);
+      const tooLarge = (limit: number, code: string) => {
+        res.setHeader('connection', 'close');
+        return send(res, 413, { ok: false, error: { code, message: `the request body of ${declared} bytes is over the limit of ${limit} bytes` } });
+      };
 
       if (url.pathname.startsWith('/api/')) {
+        if (!authed) return send(res, 401, 'unauthorized');
         if (req.method !== 'POST') return send(res, 405, 'use POST');
         const method = url.pathname.slice(5);
         if (!isApiMethod(method)) return send(res, 404, { ok: false, error: { code: 'NOT_FOUND', message: `no API method ${method}` } } satisfies ApiResult<never>);
+        if (declared > maxBody) return tooLarge(maxBody, 'USAGE');
         const chunks: Buffer[] = [];
         let size = 0;
         for await (const c of req) {
@@ -168,12 +215,23 @@ export async function startServer(handlers: ApiHandlers, o: ServerOptions = {}):
         }
       }
 
-      if (url.pathname === '/upload' && o.upload) {
+      if (url.pathname === SESSION_PATH) {
+        if (!authed) return send(res, 401, 'unauthorized');
         if (req.method !== 'POST') return send(res, 405, 'use POST');
+        return send(res, 200, { ok: true, value: { mediaKey } });
+      }
+
+      if (url.pathname === '/upload' && o.upload) {
+        if (!authed) return send(res, 401, 'unauthorized');
+        if (req.method !== 'POST') return send(res, 405, 'use POST');
+        if (declared > maxUpload) return tooLarge(maxUpload, 'IMAGE_TOO_LARGE');
         const projectId = Number(url.searchParams.get('projectId'));
         const name = url.searchParams.get('name') ?? '';
-        if (!Number.isSafeInteger(projectId) || projectId < 1 || !name || name.length > 255) {
+        if (!Number.isSafeInteger(projectId) || projectId < 1 || !name) {
           return send(res, 400, { ok: false, error: { code: 'USAGE', message: 'upload needs ?projectId=N&name=FILE' } });
+        }
+        if (Buffer.byteLength(name, 'utf8') > MAX_NAME_BYTES) {
+          return send(res, 400, { ok: false, error: { code: 'USAGE', message: `the file name is ${Buffer.byteLength(name, 'utf8')} bytes long; rename it to at most ${MAX_NAME_BYTES} bytes and upload it again` } });
         }
         try {
           return send(res, 200, { ok: true, value: await o.upload({ projectId, name }, req) });
@@ -185,6 +243,8 @@ export async function startServer(handlers: ApiHandlers, o: ServerOptions = {}):
       }
 
       if (req.method === 'GET' && url.pathname.startsWith('/media/') && o.media) {
+        const key = url.searchParams.get(MEDIA_KEY_PARAM);
+        if (!authed && !(key !== null && safeEqual(key, mediaKey))) return send(res, 401, 'unauthorized');
         const mediaPath = decoded(url.pathname.slice('/media/'.length));
         if (mediaPath === null) return send(res, 400, 'malformed escape in the path');
         const file = await o.media.resolve(mediaPath);
@@ -192,23 +252,21 @@ export async function startServer(handlers: ApiHandlers, o: ServerOptions = {}):
         return sendFile(res, file, { 'content-type': TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream', 'cache-control': 'private, max-age=60', 'x-content-type-options': 'nosniff' });
       }
 
-      if (req.method !== 'GET' || !o.staticDir) return send(res, 404, 'not found');
+      // Routes with data that this server does not offer (or not by this method): never the page.
+      if (url.pathname === EVENTS_PATH || url.pathname === '/upload' || url.pathname.startsWith('/media/')) return send(res, authed ? 404 : 401, authed ? 'not found' : 'unauthorized');
+      if (req.method !== 'GET' || !o.staticDir) return send(res, authed ? 404 : 401, authed ? 'not found' : 'unauthorized');
       if (url.searchParams.has('token')) {
-        // The token URL is used once: the cookie carries it from now on, and the redirect
-        // takes it out of the address bar (and so out of the tab's history and bookmarks).
-        url.searchParams.delete('token');
-        res.writeHead(303, {
-          location: `${url.pathname}${url.search}`,
-          'set-cookie': `restora_token=${token}; HttpOnly; SameSite=Strict; Path=/`,
-          'cache-control': 'no-store',
-          'referrer-policy': 'no-referrer',
-        });
-        return res.end();
+        // Only the entry URL carries the token, to the page itself (it moves it into its
+        // sessionStorage); anywhere else it is a mistake or a probe. Nothing redirects.
+        const t = url.searchParams.get('token') ?? '';
+        if (url.pathname !== '/' || url.searchParams.size !== 1) return send(res, 400, 'the token goes only in the entry URL: /?token=...');
+        if (!safeEqual(t, token)) return send(res, 401, 'unauthorized');
       }
       const rel = url.pathname === '/' ? 'index.html' : decoded(url.pathname.slice(1));
       if (rel === null) return send(res, 400, 'malformed escape in the path');
       const file = path.resolve(o.staticDir, rel);
       if (!file.startsWith(path.resolve(o.staticDir) + path.sep)) return send(res, 404, 'not found');
+      // No referrer: the entry URL's token never leaves in a Referer header.
       return sendFile(res, file, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' });
     })().catch((err) => send(res, 500, { ok: false, error: { code: 'INTERNAL', message: errorMessage(err) } }));
   });
@@ -226,13 +284,14 @@ export async function startServer(handlers: ApiHandlers, o: ServerOptions = {}):
   origin = `http://127.0.0.1:${port}`;
 
   // Events: a WebSocket at /events, with the same token, Host and Origin checks as the API.
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 });
+  // A browser offers [WS_EVENTS_PROTOCOL, token protocol]: the answer names only the first.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024, handleProtocols: (offered) => (offered.has(WS_EVENTS_PROTOCOL) ? WS_EVENTS_PROTOCOL : false) });
   const sockets = new Set<WebSocket>();
   server.on('upgrade', (req, socket, head) => {
     // A reset during the handshake must not become an unhandled 'error'.
     socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', origin);
-    const given = url.searchParams.get('token') ?? cookieToken(req);
+    const given = bearer(req) ?? protocolToken(req);
     const refuse = (status: string) => {
       socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     };

@@ -1,9 +1,10 @@
 /**
  * The renderer's one typed client: Electron's preload bridge when present,
- * otherwise the same contract over HTTP + a WebSocket for events (web mode; the
- * token cookie rides along on both).
+ * otherwise the same contract over HTTP + a WebSocket for events (web mode: the
+ * session is the token in this origin's sessionStorage, never a cookie; see
+ * src/main/server/httpServer.ts).
  */
-import { API_METHODS, EVENTS_PATH, MEDIA_SCHEME } from '../../shared/methods';
+import { API_METHODS, EVENTS_PATH, MEDIA_KEY_PARAM, MEDIA_SCHEME, SESSION_PATH, WS_EVENTS_PROTOCOL, WS_TOKEN_PROTOCOL_PREFIX } from '../../shared/methods';
 import type { ApiClient, ApiResult, AppEvent } from '../../shared/contract';
 import type { ImportReport } from '../../shared/api';
 
@@ -24,27 +25,60 @@ export class ApiError extends Error {
   }
 }
 
+const TOKEN_KEY = 'restora.token';
+const NOT_SIGNED_IN = 'Not signed in: open the studio with the URL that `restora serve` printed (it ends in ?token=...).';
+
+/**
+ * Web mode's session. sessionStorage belongs to this origin (port included, unlike a cookie)
+ * and this tab, and lives in memory. The entry URL's ?token= moves there and leaves the
+ * address bar (and so the tab's history) at once.
+ */
+function sessionToken(): string | null {
+  const entry = new URLSearchParams(location.search).get('token');
+  if (entry) {
+    sessionStorage.setItem(TOKEN_KEY, entry);
+    history.replaceState(history.state, '', `${location.pathname}${location.hash}`);
+  }
+  return sessionStorage.getItem(TOKEN_KEY);
+}
+
+let token: string | null = null;
+/** Read-only key that <img> and download links carry (they cannot send a header). */
+let mediaKey = '';
+
+function authHeaders(): Record<string, string> {
+  if (!token) throw new ApiError('UNAUTHORIZED', NOT_SIGNED_IN);
+  return { authorization: `Bearer ${token}` };
+}
+
+async function checked<T>(res: Response): Promise<T> {
+  if (res.status === 401) throw new ApiError('UNAUTHORIZED', NOT_SIGNED_IN);
+  const r = (await res.json()) as ApiResult<T>;
+  if (!r.ok) throw new ApiError(r.error.code, r.error.message);
+  return r.value;
+}
+
 function httpBridge(): Bridge {
+  token = sessionToken();
   const api = Object.fromEntries(
     API_METHODS.map((method) => [
       method,
       async (req: unknown) => {
         const res = await fetch(`/api/${method}`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', ...authHeaders() },
           body: JSON.stringify(req ?? {}),
-          credentials: 'same-origin',
+          credentials: 'omit',
         });
-        const r = (await res.json()) as ApiResult<unknown>;
-        if (!r.ok) throw new ApiError(r.error.code, r.error.message);
-        return r.value;
+        return checked(res);
       },
     ]),
   ) as ApiClient;
   const listeners = new Set<(e: AppEvent) => void>();
   let socket: WebSocket | null = null;
   const connect = () => {
-    socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${EVENTS_PATH}`);
+    if (!token) return;
+    socket = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${EVENTS_PATH}`, [WS_EVENTS_PROTOCOL, `${WS_TOKEN_PROTOCOL_PREFIX}${token}`]);
     socket.onmessage = (m) => {
       const e = JSON.parse(String(m.data)) as AppEvent;
       for (const l of listeners) l(e);
@@ -65,6 +99,16 @@ function httpBridge(): Bridge {
 const electronBridge = (window as unknown as { restora?: Bridge }).restora;
 const bridge: Bridge = electronBridge ?? httpBridge();
 
+/** Resolves when media URLs can be made (web mode: the media key is fetched once); mount after it. */
+export const sessionReady: Promise<void> =
+  electronBridge || !token
+    ? Promise.resolve()
+    : fetch(SESSION_PATH, { method: 'POST', headers: authHeaders(), credentials: 'omit' })
+        .then((res) => checked<{ mediaKey: string }>(res))
+        .then((v) => void (mediaKey = v.mediaKey))
+        // A stale token (the server restarted with a new one): the API calls say what to do.
+        .catch(() => undefined);
+
 export const api: ApiClient = bridge.api;
 export const onEvent = bridge.onEvent;
 export const isElectron = Boolean(electronBridge);
@@ -77,8 +121,13 @@ export function droppedPaths(files: FileList): string[] {
 }
 
 /** URL of a media path (thumb/1, image/1, result/3, preview/...) for <img src>. */
-export function mediaUrl(mediaPath: string): string {
-  return electronBridge ? `${MEDIA_SCHEME}://app/${mediaPath}` : `/media/${mediaPath}`;
+export function mediaUrl(mediaPath: string, version?: number): string {
+  const q = new URLSearchParams();
+  if (!electronBridge) q.set(MEDIA_KEY_PARAM, mediaKey);
+  // A new version of the same media path (a mask saved again): a new URL, not the cached image.
+  if (version !== undefined) q.set('v', String(version));
+  const query = q.toString() ? `?${q.toString()}` : '';
+  return electronBridge ? `${MEDIA_SCHEME}://app/${mediaPath}${query}` : `/media/${mediaPath}${query}`;
 }
 
 /** Web mode: sends one photo's bytes to the server, which stores it once (by content) and imports it. */
@@ -86,12 +135,10 @@ export async function uploadFile(projectId: number, file: File): Promise<ImportR
   const res = await fetch(`/upload?projectId=${projectId}&name=${encodeURIComponent(file.name)}`, {
     method: 'POST',
     body: file,
-    headers: { 'content-type': 'application/octet-stream' },
-    credentials: 'same-origin',
+    headers: { 'content-type': 'application/octet-stream', ...authHeaders() },
+    credentials: 'omit',
   });
-  const r = (await res.json()) as ApiResult<ImportReport>;
-  if (!r.ok) throw new ApiError(r.error.code, r.error.message);
-  return r.value;
+  return checked<ImportReport>(res);
 }
 
 /** Files of a browser drop, folders included (read through the entries API, recursively). */

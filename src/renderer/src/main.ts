@@ -2,6 +2,7 @@ import { createApp } from 'vue';
 import { createPinia } from 'pinia';
 import App from './App.vue';
 import { router } from './router';
+import { sessionReady } from './api';
 import { useNotify } from './stores/notify';
 import './styles.css';
 
@@ -22,4 +23,5 @@ window.addEventListener('unhandledrejection', (e) => {
 window.addEventListener('dragover', (e) => e.preventDefault());
 window.addEventListener('drop', (e) => e.preventDefault());
 
-app.mount('#app');
+// Media URLs need the session's media key: mount once it is known.
+void sessionReady.then(() => app.mount('#app'));
