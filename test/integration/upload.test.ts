@@ -1,6 +1,8 @@
 /** Web mode's way in for photos the browser holds: /upload stores each once and imports it; and the sample photo. */
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type App } from '../../src/main/app/createApp.js';
@@ -57,5 +59,68 @@ describe('uploads and the sample photo', () => {
     expect(await call('library.importSample', { projectId: id })).toMatchObject({ ok: true, value: { added: 1 } });
     expect(app.library().list(id).rows.map((r) => path.basename(r.path))).toEqual(['coffee.png']);
     expect(await call('app.pickPaths', { kind: 'files' })).toMatchObject({ ok: false, error: { code: 'UNSUPPORTED' } });
+  });
+});
+
+describe('hostile uploads and masks (issue 24, item 8)', () => {
+  const storedDirs = () => fs.readdirSync(path.join(app.home, 'uploads')).filter((f) => !f.startsWith('.')).sort();
+
+  it('a 400-byte file name gets a clear 400 naming the limit (not a 500), and stores nothing', async () => {
+    const id = app.library().createProject('long names');
+    const before = storedDirs();
+    const name = `${'é'.repeat(198)}.png`; // 202 characters, 400 bytes
+    const r = await upload(`projectId=${id}&name=${encodeURIComponent(name)}`, png);
+    expect(r.status).toBe(400);
+    expect(r.json).toMatchObject({ ok: false, error: { code: 'USAGE', message: expect.stringMatching(/400 bytes.*255 bytes/) } });
+    expect(storedDirs()).toEqual(before);
+  });
+
+  it('a refused upload leaves nothing in uploads/<hash>/', async () => {
+    const id = app.library().createProject('refused');
+    const before = storedDirs();
+    const r = await upload(`projectId=${id}&name=holiday.png`, 'not a png at all, only its name is');
+    expect(r.json).toMatchObject({ ok: true, value: { added: 0, duplicates: 0 } });
+    expect((r.json.value as unknown as { failed: { path: string }[] }).failed).toHaveLength(1);
+    expect(storedDirs()).toEqual(before);
+    expect(fs.readdirSync(path.join(app.home, 'uploads')).filter((f) => f.endsWith('.part'))).toEqual([]);
+  });
+
+  it('a declared 3 GB body is refused with 413 before it is read', async () => {
+    const id = app.library().createProject('huge');
+    const answer = await new Promise<string>((resolve) => {
+      const sock = net.connect(server.port, '127.0.0.1', () =>
+        sock.write(`POST /upload?projectId=${id}&name=huge.png HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nAuthorization: Bearer ${server.token}\r\nContent-Length: 3000000000\r\n\r\n${'x'.repeat(1000)}`),
+      );
+      let got = '';
+      // Nothing more is sent: a server that waits for the body never answers.
+      const timer = setTimeout(() => (sock.destroy(), resolve(got)), 3000);
+      sock.on('data', (d: Buffer) => {
+        got += d.toString();
+        if (!got.includes('\r\n\r\n')) return;
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(got);
+      });
+      sock.on('error', () => (clearTimeout(timer), resolve(got)));
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+    expect(fs.readdirSync(path.join(app.home, 'uploads')).filter((f) => f.endsWith('.part'))).toEqual([]);
+  });
+
+  it('a mask is measured from its header before it is decoded: a small file claiming 16000x16000 is refused by its size', async () => {
+    const id = app.library().createProject('masks');
+    const photo = await sharp({ create: { width: 48, height: 32, channels: 3, background: { r: 9, g: 80, b: 200 } } }).png().toBuffer();
+    expect((await upload(`projectId=${id}&name=mask-target.png`, photo)).json).toMatchObject({ ok: true, value: { added: 1 } });
+    const imageId = app.library().list(id).rows[0]!.id;
+    // A real 8x8 PNG whose header claims 16000x16000 (CRC fixed): 256 MP to decode, a few bytes to read.
+    const small = await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 255, g: 255, b: 255 } } }).png().toBuffer();
+    const claim = Buffer.from(small);
+    claim.writeUInt32BE(16000, 16);
+    claim.writeUInt32BE(16000, 20);
+    claim.writeUInt32BE(zlib.crc32(claim.subarray(12, 29)) >>> 0, 29);
+    const r = await call('damage.saveMask', { imageId, png: claim.toString('base64') });
+    expect(r).toMatchObject({ ok: false, error: { code: 'USAGE' } });
+    expect((r.error as unknown as { message: string }).message).toMatch(/16000x16000, but .*48x32/);
+    expect(fs.existsSync(path.join(app.home, 'masks', `${imageId}.png`))).toBe(false);
   });
 });

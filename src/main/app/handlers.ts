@@ -13,7 +13,7 @@ import { importModel } from '../ml/import/importModel.js';
 import { SpeedCache } from '../ml/store/speedCache.js';
 import { upscaleLibraryImage } from './upscaleImage.js';
 import { detectLibraryDamage, saveLibraryMask } from './damageMasks.js';
-import { storeUpload } from '../library/uploads.js';
+import { discardUpload, MAX_UPLOAD_BYTES, storeUpload } from '../library/uploads.js';
 
 /** What only some adapters can do (Electron opens folders; the web server cannot). */
 export interface AdapterCapabilities {
@@ -176,11 +176,25 @@ export async function importInto(app: App, projectId: number, paths: string[], o
   });
 }
 
-/** Web mode's upload route: store the sent photo once (by content), then import it into the project. */
-export function createUploadHandler(app: App): (query: { projectId: number; name: string }, body: AsyncIterable<Buffer>) => Promise<ImportReport> {
-  return async ({ projectId, name }, body) => {
+/**
+ * Web mode's upload route: store the sent photo once (by content), then import it into the
+ * project. A stored copy that no library image ends up using (the import refused it) is
+ * removed, so a refused upload leaves nothing in uploads/. `maxBytes` lets the server refuse
+ * a larger declared body before reading it.
+ */
+export function createUploadHandler(app: App): ((query: { projectId: number; name: string }, body: AsyncIterable<Buffer>) => Promise<ImportReport>) & { maxBytes: number } {
+  const handler = async ({ projectId, name }: { projectId: number; name: string }, body: AsyncIterable<Buffer>): Promise<ImportReport> => {
     if (!app.library().listProjects().some((p) => p.id === projectId)) throw new RestoraError('NOT_FOUND', `No project ${projectId}.`);
-    const file = await storeUpload(app.home, name, body);
-    return importInto(app, projectId, [file], { recursive: false });
+    const { file, created } = await storeUpload(app.home, name, body);
+    const unused = () => created && !app.db().prepare('SELECT 1 FROM images WHERE path = ? LIMIT 1').get(file);
+    try {
+      const report = await importInto(app, projectId, [file], { recursive: false });
+      if (unused()) discardUpload(file);
+      return report;
+    } catch (err) {
+      if (unused()) discardUpload(file);
+      throw err;
+    }
   };
+  return Object.assign(handler, { maxBytes: MAX_UPLOAD_BYTES });
 }

@@ -106,7 +106,18 @@ export async function enumerateInputsYielding(inputs: readonly string[], recursi
   }
 }
 
-/** SHA-256 of a file's bytes, streamed in 1 MB chunks. */
+/**
+ * SHA-256 of a file's bytes, read in 1 MB chunks without blocking the event loop (the
+ * server's thread also renews batch claims and answers the studio: a synchronous hash of a
+ * 2 GB upload held it for seconds).
+ */
+export async function hashFileAsync(file: string): Promise<string> {
+  const h = crypto.createHash('sha256');
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/** SHA-256 of a file's bytes, streamed in 1 MB chunks (synchronously: for worker threads and the CLI). */
 export function hashFile(file: string): string {
   const h = crypto.createHash('sha256');
   const fd = fs.openSync(file, 'r');

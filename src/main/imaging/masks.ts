@@ -18,16 +18,29 @@ export function countMarked(mask: Uint8Array): number {
  * photo is damaged. Refused when its size differs, or when it marks nothing or everything.
  */
 export async function readMask(file: string, width: number, height: number, photo: string): Promise<Uint8Array> {
+  const wrongSize = (w: number, h: number) =>
+    new RestoraError('USAGE', `${file}: the mask is ${w}x${h}, but ${photo} is ${width}x${height}; draw the mask on the photo itself.`, file);
+  // The size from the header first: a small file can claim a huge image, and decoding it
+  // in full (hundreds of MB) before looking would let a few uploads exhaust memory.
+  let meta: sharp.Metadata;
+  try {
+    meta = await sharp(file).metadata();
+  } catch (err) {
+    throw new RestoraError('CORRUPT_IMAGE', `${file}: cannot read the mask (${(err as Error).message})`, file);
+  }
+  const sideways = (meta.orientation ?? 1) >= 5;
+  const w = (sideways ? meta.height : meta.width) ?? 0;
+  const h = (sideways ? meta.width : meta.height) ?? 0;
+  if (w !== width || h !== height) throw wrongSize(w, h);
   let raw: { data: Buffer; info: sharp.OutputInfo };
   try {
-    raw = await sharp(file).rotate().greyscale().raw().toBuffer({ resolveWithObject: true });
+    // Only this many pixels, whatever the header said (it was checked just above).
+    raw = await sharp(file, { limitInputPixels: width * height }).rotate().greyscale().raw().toBuffer({ resolveWithObject: true });
   } catch (err) {
     throw new RestoraError('CORRUPT_IMAGE', `${file}: cannot read the mask (${(err as Error).message})`, file);
   }
   const { data, info } = raw;
-  if (info.width !== width || info.height !== height) {
-    throw new RestoraError('USAGE', `${file}: the mask is ${info.width}x${info.height}, but ${photo} is ${width}x${height}; draw the mask on the photo itself.`, file);
-  }
+  if (info.width !== width || info.height !== height) throw wrongSize(info.width, info.height);
   const mask = new Uint8Array(width * height);
   for (let i = 0; i < mask.length; i++) mask[i] = data[i * info.channels]! >= 128 ? 1 : 0;
   const marked = countMarked(mask);

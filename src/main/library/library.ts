@@ -9,7 +9,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import type { Db } from '../db/database.js';
 import { probeImage } from '../imaging/io.js';
-import { enumerateInputsYielding, hashFile } from '../imaging/inputs.js';
+import { enumerateInputsYielding, hashFileAsync } from '../imaging/inputs.js';
 import { globMatcher } from './glob.js';
 import { RestoraError, errorMessage } from '../../shared/errors.js';
 import type { HistoryEntry, ImageDetail, ImageRow, ImageStatus, ImportReport, LibraryQuery } from '../../shared/api.js';
@@ -92,7 +92,7 @@ export class Library {
         try {
           const info = await probeImage(e.input);
           const exif = { orientation: info.orientation, hasExif: info.hasExif, hasIcc: info.hasIcc, bitDepth: info.bitDepth, space: info.space, hasAlpha: info.hasAlpha };
-          pending.push([projectId, e.input, hashFile(e.input), info.bytes, info.format, info.width, info.height, JSON.stringify(exif)]);
+          pending.push([projectId, e.input, await hashFileAsync(e.input), info.bytes, info.format, info.width, info.height, JSON.stringify(exif)]);
         } catch (err) {
           report.failed.push({ path: e.input, code: err instanceof RestoraError ? err.code : 'INTERNAL', message: errorMessage(err) });
         }

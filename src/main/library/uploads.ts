@@ -12,11 +12,22 @@ import { IMAGE_EXTENSIONS } from '../imaging/io.js';
 /** A photo larger than this is refused before it fills the disk (a 200 MP TIFF is about 1.2 GB). */
 export const MAX_UPLOAD_BYTES = 2 * 1024 ** 3;
 
-/** Streams `body` into the uploads folder and returns the stored file's path. */
-export async function storeUpload(home: string, name: string, body: AsyncIterable<Buffer | Uint8Array>, maxBytes = MAX_UPLOAD_BYTES): Promise<string> {
+/** A file name's limit on every common file system, in bytes (UTF-8), not characters. */
+export const MAX_NAME_BYTES = 255;
+
+/** Where an upload was stored, and whether this upload created it (a duplicate lands on the stored copy). */
+export interface StoredUpload {
+  file: string;
+  created: boolean;
+}
+
+/** Streams `body` into the uploads folder and returns the stored file. */
+export async function storeUpload(home: string, name: string, body: AsyncIterable<Buffer | Uint8Array>, maxBytes = MAX_UPLOAD_BYTES): Promise<StoredUpload> {
   // A name, never a path: what is stored is uploads/<hash>/<name> and nothing else.
   const base = name.trim();
   if (!base || base.startsWith('.') || /[\\/\0]/.test(base)) throw new RestoraError('USAGE', `"${name}": give a file name, not a path`);
+  const nameBytes = Buffer.byteLength(base, 'utf8');
+  if (nameBytes > MAX_NAME_BYTES) throw new RestoraError('USAGE', `${base.slice(0, 40)}...: the file name is ${nameBytes} bytes long; rename it to at most ${MAX_NAME_BYTES} bytes`);
   if (!IMAGE_EXTENSIONS.has(path.extname(base).toLowerCase())) {
     throw new RestoraError('UNSUPPORTED_FORMAT', `${base}: not an image by its extension (${[...IMAGE_EXTENSIONS].join(', ')})`, base);
   }
@@ -39,15 +50,25 @@ export async function storeUpload(home: string, name: string, body: AsyncIterabl
     const existing = fs.existsSync(dir) ? fs.readdirSync(dir).find((f) => !f.endsWith('.part')) : undefined;
     if (existing) {
       fs.rmSync(tmp, { force: true });
-      return path.join(dir, existing);
+      return { file: path.join(dir, existing), created: false };
     }
     fs.mkdirSync(dir, { recursive: true });
     const file = path.join(dir, base);
     fs.renameSync(tmp, file);
-    return file;
+    return { file, created: true };
   } catch (err) {
     out.destroy();
     fs.rmSync(tmp, { force: true });
     throw err;
+  }
+}
+
+/** Removes a stored upload nothing imported (a refused photo), and its folder when that is left empty. */
+export function discardUpload(file: string): void {
+  fs.rmSync(file, { force: true });
+  try {
+    fs.rmdirSync(path.dirname(file));
+  } catch {
+    // Not empty (another name of the same bytes) or already gone: either way nothing is left of this upload.
   }
 }
