@@ -7,6 +7,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchSpec } from '../../src/shared/api.js';
 import { parseRequest } from '../../src/shared/contract.js';
@@ -197,5 +198,43 @@ describe('writes fenced by the claim (item 10)', () => {
     expect(stoppedAfterMs).toBeLessThan(2000);
     expect(s).toMatchObject({ state: 'done', done: 1, failed: 0 });
     expect(fs.existsSync(path.join(out, 'p0.png'))).toBe(false);
+  });
+
+  it('a store too busy to renew the claim neither crashes the runner nor lets the lapsed claim write', async () => {
+    const file = path.join(tmpDir(), 'busy.db');
+    const busyDb = openDatabase(file, { busyTimeoutMs: 50 });
+    const other = new Database(file);
+    const inp = inputsDir(1);
+    const out = tmpDir();
+    let calls = 0;
+    try {
+      const jobs = new BatchJobs(
+        busyDb,
+        models,
+        fakeCompute(async (req, { signal }) => {
+          calls++;
+          if (calls === 1) {
+            // Another process holds the write lock past the busy timeout and past the claim (300 ms).
+            other.exec('BEGIN EXCLUSIVE');
+            setTimeout(() => other.exec('COMMIT'), 600);
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, 5000);
+              signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+            });
+            if (signal?.aborted) throw new RestoraError('CANCELLED', 'cancelled');
+          }
+          fs.writeFileSync(req.output, `attempt ${calls}`);
+        }),
+        300,
+      );
+      const { jobId } = jobs.prepare({ inputs: [inp], outDir: out, format: 'png', nameTemplate: '{name}', recursive: true, modelId: 'tiny-x2' });
+      expect(await jobs.run(jobId)).toMatchObject({ state: 'done', done: 1 });
+      // The first attempt was stopped by the first renewal after the lock, and wrote nothing.
+      expect(calls).toBe(2);
+      expect(fs.readFileSync(path.join(out, 'p0.png'), 'utf8')).toBe('attempt 2');
+    } finally {
+      other.close();
+      busyDb.close();
+    }
   });
 });

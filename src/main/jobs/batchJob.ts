@@ -369,7 +369,15 @@ export class BatchJobs {
       // The claim is renewed while the item is worked on (the compute runs in a worker, so this
       // timer fires). A renewal that fails means another runner may own the item now: stop it.
       const heartbeat = setInterval(() => {
-        if (lost || renew(item)) return;
+        let renewed: boolean;
+        try {
+          renewed = lost || renew(item);
+        } catch {
+          // The store was busy past its timeout: try again on the next beat. If the claim
+          // lapses meanwhile, that renewal fails, and the fence at commit refuses the write.
+          return;
+        }
+        if (renewed) return;
         lost = true;
         itemStop.abort(LOST_CLAIM);
       }, Math.max(50, this.claimMs / 3));
