@@ -65,6 +65,12 @@ export interface ModelCard {
   threshold?: number;
   /** Damage detectors: a damaged region takes in its connected pixels over this probability (its soft rims); default: threshold. */
   growThreshold?: number;
+  /**
+   * Damage detectors: the looser rule of the studio's Find damage, whose marks a person reviews
+   * and corrects before anything is repaired (threshold and growThreshold are the rule of the
+   * automatic repair, chosen for precision). Default: the repair's rule.
+   */
+  review?: { threshold: number; growThreshold: number };
   /** Scores other than a restored photo's PSNR/SSIM (a detector's IoU, PSNR inside and outside damage masks), by evaluation. */
   scores?: Record<string, Record<string, number>>;
   measuredWith?: string;

@@ -204,7 +204,8 @@ async function handle(msg: Exclude<ToWorker, { type: 'pageExited' }>): Promise<v
     }
     if (msg.type === 'detectDamage') {
       const img = await decodeImage(msg.input);
-      const mask = await detectDamage(await damageNet(msg.detectorDir), img.rgb, img.width, img.height, img.maxValue, msg.tile);
+      // Find damage in the studio: marks a person reviews before any repair, so the card's looser review rule.
+      const mask = await detectDamage(await damageNet(msg.detectorDir), img.rgb, img.width, img.height, img.maxValue, msg.tile, undefined, 'review');
       await writeMask(mask, img.width, img.height, msg.maskOut);
       send({ type: 'detected', id: msg.id, width: img.width, height: img.height, damaged: countMarked(mask) });
       return;

@@ -12,7 +12,7 @@ import type { ModelCard } from '../../../shared/api.js';
 
 export interface DamageNet {
   model: tf.LayersModel;
-  card: Pick<ModelCard, 'arch' | 'scale' | 'archOptions' | 'threshold' | 'growThreshold'>;
+  card: Pick<ModelCard, 'arch' | 'scale' | 'archOptions' | 'threshold' | 'growThreshold' | 'review'>;
 }
 
 /** Where a detector's probability map becomes a mask: see confidentMask. */
@@ -23,10 +23,16 @@ export interface MaskRule {
   grow: number;
 }
 
-/** The rule a detector's card asks for: its `threshold` seeds, `growThreshold` (default: the same) grows. */
-export function maskRuleOf(card: Pick<ModelCard, 'threshold' | 'growThreshold'>): MaskRule {
-  const seed = card.threshold ?? 0.5;
-  return { seed, grow: Math.min(seed, card.growThreshold ?? seed) };
+/**
+ * The rule a detector's card asks for. 'repair' (the automatic repair of restore, batches and
+ * the CLI): its `threshold` seeds, `growThreshold` (default: the same) grows; picked for
+ * precision, since nobody checks those marks. 'review' (the studio's Find damage, whose mask a
+ * person sees and corrects first): the card's looser `review` rule when it has one.
+ */
+export function maskRuleOf(card: Pick<ModelCard, 'threshold' | 'growThreshold' | 'review'>, use: 'repair' | 'review' = 'repair'): MaskRule {
+  const r = use === 'review' && card.review ? card.review : card;
+  const seed = r.threshold ?? 0.5;
+  return { seed, grow: Math.min(seed, r.growThreshold ?? seed) };
 }
 
 /**
@@ -70,10 +76,15 @@ export function confidentMask(prob: ArrayLike<number>, width: number, height: nu
   return mask;
 }
 
-/** The detector's probability of damage per pixel (0..maxValue), run tiled at the photo's size. */
+/** Full scale of a probability map: 16 bits, so a precision-first threshold such as 0.998 can be told from 0.996 (8 bits cannot). */
+export const PROB_MAX = 65535;
+
+/** The detector's probability of damage per pixel (0..PROB_MAX), run tiled at the photo's size. */
 export async function damageProbability(net: DamageNet, rgb: Pixels, width: number, height: number, maxValue: number, tile: number, isCancelled?: () => boolean): Promise<Pixels> {
   const t = tilingFor(net.card);
-  return upscaleTiled(net.model, rgb, width, height, maxValue, {
+  // The tiler scales its output to the input's range: give it a 16-bit input.
+  const wide = maxValue === PROB_MAX ? rgb : Uint16Array.from(rgb, (v) => Math.round((v * PROB_MAX) / maxValue));
+  return upscaleTiled(net.model, wide, width, height, PROB_MAX, {
     scale: 1,
     tile: Math.min(tile, t.maxTile),
     overlap: t.overlap,
@@ -89,9 +100,9 @@ export async function damageProbability(net: DamageNet, rgb: Pixels, width: numb
  * the masks on Set14) but inpainted more good texture (-0.4 dB outside), and halved the
  * IoU (scripts/measure-damage.ts, 2026-12-04); the grow threshold takes the rims instead.
  */
-export async function detectDamage(net: DamageNet, rgb: Pixels, width: number, height: number, maxValue: number, tile: number, isCancelled?: () => boolean): Promise<Uint8Array> {
+export async function detectDamage(net: DamageNet, rgb: Pixels, width: number, height: number, maxValue: number, tile: number, isCancelled?: () => boolean, use: 'repair' | 'review' = 'repair'): Promise<Uint8Array> {
   const prob = await damageProbability(net, rgb, width, height, maxValue, tile, isCancelled);
-  return confidentMask(prob, width, height, maxValue, maskRuleOf(net.card));
+  return confidentMask(prob, width, height, PROB_MAX, maskRuleOf(net.card, use));
 }
 
 /** The photo with the masked pixels filled in (the others are passed through exactly). */

@@ -29,8 +29,11 @@ export async function damagedBatch(photos: readonly FloatImage[], seed: number, 
   const mask = new Float32Array(batch * patch * patch);
   for (let b = 0; b < batch; b++) {
     const src = photos[pick(rng)]!;
-    // Scans come at many resolutions: half the regions are aged at the photo's size, half at half of it.
-    const down = rng.next() < 0.5 ? 1 : 2;
+    // Scans come at many resolutions: regions are aged at the photo's size or at 1/2, 1/4 or 1/8 of it.
+    // Shrunk far, a big photo's real detail (twigs, rails, text, eyes) is as dense and as thin as in
+    // the small, low-resolution photos where the detector marked real structures as scratches.
+    const fits = [1, 2, 4, 8].filter((d) => Math.floor(Math.min(src.width, src.height) / d) >= patch);
+    const down = fits[rng.int(fits.length)] ?? 1;
     const side = Math.max(patch, Math.min(context, Math.floor(Math.min(src.width, src.height) / down)));
     const hs = side * down;
     const x = rng.int(src.width - hs + 1);
