@@ -40,7 +40,7 @@ Usage:
                 (--width/--height resize after the model, keeping the aspect ratio;
                 the same command again resumes an interrupted batch)
   restora jobs [--json]
-  restora train --data DIR... --scale N --preset bicubic|jpeg|old-photo|realistic
+  restora train --data DIR... --scale N --preset bicubic|jpeg|old-photo|realistic|noise-jpeg
                 --name NAME [--arch A] [--opt key=value]... [--steps N] [--batch B]
                 [--patch P] [--loss l1|mse|charbonnier] [--lr X] [--optimizer adam|adamw|sgd]
                 [--momentum M] [--nesterov] [--kl-weight W] [--kl-warmup STEPS]

@@ -365,8 +365,9 @@ export interface UpscaleImageResult {
 
 // ---- Training --------------------------------------------------------------
 
-export type PresetId = 'bicubic' | 'jpeg' | 'old-photo' | 'realistic';
-export const PRESETS: readonly PresetId[] = ['bicubic', 'jpeg', 'old-photo', 'realistic'];
+/** noise-jpeg: a fixed second degradation (Gaussian noise sigma 8, then JPEG quality 35) to score models on one they were not trained on. */
+export type PresetId = 'bicubic' | 'jpeg' | 'old-photo' | 'realistic' | 'noise-jpeg';
+export const PRESETS: readonly PresetId[] = ['bicubic', 'jpeg', 'old-photo', 'realistic', 'noise-jpeg'];
 export const PIXEL_LOSSES = ['l1', 'mse', 'charbonnier'] as const;
 export type PixelLoss = (typeof PIXEL_LOSSES)[number];
 

@@ -25,7 +25,7 @@ import {
   type ResizeMode,
 } from './ops.js';
 
-export type PresetId = 'bicubic' | 'jpeg' | 'old-photo' | 'realistic';
+export type PresetId = 'bicubic' | 'jpeg' | 'old-photo' | 'realistic' | 'noise-jpeg';
 export const PRESET_SCALES = [1, 2, 4, 8] as const;
 
 export interface OldPhotoOptions {
@@ -153,6 +153,9 @@ export async function degrade(hr: FloatImage, scale: number, preset: PresetId, r
       return oldPhoto(hr, scale, rng, options);
     case 'realistic':
       return realistic(hr, scale, rng);
+    case 'noise-jpeg':
+      // A fixed second degradation for evaluation: colour Gaussian noise sigma 8, then JPEG quality 35.
+      return jpegRoundTrip(clamp255(gaussianNoise(bicubicDown(hr, scale), 8, false, rng)), 35);
     default:
       throw new RestoraError('USAGE', `Unknown degradation preset "${preset as string}".`);
   }
