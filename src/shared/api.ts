@@ -207,14 +207,13 @@ export interface TaskDef {
   what: string;
 }
 
-// Clean up falls back to the real-world x2 restorer and the x4 upscaler until the distilled
-// cleanup models (restora-clean-x2/-x4) are bundled; restora-x4 is the only bundled x4 model.
+// Clean up runs the students distilled from Real-ESRGAN's realesr-general-x4v3 (restora train --teacher).
 export const TASKS: readonly TaskDef[] = [
   { id: 'restore', kind: 'restore', scale: 2, label: 'Restore old photo', settingsKey: 'restore-x2', fallback: 'restora-oldphoto-x2', what: 'Old scans and prints: less grain and fading, more contrast, the photo\'s own colours kept; twice the size.' },
   { id: 'upscale-x2', kind: 'upscale', scale: 2, label: 'Upscale x2', settingsKey: 'upscale-x2', fallback: 'restora-x2', what: 'Clean digital photos at twice the width and height.' },
   { id: 'upscale-x4', kind: 'upscale', scale: 4, label: 'Upscale x4', settingsKey: 'upscale-x4', fallback: 'restora-x4', what: 'Clean digital photos at four times the width and height.' },
-  { id: 'cleanup', kind: 'cleanup', scale: 2, label: 'Clean up noise/JPEG x2', settingsKey: 'cleanup-x2', fallback: 'restora-realworld-x2', what: 'Phone and web photos with noise, blur or JPEG blocks; twice the size.' },
-  { id: 'cleanup-x4', kind: 'cleanup', scale: 4, label: 'Clean up noise/JPEG x4', settingsKey: 'cleanup-x4', fallback: 'restora-x4', what: 'Phone and web photos with noise, blur or JPEG blocks; four times the size.' },
+  { id: 'cleanup', kind: 'cleanup', scale: 2, label: 'Clean up noise/JPEG x2', settingsKey: 'cleanup-x2', fallback: 'restora-clean-x2', what: 'Phone and web photos with noise, blur or JPEG blocks; twice the size.' },
+  { id: 'cleanup-x4', kind: 'cleanup', scale: 4, label: 'Clean up noise/JPEG x4', settingsKey: 'cleanup-x4', fallback: 'restora-clean-x4', what: 'Phone and web photos with noise, blur or JPEG blocks; four times the size.' },
 ];
 
 /** The task of a kind at a scale (without one: x2, the scale every kind has), or undefined. */

@@ -81,5 +81,19 @@ describe('bundled models', () => {
       expect(Math.abs(r.psnr - card.metrics!['set5-realistic']!.psnr)).toBeLessThan(0.01);
       expect(Math.abs(r.bicubic.psnr - card.metrics!['set5-realistic-bicubic']!.psnr)).toBeLessThan(0.01);
     });
+
+    for (const [id, scale] of [['restora-clean-x2', 2], ['restora-clean-x4', 4]] as const) {
+      it(`${id}: a distilled student whose card names its teacher; Set5 realistic (seed 1) measures what the card says`, async () => {
+        const dir = path.join(bundledModelsDir(), id);
+        const card = readCard(dir);
+        expect(card).toMatchObject({ scale, teacher: { id: 'realesrgan-x4fast', license: 'BSD-3-Clause' } });
+        expect(card.license).toMatch(/BSD-3-Clause/);
+        const r = await evaluateModelDegraded(dir, path.join(SHARED_DATA, 'set5'), scale, 'realistic', 1, 'wasm');
+        expect(Math.abs(r.psnr - card.metrics!['set5-realistic']!.psnr)).toBeLessThan(0.01);
+        expect(Math.abs(r.ssim - card.metrics!['set5-realistic']!.ssim)).toBeLessThan(0.0005);
+        // It cleans rather than copies bicubic: structure (SSIM) above bicubic of the degraded input.
+        expect(r.ssim).toBeGreaterThan(r.bicubic.ssim);
+      });
+    }
   });
 });

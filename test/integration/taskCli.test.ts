@@ -53,7 +53,7 @@ describe('restora upscale --task', () => {
   it('runs the task\'s bundled model, and the user\'s default from Settings once one is set', async () => {
     const a = restora(['upscale', photo, '--out', path.join(work, 'cleanup4'), '--task', 'cleanup', '--scale', '4']);
     expect(a.code, a.err).toBe(0);
-    expect(a.err).toMatch(/Clean up noise\/JPEG x4: restora-x4/);
+    expect(a.err).toMatch(/Clean up noise\/JPEG x4: restora-clean-x4/);
     const m = await sharp(path.join(work, 'cleanup4', 'photo.png')).metadata();
     expect([m.width, m.height]).toEqual([256, 192]);
     // The studio saves defaults in settings.json (Models: "Make default for cleanup-x2").

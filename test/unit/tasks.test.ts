@@ -23,8 +23,8 @@ describe('tasks', () => {
 
   it('runs the user\'s default for a task, else the bundled fallback', () => {
     const c4 = taskFor('cleanup', 4)!;
-    expect(taskModel(c4, undefined)).toBe('restora-x4');
-    expect(taskModel(taskFor('cleanup', 2)!, {})).toBe('restora-realworld-x2');
+    expect(taskModel(c4, undefined)).toBe('restora-clean-x4');
+    expect(taskModel(taskFor('cleanup', 2)!, {})).toBe('restora-clean-x2');
     expect(taskModel(c4, { 'cleanup-x4': 'my-x4', 'upscale-x4': 'other' })).toBe('my-x4');
   });
 
