@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { packageRoot } from '../../paths.js';
 import { RestoraError } from '../../../shared/errors.js';
@@ -26,6 +27,113 @@ const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.j
 
 export function computePageDir(): string {
   return path.join(packageRoot(), 'out', 'compute');
+}
+
+/**
+ * The largest frame the page may send: a predicted tile (1024 px at x4 is 200 MB of
+ * float32) or a training state (weights, Adam moments and EMA of a large net). Far below
+ * the 1 GB the socket used to allow.
+ */
+export const MAX_PAGE_FRAME = 384 * 1024 * 1024;
+
+export interface PageServer {
+  server: http.Server;
+  /** Emits 'connection' at most once: for the first client that proved itself. */
+  wss: WebSocketServer;
+  port: number;
+}
+
+/** Only loopback names: a DNS-rebound name reaching 127.0.0.1 gets nothing. */
+function loopbackHost(host: string | undefined, port: number): boolean {
+  if (!host) return false;
+  const h = host.toLowerCase();
+  return h === `127.0.0.1:${port}` || h === `localhost:${port}` || h === `[::1]:${port}`;
+}
+
+/** The request's path, percent-decoded; null when it is malformed (bad escapes, NUL). */
+function decodedPath(raw: string | undefined): string | null {
+  try {
+    const p = decodeURIComponent(new URL(raw ?? '/', 'http://127.0.0.1').pathname);
+    return p.includes('\0') ? null : p;
+  } catch {
+    return null;
+  }
+}
+
+function servePageFile(dir: string, port: number, req: http.IncomingMessage, res: http.ServerResponse): void {
+  if (!loopbackHost(req.headers.host, port)) {
+    res.writeHead(403).end();
+    return;
+  }
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.writeHead(405, { allow: 'GET, HEAD' }).end();
+    return;
+  }
+  const pathname = decodedPath(req.url);
+  if (pathname === null) {
+    res.writeHead(400).end();
+    return;
+  }
+  const file = path.resolve(dir, `.${pathname}`);
+  const stat = file.startsWith(dir + path.sep) ? fs.statSync(file, { throwIfNoEntry: false }) : undefined;
+  if (!stat?.isFile()) {
+    res.writeHead(404).end();
+    return;
+  }
+  res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+  if (req.method === 'HEAD') res.end();
+  else fs.createReadStream(file).on('error', () => res.destroy()).pipe(res);
+}
+
+/**
+ * Serves the compute page from `dir` on 127.0.0.1 and its engine socket at /engine.
+ * Every input is untrusted (the port is visible to any local user): a bad request is
+ * answered 4xx and never throws out of a handler, which would kill the compute worker.
+ * The socket takes one client: the first with the token, from the page's own origin.
+ */
+export async function startPageServer(dir: string, token: string, { maxPayload = MAX_PAGE_FRAME }: { maxPayload?: number } = {}): Promise<PageServer> {
+  let port = 0;
+  let taken = false;
+  const server = http.createServer((req, res) => {
+    try {
+      servePageFile(dir, port, req, res);
+    } catch {
+      if (res.headersSent) res.destroy();
+      else res.writeHead(500).end();
+    }
+  });
+  const wss = new WebSocketServer({ noServer: true, maxPayload });
+  const expected = Buffer.from(token);
+  server.on('upgrade', (req: http.IncomingMessage, sock: Duplex, head: Buffer) => {
+    sock.on('error', () => undefined);
+    try {
+      let url: URL;
+      try {
+        url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      } catch {
+        sock.destroy();
+        return;
+      }
+      const given = Buffer.from(url.searchParams.get('token') ?? '');
+      const ok = !taken && loopbackHost(req.headers.host, port) && req.headers.origin === `http://127.0.0.1:${port}` && url.pathname === '/engine' &&
+        given.length === expected.length && crypto.timingSafeEqual(given, expected);
+      if (!ok) {
+        sock.destroy();
+        return;
+      }
+      taken = true;
+      wss.handleUpgrade(req, sock, head, (ws) => {
+        // An oversized or malformed frame closes this client; unheard, its 'error' would kill the worker.
+        ws.on('error', () => undefined);
+        wss.emit('connection', ws);
+      });
+    } catch {
+      sock.destroy();
+    }
+  });
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', () => resolve()));
+  port = (server.address() as AddressInfo).port;
+  return { server, wss, port };
 }
 
 export interface PageEngineOptions {
@@ -54,28 +162,7 @@ export class PageEngine implements Engine {
       throw new RestoraError('BACKEND_UNAVAILABLE', `webgpu: the compute page is not built (${dir}); run \`npm run build\``);
     }
     const token = crypto.randomBytes(24).toString('hex');
-    const server = http.createServer((req, res) => {
-      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      const file = path.resolve(dir, `.${decodeURIComponent(url.pathname)}`);
-      if (req.method !== 'GET' || !file.startsWith(dir + path.sep) || !fs.existsSync(file) || !fs.statSync(file).isFile()) {
-        res.writeHead(404).end();
-        return;
-      }
-      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
-      fs.createReadStream(file).on('error', () => res.destroy()).pipe(res);
-    });
-    const wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 30 });
-    server.on('upgrade', (req, sock, head) => {
-      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      const given = Buffer.from(url.searchParams.get('token') ?? '');
-      if (url.pathname !== '/engine' || given.length !== token.length || !crypto.timingSafeEqual(given, Buffer.from(token))) {
-        sock.destroy();
-        return;
-      }
-      wss.handleUpgrade(req, sock, head, (ws) => wss.emit('connection', ws));
-    });
-    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', () => resolve()));
-    const port = (server.address() as AddressInfo).port;
+    const { server, wss, port } = await startPageServer(dir, token);
     const cleanup = async (page?: LaunchedPage) => {
       await page?.close();
       wss.close();
@@ -96,9 +183,19 @@ export class PageEngine implements Engine {
           ws.on('error', () => undefined);
           ws.once('message', (data: Buffer) => {
             clearTimeout(timer);
-            const m = decodeFrame<FromPage>(new Uint8Array(data));
-            if (m.type === 'ready') resolve({ socket: ws, info: m.info });
-            else reject(new RestoraError('BACKEND_UNAVAILABLE', `webgpu: ${m.type === 'unavailable' ? m.reason : `unexpected first message '${m.type}'`}`));
+            let m: FromPage;
+            try {
+              m = decodeFrame<FromPage>(new Uint8Array(data));
+            } catch (err) {
+              ws.terminate();
+              reject(new RestoraError('BACKEND_UNAVAILABLE', `webgpu: the compute page sent a malformed frame (${(err as Error).message})`));
+              return;
+            }
+            if (m?.type === 'ready' && m.info && typeof m.info === 'object') resolve({ socket: ws, info: m.info });
+            else {
+              ws.terminate();
+              reject(new RestoraError('BACKEND_UNAVAILABLE', `webgpu: ${m?.type === 'unavailable' ? String(m.reason) : `unexpected first message '${String(m?.type)}'`}`));
+            }
           });
         });
       });
@@ -118,6 +215,12 @@ export class PageEngine implements Engine {
         m = decodeFrame<FromPage>(new Uint8Array(data));
       } catch (err) {
         this.fail(`the compute page sent a malformed frame (${(err as Error).message})`);
+        this.socket.terminate();
+        return;
+      }
+      if (!m || typeof m !== 'object') {
+        this.fail('the compute page sent a frame that is not a message');
+        this.socket.terminate();
         return;
       }
       if (m.type === 'lost') this.fail(`the GPU device was lost (${m.reason})`);
@@ -125,7 +228,7 @@ export class PageEngine implements Engine {
         const p = this.pending.get(m.id);
         this.pending.delete(m.id);
         if (m.type === 'reply') p?.resolve(m.reply);
-        else p?.reject(gpuError(m.message));
+        else p?.reject(gpuError(String(m.message)));
       }
     });
     this.socket.on('close', () => this.fail('the compute page closed its connection'));

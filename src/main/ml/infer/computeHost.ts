@@ -16,22 +16,48 @@ interface Pending {
 }
 
 export class ComputeHost {
-  private readonly worker: Worker;
+  /** null after the worker died (or closed): the next call starts a fresh one. */
+  private worker: Worker | null = null;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
-
-  private readonly pages: PageHost | null;
+  private closed = false;
+  /** The last Settings choice, so a restarted worker runs models where the old one did. */
+  private compute: ComputeChoice | undefined;
+  /** Pages opened for the current worker; a dead worker's pages are closed with it. */
+  private pages: PageHost | null = null;
 
   /** `pageLauncher`: how this host opens the WebGPU compute page (the desktop app passes a hidden-window launcher). */
-  constructor(init: WorkerInit = {}, pageLauncher?: PageLauncher) {
-    this.worker = startWorker(siblingEntry(import.meta.url, 'computeWorker'), { ...init, ...(pageLauncher ? { pageHost: 'parent' } : {}) });
-    this.pages = pageLauncher ? new PageHost(pageLauncher, (m) => this.worker.postMessage(m satisfies ToWorker)) : null;
-    this.worker.on('message', (m: FromWorker) => this.onMessage(m));
-    this.worker.on('error', (err) => this.failAll(err));
-    this.worker.on('exit', (code) => {
-      if (this.pending.size) this.failAll(new RestoraError('INTERNAL', `compute worker exited (code ${code})`));
+  constructor(
+    private readonly init: WorkerInit = {},
+    private readonly pageLauncher?: PageLauncher,
+  ) {
+    this.worker = this.spawn();
+  }
+
+  private spawn(): Worker {
+    const worker = startWorker(siblingEntry(import.meta.url, 'computeWorker'), {
+      ...this.init,
+      ...(this.compute ? { compute: this.compute } : {}),
+      ...(this.pageLauncher ? { pageHost: 'parent' } : {}),
     });
-    this.worker.unref();
+    // Bound to this worker: a page of a dead worker must not answer its successor (page ids restart at 1).
+    const pages = this.pageLauncher ? new PageHost(this.pageLauncher, (m) => worker.postMessage(m satisfies ToWorker)) : null;
+    this.pages = pages;
+    let failure = '';
+    worker.on('message', (m: FromWorker) => {
+      if (m.type === 'openPage' || m.type === 'closePage') void pages?.handle(m);
+      else if (this.worker === worker) this.onMessage(m);
+    });
+    worker.on('error', (err) => (failure = err?.message ?? String(err)));
+    worker.on('exit', (code) => {
+      void pages?.closeAll();
+      if (this.worker !== worker) return;
+      this.worker = null;
+      const why = failure ? `it failed: ${failure}` : `exit code ${code}`;
+      this.failAll(new RestoraError('INTERNAL', `the compute worker stopped (${why}); this request did not finish, and the next one starts a fresh worker`));
+    });
+    worker.unref();
+    return worker;
   }
 
   private failAll(err: unknown): void {
@@ -39,11 +65,7 @@ export class ComputeHost {
     this.pending.clear();
   }
 
-  private onMessage(m: FromWorker): void {
-    if (m.type === 'openPage' || m.type === 'closePage') {
-      void this.pages?.handle(m);
-      return;
-    }
+  private onMessage(m: Exclude<FromWorker, { type: 'openPage' | 'closePage' }>): void {
     const p = this.pending.get(m.id);
     if (!p) return;
     if (m.type === 'progress') {
@@ -51,7 +73,7 @@ export class ComputeHost {
       return;
     }
     this.pending.delete(m.id);
-    if (this.pending.size === 0) this.worker.unref();
+    if (this.pending.size === 0) this.worker?.unref();
     if (m.type === 'error') p.reject(new RestoraError(m.error.code as ErrorCode, m.error.message, m.error.file));
     else if (m.type === 'info') p.resolve(m.info);
     else if (m.type === 'archs') p.resolve(m.archs);
@@ -64,10 +86,12 @@ export class ComputeHost {
   }
 
   private call<T>(msg: ToWorker, onProgress?: (done: number, total: number) => void): Promise<T> {
-    this.worker.ref();
+    if (this.closed) return Promise.reject(new RestoraError('INTERNAL', 'the compute worker was closed'));
+    const worker = (this.worker ??= this.spawn());
+    worker.ref();
     return new Promise<T>((resolve, reject) => {
       this.pending.set(msg.id, { resolve: resolve as (v: unknown) => void, reject, ...(onProgress ? { onProgress } : {}) });
-      this.worker.postMessage(msg);
+      worker.postMessage(msg);
     });
   }
 
@@ -77,6 +101,7 @@ export class ComputeHost {
 
   /** Switches where models run (Settings); resolves with the info of the engine now in use. */
   useCompute(compute: ComputeChoice): Promise<BackendInfo> {
+    this.compute = compute;
     return this.call({ type: 'useCompute', id: this.nextId++, compute });
   }
 
@@ -122,11 +147,19 @@ export class ComputeHost {
   }
 
   async close(): Promise<void> {
-    // The engine may hold a Chromium process: let the worker close it, but never wait long on a stuck thread.
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.call({ type: 'shutdown', id: this.nextId++ }).catch(() => undefined), new Promise((r) => (timer = setTimeout(r, 5000)))]);
-    clearTimeout(timer);
+    const worker = this.worker;
+    if (this.closed) return;
+    // A dead worker is not restarted only to be shut down.
+    if (worker) {
+      // The engine may hold a Chromium process: let the worker close it, but never wait long on a stuck thread.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.call({ type: 'shutdown', id: this.nextId++ }).catch(() => undefined), new Promise((r) => (timer = setTimeout(r, 5000)))]);
+      clearTimeout(timer);
+    }
+    this.closed = true;
+    this.worker = null;
     await this.pages?.closeAll();
-    await this.worker.terminate();
+    await worker?.terminate();
+    this.failAll(new RestoraError('INTERNAL', 'the compute worker was closed'));
   }
 }
