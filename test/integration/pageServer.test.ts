@@ -97,7 +97,7 @@ function fakePage(firstFrame: (url: URL) => Uint8Array): { launcher: PageLaunche
     statuses.push(await status('/%E0%A4%A'), await status(url.pathname));
     let close: () => void = () => undefined;
     const exited = new Promise<string>((resolve) => (close = () => resolve('closed')));
-    const ws = new WebSocket(`ws://${url.host}/engine?token=${url.searchParams.get('token')}`, { origin: url.origin });
+    const ws = new WebSocket(`ws://${url.host}/engine?token=${new URLSearchParams(url.hash.slice(1)).get('token')}`, { origin: url.origin });
     ws.on('error', () => undefined);
     ws.on('open', () => ws.send(firstFrame(url)));
     ws.on('message', (data: Buffer) => {

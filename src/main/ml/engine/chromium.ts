@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { BackendId, ComputeChoice } from '../../../shared/api.js';
 import { RestoraError } from '../../../shared/errors.js';
 
@@ -53,13 +54,17 @@ export async function chromiumLauncher(url: string, { unlockWebGpu = true }: Chr
     throw new RestoraError('BACKEND_UNAVAILABLE', 'webgpu needs Chromium or Chrome (none found; install chromium or set RESTORA_CHROMIUM to its path), or the desktop app');
   }
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'restora-gpu-'));
+  // Any local user can read a command line: it names only a page in the private (0700) profile,
+  // which forwards to the real address with its token in the fragment (never sent to a server).
+  const start = path.join(profile, 'start.html');
+  fs.writeFileSync(start, `<!doctype html><meta charset="utf-8"><script>location.replace(${JSON.stringify(url).replace(/</g, '\\u003c')})</script>`, { mode: 0o600 });
   const args = [
     '--headless=new', '--no-sandbox',
     ...(unlockWebGpu ? ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--ignore-gpu-blocklist'] : ['--disable-gpu']),
     // Nothing but the page: no sync, updates, first-run UI or background connections (the machine may be offline).
     '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic',
     '--disable-extensions', '--disable-background-timer-throttling', '--disable-renderer-backgrounding',
-    `--user-data-dir=${profile}`, url,
+    `--user-data-dir=${profile}`, pathToFileURL(start).href,
   ];
   const child = spawn(exe, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';

@@ -170,7 +170,7 @@ export class PageEngine implements Engine {
     };
     let page: LaunchedPage;
     try {
-      page = await (opts.launcher ?? chromiumLauncher)(`http://127.0.0.1:${port}/compute.html?engine=${port}&token=${token}`);
+      page = await (opts.launcher ?? chromiumLauncher)(`http://127.0.0.1:${port}/compute.html#engine=${port}&token=${token}`);
     } catch (err) {
       await cleanup();
       throw err;

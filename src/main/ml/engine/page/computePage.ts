@@ -2,7 +2,8 @@
  * The compute page: a hidden Chromium renderer (headless Chromium from the CLI and
  * the server, a hidden window in the desktop app) that runs the compute engine on
  * WebGPU and answers the compute worker over a WebSocket. The page's address
- * carries the socket's port and a one-time token: ?engine=PORT&token=T.
+ * carries the socket's port and a one-time token in its fragment (#engine=PORT&token=T):
+ * a fragment is never sent to a server, and the launcher keeps it off command lines.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
@@ -21,7 +22,9 @@ interface WebGpuBackendLike {
   device: { destroy(): void; lost: Promise<{ reason: string; message: string }> };
 }
 
-const params = new URLSearchParams(location.search);
+const params = new URLSearchParams(location.hash.slice(1));
+// Out of the address bar and history once read.
+history.replaceState(null, '', location.pathname);
 const socket = new WebSocket(`ws://127.0.0.1:${params.get('engine')}/engine?token=${encodeURIComponent(params.get('token') ?? '')}`);
 socket.binaryType = 'arraybuffer';
 const send = (m: unknown) => socket.send(encodeFrame(m));
