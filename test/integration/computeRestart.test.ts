@@ -1,9 +1,11 @@
 /** A compute worker that dies fails its in-flight calls clearly, and the next call starts a fresh one (issue 24, item 1). */
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { ComputeHost } from '../../src/main/ml/infer/computeHost.js';
+import { chromiumLauncher, findChromium } from '../../src/main/ml/engine/chromium.js';
 import { installTinyModel, tmpDir } from '../helpers.js';
 
 let host: ComputeHost;
@@ -52,4 +54,51 @@ describe('compute worker restart', () => {
     await expect.poll(() => workerOf(host)).toBeNull();
     expect((await host.archs()).length).toBeGreaterThan(0);
   }, 60_000);
+});
+
+describe.skipIf(findChromium() == null || process.platform !== 'linux')('compute worker restart with a WebGPU page', () => {
+  it('closes the dead worker\'s Chromium, and the next call opens a fresh page', async () => {
+    const pages: { exited: boolean }[] = [];
+    const gpuHost = new ComputeHost({ backend: 'webgpu', threads: 1 }, async (url) => {
+      const page = await chromiumLauncher(url);
+      const seen = { exited: false };
+      pages.push(seen);
+      void page.exited.then(() => (seen.exited = true));
+      return page;
+    });
+    try {
+      expect((await gpuHost.info()).compute?.backend).toBe('webgpu');
+      expect(pages).toHaveLength(1);
+      await workerOf(gpuHost)!.terminate();
+      // The Chromium process ended with its worker: nothing is left running.
+      await expect.poll(() => pages[0]!.exited, { timeout: 15_000 }).toBe(true);
+      expect((await gpuHost.info()).compute?.backend).toBe('webgpu');
+      expect(pages).toHaveLength(2);
+    } finally {
+      await gpuHost.close();
+    }
+    expect(pages.every((p) => p.exited)).toBe(true);
+  }, 90_000);
+
+  it('without a launcher too: the headless Chromium of a worker that died is not left running', async () => {
+    const chromiums = () =>
+      fs.readdirSync('/proc').filter((pid) => {
+        try {
+          return /^\d+$/.test(pid) && fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('restora-gpu-');
+        } catch {
+          return false;
+        }
+      });
+    const before = new Set(chromiums());
+    const gpuHost = new ComputeHost({ backend: 'webgpu', threads: 1 });
+    try {
+      expect((await gpuHost.info()).compute?.backend).toBe('webgpu');
+      const ours = chromiums().filter((pid) => !before.has(pid));
+      expect(ours.length).toBeGreaterThan(0);
+      await workerOf(gpuHost)!.terminate();
+      await expect.poll(() => ours.filter((pid) => fs.existsSync(`/proc/${pid}`)), { timeout: 15_000 }).toEqual([]);
+    } finally {
+      await gpuHost.close();
+    }
+  }, 90_000);
 });

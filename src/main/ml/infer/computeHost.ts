@@ -6,7 +6,7 @@ import type { ImportMeta, ImportSource } from '../import/convert.js';
 import { RestoraError, type ErrorCode } from '../../../shared/errors.js';
 import type { UpscaleFileRequest, UpscaleFileResult } from './upscaleFile.js';
 import type { FromWorker, ToWorker, WorkerInit } from './workerProtocol.js';
-import type { PageLauncher } from '../engine/chromium.js';
+import { chromiumLauncher, type PageLauncher } from '../engine/chromium.js';
 import { PageHost } from '../engine/pageRelay.js';
 
 interface Pending {
@@ -26,10 +26,14 @@ export class ComputeHost {
   /** Pages opened for the current worker; a dead worker's pages are closed with it. */
   private pages: PageHost | null = null;
 
-  /** `pageLauncher`: how this host opens the WebGPU compute page (the desktop app passes a hidden-window launcher). */
+  /**
+   * `pageLauncher`: how this host opens the WebGPU compute page (the desktop app passes a hidden-window
+   * launcher). This thread always owns the page, never the worker: a worker that dies cannot close the
+   * Chromium it started, and its processes would be left running.
+   */
   constructor(
     private readonly init: WorkerInit = {},
-    private readonly pageLauncher?: PageLauncher,
+    private readonly pageLauncher: PageLauncher = chromiumLauncher,
   ) {
     this.worker = this.spawn();
   }
@@ -38,19 +42,19 @@ export class ComputeHost {
     const worker = startWorker(siblingEntry(import.meta.url, 'computeWorker'), {
       ...this.init,
       ...(this.compute ? { compute: this.compute } : {}),
-      ...(this.pageLauncher ? { pageHost: 'parent' } : {}),
+      pageHost: 'parent',
     });
     // Bound to this worker: a page of a dead worker must not answer its successor (page ids restart at 1).
-    const pages = this.pageLauncher ? new PageHost(this.pageLauncher, (m) => worker.postMessage(m satisfies ToWorker)) : null;
+    const pages = new PageHost(this.pageLauncher, (m) => worker.postMessage(m satisfies ToWorker));
     this.pages = pages;
     let failure = '';
     worker.on('message', (m: FromWorker) => {
-      if (m.type === 'openPage' || m.type === 'closePage') void pages?.handle(m);
+      if (m.type === 'openPage' || m.type === 'closePage') void pages.handle(m);
       else if (this.worker === worker) this.onMessage(m);
     });
     worker.on('error', (err) => (failure = err?.message ?? String(err)));
     worker.on('exit', (code) => {
-      void pages?.closeAll();
+      void pages.closeAll();
       if (this.worker !== worker) return;
       this.worker = null;
       const why = failure ? `it failed: ${failure}` : `exit code ${code}`;
