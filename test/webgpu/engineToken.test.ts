@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { chromiumLauncher } from '../../src/main/ml/engine/chromium.js';
+import { chromiumLauncher, sandboxFlags } from '../../src/main/ml/engine/chromium.js';
 import { PageEngine } from '../../src/main/ml/engine/pageEngine.js';
 import { HAVE_CHROMIUM } from './helpers.js';
 
@@ -54,4 +54,13 @@ describe.skipIf(!HAVE_CHROMIUM || process.platform !== 'linux')('the engine toke
     expect(token).not.toBe('');
     expect(during).toEqual([]);
   }, 90_000);
+});
+
+describe('the Chromium sandbox', () => {
+  it('stays on unless Chromium runs as root or the user turns it off', () => {
+    expect(sandboxFlags(1000, {})).toEqual([]);
+    expect(sandboxFlags(null, {})).toEqual([]); // Windows: no uid
+    expect(sandboxFlags(0, {})).toEqual(['--no-sandbox']);
+    expect(sandboxFlags(1000, { RESTORA_CHROMIUM_NO_SANDBOX: '1' })).toEqual(['--no-sandbox']);
+  });
 });

@@ -48,6 +48,15 @@ export interface ChromiumOptions {
   unlockWebGpu?: boolean;
 }
 
+/**
+ * Chromium's sandbox stays on wherever it can run. As root Chromium refuses to start
+ * with it (containers, CI), and RESTORA_CHROMIUM_NO_SANDBOX=1 turns it off where the OS
+ * has no usable sandbox (no unprivileged user namespaces and no setuid helper).
+ */
+export function sandboxFlags(uid: number | null = process.getuid?.() ?? null, env: NodeJS.ProcessEnv = process.env): string[] {
+  return uid === 0 || env.RESTORA_CHROMIUM_NO_SANDBOX === '1' ? ['--no-sandbox'] : [];
+}
+
 export async function chromiumLauncher(url: string, { unlockWebGpu = true }: ChromiumOptions = {}): Promise<LaunchedPage> {
   const exe = findChromium();
   if (!exe) {
@@ -59,7 +68,7 @@ export async function chromiumLauncher(url: string, { unlockWebGpu = true }: Chr
   const start = path.join(profile, 'start.html');
   fs.writeFileSync(start, `<!doctype html><meta charset="utf-8"><script>location.replace(${JSON.stringify(url).replace(/</g, '\\u003c')})</script>`, { mode: 0o600 });
   const args = [
-    '--headless=new', '--no-sandbox',
+    '--headless=new', ...sandboxFlags(),
     ...(unlockWebGpu ? ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--ignore-gpu-blocklist'] : ['--disable-gpu']),
     // Nothing but the page: no sync, updates, first-run UI or background connections (the machine may be offline).
     '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic',
@@ -76,7 +85,8 @@ export async function chromiumLauncher(url: string, { unlockWebGpu = true }: Chr
     child.on('exit', (code, signal) => {
       // Headless Chromium logs harmless D-Bus complaints on machines without a session bus; keep only the rest.
       const tail = code ? stderr.split('\n').filter((l) => l.trim() && !/dbus/i.test(l)).slice(-3).join(' | ') : '';
-      resolve(`${path.basename(exe)} exited (${signal ?? `code ${code}`})${tail ? `: ${tail}` : ''}`);
+      const hint = /no usable sandbox/i.test(stderr) ? ' (this system has no usable Chromium sandbox; set RESTORA_CHROMIUM_NO_SANDBOX=1 to run without it)' : '';
+      resolve(`${path.basename(exe)} exited (${signal ?? `code ${code}`})${tail ? `: ${tail}` : ''}${hint}`);
     });
   });
   // Chromium's helper processes may still be writing into the profile for a moment after it exits.
