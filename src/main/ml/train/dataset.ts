@@ -37,8 +37,8 @@ export interface Batch {
   mask?: Float32Array;
 }
 
-/** Writes a transformed square crop; t bits: 1 = flip x, 2 = flip y, 4 = transpose. */
-export function copyPatch(src: FloatImage, x0: number, y0: number, size: number, t: number, dst: Float32Array, off: number): void {
+/** Writes a transformed square crop of 0..255 samples as 0..1 floats; t bits: 1 = flip x, 2 = flip y, 4 = transpose. */
+export function copyPatch(src: Pick<FloatImage, 'width' | 'channels'> & { data: ArrayLike<number> }, x0: number, y0: number, size: number, t: number, dst: Float32Array, off: number): void {
   const c = src.channels;
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {

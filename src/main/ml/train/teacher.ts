@@ -29,7 +29,7 @@ import { GLOBAL_STATS, globalStats } from '../infer/conditioning.js';
 import { upscaleTiled } from '../infer/tiling.js';
 import { readModelArtifacts } from '../store/modelStore.js';
 import { Rng } from '../rng.js';
-import { areaPicker, type Batch, type BatchSource, type PairImage } from './dataset.js';
+import { areaPicker, copyPatch, type Batch, type BatchSource, type PairImage } from './dataset.js';
 
 /** LR side of a region (the largest patch a batch can cut from it). */
 export const TEACHER_REGION = 64;
@@ -457,8 +457,8 @@ export class TeacherPool {
       const x = rng.int(r - patch + 1);
       const y = rng.int(r - patch + 1);
       const t = rng.int(8);
-      copyU8(it.lr, r, x, y, patch, t, lr, b * patch * patch * 3);
-      copyU8(it.target, r * scale, x * scale, y * scale, hp, t, hr, b * hp * hp * 3);
+      copyPatch({ width: r, channels: 3, data: it.lr }, x, y, patch, t, lr, b * patch * patch * 3);
+      copyPatch({ width: r * scale, channels: 3, data: it.target }, x * scale, y * scale, hp, t, hr, b * hp * hp * 3);
       cond.set(it.stats, b * GLOBAL_STATS);
     }
     return { lr, hr, batch, patch, scale, cond };
@@ -470,19 +470,3 @@ export class TeacherPool {
   }
 }
 
-/** Writes a transformed square crop of an 8-bit RGB image as 0..1 floats; t bits: 1 = flip x, 2 = flip y, 4 = transpose (as dataset.ts copyPatch). */
-function copyU8(src: Uint8Array, width: number, x0: number, y0: number, size: number, t: number, dst: Float32Array, off: number): void {
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      let sx = t & 4 ? y : x;
-      let sy = t & 4 ? x : y;
-      if (t & 1) sx = size - 1 - sx;
-      if (t & 2) sy = size - 1 - sy;
-      const s = ((y0 + sy) * width + (x0 + sx)) * 3;
-      const d = off + (y * size + x) * 3;
-      dst[d] = src[s]! / 255;
-      dst[d + 1] = src[s + 1]! / 255;
-      dst[d + 2] = src[s + 2]! / 255;
-    }
-  }
-}
