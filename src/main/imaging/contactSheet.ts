@@ -6,6 +6,7 @@
  * Pure functions on 8-bit RGB, plus the sheet's encoding with sharp.
  */
 import sharp from 'sharp';
+import { clippedFraction as clippedFractionOf } from './tone.js';
 
 /** Interleaved 8-bit RGB, 3 samples per pixel. */
 export interface Rgb8 {
@@ -44,19 +45,10 @@ export function differsFraction(a: Rgb8, b: Rgb8, tolerance = 4): number {
   return d / n;
 }
 
-/** BT.601 luma of one pixel, 0..255. */
-export function luma601(r: number, g: number, b: number): number {
-  return 0.299 * r + 0.587 * g + 0.114 * b;
-}
-
-/** Fraction of pixels whose BT.601 luma is at least `threshold` (blown highlights). */
+/** Fraction of pixels whose BT.601 luma is at least `threshold` of 255 (blown highlights; tone.ts measures it). */
 export function clippedFraction(img: Rgb8, threshold = 250): number {
   check(img, 'clippedFraction');
-  const n = img.width * img.height;
-  if (n === 0) return 0;
-  let c = 0;
-  for (let i = 0; i < n * 3; i += 3) if (luma601(img.data[i]!, img.data[i + 1]!, img.data[i + 2]!) >= threshold) c++;
-  return c / n;
+  return clippedFractionOf(img.data, 255, threshold / 255);
 }
 
 /** Nearest-neighbour enlargement by an integer factor (every pixel becomes a factor x factor block). */

@@ -12,11 +12,11 @@ export const CLIP_LUMA = 250 / 255;
 
 const luma = (r: number, g: number, b: number) => 0.299 * r + 0.587 * g + 0.114 * b;
 
-/** Fraction of pixels whose BT.601 luma is >= 250 (of 255): the "blown highlights" measure. */
-export function clippedFraction(rgb: ArrayLike<number>, maxValue: number): number {
+/** Fraction of pixels whose BT.601 luma is >= 250 (of 255; or `threshold` of white): the "blown highlights" measure. */
+export function clippedFraction(rgb: ArrayLike<number>, maxValue: number, threshold = CLIP_LUMA): number {
   const n = Math.floor(rgb.length / 3);
   if (n === 0) return 0;
-  const t = CLIP_LUMA * maxValue;
+  const t = threshold * maxValue;
   let c = 0;
   for (let i = 0; i < n; i++) if (luma(rgb[3 * i]!, rgb[3 * i + 1]!, rgb[3 * i + 2]!) >= t - 1e-6) c++;
   return c / n;
