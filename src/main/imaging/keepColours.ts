@@ -32,8 +32,9 @@ function blurPlane(src: Float32Array, w: number, h: number, sigma: number): Floa
   return out;
 }
 
-const cb = (r: number, g: number, b: number) => -0.168736 * r - 0.331264 * g + 0.5 * b;
-const cr = (r: number, g: number, b: number) => 0.5 * r - 0.418688 * g - 0.081312 * b;
+/** BT.601 chroma of one pixel (0 on a neutral grey), in the pixel's own units. */
+export const cb = (r: number, g: number, b: number) => -0.168736 * r - 0.331264 * g + 0.5 * b;
+export const cr = (r: number, g: number, b: number) => 0.5 * r - 0.418688 * g - 0.081312 * b;
 
 /**
  * Rewrites `output` (interleaved RGB, `scale` times the input's size) in place.

@@ -9,6 +9,7 @@ import { upscaleTiled } from './tiling.js';
 import { tilingFor } from '../archs/index.js';
 import type { Pixels } from '../../imaging/io.js';
 import type { ModelCard } from '../../../shared/api.js';
+import { cb, cr } from '../../imaging/keepColours.js';
 
 export interface DamageNet {
   model: tf.LayersModel;
@@ -154,8 +155,8 @@ export function takeSurroundingColour(rgb: Pixels, width: number, height: number
         const r = rgb[i * 3]!;
         const g = rgb[i * 3 + 1]!;
         const b = rgb[i * 3 + 2]!;
-        rb += -0.168736 * r - 0.331264 * g + 0.5 * b;
-        rr += 0.5 * r - 0.418688 * g - 0.081312 * b;
+        rb += cb(r, g, b);
+        rr += cr(r, g, b);
         rc += 1;
       }
       const o = (y + 1) * W1 + x + 1;
@@ -170,8 +171,8 @@ export function takeSurroundingColour(rgb: Pixels, width: number, height: number
     if (!mask[i]) continue;
     const x = i % width;
     const y = (i - x) / width;
-    let cb = 0;
-    let cr = 0;
+    let meanB = 0;
+    let meanR = 0;
     // A few undamaged pixels are enough; a wide torn corner needs a wider window.
     for (let r = 4; ; r *= 2) {
       const x0 = Math.max(0, x - r);
@@ -181,8 +182,8 @@ export function takeSurroundingColour(rgb: Pixels, width: number, height: number
       const c = box(count, x0, y0, x1, y1);
       if (c >= 8 || (x0 === 0 && y0 === 0 && x1 === width && y1 === height)) {
         if (c > 0) {
-          cb = box(sumB, x0, y0, x1, y1) / c;
-          cr = box(sumR, x0, y0, x1, y1) / c;
+          meanB = box(sumB, x0, y0, x1, y1) / c;
+          meanR = box(sumR, x0, y0, x1, y1) / c;
         }
         break;
       }
@@ -191,8 +192,8 @@ export function takeSurroundingColour(rgb: Pixels, width: number, height: number
     const g = rgb[i * 3 + 1]!;
     const b = rgb[i * 3 + 2]!;
     const luma = 0.299 * r + 0.587 * g + 0.114 * b;
-    rgb[i * 3] = clamp(luma + 1.402 * cr);
-    rgb[i * 3 + 1] = clamp(luma - 0.344136 * cb - 0.714136 * cr);
-    rgb[i * 3 + 2] = clamp(luma + 1.772 * cb);
+    rgb[i * 3] = clamp(luma + 1.402 * meanR);
+    rgb[i * 3 + 1] = clamp(luma - 0.344136 * meanB - 0.714136 * meanR);
+    rgb[i * 3 + 2] = clamp(luma + 1.772 * meanB);
   }
 }
