@@ -35,6 +35,8 @@ export function parentLauncher(send: (m: PageRequest) => void): { launcher: Page
 /** Parent side: opens and closes the pages a worker asks for with `launcher`. */
 export class PageHost {
   private readonly pages = new Map<number, LaunchedPage>();
+  /** Closes asked for by the worker and still running: closeAll waits for them too. */
+  private readonly closing = new Set<Promise<void>>();
 
   constructor(
     private readonly launcher: PageLauncher,
@@ -46,7 +48,14 @@ export class PageHost {
       // Out of the map first: closeAll running meanwhile must not close it twice.
       const page = this.pages.get(m.id);
       this.pages.delete(m.id);
-      await page?.close();
+      if (!page) return;
+      const done = page.close();
+      this.closing.add(done);
+      try {
+        await done;
+      } finally {
+        this.closing.delete(done);
+      }
       return;
     }
     try {
@@ -61,6 +70,7 @@ export class PageHost {
   async closeAll(): Promise<void> {
     const open = [...this.pages.values()];
     this.pages.clear();
-    await Promise.all(open.map((p) => p.close()));
+    // A page the worker asked to close while shutting down may still be exiting: closed means gone.
+    await Promise.all([...open.map((p) => p.close()), ...[...this.closing].map((c) => c.catch(() => undefined))]);
   }
 }
