@@ -18,6 +18,8 @@ import { createApp, type App } from '../../src/main/app/createApp.js';
 import { createHandlers } from '../../src/main/app/handlers.js';
 import { startServer, type RunningServer } from '../../src/main/server/httpServer.js';
 import { synthImage, tmpDir, toUint8 } from '../helpers.js';
+// mulberry32: the same payloads on every run, so a failure can be replayed.
+import { prng } from '../hostileModelFiles.js';
 
 /** Payloads per API method (plus the raw-body, frame and stream cases below). */
 const PER_METHOD = 120;
@@ -42,18 +44,6 @@ type Schema = {
   oneOf?: Schema[];
   pattern?: string;
 };
-
-/** mulberry32: the same payloads on every run, so a failure can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const HOSTILE_STRINGS = ['', ' ', '\u0000', '../../../../etc/passwd', '%E0%A4%A', '😀'.repeat(50), 'ü'.repeat(300), '{name}{name}', '*a*a*a*a*a*a*a*a*b', 'x'.repeat(5000), '<script>alert(1)</script>', 'C:\\Windows', '\\\\?\\UNC'];
 

@@ -7,7 +7,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { zipSync } from 'fflate';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/main/ml/backend.js';
 import { readModelFile, readStateDict } from '../../src/main/ml/import/stateDict.js';
@@ -16,84 +15,10 @@ import { unpickle } from '../../src/main/ml/import/pickle.js';
 import { importModel, resolveImportSource } from '../../src/main/ml/import/importModel.js';
 import type { ComputeHost } from '../../src/main/ml/infer/computeHost.js';
 import { ModelLibrary } from '../../src/main/ml/store/modelLibrary.js';
-import { loadLayersModel, readModelArtifacts } from '../../src/main/ml/store/modelStore.js';
+import { loadLayersModel, readModelArtifacts, saveLayersModel } from '../../src/main/ml/store/modelStore.js';
 import { RestoraError } from '../../src/shared/errors.js';
 import { installTinyModel, tmpDir } from '../helpers.js';
-
-// ---- a tiny pickle writer (protocol 2), enough for PyTorch-style state dicts ----
-
-const enc = new TextEncoder();
-const cat = (...parts: (Uint8Array | number[])[]): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-};
-const str = (s: string) => {
-  const b = enc.encode(s);
-  return cat([0x8c, b.length], b); // SHORT_BINUNICODE
-};
-/** LONG1: little-endian two's complement, any size up to 255 bytes. */
-const int = (v: number | bigint) => {
-  let x = BigInt(v);
-  const bytes: number[] = [];
-  for (;;) {
-    bytes.push(Number(x & 0xffn));
-    x >>= 8n;
-    const sign = bytes[bytes.length - 1]! & 0x80;
-    if ((x === 0n && !sign) || (x === -1n && sign)) break;
-  }
-  return cat([0x8a, bytes.length], bytes);
-};
-const MARK = [0x28];
-const TUPLE = [0x74];
-const tuple = (...items: Uint8Array[]) => cat(MARK, ...items, TUPLE);
-const global = (module: string, name: string) => cat([0x63], enc.encode(`${module}\n${name}\n`));
-
-interface FakeTensor {
-  name: string;
-  storageKey?: string;
-  storageType?: string;
-  numel: number;
-  offset: number | bigint;
-  shape: (number | bigint)[];
-  stride: (number | bigint)[];
-}
-
-/** data.pkl of a state dict {name: _rebuild_tensor_v2(storage, offset, shape, stride)}. */
-function statePickle(tensors: FakeTensor[]): Uint8Array {
-  const items = tensors.map((t) =>
-    cat(
-      str(t.name),
-      global('torch._utils', '_rebuild_tensor_v2'),
-      tuple(
-        cat(tuple(str('storage'), global('torch', t.storageType ?? 'FloatStorage'), str(t.storageKey ?? '0'), str('cpu'), int(t.numel)), [0x51]), // BINPERSID
-        int(t.offset),
-        tuple(...t.shape.map(int)),
-        tuple(...t.stride.map(int)),
-      ),
-      [0x52, 0x73], // REDUCE, SETITEM
-    ),
-  );
-  return cat([0x80, 0x02, 0x7d], ...items, [0x2e]); // PROTO 2, EMPTY_DICT ... STOP
-}
-
-/** A torch.save-style zip: archive/data.pkl + archive/data/<key>, stored (level 0) unless told. */
-function torchZip(tensors: FakeTensor[], storages: Record<string, Uint8Array>, level: 0 | 6 = 0): Uint8Array {
-  const files: Record<string, [Uint8Array, { level: 0 | 6 }]> = { 'archive/data.pkl': [statePickle(tensors), { level: 0 }] };
-  for (const [k, v] of Object.entries(storages)) files[`archive/data/${k}`] = [v, { level }];
-  return zipSync(files);
-}
-
-function safetensors(header: Record<string, unknown>, data: Uint8Array): Uint8Array {
-  const h = enc.encode(JSON.stringify(header));
-  const len = new Uint8Array(8);
-  new DataView(len.buffer).setBigUint64(0, BigInt(h.length), true);
-  return cat(len, h, data);
-}
+import { cat, int, safetensors, torchZip } from '../hostileModelFiles.js';
 
 function refusal(fn: () => unknown): RestoraError {
   let err: unknown;
@@ -201,6 +126,65 @@ describe('hostile model files: memory is capped by what a file claims (item 3)',
   });
 });
 
+describe('hostile model folders: the topology cannot claim more than the file holds (item 3)', () => {
+  let home = '';
+  let dir = '';
+  beforeAll(async () => {
+    home = tmpDir();
+    dir = await installTinyModel(home, 'tiny');
+  });
+  type Layer = { class_name: string; config: Record<string, unknown> };
+  const edited = (edit: (layers: Layer[], m: Record<string, unknown>) => void): string => {
+    const copy = path.join(tmpDir(), 'edited');
+    fs.cpSync(dir, copy, { recursive: true });
+    const m = JSON.parse(fs.readFileSync(path.join(copy, 'model.json'), 'utf8')) as { modelTopology: { config: { layers: Layer[] } } };
+    edit(m.modelTopology.config.layers, m as unknown as Record<string, unknown>);
+    fs.writeFileSync(path.join(copy, 'model.json'), JSON.stringify(m));
+    return copy;
+  };
+
+  it('refuses a Conv2D that claims a million filters before its kernel is allocated', async () => {
+    const copy = edited((layers) => {
+      const conv = layers.find((l) => l.class_name === 'Conv2D')!;
+      conv.config.filters = 1_000_000;
+    });
+    const before = process.memoryUsage().rss;
+    const err = await asyncRefusal(loadLayersModel(copy));
+    expect(err.message).toContain(copy);
+    expect(err.message).toMatch(/asks for a weight of shape \[3,3,3,1000000\], more than the \d+ values the file holds/);
+    // 3x3x3x1e6 floats would be 108 MB, and tfjs would build the bias too.
+    expect((process.memoryUsage().rss - before) / MB).toBeLessThan(64);
+  });
+
+  it('refuses a manifest whose shapes do not add up to the weight file, and a weight missing from the file', async () => {
+    const big = edited((_, m) => {
+      const specs = (m.weightsManifest as { weights: { shape: number[] }[] }[])[0]!.weights;
+      specs[0]!.shape = [65536, 65536];
+    });
+    expect(refusal(() => readModelArtifacts(big)).message).toMatch(/declares \d+ bytes of weights but the weight files hold \d+/);
+    const odd = edited((_, m) => {
+      (m.weightsManifest as { weights: { shape: unknown }[] }[])[0]!.weights[0]!.shape = [-1, 4];
+    });
+    expect(refusal(() => readModelArtifacts(odd)).message).toMatch(/has a shape or type tfjs cannot read/);
+  });
+
+  it('refuses a layer whose scale would blow the 16x16 import probe up to gigabytes', async () => {
+    const scaled = edited((layers) => {
+      layers.find((l) => 'scale' in l.config)!.config.scale = 65536;
+    });
+    expect((await asyncRefusal(loadLayersModel(scaled))).message).toMatch(/has scale 65536: expected a whole number from 1 to 16/);
+  });
+
+  it('keeps the initialisers the topology names when a loaded model is saved again', async () => {
+    const m = await loadLayersModel(dir);
+    const again = path.join(tmpDir(), 'again');
+    await saveLayersModel(m, again);
+    m.dispose();
+    const layers = (f: string) => (JSON.parse(fs.readFileSync(path.join(f, 'model.json'), 'utf8')) as { modelTopology: { config: { layers: Layer[] } } }).modelTopology.config.layers;
+    expect(layers(again)).toEqual(layers(dir));
+  });
+});
+
 describe('hostile pickles: integers and operation counts (items 3 and 4)', () => {
   it('refuses a pickle of millions of one-byte objects before they fill the heap', () => {
     const dir = tmpDir();
@@ -264,10 +248,31 @@ describe('hostile files: clear refusals, never a raw JS error (item 5)', () => {
     const big = 2 ** 31;
     const f = path.join(dir, 'huge.pth');
     fs.writeFileSync(f, torchZip([{ name: 'w', numel: 1, offset: 0, shape: [big, big], stride: [0, 0] }], { '0': new Uint8Array(4) }));
-    expect(refusal(() => readStateDict(f)).message).toMatch(/huge\.pth: .*tensor w has shape \[2147483648,2147483648\]: more elements than/);
+    expect(refusal(() => readStateDict(f)).message).toMatch(/huge\.pth: .*tensor w has shape \[2147483648,2147483648\]: (more elements|a side longer) than/);
     const g = path.join(dir, 'huge.safetensors');
     fs.writeFileSync(g, safetensors({ w: { dtype: 'F32', shape: [big, big], data_offsets: [0, 4] } }, new Uint8Array(4)));
-    expect(refusal(() => readStateDict(g)).message).toMatch(/huge\.safetensors: .*tensor w has shape \[2147483648,2147483648\]: more elements than/);
+    expect(refusal(() => readStateDict(g)).message).toMatch(/huge\.safetensors: .*tensor w has shape \[2147483648,2147483648\]: (more elements|a side longer) than/);
+  });
+
+  it('refuses an ncnn array parameter whose count does not match its values', () => {
+    const dir = tmpDir();
+    fs.writeFileSync(path.join(dir, 'arr.param'), '7767517\n2 2\nInput in 0 1 x0\nPReLU p1 1 1 x0 x1 -23300=2147483648,1,2\n');
+    fs.writeFileSync(path.join(dir, 'arr.bin'), new Uint8Array(64));
+    expect(refusal(() => readNcnnModel(path.join(dir, 'arr.param'), path.join(dir, 'arr.bin'))).message).toMatch(/arr\.param: .*layer p1's array parameter -23300 declares 2147483648 values and gives 2/);
+  });
+
+  it('refuses an empty tensor with a side of 2^40 (found by the import fuzz: it reached an array of 9e12)', () => {
+    const dir = tmpDir();
+    const f = path.join(dir, 'empty.pth');
+    fs.writeFileSync(f, torchZip([{ name: 'conv_first.weight', numel: 1, offset: 0, shape: [1_000_000, 2 ** 40, 65536, 0], stride: [1, 1, 1, 1] }], { '0': new Uint8Array(4) }));
+    expect(refusal(() => readStateDict(f)).message).toMatch(/empty\.pth: tensor conv_first\.weight has shape \[1000000,1099511627776,65536,0\]: a side longer than/);
+  });
+
+  it('refuses an ncnn graph whose layer reads a blob before any layer makes it (found by the import fuzz)', () => {
+    const dir = tmpDir();
+    fs.writeFileSync(path.join(dir, 'loop.param'), '7767517\n2 2\nInput in 0 1 x0\nPReLU p1 1 1 x1 x1 0=3\n');
+    fs.writeFileSync(path.join(dir, 'loop.bin'), new Uint8Array(12));
+    expect(refusal(() => readNcnnModel(path.join(dir, 'loop.param'), path.join(dir, 'loop.bin'))).message).toMatch(/loop\.param: .*layer p1 reads blob x1 before any layer makes it/);
   });
 
   it('refuses negative ncnn layer sizes', () => {

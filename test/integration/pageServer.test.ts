@@ -11,6 +11,7 @@ import { computePageDir, PageEngine, startPageServer, type PageServer } from '..
 import type { LaunchedPage, PageLauncher } from '../../src/main/ml/engine/chromium.js';
 import { decodeFrame, encodeFrame } from '../../src/main/ml/engine/wire.js';
 import { tmpDir } from '../helpers.js';
+import { hostilePageTraffic } from '../pageFuzz.js';
 
 const TOKEN = 'a'.repeat(48);
 let dir = '';
@@ -122,6 +123,22 @@ describe.skipIf(!fs.existsSync(path.join(computePageDir(), 'compute.html')))('th
       await engine.close();
     }
   });
+
+  it('keeps serving its page through 400 generated hostile requests, upgrades and raw bytes on its port', async () => {
+    const { launcher } = fakePage(() => encodeFrame({ type: 'ready', info: { backend: 'webgpu' } }));
+    let address = '';
+    const engine = await PageEngine.start({ launcher: (url) => ((address = url), launcher(url)), startTimeoutMs: 10_000 });
+    try {
+      const port = Number(new URL(address).port);
+      const report = await hostilePageTraffic(port, 24, 400);
+      console.log(`page fuzz (fake page): ${JSON.stringify(report.statuses)} by status`);
+      expect(report.bad).toEqual([]);
+      expect(report.upgradesAccepted).toBe(0);
+      expect(await engine.call({ op: 'dispose', model: 'none' })).toEqual({ op: 'done' });
+    } finally {
+      await engine.close();
+    }
+  }, 120_000);
 
   it('refuses a page whose first frame is garbage, with a clear error', async () => {
     const { launcher } = fakePage(() => new Uint8Array([255, 255, 255, 255, 1, 2]));

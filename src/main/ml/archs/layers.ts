@@ -26,6 +26,24 @@ export function pixelUnshuffle(x: tf.Tensor4D, r: number): tf.Tensor4D {
   );
 }
 
+/**
+ * A whole-number setting of a layer's config, within what any real net uses: a model.json
+ * is a file from anywhere, and these numbers size tensors the layer builds (a scale of
+ * 65536 would ask the 16x16 import probe for gigabytes).
+ */
+export function layerSetting(config: Record<string, unknown>, key: string, min: number, max: number, layer: string): number {
+  const v = config[key];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new Error(`layer ${String(config.name ?? layer)} (${layer}) has ${key} ${JSON.stringify(v)}: expected a whole number from ${min} to ${max}`);
+  }
+  return v;
+}
+
+/** Pixel (un)shuffle and bicubic factors: Restora's nets scale x2..x4 per layer; 16 leaves room. */
+const MAX_LAYER_SCALE = 16;
+/** Channel counts a settings-sized layer may produce. */
+const MAX_LAYER_CHANNELS = 4096;
+
 interface ScaleConfig extends tf.serialization.ConfigDict {
   scale: number;
 }
@@ -35,7 +53,7 @@ abstract class ShuffleLayer extends tf.layers.Layer {
   readonly scale: number;
   constructor(config: { scale: number; name?: string }) {
     super(config);
-    this.scale = config.scale;
+    this.scale = layerSetting(config, 'scale', 1, MAX_LAYER_SCALE, 'pixel shuffle');
   }
   /** True for the shuffle (sides x r, channels / r^2), false for the unshuffle. */
   protected abstract readonly upscales: boolean;
@@ -82,7 +100,7 @@ export class RepeatChannels extends tf.layers.Layer {
   readonly times: number;
   constructor(config: { times: number; name?: string }) {
     super(config);
-    this.times = config.times;
+    this.times = layerSetting(config, 'times', 1, MAX_LAYER_CHANNELS, RepeatChannels.className);
   }
   override computeOutputShape(s: tf.Shape | tf.Shape[]): tf.Shape {
     const [b, h, w, c] = s as tf.Shape;
@@ -145,7 +163,7 @@ export class BicubicAnchor extends tf.layers.Layer {
   private kernel: tf.Tensor4D | null = null;
   constructor(config: { scale: number; name?: string }) {
     super({ ...config, trainable: false });
-    this.scale = config.scale;
+    this.scale = layerSetting(config, 'scale', 1, MAX_LAYER_SCALE, BicubicAnchor.className);
   }
   private getKernel(): tf.Tensor4D {
     if (!this.kernel) {
@@ -201,7 +219,7 @@ export class ChannelAffine extends tf.layers.Layer {
   readonly phases: number;
   constructor(config: { phases: number; name?: string }) {
     super(config);
-    this.phases = config.phases;
+    this.phases = layerSetting(config, 'phases', 1, MAX_LAYER_CHANNELS, ChannelAffine.className);
   }
   override computeOutputShape(s: tf.Shape | tf.Shape[]): tf.Shape {
     return (s as tf.Shape[])[0]!;
@@ -229,6 +247,7 @@ export class ScaledAdd extends tf.layers.Layer {
   readonly factor: number;
   constructor(config: { factor: number; name?: string }) {
     super(config);
+    if (!Number.isFinite(config.factor)) throw new Error(`layer ${config.name ?? ScaledAdd.className} has factor ${JSON.stringify(config.factor)}: expected a number`);
     this.factor = config.factor;
   }
   override computeOutputShape(s: tf.Shape | tf.Shape[]): tf.Shape {

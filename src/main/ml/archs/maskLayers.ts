@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { klToUnitGaussian, reparameterise } from '../train/latent.js';
+import { layerSetting } from './layers.js';
 
 /** Channels [start, start + count) of a [B,H,W,C] tensor (the RGB of an image+mask input). */
 export class TakeChannels extends tf.layers.Layer {
@@ -12,8 +13,8 @@ export class TakeChannels extends tf.layers.Layer {
   readonly count: number;
   constructor(config: { start: number; count: number; name?: string }) {
     super(config);
-    this.start = config.start;
-    this.count = config.count;
+    this.start = layerSetting(config, 'start', 0, 4096, TakeChannels.className);
+    this.count = layerSetting(config, 'count', 1, 4096, TakeChannels.className);
   }
   override computeOutputShape(s: tf.Shape | tf.Shape[]): tf.Shape {
     const [b, h, w] = s as tf.Shape;

@@ -11,6 +11,7 @@ import { WeightEma } from '../train/ema.js';
 import { createOptimizer, restoreOptimizer } from '../train/optimizers.js';
 import { decayedKernels, lossGradients, optimiseStep, type StepState } from '../train/step.js';
 import { decodeNamedTensors, encodeNamedTensors } from '../store/namedTensors.js';
+import { loadBoundedLayersModel } from '../store/boundedLoad.js';
 import type { EngineInfo, EngineReply, EngineRequest } from './protocol.js';
 
 interface Loaded {
@@ -64,7 +65,7 @@ export class EngineCore {
         this.disposeModel(req.model);
         const weightData = req.weights.slice().buffer;
         const artifacts: tf.io.ModelArtifacts = { modelTopology: req.topology, weightSpecs: req.weightSpecs as tf.io.WeightsManifestEntry[], weightData };
-        const net = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+        const net = await loadBoundedLayersModel(artifacts);
         this.models.set(req.model, { net, artifacts, training: null });
         return { op: 'loaded', params: net.countParams(), conditioned: isConditioned(net) };
       }
@@ -89,7 +90,7 @@ export class EngineCore {
         }
         let ema: WeightEma | null = null;
         if (req.setup.ema > 0) {
-          ema = WeightEma.create(m.net, await tf.loadLayersModel(tf.io.fromMemory(m.artifacts)), req.setup.ema);
+          ema = WeightEma.create(m.net, await loadBoundedLayersModel(m.artifacts), req.setup.ema);
           if (req.setup.emaState) ema.restore(req.setup.emaState);
         }
         m.training = { model: m.net, optimizer, decayed: decayedKernels(m.net), ema, loss: req.setup.loss };

@@ -65,7 +65,9 @@ export function parseNcnnParam(text: string, file: string): NcnnLayer[] {
       if (!m) bad(`a malformed parameter "${kv}" in layer ${name}`);
       const id = Number(m![1]);
       if (id <= -23300) {
+        // -233xx=n,v1,...,vn: the count must match what follows.
         const values = m![2]!.split(',').map(Number);
+        if (values[0] !== values.length - 1 || values.some((v) => !Number.isFinite(v))) bad(`layer ${name}'s array parameter ${id} declares ${values[0]} values and gives ${values.length - 1}`);
         params.set(-23300 - id, values.slice(1));
       } else {
         params.set(id, Number(m![2]));
@@ -74,6 +76,15 @@ export function parseNcnnParam(text: string, file: string): NcnnLayer[] {
     layers.push({ type: type!, name: name!, bottoms: f.slice(4, 4 + nb), tops: f.slice(4 + nb, 4 + nb + nt), params });
   }
   if (layers.length !== layerCount) bad(`it declares ${layerCount} layers and holds ${layers.length}`);
+  // The graph must be wired in order: each blob made once, by one layer, before a layer reads it.
+  const made = new Set<string>();
+  for (const l of layers) {
+    for (const b of l.bottoms) if (!made.has(b)) bad(`layer ${l.name} reads blob ${b} before any layer makes it`);
+    for (const t of l.tops) {
+      if (made.has(t)) bad(`blob ${t} is made twice (again by layer ${l.name})`);
+      made.add(t);
+    }
+  }
   const unknown = [...new Set(layers.filter((l) => !KNOWN.has(l.type)).map((l) => l.type))];
   if (unknown.length) {
     throw new RestoraError('UNSUPPORTED', `${file}: unsupported architecture: the graph uses layer types Restora does not import (${unknown.join(', ')})`, file);

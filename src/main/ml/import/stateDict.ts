@@ -156,6 +156,10 @@ function torchHooks(file: string, storages: Map<string, StorageRef>): PickleHook
 
 /** Elements of `shape`, refused (named) past MAX_ELEMENTS without ever multiplying out an overflow. */
 function numel(name: string, shape: number[], file: string): number {
+  // An empty tensor still has no side over the limit: later steps (layouts, transposes) size arrays by single sides.
+  if (shape.some((d) => d > MAX_ELEMENTS)) {
+    throw new RestoraError('MODEL_INVALID', `${file}: tensor ${name} has shape [${shape}]: a side longer than Restora reads in one tensor (${MAX_ELEMENTS})`, file);
+  }
   if (shape.includes(0)) return 0;
   let n = 1;
   for (const d of shape) {

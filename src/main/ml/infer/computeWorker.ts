@@ -113,6 +113,33 @@ async function backendInfo(): Promise<BackendInfo> {
 }
 
 /** Params and scale of a model folder, by running a 16x16 input through it. */
+/** Values any one layer may output for the 16x16 probe: a real x4 net's widest layer holds well under 1M. */
+const MAX_PROBE_ACTIVATION = 16 * 1024 ** 2;
+
+/**
+ * Every layer's output for the 16x16 probe, worked out symbolically (tfjs's shape inference,
+ * nothing allocated), so a topology whose weightless layers blow the image up to gigabytes
+ * (an UpSampling2D of size 4096) is refused before it runs.
+ */
+function checkProbeSizes(net: tf.LayersModel, dir: string): void {
+  const inputs = net.inputs.map((t, i) => tfjs.input({ batchShape: i === 0 ? [1, 16, 16, 3] : [1, ...t.shape.slice(1).map((d) => d ?? 1)] }));
+  try {
+    net.apply(inputs.length === 1 ? inputs[0]! : inputs);
+  } catch (err) {
+    throw new RestoraError('MODEL_INVALID', `${dir}: the model cannot take a 16x16 RGB image (${(err as Error).message})`, dir);
+  }
+  for (const layer of net.layers) {
+    const node = layer.inboundNodes[layer.inboundNodes.length - 1];
+    const shapes = (node ? (Array.isArray(node.outputShapes[0]) || node.outputShapes.length === 0 ? node.outputShapes : [node.outputShapes]) : []) as (number | null)[][];
+    for (const shape of shapes) {
+      const n = shape.reduce<number>((a, d) => a * (d ?? 1), 1);
+      if (!(n <= MAX_PROBE_ACTIVATION)) {
+        throw new RestoraError('MODEL_INVALID', `${dir}: layer ${layer.name} turns a 16x16 image into [${shape}], over the limit of ${MAX_PROBE_ACTIVATION} values for one layer`, dir);
+      }
+    }
+  }
+}
+
 async function probeModel(dir: string): Promise<{ params: number; scale: number }> {
   let net: tf.LayersModel;
   try {
@@ -121,7 +148,13 @@ async function probeModel(dir: string): Promise<{ params: number; scale: number 
     throw new RestoraError('MODEL_INVALID', `${dir}: not a loadable tfjs layers model (${(err as Error).message})`, dir);
   }
   try {
-    const shape = tfjs.tidy(() => runModel(net, tfjs.zeros([1, 16, 16, 3]) as tf.Tensor4D, new Float32Array(GLOBAL_STATS)).shape);
+    checkProbeSizes(net, dir);
+    let shape: number[];
+    try {
+      shape = tfjs.tidy(() => runModel(net, tfjs.zeros([1, 16, 16, 3]) as tf.Tensor4D, new Float32Array(GLOBAL_STATS)).shape);
+    } catch (err) {
+      throw new RestoraError('MODEL_INVALID', `${dir}: the model fails on a 16x16 test image (${(err as Error).message})`, dir);
+    }
     if (shape.length !== 4 || shape[3] !== 3 || shape[1] !== shape[2] || !shape[1] || shape[1] % 16 !== 0) {
       throw new RestoraError('MODEL_INVALID', `${dir}: maps a 16x16 RGB image to ${shape.join('x')}; expected an RGB image N times larger`, dir);
     }

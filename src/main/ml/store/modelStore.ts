@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { RestoraError } from '../../../shared/errors.js';
 import '../archs/index.js';
 import { writeFileAtomic } from '../../imaging/atomic.js';
+import { loadBoundedLayersModel } from './boundedLoad.js';
 import { confinedFile, insideFolder, MAX_MODEL_FILE_BYTES, readRegularFile, sizeText, statRegular } from '../import/safeFile.js';
 export { readCard, writeCard } from './modelCard.js';
 
@@ -65,8 +66,23 @@ export function modelFolderFiles(dir: string): { json: ModelJson; specs: tf.io.W
       weights.push({ rel, abs, bytes });
     }
   }
-  return { json, specs: groups.flatMap((g) => g.weights), weights };
+  const specs = groups.flatMap((g) => g.weights);
+  // What the manifest says the weights are must be exactly what the files hold.
+  let declared = 0;
+  for (const s of specs) {
+    const bytesEach = s?.quantization ? QUANTIZED_BYTES[String(s.quantization.dtype)] : WEIGHT_BYTES[String(s?.dtype ?? 'float32')];
+    if (typeof s?.name !== 'string' || !Array.isArray(s.shape) || !s.shape.every((d) => Number.isSafeInteger(d) && d >= 0) || !bytesEach) {
+      throw new RestoraError('MODEL_INVALID', `${jsonPath}: weight ${JSON.stringify(s?.name ?? null)?.slice(0, 80)} has a shape or type tfjs cannot read (${JSON.stringify({ shape: s?.shape, dtype: s?.dtype }).slice(0, 120)})`, jsonPath);
+    }
+    declared += s.shape.reduce((a, d) => a * d, 1) * bytesEach;
+    if (declared > total) break;
+  }
+  if (declared !== total) throw new RestoraError('MODEL_INVALID', `${jsonPath}: its weights manifest declares ${declared} bytes of weights but the weight files hold ${total}`, jsonPath);
+  return { json, specs, weights };
 }
+
+const WEIGHT_BYTES: Record<string, number> = { float32: 4, int32: 4 };
+const QUANTIZED_BYTES: Record<string, number> = { uint8: 1, uint16: 2, float16: 2 };
 
 /** A model folder's topology, weight specs and weights, read and checked; nothing is built. */
 export function readModelArtifacts(dir: string): { modelTopology: object; weightSpecs: tf.io.WeightsManifestEntry[]; weightData: Uint8Array } {
@@ -85,7 +101,7 @@ export function readModelArtifacts(dir: string): { modelTopology: object; weight
 export async function loadLayersModel(dir: string): Promise<tf.LayersModel> {
   const a = readModelArtifacts(dir);
   try {
-    return await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: a.modelTopology, weightSpecs: a.weightSpecs, weightData: a.weightData.buffer as ArrayBuffer }));
+    return await loadBoundedLayersModel({ modelTopology: a.modelTopology, weightSpecs: a.weightSpecs, weightData: a.weightData.buffer as ArrayBuffer });
   } catch (err) {
     throw new RestoraError('MODEL_INVALID', `Model in ${dir} does not load: ${(err as Error).message}`, dir);
   }
