@@ -2,9 +2,13 @@
  * Soak: `restora serve` in a child process under mixed load for a while (default 10 min):
  * the studio's polling (library, jobs, runs every 100 ms), first-time and cached thumbnails,
  * an import of new photos every 20 s, upscales back to back, one training run and export
- * jobs one after another. Reports p50/p99 latency per kind of request, errors, and the
- * server's RSS and open file descriptors at start, end and peak. Prints one JSON line.
- *   npx tsx bench/soak.ts [--seconds N]
+ * jobs one after another, hostile model files imported one after another (issue 24: the
+ * generated files of test/hostileModelFiles.ts, 200 per format unless told), and, with
+ * --webgpu, hostile traffic on the WebGPU page engine's port, found as an attacker finds it
+ * (the Chromium command line). Reports p50/p99 latency per kind of request, errors, the
+ * server's RSS and open file descriptors at start, end and peak, and for the imports the
+ * server's peak RSS (VmHWM) after each, against the 1.5 GB bound. Prints one JSON line.
+ *   npx tsx bench/soak.ts [--seconds N] [--hostile-per-format N] [--webgpu]
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -13,9 +17,16 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { packageRoot } from '../src/main/paths.js';
+import { installTinyModel } from '../test/helpers.js';
+import { writeHostileModels } from '../test/hostileModelFiles.js';
+import { hostilePageTraffic } from '../test/pageFuzz.js';
 
 const argv = process.argv.slice(2);
-const seconds = Number(argv[argv.indexOf('--seconds') + 1] ?? NaN) || 600;
+const option = (name: string, fallback: number) => (argv.includes(name) ? Number(argv[argv.indexOf(name) + 1]) : fallback);
+const seconds = option('--seconds', 600);
+const hostilePerFormat = option('--hostile-per-format', 200);
+const webgpu = argv.includes('--webgpu');
+const IMPORT_RSS_BOUND_MB = 1536;
 const root = packageRoot();
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'restora-soak-'));
 
@@ -33,7 +44,10 @@ async function makePhotos(dir: string, n: number): Promise<void> {
 }
 
 await makePhotos(path.join(work, 'photos'), 40);
-const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'cli', 'index.ts'), 'serve'], {
+const hostileDir = path.join(work, 'hostile');
+fs.mkdirSync(hostileDir);
+const hostile = writeHostileModels(hostileDir, hostilePerFormat, 1224, await installTinyModel(path.join(work, 'template-home'), 'template'));
+const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src', 'cli', 'index.ts'), 'serve', ...(webgpu ? ['--backend', 'webgpu'] : [])], {
   cwd: root,
   env: { ...process.env, RESTORA_HOME: path.join(work, 'home') },
   stdio: ['ignore', 'pipe', 'pipe'],
@@ -83,6 +97,25 @@ async function call<T>(kind: string, method: string, body: unknown = {}): Promis
   return parsed.value;
 }
 
+/** The server's peak RSS so far (VmHWM), MB. */
+function peakRssMB(): number {
+  return Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+}
+
+/** The WebGPU page's port, read from a Chromium command line as any local user can (null until the page runs). */
+function pagePort(): number | null {
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      const m = /http:\/\/127\.0\.0\.1:(\d+)\//.exec(cmd);
+      if (m && /chrom/i.test(cmd)) return Number(m[1]);
+    } catch {
+      // gone, or not ours
+    }
+  }
+  return null;
+}
+
 function processStats(): { rssMB: number; fds: number } {
   const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
   const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
@@ -101,7 +134,12 @@ const t0 = Date.now();
 
 const ids = async () => ((await call<{ rows: { id: number }[] }>('ui', 'library.list', { projectId, limit: 1000 }))?.rows ?? []).map((r) => r.id);
 let known = await ids();
-let counts = { imports: 0, upscales: 0, exports: 0, thumbnails: 0, trainingSteps: 0 };
+let counts = { imports: 0, upscales: 0, exports: 0, thumbnails: 0, trainingSteps: 0, hostileModels: 0, pageProbes: 0 };
+const hostileOutcomes: Record<string, number> = {};
+const hostileBad: string[] = [];
+let worstImport = { peakRssMB: 0, file: '' };
+const pageStatuses: Record<number, number> = {};
+const pageBad: string[] = [];
 
 const loops = [
   // The studio polls what it shows.
@@ -161,6 +199,40 @@ const loops = [
       counts.exports++;
     }
   })(),
+  // Hostile model files, one import after another; the server's peak RSS after each.
+  (async () => {
+    for (const c of hostile) {
+      if (!running()) break;
+      const r = await request('/api/models.import', { path: c.path });
+      (latencies.hostileImport ??= []).push(r.ms);
+      counts.hostileModels++;
+      const peak = peakRssMB();
+      if (peak > worstImport.peakRssMB) worstImport = { peakRssMB: +peak.toFixed(1), file: `${path.basename(c.path)} (${c.kind})` };
+      const reply = r.status === 200 ? (JSON.parse(r.text) as { ok: boolean; value?: { card: { id: string } }; error?: { code: string; message: string } }) : null;
+      const key = reply ? (reply.ok ? 'imported' : reply.error!.code) : `HTTP ${r.status}`;
+      hostileOutcomes[key] = (hostileOutcomes[key] ?? 0) + 1;
+      const stem = c.format === 'ncnn' ? path.basename(c.path, '.param') : path.basename(c.path);
+      if (!reply || key === 'INTERNAL' || (!reply.ok && !reply.error!.message.includes(stem))) hostileBad.push(`${path.basename(c.path)} (${c.kind}): ${r.text.slice(0, 200)}`);
+      if (reply?.ok) await call('hostile', 'models.delete', { id: reply.value!.card.id });
+    }
+  })(),
+  // With --webgpu: hostile traffic on the page engine's port, in rounds, while upscales run on it.
+  (async () => {
+    if (!webgpu) return;
+    let seed = 1;
+    while (running()) {
+      const port = pagePort();
+      if (port === null) {
+        await sleep(1000);
+        continue;
+      }
+      const report = await hostilePageTraffic(port, seed++, 50);
+      counts.pageProbes += 50;
+      for (const [k, v] of Object.entries(report.statuses)) pageStatuses[Number(k)] = (pageStatuses[Number(k)] ?? 0) + v;
+      pageBad.push(...report.bad.slice(0, 5 - Math.min(5, pageBad.length)));
+      if (report.upgradesAccepted) pageBad.push(`${report.upgradesAccepted} hostile upgrades accepted`);
+    }
+  })(),
   // Resources every 5 s.
   (async () => {
     while (running()) {
@@ -194,6 +266,8 @@ console.log(
     errors,
     errorSamples,
     server: { start, end: final, peakRssMB: Math.max(...samples.map((s) => s.rssMB)), peakFds: Math.max(...samples.map((s) => s.fds)) },
+    hostileModels: { files: hostile.length, imported: counts.hostileModels, outcomes: hostileOutcomes, unclear: hostileBad.slice(0, 10), peakRssMB: worstImport.peakRssMB, peakAfter: worstImport.file, boundMB: IMPORT_RSS_BOUND_MB, withinBound: worstImport.peakRssMB < IMPORT_RSS_BOUND_MB },
+    ...(webgpu ? { pageEngine: { probes: counts.pageProbes, byStatus: pageStatuses, bad: pageBad } } : {}),
     samples: samples.filter((_, i) => i % 12 === 0),
   }),
 );
