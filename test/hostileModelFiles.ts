@@ -164,7 +164,10 @@ function damageBytes(buf: Uint8Array, rnd: Rnd, regions: [number, number][] = [[
   switch (pick(rnd, ['flip', 'flip', 'truncate', 'append', 'zero', 'repeat'] as const)) {
     case 'flip': {
       const n = 1 + Math.floor(rnd() * 16);
-      for (let i = 0; i < n; i++) out[place()] ^= 1 << Math.floor(rnd() * 8);
+      for (let i = 0; i < n; i++) {
+        const p = place();
+        out[p] = (out[p] ?? 0) ^ (1 << Math.floor(rnd() * 8));
+      }
       return { kind: `${n} bits flipped`, bytes: out };
     }
     case 'truncate':
