@@ -18,7 +18,7 @@ const USAGE = `restora: restore and upscale photos with neural networks
 Usage:
   restora upscale <files|dirs>... --out DIR [--model ID | --task restore|upscale|cleanup] [--scale N]
                   [--format png|jpg|webp|tiff|avif] [--quality Q] [--tile N] [--colours keep|model]
-                  [--highlights keep|model] [--levels auto|off]
+                  [--highlights keep|model] [--levels auto|off] [--recursive]
                   (--task: the model the studio's task button runs, your default from Models or
                   the bundled one: restore x2 (as restora restore: repair first), upscale x2|x4,
                   cleanup x2|x4; --scale picks the size, x2 without it.
@@ -26,10 +26,12 @@ Usage:
                   for restoration models. model: the model's colours as they come.
                   --highlights keep: whites the model brightens roll off instead of clipping;
                   the default for restoration models. --levels auto: black/white points and
-                  white balance for faded prints, after the model; off by default)
+                  white balance for faded prints, after the model; off by default.
+                  --recursive (-r): folders' subfolders too, mirrored under --out; without it
+                  the photos left in subfolders are counted and said)
   restora restore <files|dirs>... --out DIR [--scratches auto|off|MASK] [--model ID|none] [--save-mask]
                   [--format F] [--quality Q] [--tile N] [--colours keep|model]
-                  [--highlights keep|model] [--levels auto|off]
+                  [--highlights keep|model] [--levels auto|off] [--recursive]
                   (old prints: finds scratches, creases, dust and torn corners and fills them
                   in, then restores with your Restore default (Models), restora-oldphoto-x2, or
                   --model; MASK: a mask image of the photo's size, white where damaged, or a
@@ -152,17 +154,18 @@ const OUTPUT_OPTIONS = {
   colours: { type: 'string' },
 } as const satisfies ParseArgsConfig['options'];
 
-/** Tone options of `upscale` and `restore`. */
+/** Tone options of `upscale` and `restore` (and --recursive, which only they and `batch` take). */
 const TONE_OPTIONS = {
   highlights: { type: 'string' },
   levels: { type: 'string' },
+  recursive: { type: 'boolean', short: 'r' },
 } as const satisfies ParseArgsConfig['options'];
 
 /** --highlights keep|model and --levels auto|off, as UpscaleOptions fields. */
-function toneOptions(v: { highlights?: string | undefined; levels?: string | undefined }): Pick<UpscaleOptions, 'keepHighlights' | 'levels'> {
+function toneOptions(v: { highlights?: string | undefined; levels?: string | undefined; recursive?: boolean | undefined }): Pick<UpscaleOptions, 'keepHighlights' | 'levels' | 'recursive'> {
   if (v.highlights !== undefined && v.highlights !== 'keep' && v.highlights !== 'model') throw new UsageError(`--highlights must be keep or model, got "${v.highlights}"`);
   if (v.levels !== undefined && v.levels !== 'auto' && v.levels !== 'off') throw new UsageError(`--levels must be auto or off, got "${v.levels}"`);
-  return { ...(v.highlights ? { keepHighlights: v.highlights === 'keep' } : {}), ...(v.levels === 'auto' ? { levels: true } : {}) };
+  return { ...(v.highlights ? { keepHighlights: v.highlights === 'keep' } : {}), ...(v.levels === 'auto' ? { levels: true } : {}), ...(v.recursive ? { recursive: true } : {}) };
 }
 
 function outputOptions(
@@ -230,6 +233,7 @@ async function runItems(app: ReturnType<typeof appFrom>, values: { backend?: str
   });
   let current = '';
   let itemStart = 0;
+  let skipped = 0;
   const results = await app.upscale.run(
     inputs,
     out,
@@ -251,10 +255,12 @@ async function runItems(app: ReturnType<typeof appFrom>, values: { backend?: str
         const line = r.ok ? `${current} -> ${r.output} (${((r.ms ?? 0) / 1000).toFixed(1)} s${fixed})` : `${current} FAILED: ${r.error!.message}`;
         process.stderr.write(tty ? `\r\x1b[K${line}\n` : `${line}\n`);
       },
+      onSubfoldersSkipped: (n) => (skipped = n),
     },
     controller.signal,
   );
   await app.close();
+  if (skipped) process.stderr.write(`${skipped} photo${skipped === 1 ? '' : 's'} in subfolders left out: add --recursive (-r) to include ${skipped === 1 ? 'it' : 'them'} (mirrored under ${out}).\n`);
   if (values.json) console.log(JSON.stringify(results, null, 2));
   return printSummary(results);
 }
@@ -624,6 +630,7 @@ async function cmdServe(args: string[]): Promise<number> {
     events: app.events,
     media: app.media,
     upload: createUploadHandler(app),
+    downloads: { jobOutputs: (jobId) => app.jobRunner().outputs(jobId) },
   });
   // Last resort: a bug in one request's handling is logged, and the other clients keep their server.
   const keepServing = (what: string) => (err: unknown) => process.stderr.write(`restora serve: ${what} (still serving): ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

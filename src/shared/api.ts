@@ -164,6 +164,8 @@ export interface UpscaleOptions {
   keepHighlights?: boolean;
   /** Levels and white balance for faded prints after the model (default: off). */
   levels?: boolean;
+  /** Folders: also the photos in their subfolders, mirrored under the output folder (default: off). */
+  recursive?: boolean;
 }
 
 export interface TileProgress {
@@ -275,6 +277,8 @@ export interface HistoryEntry {
 export interface ImageDetail extends ImageRow {
   exif: Record<string, unknown> | null;
   history: HistoryEntry[];
+  /** Media path of the photo's saved damage mask (mask/<id>), or null: "Use my mask" is offered only with one. */
+  savedMask: string | null;
 }
 
 export interface LibraryQuery {
@@ -316,6 +320,12 @@ export interface BatchSpec {
   resize?: { width?: number; height?: number };
   /** Keep the photo's own low-frequency colours (default: on for restoration models). */
   keepColours?: boolean;
+  /** Repair scratches and dust first ('auto'), as Restore old photo does for one photo; default 'off'. */
+  repair?: 'auto' | 'off';
+  /** With repair 'auto': a photo's own saved mask (input path -> mask file) instead of the detector's. */
+  repairMasks?: Record<string, string>;
+  /** Levels and white balance after the model, for faded prints. */
+  levels?: boolean;
 }
 
 export type JobState = 'running' | 'paused' | 'cancelled' | 'done' | 'failed';

@@ -51,7 +51,8 @@ const batchSpec = z
     inputs: z.array(text).max(10_000).default([]),
     /** Library images to export (resolved to their paths in main). */
     imageIds: z.array(id).max(100_000).optional(),
-    outDir: text,
+    // Left out (web mode: the browser names no server folder): a new folder under RESTORA_HOME/exports.
+    outDir: text.optional(),
     modelId: text.optional(),
     scale: scale.optional(),
     format: z.enum(OUTPUT_FORMATS as readonly OutputFormat[] as [OutputFormat, ...OutputFormat[]]).default('png'),
@@ -61,6 +62,11 @@ const batchSpec = z
     tile: z.number().int().min(32).max(2048).optional(),
     resize: z.object({ width: z.number().int().min(1).max(65_535).optional(), height: z.number().int().min(1).max(65_535).optional() }).strict().optional(),
     keepColours: z.boolean().optional(),
+    // The Restore pipeline's first step, as the single-photo button runs it: 'auto' repairs each
+    // library photo with its saved mask, any other with the detector's.
+    repair: z.enum(['auto', 'off']).optional(),
+    // Levels and white balance after the model (faded prints).
+    levels: z.boolean().optional(),
   })
   .strict();
 
@@ -168,6 +174,7 @@ export const REQUEST_SCHEMAS = {
   'upscale.cancel': z.object({ taskId: z.string().min(1).max(100) }).strict(),
   'jobs.start': batchSpec,
   'jobs.list': empty,
+  'jobs.outputs': z.object({ jobId: id }).strict(),
   'jobs.pause': z.object({ jobId: id }).strict(),
   'jobs.resume': z.object({ jobId: id }).strict(),
   'jobs.cancel': z.object({ jobId: id }).strict(),
@@ -227,6 +234,8 @@ interface Responses {
   'damage.saveMask': DamageMask;
   'jobs.start': { jobId: number; resumed: boolean };
   'jobs.list': JobSummary[];
+  /** A job's finished outputs by name inside its folder, in the order of /download/job/<id>/<n>. */
+  'jobs.outputs': { names: string[] };
   'jobs.pause': JobSummary;
   'jobs.resume': JobSummary;
   'jobs.cancel': JobSummary;

@@ -26,6 +26,7 @@ export const API_METHODS = [
   'damage.saveMask',
   'jobs.start',
   'jobs.list',
+  'jobs.outputs',
   'jobs.pause',
   'jobs.resume',
   'jobs.cancel',

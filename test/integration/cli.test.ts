@@ -132,3 +132,35 @@ describe('restora upscale formats, exit codes and safety', () => {
     expect(info.backend.tfjsVersion).toBe('4.22.0');
   });
 });
+
+describe('restora upscale and restore on a folder with subfolders (issue 25)', () => {
+  let dir = '';
+  beforeAll(async () => {
+    dir = tmpDir('restora-nested-');
+    fs.mkdirSync(path.join(dir, 'sub', 'deeper'), { recursive: true });
+    const png = (seed: number) => sharp({ create: { width: 12, height: 10, channels: 3, background: { r: seed * 40, g: 90, b: 200 - seed * 30 } } }).png();
+    await png(1).toFile(path.join(dir, 'a.png'));
+    await png(2).toFile(path.join(dir, 'b.png'));
+    // The same name in a subfolder: mirrored, it must not collide with the top one.
+    await png(3).toFile(path.join(dir, 'sub', 'a.png'));
+    await png(4).toFile(path.join(dir, 'sub', 'deeper', 'c.png'));
+  });
+
+  it('without --recursive, says how many photos in subfolders were left out', () => {
+    const out = tmpDir('restora-out-');
+    const run = restora(['upscale', dir, '--out', out, '--model', 'tiny-x2']);
+    expect(run.code).toBe(0);
+    expect(run.err).toContain('2 of 2 done.');
+    expect(run.err).toContain('2 photos in subfolders left out: add --recursive (-r) to include them');
+    expect(listAll(out).sort()).toEqual(['a.png', 'b.png']);
+  });
+
+  it('with --recursive, takes them too, mirrored under --out', () => {
+    const out = tmpDir('restora-out-');
+    const run = restora(['upscale', dir, '--out', out, '--model', 'tiny-x2', '-r']);
+    expect(run.code).toBe(0);
+    expect(run.err).toContain('4 of 4 done.');
+    expect(run.err).not.toContain('left out');
+    expect(listAll(out).filter((f) => f.endsWith('.png')).sort()).toEqual(['a.png', 'b.png', path.join('sub', 'a.png'), path.join('sub', 'deeper', 'c.png')].sort());
+  });
+});

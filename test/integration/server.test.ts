@@ -3,7 +3,9 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServer, type RunningServer } from '../../src/main/server/httpServer.js';
+import { mediaKeyOf, startServer, type RunningServer } from '../../src/main/server/httpServer.js';
+import { unzipSync } from 'fflate';
+import { MEDIA_KEY_PARAM } from '../../src/shared/methods.js';
 import WebSocket from 'ws';
 import { API_METHODS, type ApiHandlers, type AppEvent } from '../../src/shared/contract.js';
 import { RestoraError } from '../../src/shared/errors.js';
@@ -318,5 +320,46 @@ describe('web-mode HTTP server under hostile clients', () => {
       expect(r.status, host).toBe(403);
       expect(r.body).toBe('forbidden host');
     }
+  });
+});
+
+describe('batch results as downloads (web mode, issue 25)', () => {
+  let dl: RunningServer;
+  let files: { name: string; file: string }[] = [];
+  beforeAll(async () => {
+    const out = tmpDir();
+    fs.mkdirSync(path.join(out, 'sub'));
+    files = [
+      { name: 'a.png', file: path.join(out, 'a.png') },
+      { name: 'sub/b ü.png', file: path.join(out, 'sub', 'b ü.png') },
+    ];
+    fs.writeFileSync(files[0]!.file, Buffer.alloc(6 << 20, 3)); // big enough to fill the socket and wait for it to drain
+    fs.writeFileSync(files[1]!.file, Buffer.from('second'));
+    dl = await startServer(handlers, { downloads: { jobOutputs: (id) => (id === 3 ? files : null) } });
+  });
+  afterAll(async () => dl?.close());
+  const url = (p: string, key = true) => `http://127.0.0.1:${dl.port}${p}${key ? `?${MEDIA_KEY_PARAM}=${mediaKeyOf(dl.token)}` : ''}`;
+
+  it('streams a job\'s outputs as one zip, to the page\'s read-only media key', async () => {
+    expect((await fetch(url('/download/job/3.zip', false))).status).toBe(401);
+    const r = await fetch(url('/download/job/3.zip'));
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toBe('application/zip');
+    expect(r.headers.get('content-disposition')).toMatch(/^attachment; filename="restora-job-3\.zip"/);
+    const entries = unzipSync(new Uint8Array(await r.arrayBuffer()));
+    expect(Object.keys(entries)).toEqual(['a.png', 'sub/b ü.png']);
+    expect(Buffer.from(entries['a.png']!).equals(fs.readFileSync(files[0]!.file))).toBe(true);
+    expect(Buffer.from(entries['sub/b ü.png']!).toString()).toBe('second');
+  });
+
+  it('serves each output on its own, and 404 for what is not there', async () => {
+    const r = await fetch(url('/download/job/3/1'));
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-disposition')).toBe(`attachment; filename="b_.png"; filename*=UTF-8''${encodeURIComponent('b ü.png')}`);
+    expect(await r.text()).toBe('second');
+    expect((await fetch(url('/download/job/3/2'))).status).toBe(404);
+    expect((await fetch(url('/download/job/4.zip'))).status).toBe(404);
+    // Not a download path: the media key opens nothing else.
+    expect((await fetch(url('/download/job/x.zip'))).status).toBe(401);
   });
 });

@@ -12,7 +12,7 @@ import { packageRoot } from '../paths.js';
 import { importModel } from '../ml/import/importModel.js';
 import { SpeedCache } from '../ml/store/speedCache.js';
 import { upscaleLibraryImage } from './upscaleImage.js';
-import { detectLibraryDamage, saveLibraryMask } from './damageMasks.js';
+import { detectLibraryDamage, libraryMaskFile, saveLibraryMask } from './damageMasks.js';
 import { discardUpload, MAX_UPLOAD_BYTES, storeUpload } from '../library/uploads.js';
 
 /** What only some adapters can do (Electron opens folders; the web server cannot). */
@@ -98,7 +98,7 @@ export function createHandlers(app: App, adapters: AdapterCapabilities = {}): Ap
         fs.readdirSync(samplesDir()).filter((f) => /\.(png|jpe?g|webp|tiff?)$/i.test(f)).map((f) => path.join(samplesDir(), f)),
       ),
     'library.list': async ({ projectId, ...query }) => app.library().list(projectId, query),
-    'library.get': async ({ id }) => app.library().get(id),
+    'library.get': async ({ id }) => ({ ...app.library().get(id), savedMask: libraryMaskFile(app, id) ? `mask/${id}` : null }),
 
     'upscale.image': async ({ imageId, modelId, taskId, keepColours, levels, repair }) => {
       if (upscaleTasks.has(taskId)) throw new RestoraError('USAGE', `Task ${taskId} is already running.`);
@@ -122,21 +122,31 @@ export function createHandlers(app: App, adapters: AdapterCapabilities = {}): Ap
     },
 
     'jobs.start': async ({ imageIds, ...rest }) => {
+      const repairMasks: Record<string, string> = {};
       const fromLibrary = (imageIds ?? []).map((id) => {
         const p = app.library().pathOf(id);
         if (!p) throw new RestoraError('NOT_FOUND', `No image ${id} in the library.`);
+        const mask = rest.repair === 'auto' ? libraryMaskFile(app, id) : null;
+        if (mask) repairMasks[p] = mask;
         return p;
       });
       // Without a model the batch service picks the Upscale task's (the user's default: see ModelLibrary.resolve).
       const spec: BatchSpec = {
         ...rest,
+        outDir: rest.outDir ?? path.join(app.home, 'exports', new Date().toISOString().slice(0, 19).replace(/[T:]/g, '-')),
         inputs: [...rest.inputs, ...fromLibrary],
         tile: rest.tile ?? app.settings.get().tile,
+        ...(Object.keys(repairMasks).length ? { repairMasks } : {}),
       };
       if (spec.inputs.length === 0) throw new RestoraError('USAGE', 'Nothing to export: give input files/folders or library images.');
       return app.jobRunner().start(spec);
     },
     'jobs.list': async () => app.jobRunner().list(),
+    'jobs.outputs': async ({ jobId }) => {
+      const outputs = app.jobRunner().outputs(jobId);
+      if (!outputs) throw new RestoraError('NOT_FOUND', `No export job ${jobId}.`);
+      return { names: outputs.map((o) => o.name) };
+    },
     'jobs.pause': async ({ jobId }) => app.jobRunner().pause(jobId),
     'jobs.resume': async ({ jobId }) => app.jobRunner().resume(jobId),
     'jobs.cancel': async ({ jobId }) => app.jobRunner().cancel(jobId),

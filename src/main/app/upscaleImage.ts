@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { OutputFormat, UpscaleImageResult } from '../../shared/api.js';
-import { damageNetDirs, repairPlanFor } from './upscaleService.js';
+import { damageNetDirs, pipelineRequest, repairPlanFor } from '../ml/infer/pipeline.js';
 import type { RepairPlan } from '../ml/infer/upscaleFile.js';
 import { libraryMaskFile } from './damageMasks.js';
 import { RestoraError } from '../../shared/errors.js';
@@ -55,7 +55,7 @@ export async function upscaleLibraryImage(
   const t0 = performance.now();
   const r = await app.compute.upscale(
     model.dir,
-    { input, output: dest, scale: model.card.scale, format: 'png', tile: output.tile, overlap: 0, ...(output.keepColours !== undefined ? { keepColours: output.keepColours } : {}), ...(output.levels ? { levels: true } : {}), ...(repair ? { repair } : {}) },
+    pipelineRequest(model, input, dest, 'png', { repair: repair ?? undefined, keepColours: output.keepColours, levels: output.levels, tile: output.tile }),
     { onProgress, signal },
   );
   const ms = Math.round(performance.now() - t0);

@@ -4,8 +4,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_TILE, INPAINTER_ID, SCRATCH_DETECTOR_ID, type ItemResult, type OutputFormat, type UpscaleOptions } from '../../shared/api.js';
-import type { RepairPlan } from '../ml/infer/upscaleFile.js';
+import type { ItemResult, OutputFormat, UpscaleOptions } from '../../shared/api.js';
+import { damageNetDirs, pipelineRequest, repairPlanFor } from '../ml/infer/pipeline.js';
 import { RestoraError, errorMessage } from '../../shared/errors.js';
 import type { ComputeHost } from '../ml/infer/computeHost.js';
 import { enumerateInputs } from '../imaging/inputs.js';
@@ -17,16 +17,8 @@ export interface UpscaleEvents {
   onItemStart?(index: number, total: number, input: string): void;
   onItemProgress?(index: number, done: number, total: number): void;
   onItemDone?(index: number, result: ItemResult): void;
-}
-
-/** The bundled damage nets' folders (resolved once per run: a missing one is said before any work). */
-export function damageNetDirs(models: ModelLibrary): { detector: string; inpainter: string } {
-  return { detector: models.get(SCRATCH_DETECTOR_ID).dir, inpainter: models.get(INPAINTER_ID).dir };
-}
-
-/** The repair step of one photo: the inpainter, on the user's mask or else on the detector's. */
-export function repairPlanFor(nets: { detector: string; inpainter: string }, maskFile?: string, maskOut?: string): RepairPlan {
-  return { inpainterDir: nets.inpainter, ...(maskFile ? { maskFile } : { detectorDir: nets.detector }), ...(maskOut ? { maskOut } : {}) };
+  /** Without `recursive`: how many photos the named folders hold in subfolders, left out (said, never silent). */
+  onSubfoldersSkipped?(count: number): void;
 }
 
 export function outputName(input: string, format: OutputFormat): string {
@@ -73,7 +65,15 @@ export class UpscaleService {
     };
     const format = options.format ?? 'png';
     fs.mkdirSync(outDir, { recursive: true });
-    const items = enumerateInputs(inputs, false).map((e) => ({
+    const recursive = options.recursive ?? false;
+    const entries = enumerateInputs(inputs, recursive);
+    if (!recursive && events.onSubfoldersSkipped) {
+      const direct = entries.length;
+      const all = enumerateInputs(inputs, true).length;
+      if (all > direct) events.onSubfoldersSkipped(all - direct);
+    }
+    const items = entries.map((e) => ({
+      relDir: e.relDir,
       file: e.input,
       ...(e.missing ? { error: new RestoraError('NOT_FOUND', `${e.input}: no such file or folder`, e.input) } : {}),
     }));
@@ -81,11 +81,12 @@ export class UpscaleService {
     const results: ItemResult[] = [];
     let backend: { id: string; threads: number } | null = null;
     for (let i = 0; i < items.length; i++) {
-      const { file, error } = items[i]!;
+      const { file, error, relDir } = items[i]!;
       events.onItemStart?.(i, items.length, file);
       const started = performance.now();
       let result: ItemResult;
-      const dest = path.join(outDir, outputName(file, format));
+      // Subfolders are mirrored, so two photos of one name in different folders do not collide.
+      const dest = path.join(outDir, relDir, outputName(file, format));
       try {
         if (error) throw error;
         if (sameFile(file, dest)) {
@@ -95,22 +96,11 @@ export class UpscaleService {
         if (prior) {
           throw new RestoraError('WOULD_OVERWRITE_INPUT', `${file}: output ${dest} is already written by ${prior} in this run; rename one of them`, file);
         }
-        const repair = damage ? repairPlanFor(damage, maskFor(file), options.saveMask ? path.join(outDir, `${path.basename(file, path.extname(file))}-mask.png`) : undefined) : undefined;
+        if (relDir) fs.mkdirSync(path.dirname(dest), { recursive: true });
+        const repair = damage ? repairPlanFor(damage, maskFor(file), options.saveMask ? path.join(path.dirname(dest), `${path.basename(file, path.extname(file))}-mask.png`) : undefined) : undefined;
         const done = await this.compute.upscale(
           model?.dir ?? null,
-          {
-            input: file,
-            output: dest,
-            scale: model?.card.scale ?? 1,
-            format,
-            tile: options.tile ?? DEFAULT_TILE,
-            overlap: 0,
-            ...(options.quality !== undefined ? { quality: options.quality } : {}),
-            ...(options.keepColours !== undefined ? { keepColours: options.keepColours } : {}),
-            ...(options.keepHighlights !== undefined ? { keepHighlights: options.keepHighlights } : {}),
-            ...(options.levels ? { levels: true } : {}),
-            ...(repair ? { repair } : {}),
-          },
+          pipelineRequest(model, file, dest, format, { repair, keepColours: options.keepColours, keepHighlights: options.keepHighlights, levels: options.levels, quality: options.quality, tile: options.tile }),
           { onProgress: (d, t) => events.onItemProgress?.(i, d, t), ...(signal ? { signal } : {}) },
         );
         claimed.set(path.resolve(dest), file);

@@ -25,6 +25,7 @@ import { RestoraError, errorMessage } from '../../shared/errors.js';
 import { guardDb, mapDbError, type Db } from '../db/database.js';
 import type { ComputeHost } from '../ml/infer/computeHost.js';
 import type { ModelLibrary } from '../ml/store/modelLibrary.js';
+import { damageNetDirs, pipelineRequest, repairPlanFor } from '../ml/infer/pipeline.js';
 import { enumerateInputs } from '../imaging/inputs.js';
 import { tempPrefix } from '../imaging/atomic.js';
 
@@ -92,6 +93,8 @@ export function canonicalSpec(spec: BatchSpec, model: { id: string; scale: numbe
     ...resize,
     // The compute worker's default: restoration models keep the photo's colours.
     keepColours: spec.keepColours ?? model.task === 'restore',
+    ...(spec.repair === 'auto' ? { repair: 'auto' as const, ...(spec.repairMasks && Object.keys(spec.repairMasks).length ? { repairMasks: Object.fromEntries(Object.entries(spec.repairMasks).map(([k, v]) => [path.resolve(k), path.resolve(v)])) } : {}) } : {}),
+    ...(spec.levels ? { levels: true } : {}),
   };
 }
 
@@ -281,6 +284,7 @@ export class BatchJobs {
     if (!job) throw new RestoraError('NOT_FOUND', `No export job ${jobId}.`);
     const spec = JSON.parse(job.spec_json) as BatchSpec & { modelId: string };
     const model = this.models.get(spec.modelId);
+    const damageNets = spec.repair === 'auto' ? damageNetDirs(this.models) : null;
     this.writeState(jobId, 'running');
     // The next item no live runner holds: pending, or 'running' under a claim that expired
     // (its process was killed). One statement, so two runners never get the same item.
@@ -384,19 +388,10 @@ export class BatchJobs {
       try {
         makeOutputDir(item.input_path, item.output_path);
         staging = true;
+        const repair = damageNets ? repairPlanFor(damageNets, spec.repairMasks?.[item.input_path]) : undefined;
         await this.compute.upscale(
           model.dir,
-          {
-            input: item.input_path,
-            output: staged,
-            scale: model.card.scale,
-            format: spec.format,
-            tile: spec.tile ?? DEFAULT_TILE,
-            overlap: 0,
-            ...(spec.quality !== undefined ? { quality: spec.quality } : {}),
-            ...(spec.resize ? { resize: spec.resize } : {}),
-            ...(spec.keepColours !== undefined ? { keepColours: spec.keepColours } : {}),
-          },
+          pipelineRequest(model, item.input_path, staged, spec.format, { repair, keepColours: spec.keepColours, levels: spec.levels, quality: spec.quality, tile: spec.tile, resize: spec.resize }),
           {
             signal: itemStop.signal,
             onProgress: (done, total) => {
@@ -473,6 +468,17 @@ export class BatchJobs {
         }[]
       ).map((f) => ({ input: f.input_path, code: f.error_code, message: f.error_message }));
       return { id: j.id, state: j.state, createdAt: j.created_at, spec: JSON.parse(j.spec_json) as BatchSpec, ...c, failures, runningElsewhere: this.runningElsewhere(jobId) };
+    });
+  }
+
+  /** A job's finished outputs, each with its name inside the output folder (for downloads); null for no such job. */
+  outputs(jobId: number): { name: string; file: string }[] | null {
+    return guardDb(this.db, () => {
+      const job = this.db.prepare('SELECT spec_json FROM export_jobs WHERE id = ?').get(jobId) as { spec_json: string } | undefined;
+      if (!job) return null;
+      const outDir = (JSON.parse(job.spec_json) as BatchSpec).outDir;
+      const rows = this.db.prepare("SELECT output_path FROM job_items WHERE job_id = ? AND state = 'done' ORDER BY id").all(jobId) as { output_path: string }[];
+      return rows.map((r) => ({ name: path.relative(outDir, r.output_path).split(path.sep).join('/'), file: r.output_path }));
     });
   }
 

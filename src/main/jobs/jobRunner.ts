@@ -34,6 +34,10 @@ export class JobRunner {
     return r;
   }
 
+  outputs(jobId: number): { name: string; file: string }[] | null {
+    return this.jobs.outputs(jobId);
+  }
+
   list(): JobSummary[] {
     return this.jobs.list().reverse();
   }

@@ -169,7 +169,7 @@ export class Library {
     })();
   }
 
-  get(imageId: number): ImageDetail {
+  get(imageId: number): Omit<ImageDetail, 'savedMask'> {
     const row = this.db
       .prepare(
         `SELECT id, project_id AS projectId, path, content_hash AS contentHash, size, format, width, height, status, imported_at AS importedAt, problem, exif_json AS exifJson

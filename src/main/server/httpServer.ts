@@ -23,6 +23,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { EVENTS_PATH, isApiMethod, parseRequest, type ApiHandlers, type ApiResult, type AppEvent } from '../../shared/contract.js';
 import { MEDIA_KEY_PARAM, SESSION_PATH, WS_EVENTS_PROTOCOL, WS_TOKEN_PROTOCOL_PREFIX } from '../../shared/methods.js';
 import { RestoraError, errorMessage } from '../../shared/errors.js';
+import { MAX_ZIP_BYTES, streamZip } from './zipStream.js';
 
 export interface ServerOptions {
   port?: number;
@@ -36,6 +37,8 @@ export interface ServerOptions {
   upload?: UploadHandler;
   /** Serves /media/<path> (thumbnails, images, results, previews) by id, never by file path. */
   media?: { resolve(mediaPath: string): Promise<string | null> };
+  /** A batch job's finished outputs, served as /download/job/<id>.zip and /download/job/<id>/<n> (web mode has no folder to open). */
+  downloads?: { jobOutputs(jobId: number): { name: string; file: string }[] | null };
 }
 
 /** Stores one uploaded photo; `maxBytes` (default 2 GiB) refuses a larger declared body before it is read. */
@@ -252,8 +255,35 @@ export async function startServer(handlers: ApiHandlers, o: ServerOptions = {}):
         return sendFile(res, file, { 'content-type': TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream', 'cache-control': 'private, max-age=60', 'x-content-type-options': 'nosniff' });
       }
 
+      const download = req.method === 'GET' && o.downloads ? /^\/download\/job\/(\d{1,12})(?:\.zip|\/(\d{1,9}))$/.exec(url.pathname) : null;
+      if (download) {
+        const key = url.searchParams.get(MEDIA_KEY_PARAM);
+        if (!authed && !(key !== null && safeEqual(key, mediaKey))) return send(res, 401, 'unauthorized');
+        const outputs = o.downloads!.jobOutputs(Number(download[1]));
+        if (!outputs) return send(res, 404, 'no such job');
+        const attachment = (name: string) => `attachment; filename="${name.replace(/[^\w.-]+/g, '_')}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+        if (download[2] !== undefined) {
+          const one = outputs[Number(download[2])];
+          if (!one) return send(res, 404, 'no such output');
+          const name = path.basename(one.name);
+          return sendFile(res, one.file, { 'content-type': TYPES[path.extname(name).toLowerCase()] ?? 'application/octet-stream', 'content-disposition': attachment(name), 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+        }
+        const sizes = outputs.map((f) => ({ ...f, bytes: fs.statSync(f.file, { throwIfNoEntry: false })?.size }));
+        const present = sizes.filter((f) => f.bytes !== undefined);
+        const total = present.reduce((n, f) => n + f.bytes!, 0);
+        if (total > MAX_ZIP_BYTES) return send(res, 413, `job ${download[1]}'s outputs take ${(total / 1024 ** 3).toFixed(1)} GB, over the 4 GB a zip can hold here: download them one by one`);
+        res.writeHead(200, { ...BASE_HEADERS, 'content-type': 'application/zip', 'content-disposition': attachment(`restora-job-${download[1]}.zip`), 'cache-control': 'no-store' });
+        try {
+          await streamZip(res, present);
+        } catch {
+          // A file vanished or the client left mid-way: the archive is cut short.
+          res.destroy();
+        }
+        return;
+      }
+
       // Routes with data that this server does not offer (or not by this method): never the page.
-      if (url.pathname === EVENTS_PATH || url.pathname === '/upload' || url.pathname.startsWith('/media/')) return send(res, authed ? 404 : 401, authed ? 'not found' : 'unauthorized');
+      if (url.pathname === EVENTS_PATH || url.pathname === '/upload' || url.pathname.startsWith('/media/') || url.pathname.startsWith('/download/')) return send(res, authed ? 404 : 401, authed ? 'not found' : 'unauthorized');
       if (req.method !== 'GET' || !o.staticDir) return send(res, authed ? 404 : 401, authed ? 'not found' : 'unauthorized');
       if (url.searchParams.has('token')) {
         // Only the entry URL carries the token, to the page itself (it moves it into its
