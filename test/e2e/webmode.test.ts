@@ -13,6 +13,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { unzipSync } from 'fflate';
 import { ROOT, synthImage, tmpDir, toUint8 } from '../helpers.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -226,9 +227,49 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     await expect.poll(() => job2.getAttribute('data-job-id')).not.toBe(firstJob);
     // One good file and one bad: the job is done, with the failure counted and listed (not "failed").
     await expect.poll(() => job2.getByTestId('job-state').textContent(), { timeout: 60_000 }).toBe('done, 1 failed');
-    await expect.poll(() => job2.locator('details').textContent()).toContain('notes.txt');
+    await expect.poll(() => job2.locator('details', { hasText: /\d+ failures?/ }).textContent()).toContain('notes.txt');
     expect(fs.existsSync(path.join(work, 'exported-2', 'photo-6.png'))).toBe(true);
     await shot('export');
+    expect(errors).toEqual([]);
+  });
+
+  it('in the browser, a batch Restore needs no server path, repairs first, and its results come back as a zip or one by one', async () => {
+    await nav('Library');
+    const cells = page.getByRole('listbox', { name: 'Images' }).getByRole('option');
+    await page.getByRole('button', { name: 'Clear selection' }).click();
+    for (let i = 5; i < 8; i++) await cells.nth(i).click({ modifiers: ['Control'] });
+    await page.getByTestId('selection-restore').click();
+    await page.getByRole('heading', { name: 'Export', exact: true }).waitFor();
+    // Restore repairs first, as the single-photo button does; the choice is shown.
+    expect(await page.getByTestId('export-repair').inputValue()).toBe('auto');
+    // A disabled Start says why.
+    await page.getByLabel('Files or folders').check();
+    expect(await page.getByTestId('export-start').isDisabled()).toBe(true);
+    expect(await page.getByTestId('export-why').textContent()).toBe('Give at least one file or folder.');
+    await page.getByLabel(/Current library selection/).check();
+    expect(await page.getByTestId('export-why').count()).toBe(0);
+    expect(await page.getByTestId('export-out').inputValue()).toBe('');
+    const before = await page.locator('[data-job-id]').count();
+    await page.getByTestId('export-start').click();
+    await expect.poll(() => page.locator('[data-job-id]').count()).toBe(before + 1);
+    const job = page.locator('[data-job-id]').first();
+    await expect.poll(() => job.getByTestId('job-state').textContent(), { timeout: 120_000 }).toBe('done');
+    expect(await job.textContent()).toContain('damage repaired first');
+    expect(await job.locator('code').first().textContent()).toContain(path.join(home, 'exports'));
+    // The zip, fetched as the link's click would (with the page's media key), streamed by the server.
+    const href = (await job.getByTestId('job-download').getAttribute('href'))!;
+    expect(await job.getByTestId('job-download').textContent()).toBe('Download 3 results (.zip)');
+    const bytes = new Uint8Array(await page.evaluate(async (u) => Array.from(new Uint8Array(await (await fetch(u)).arrayBuffer())), href));
+    const entries = unzipSync(bytes);
+    expect(Object.keys(entries).sort()).toEqual(['photo-6.png', 'photo-7.png', 'photo-8.png']);
+    expect((await sharp(Buffer.from(entries['photo-8.png']!)).metadata()).width).toBe(2 * (40 + 4 * 7));
+    // One by one: the list of files, each a link to its own download.
+    await job.getByText('Files one by one').click();
+    await expect.poll(() => job.locator('details a').count()).toBe(3);
+    const one = (await job.locator('details a').first().getAttribute('href'))!;
+    const oneBytes = await page.evaluate(async (u) => (await (await fetch(u)).arrayBuffer()).byteLength, one);
+    expect(oneBytes).toBe(entries[(await job.locator('details a').first().textContent())!]!.length);
+    await shot('export-download');
     expect(errors).toEqual([]);
   });
 
@@ -307,9 +348,12 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     await expect(page.getByTestId('compute').inputValue()).resolves.toBe('cpu');
     await expect.poll(() => page.getByTestId('about-compute').textContent()).toMatch(/^CPU: (wasm|cpu|tensorflow)/);
     await shot('settings');
-    // Dark theme applies at once through the CSS variables.
+    // Dark theme applies at once through the CSS variables, and keeps a "Run models on" choice not saved yet.
+    await page.getByTestId('compute').selectOption('auto');
     await page.getByTestId('theme').selectOption('dark');
     await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    expect(await page.getByTestId('compute').inputValue()).toBe('auto');
+    await page.getByTestId('compute').selectOption('cpu');
     await shot('settings-dark');
     await nav('Train');
     await page.getByTestId('try-in-compare').click();
@@ -533,6 +577,36 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     const erased = Number((await count.textContent())!.split(' ')[0]!.replace(/\D/g, ''));
     const saved = await sharp(path.join(home, 'masks', maskFile[0]!)).greyscale().raw().toBuffer();
     expect(Array.from(saved).filter((v) => v >= 128).length).toBe(erased);
+    expect(errors).toEqual([]);
+  });
+
+  it('keeps the repair to one photo and one task: a plain upscale never repairs, a photo without a mask offers none', async () => {
+    // coffee.png is open, with the mask saved and used by the restore above.
+    const choice = page.getByTestId('repair-choice');
+    // The After pane's tag names the model of the result shown (the result picker appears only with two results).
+    const shown = () => page.locator('.tag.right').textContent({ timeout: 1000 }).catch(() => '');
+    expect(await choice.inputValue()).toBe('mask');
+    await page.getByTestId('task-upscale-x2').click();
+    await expect.poll(shown, { timeout: 120_000 }).toBe('After · restora-x2');
+    expect(await choice.inputValue()).toBe('off');
+    // The restore before it says what it repaired; the upscale says nothing of the kind.
+    expect(await page.getByRole('combobox', { name: 'Result shown' }).locator('option', { hasText: /^restora-oldphoto-x2 \(repaired [\d,]+ px, my mask\)/ }).count()).toBe(1);
+    // Another photo, without a mask: no repair chosen, "Use my mask" not offered, and a plain upscale works.
+    await nav('Library');
+    await page.getByRole('option', { name: /^photo-3\.png/ }).click();
+    await page.getByRole('heading', { name: 'Compare' }).waitFor();
+    await expect.poll(() => choice.inputValue()).toBe('off');
+    expect(await choice.locator('option[value=mask]').isDisabled()).toBe(true);
+    expect(await page.getByTestId('mask-count').count()).toBe(0);
+    await page.getByTestId('task-upscale-x2').click();
+    await expect.poll(shown, { timeout: 120_000 }).toBe('After · restora-x2');
+    // Back on coffee.png: its saved mask comes back with it, offered but not chosen.
+    await nav('Library');
+    await page.getByRole('option', { name: /^coffee\.png/ }).click();
+    await page.getByRole('heading', { name: 'Compare' }).waitFor();
+    await expect.poll(() => page.getByTestId('mask-count').textContent().catch(() => ''), { timeout: 30_000 }).toMatch(/^[\d,]+ pixels marked/);
+    expect(await choice.locator('option[value=mask]').isDisabled()).toBe(false);
+    expect(await choice.inputValue()).toBe('off');
     expect(errors).toEqual([]);
   });
 

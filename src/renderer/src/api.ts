@@ -121,6 +121,11 @@ export function droppedPaths(files: FileList): string[] {
 }
 
 /** URL of a media path (thumb/1, image/1, result/3, preview/...) for <img src>. */
+/** Web mode: a batch job's results as one zip, or its n-th file (the server streams them; see zipStream.ts). */
+export function downloadUrl(jobId: number, n?: number): string {
+  return `/download/job/${jobId}${n === undefined ? '.zip' : `/${n}`}?${new URLSearchParams({ [MEDIA_KEY_PARAM]: mediaKey }).toString()}`;
+}
+
 export function mediaUrl(mediaPath: string, version?: number): string {
   const q = new URLSearchParams();
   if (!electronBridge) q.set(MEDIA_KEY_PARAM, mediaKey);

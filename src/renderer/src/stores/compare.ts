@@ -19,7 +19,7 @@ export const useCompareStore = defineStore('compare', () => {
   /** When the running upscale started (for its ETA). */
   const startedAt = ref(0);
   const result = ref<UpscaleImageResult | null>(null);
-  /** The repair step before the model: none, the detector's mask, or the photo's saved mask. */
+  /** The repair step before the model: none, the detector's mask, or the photo's saved mask. Reset for each photo and set by each task. */
   const repair = ref<'off' | 'auto' | 'mask'>('off');
 
   async function open(id: number): Promise<void> {
@@ -29,6 +29,8 @@ export const useCompareStore = defineStore('compare', () => {
     image.value = d;
     result.value = null;
     progress.value = null;
+    // The repair choice belongs to one photo: a new photo starts without one.
+    repair.value = 'off';
   }
 
   async function upscale(): Promise<void> {
