@@ -58,7 +58,7 @@ Usage:
                 once on each of N seeded 64px regions (default 1024), cached in the run's
                 folder; the cost is measured and shown first, and over an hour needs --yes.
                 --teacher-downscale: an x4 teacher for an x2 run, its output reduced to x2)
-  restora train --resume RUN    (continues a paused or interrupted run with its own settings)
+  restora train --resume RUN    (continues a paused, cancelled or interrupted run, by name or number, with its own settings)
                 (--eval-dir: also score every validation on DIR's HR images, e.g. Set5)
                 (--gan: after the pixel-loss steps, steps/2 of SRGAN fine-tuning)
                 (--arch vae: a variational autoencoder; loss = reconstruction + W x KL per
@@ -359,14 +359,20 @@ async function cmdBatch(args: string[]): Promise<number> {
   }
 }
 
-/** The request a run was started with, as stored with it (latest run of that name). */
-async function storedTrainRequest(name: string): Promise<TrainRequest> {
+/**
+ * The request a run was started with, as stored with it: RUN is the run's name (its latest
+ * run) or its number, as the studio shows it ("Run 3"); a name wins over a number.
+ */
+async function storedTrainRequest(run: string): Promise<TrainRequest> {
   const { openDatabase } = await import('../main/db/database.js');
   const db = openDatabase(path.join(dataHome(), 'restora.db'));
   try {
-    const row = db.prepare('SELECT config_json FROM training_runs WHERE name = ? ORDER BY id DESC LIMIT 1').get(name) as { config_json: string } | undefined;
+    type Row = { config_json: string };
+    const row =
+      (db.prepare('SELECT config_json FROM training_runs WHERE name = ? ORDER BY id DESC LIMIT 1').get(run) as Row | undefined) ??
+      (/^\d{1,9}$/.test(run) ? (db.prepare('SELECT config_json FROM training_runs WHERE id = ?').get(Number(run)) as Row | undefined) : undefined);
     const request = row ? (JSON.parse(row.config_json) as { request?: TrainRequest }).request : undefined;
-    if (!request) throw new UsageError(`No training run named "${name}" to resume (restora train --resume RUN).`);
+    if (!request) throw new UsageError(`No training run named or numbered "${run}" to resume (restora train --resume RUN: the name or the number the studio shows as "Run N").`);
     return request;
   } finally {
     db.close();
@@ -442,6 +448,8 @@ async function cmdTrain(args: string[]): Promise<number> {
   if (values.resume) {
     // --resume RUN: the run's own request, from the store; flags given now override it (e.g. more --steps).
     const stored = await storedTrainRequest(values.resume);
+    // "--resume 3" names the run by its number: from here on it is that run's name.
+    values.resume = stored.name;
     values.name ??= stored.name;
     values.data ??= stored.dataDirs;
     values.scale ??= String(stored.scale);

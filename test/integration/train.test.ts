@@ -56,9 +56,17 @@ describe('restora train (custom training from the CLI)', () => {
     const r = restora(['train', '--resume', 'my-scans']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/model my-scans ->/);
+    // The studio shows runs by number ("Run 1"): --resume takes that too.
+    const db = new Database(path.join(home, 'restora.db'), { readonly: true });
+    const { id } = db.prepare("SELECT id FROM training_runs WHERE name = 'my-scans'").get() as { id: number };
+    db.close();
+    const byNumber = restora(['train', '--resume', String(id)]);
+    expect(byNumber.status, byNumber.stderr).toBe(0);
+    expect(byNumber.stderr).toMatch(/model my-scans ->/);
     const missing = restora(['train', '--resume', 'no-such-run']);
     expect(missing.status).toBe(2);
-    expect(missing.stderr).toMatch(/No training run named "no-such-run"/);
+    expect(missing.stderr).toMatch(/No training run named or numbered "no-such-run"/);
+    expect(restora(['train', '--resume', '999']).stderr).toMatch(/No training run named or numbered "999"/);
   });
 
   it('a folder with no usable photos is a clear usage error', () => {

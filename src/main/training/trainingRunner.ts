@@ -104,8 +104,8 @@ export class TrainingRunner {
     const runDir = path.join(this.home, 'runs', request.name);
     const existing = this.db.prepare('SELECT id, state FROM training_runs WHERE run_dir = ?').get(runDir) as { id: number; state: RunState } | undefined;
     if (existing) {
-      // Only a paused or failed run can be resumed; a finished or cancelled one keeps its name.
-      const resumable = existing.state === 'paused' || existing.state === 'failed';
+      // A paused, cancelled or failed run can be resumed; a finished one keeps its name.
+      const resumable = existing.state !== 'done' && existing.state !== 'running';
       throw new RestoraError('USAGE', `A run named "${request.name}" already exists (${existing.state}); ${resumable ? 'resume it or choose another name' : 'choose another name'}.`);
     }
     const runId = Number(
@@ -121,12 +121,12 @@ export class TrainingRunner {
     const r = this.row(runId);
     if (this.live.has(runId)) return this.summary(r);
     if (r.state === 'done') throw new RestoraError('USAGE', `Run ${r.name} is finished; start a new run to train more.`);
-    if (r.state === 'cancelled') throw new RestoraError('USAGE', `Run ${r.name} was cancelled (a cancel is final); start a new run under another name.`);
     const { request } = JSON.parse(r.config_json) as { request?: TrainRequest };
     if (!request) throw new RestoraError('USAGE', `Run ${r.name} has no stored request to resume from.`);
     this.setState(runId, 'running');
+    // A cancel stops like a pause (the checkpoint is kept), so a cancelled run can be taken up again.
     // A run that failed before its first checkpoint starts over; otherwise continue from the checkpoint.
-    const hasCheckpoint = (r.last_step ?? 0) > 0 || r.state === 'paused';
+    const hasCheckpoint = checkpointStep(r.run_dir) !== null || (r.last_step ?? 0) > 0 || r.state === 'paused';
     this.launch(runId, { ...request, resume: hasCheckpoint });
     return this.summary(this.row(runId));
   }
@@ -221,7 +221,7 @@ export class TrainingRunner {
         void worker.terminate();
         void pages?.closeAll();
         const how = Atomics.load(control, 0);
-        // The worker records 'paused' for any stop; a cancel is final.
+        // The worker records 'paused' for any stop; a cancel is shown as such (and can still be resumed).
         const final: RunState = state === 'paused' && how === CONTROL_CANCEL ? 'cancelled' : state;
         this.setState(runId, final, extra.error && final === 'failed' ? extra.error.message : null);
         this.events.publish({ type: 'training.state', runId, state: final, ...extra });
