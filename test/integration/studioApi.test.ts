@@ -172,6 +172,20 @@ describe('studio API', () => {
     expect([lr.width, hr.width]).toEqual([16, 32]);
   });
 
+  it('inspect decodes every photo and lists one cut short after a valid header; preview skips it (no INTERNAL)', async () => {
+    const dir = tmpDir('restora-cut-');
+    for (const f of ['p0.png', 'p1.png', 'p2.png']) fs.copyFileSync(path.join(photos, f), path.join(dir, f));
+    const whole = fs.readFileSync(path.join(photos, 'sub ü', 'p3.png'));
+    fs.writeFileSync(path.join(dir, 'cut.png'), whole.subarray(0, Math.floor(whole.length * 0.6)));
+    expect((await sharp(path.join(dir, 'cut.png')).metadata()).width).toBe(84); // the header still reads
+    const stats = await call('datasets.inspect', { dataDirs: [dir], scale: 2, patch: 16 });
+    expect(stats.usable).toBe(3);
+    expect(stats.skipped).toEqual([{ path: path.join(dir, 'cut.png'), reason: expect.stringMatching(/cut\.png.*cannot be decoded/) }]);
+    const preview = await call('training.preview', { dataDirs: [dir], preset: 'old-photo', scale: 2, count: 4, patch: 16 });
+    expect(preview.pairs).toHaveLength(4);
+    expect(preview.skipped.map((s) => path.basename(s.path))).toEqual(['cut.png']);
+  });
+
   it('trains in a worker thread with live events, pauses and resumes, and the model appears', async () => {
     const { runId } = await call('training.start', {
       name: 'tiny-run',
@@ -233,10 +247,17 @@ describe('studio API', () => {
 
     const { runId } = await call('training.start', { ...base, name: 'to-cancel', arch: 'compact', archOptions: { channels: 8, blocks: 1 } });
     await waitFor((e) => e.type === 'training.progress' && e.runId === runId);
-    expect((await call('training.cancel', { runId })).state).toBe('cancelled');
-    await expect(call('training.resume', { runId })).rejects.toThrow(/was cancelled/);
+    const cancelled = await call('training.cancel', { runId });
+    expect(cancelled.state).toBe('cancelled');
+    // The name stays the run's own, and a cancel keeps the checkpoint: the run is taken up where it stopped.
     const again = call('training.start', { ...base, name: 'to-cancel', arch: 'compact' });
-    await expect(again).rejects.toThrow(/already exists \(cancelled\); choose another name\.$/);
+    await expect(again).rejects.toThrow(/already exists \(cancelled\); resume it or choose another name\.$/);
+    expect(cancelled.step).toBeGreaterThan(0);
+    const seenBefore = events.length;
+    expect((await call('training.resume', { runId })).state).toBe('running');
+    const next = await waitFor((e) => e.type === 'training.progress' && e.runId === runId && events.indexOf(e) >= seenBefore);
+    expect(next.type === 'training.progress' && next.step).toBeGreaterThan(cancelled.step);
+    expect((await call('training.cancel', { runId })).state).toBe('cancelled');
   });
 
   it('imports a model folder without a card by probing it, deletes user models but not bundled ones', async () => {

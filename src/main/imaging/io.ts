@@ -111,6 +111,18 @@ export async function probeImage(file: string): Promise<ImageInfo> {
   };
 }
 
+/**
+ * Decodes every pixel without keeping them (sharp's stats stream the image): a file
+ * damaged after a valid header fails here, naming the file, instead of later in a step.
+ */
+export async function checkDecodes(file: string): Promise<void> {
+  try {
+    await sharp(file, { failOn: 'error', pages: 1, page: 0, limitInputPixels: MAX_INPUT_PIXELS }).stats();
+  } catch (err) {
+    throw bad(file, 'CORRUPT_IMAGE', `cannot be decoded (${(err as Error).message.replace(/\s+/g, ' ').trim()})`);
+  }
+}
+
 /** Full decode to upright sRGB (first frame only for animations). */
 export async function decodeImage(file: string, known?: ImageInfo): Promise<DecodedImage> {
   const info = known ?? (await probeImage(file));

@@ -13,7 +13,7 @@ import { degrade } from '../degrade/presets.js';
 import { decodeRgbFloat } from '../imaging/decode.js';
 import { crop, type FloatImage } from '../imaging/imresize.js';
 import { enumerateInputs, hashFile } from '../imaging/inputs.js';
-import { probeImage, uprightSize } from '../imaging/io.js';
+import { checkDecodes, probeImage, uprightSize } from '../imaging/io.js';
 import sharp from 'sharp';
 import type { BatchSource, PairImage } from '../ml/train/dataset.js';
 import { taskOf } from '../ml/train/tasks.js';
@@ -203,7 +203,7 @@ export class TrainService {
     return stats;
   }
 
-  /** The usable photos in these folders (header-only: size, not a duplicate, readable) and every skipped file with why. */
+  /** The usable photos in these folders (decodable to the last pixel, big enough, not a duplicate) and every skipped file with why. */
   private async scan(dirs: readonly string[], minSide: number): Promise<{ usable: { file: string; hash: string }[]; skipped: { path: string; reason: string }[] }> {
     const all = enumerateInputs(dirs, true);
     const skipped = all.filter((e) => e.missing).map((e) => ({ path: e.input, reason: 'no such file or folder' }));
@@ -222,6 +222,8 @@ export class TrainService {
           skipped.push({ path: e.input, reason: 'duplicate of another photo' });
           continue;
         }
+        // A header can be fine and the data cut short: Preview and the steps would fail on it.
+        await checkDecodes(e.input);
         seen.add(hash);
         usable.push({ file: e.input, hash });
       } catch (err) {
@@ -247,8 +249,19 @@ export class TrainService {
     pruneOldPreviews(path.dirname(dir), 20);
     const rng = new Rng(seed);
     const pairs: PairPreview[] = [];
-    for (let n = 0; n < count; n++) {
-      const img = await decodeRgbFloat(files[n % files.length]!.file);
+    const broken = new Set<string>();
+    for (let n = 0, tries = 0; n < count && tries < count + files.length; tries++) {
+      const file = files[tries % files.length]!.file;
+      if (broken.has(file)) continue;
+      // Scanned to the last pixel above; a file changed since is skipped the same way, never a 500.
+      let img: FloatImage;
+      try {
+        img = await decodeRgbFloat(file);
+      } catch (err) {
+        broken.add(file);
+        skipped.push({ path: file, reason: errorMessage(err) });
+        continue;
+      }
       const x = rng.int(img.width - hp + 1);
       const y = rng.int(img.height - hp + 1);
       const hr = crop(img, x, y, hp, hp);
@@ -256,7 +269,9 @@ export class TrainService {
       await writePng(lr, path.join(dir, `${n}-lr.png`));
       await writePng(hr, path.join(dir, `${n}-hr.png`));
       pairs.push({ lr: `preview/${id}/${n}-lr.png`, hr: `preview/${id}/${n}-hr.png` });
+      n++;
     }
+    if (pairs.length === 0) throw new RestoraError('USAGE', `No photo in ${dirs.join(', ')} could be decoded for a preview.`);
     return { pairs, skipped };
   }
 
