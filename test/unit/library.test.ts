@@ -50,6 +50,19 @@ describe('library', () => {
     expect(page.rows).toHaveLength(1);
   });
 
+  it('sorts by the file name, not its folder (uploads live in uploads/<hash>/name), ignoring case', async () => {
+    const dir = tmpDir('restora-names-');
+    const mk = (c: string) => sharp({ create: { width: 8, height: 8, channels: 3, background: c } }).png();
+    for (const [folder, name, c] of [['0f3a', 'zebra.png', '#010203'], ['ff01', 'Apple.png', '#040506'], ['a7c2', 'mango.png', '#070809']] as const) {
+      fs.mkdirSync(path.join(dir, folder));
+      await mk(c).toFile(path.join(dir, folder, name));
+    }
+    const p = lib.createProject('Uploads-like');
+    await lib.importPaths(p, [dir]);
+    expect(lib.list(p, { sort: 'name' }).rows.map((r) => path.basename(r.path))).toEqual(['Apple.png', 'mango.png', 'zebra.png']);
+    expect(lib.list(p, { sort: 'name', descending: true }).rows.map((r) => path.basename(r.path))).toEqual(['zebra.png', 'mango.png', 'Apple.png']);
+  });
+
   it('records status and history, and caches thumbnails', async () => {
     const p = lib.createProject('Family scans');
     const img = lib.list(p).rows[0]!;

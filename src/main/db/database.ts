@@ -109,6 +109,12 @@ export function openDatabase(file: string, options: { busyTimeoutMs?: number } =
     db.pragma('journal_mode = WAL');
     db.pragma('foreign_keys = ON');
     db.pragma('synchronous = NORMAL');
+    // The file's own name (after the last / or \\): the Library sorts by it, so an upload stored
+    // as uploads/<hash>/name sorts by its name, not by its folder.
+    db.function('file_name', { deterministic: true }, (p: unknown) => {
+      const s = String(p);
+      return s.slice(Math.max(s.lastIndexOf('/'), s.lastIndexOf('\\')) + 1);
+    });
     migrate(db);
   } catch (err) {
     db.close();

@@ -29,7 +29,7 @@ export interface ImportOptions {
 }
 
 const SORT_COLUMNS: Record<NonNullable<ListQuery['sort']>, string> = {
-  name: 'path',
+  name: 'file_name(path) COLLATE NOCASE',
   imported: 'imported_at',
   size: 'size',
   pixels: 'width * height',
