@@ -166,6 +166,8 @@ export const REQUEST_SCHEMAS = {
       levels: z.boolean().optional(),
       // The repair step first: 'auto' finds the damage, 'mask' uses the photo's saved mask (damage.saveMask).
       repair: z.enum(['auto', 'off', 'mask']).optional(),
+      // A second model on the result brought back to the photo's size ("Restore + x4": the x4 real-world default).
+      then: text.optional(),
     })
     .strict(),
   'damage.detect': z.object({ imageId: id }).strict(),

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { taskFor, type UpscaleImageResult } from '../../src/shared/api.js';
+import { SCRATCH_DETECTOR_ID, taskFor, type UpscaleImageResult } from '../../src/shared/api.js';
 import { createApp, type App } from '../../src/main/app/createApp.js';
 import { createHandlers } from '../../src/main/app/handlers.js';
 import { synthImage, tmpDir, toUint8 } from '../helpers.js';
@@ -85,5 +85,23 @@ describe('one Restore pipeline', () => {
     expect(single.repairedPixels).toBe(64);
     const batch = await batchRestore(path.join(home, 'batch-masked'));
     expect((await pixels(batch)).equals(await pixels(single.output))).toBe(true);
+  }, 240_000);
+
+  it('"Restore + x4": the restore at the photo\'s size, then the x4 real-world model; four times the photo, one result', async () => {
+    const x4 = taskFor('cleanup', 4)!.fallback;
+    const r = (await h['upscale.image']({ imageId, modelId: restoreModel, then: x4, taskId: 'r4', keepColours: true, repair: 'auto' })) as UpscaleImageResult;
+    expect([r.width, r.height]).toEqual([W * 4, H * 4]);
+    expect(r.modelId).toBe(`${restoreModel}+${x4}`);
+    expect(r.repairedPixels).toBeGreaterThan(20);
+    expect((await sharp(r.output).metadata()).width).toBe(W * 4);
+    // Its steps' files are gone; the history says what ran.
+    expect(fs.readdirSync(path.dirname(r.output)).filter((f) => f.includes('.step'))).toEqual([]);
+    const entry = (await h['library.get']({ id: imageId })).history.find((e) => e.id === r.historyId);
+    expect(entry).toMatchObject({ modelId: `${restoreModel}+${x4}`, settings: { scale: 4, steps: [restoreModel, x4], repair: 'auto' } });
+    // Not the x4 alone: the restore's cleaning is in it.
+    const plainX4 = (await h['upscale.image']({ imageId, modelId: x4, taskId: 'x4', keepColours: true })) as UpscaleImageResult;
+    expect((await pixels(plainX4.output)).equals(await pixels(r.output))).toBe(false);
+    // The second step must enlarge: a damage net there is refused before anything runs.
+    await expect(h['upscale.image']({ imageId, modelId: restoreModel, then: SCRATCH_DETECTOR_ID, taskId: 'bad' })).rejects.toThrow(new RegExp(`^${SCRATCH_DETECTOR_ID} is a step of`));
   }, 240_000);
 });

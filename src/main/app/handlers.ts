@@ -100,7 +100,7 @@ export function createHandlers(app: App, adapters: AdapterCapabilities = {}): Ap
     'library.list': async ({ projectId, ...query }) => app.library().list(projectId, query),
     'library.get': async ({ id }) => ({ ...app.library().get(id), savedMask: libraryMaskFile(app, id) ? `mask/${id}` : null }),
 
-    'upscale.image': async ({ imageId, modelId, taskId, keepColours, levels, repair }) => {
+    'upscale.image': async ({ imageId, modelId, taskId, keepColours, levels, repair, then }) => {
       if (upscaleTasks.has(taskId)) throw new RestoraError('USAGE', `Task ${taskId} is already running.`);
       const controller = new AbortController();
       upscaleTasks.set(taskId, controller);
@@ -108,6 +108,7 @@ export function createHandlers(app: App, adapters: AdapterCapabilities = {}): Ap
         const s = app.settings.get();
         return await upscaleLibraryImage(app, imageId, modelId, { tile: s.tile, format: s.outputFormat, quality: s.quality, ...(keepColours !== undefined ? { keepColours } : {}), ...(levels ? { levels } : {}), ...(repair ? { repair } : {}) }, controller.signal, (done, total) =>
           app.events.publish({ type: 'upscale.progress', taskId, done, total }),
+          then,
         );
       } finally {
         upscaleTasks.delete(taskId);

@@ -11,7 +11,9 @@ import { damageNetDirs, pipelineRequest, repairPlanFor } from '../ml/infer/pipel
 import type { RepairPlan } from '../ml/infer/upscaleFile.js';
 import { libraryMaskFile } from './damageMasks.js';
 import { RestoraError } from '../../shared/errors.js';
+import sharp from 'sharp';
 import { decodeRgbFloat } from '../imaging/decode.js';
+import { probeImage, uprightSize } from '../imaging/io.js';
 import { crop } from '../imaging/imresize.js';
 import { measure } from '../ml/eval/metrics.js';
 import type { App } from './createApp.js';
@@ -44,35 +46,64 @@ export async function upscaleLibraryImage(
   output: { tile: number; format: OutputFormat; quality: number; keepColours?: boolean; levels?: boolean; repair?: 'auto' | 'off' | 'mask' },
   signal: AbortSignal,
   onProgress: (done: number, total: number) => void,
+  /** A second model run on the first one's result brought back to the photo's size ("Restore + x4"). */
+  thenModelId?: string,
 ): Promise<UpscaleImageResult> {
   const input = app.library().pathOf(imageId);
   if (!input) throw new RestoraError('NOT_FOUND', `No image ${imageId} in the library.`);
   const model = app.models.resolve(modelId, modelId ? undefined : 2);
+  const then = thenModelId ? app.models.resolve(thenModelId, undefined) : null;
+  if (then && then.card.task !== 'upscale' && then.card.task !== 'restore') throw new RestoraError('USAGE', `${then.card.id} is not an upscaler (it is a ${then.card.task} model); the second step enlarges the photo.`);
+  const resultId = then ? `${model.card.id}+${then.card.id}` : model.card.id;
   // Unique per call: two upscales of one image in the same millisecond (two tabs, a double click) must not share a file.
-  const dest = path.join(app.home, 'results', String(imageId), `${path.basename(input, path.extname(input))}-${model.card.id}-${Date.now()}-${crypto.randomUUID().slice(0, 8)}.png`);
+  const dest = path.join(app.home, 'results', String(imageId), `${path.basename(input, path.extname(input))}-${resultId}-${Date.now()}-${crypto.randomUUID().slice(0, 8)}.png`);
   fs.mkdirSync(path.dirname(dest), { recursive: true });
   const repair = repairPlan(app, imageId, output.repair ?? 'off');
   const t0 = performance.now();
-  const r = await app.compute.upscale(
+  const first = then ? `${dest}.step1.png` : dest;
+  let r = await app.compute.upscale(
     model.dir,
-    pipelineRequest(model, input, dest, 'png', { repair: repair ?? undefined, keepColours: output.keepColours, levels: output.levels, tile: output.tile }),
+    pipelineRequest(model, input, first, 'png', { repair: repair ?? undefined, keepColours: output.keepColours, levels: output.levels, tile: output.tile }),
     { onProgress, signal },
   );
+  const repairedPixels = r.repairedPixels;
+  if (then) {
+    // The restore's result at the photo's own size (an area average keeps its cleaning and tone),
+    // then the x4 model: four times the photo at the cost of one restore and one x4, not x8.
+    const mid = `${dest}.step2.png`;
+    try {
+      const { width, height } = uprightSize(await probeImage(input));
+      await sharp(first).resize(width, height, { kernel: 'lanczos3' }).png().toFile(mid);
+      r = await app.compute.upscale(then.dir, pipelineRequest(then, mid, dest, 'png', { keepColours: true, tile: output.tile }), { onProgress, signal });
+    } finally {
+      fs.rmSync(first, { force: true });
+      fs.rmSync(mid, { force: true });
+    }
+  }
   const ms = Math.round(performance.now() - t0);
   let reference: UpscaleImageResult['reference'];
   const refFile = findReference(input);
   if (refFile) {
     const [sr, hr0] = await Promise.all([decodeRgbFloat(dest), decodeRgbFloat(refFile)]);
     if (hr0.width >= sr.width && hr0.height >= sr.height) {
-      const q = measure(sr, crop(hr0, 0, 0, sr.width, sr.height), model.card.scale);
+      const q = measure(sr, crop(hr0, 0, 0, sr.width, sr.height), then ? then.card.scale : model.card.scale);
       reference = { psnr: q.psnr, ssim: q.ssim };
     }
   }
+  const scale = then ? then.card.scale : model.card.scale;
   const historyId = app.library().setStatus(imageId, 'restored', {
     action: model.card.task === 'restore' ? 'restore' : 'upscale',
-    modelId: model.card.id,
-    settings: { scale: model.card.scale, tile: output.tile, keepColours: r.keptColours, keepHighlights: r.keptHighlights, ...(output.levels ? { levels: true } : {}), ...(repair ? { repair: output.repair, repairedPixels: r.repairedPixels } : {}) },
+    modelId: resultId,
+    settings: {
+      scale,
+      tile: output.tile,
+      keepColours: r.keptColours,
+      keepHighlights: r.keptHighlights,
+      ...(then ? { steps: [model.card.id, then.card.id] } : {}),
+      ...(output.levels ? { levels: true } : {}),
+      ...(repair ? { repair: output.repair, repairedPixels } : {}),
+    },
     output: dest,
   });
-  return { historyId, output: dest, modelId: model.card.id, width: r.outWidth, height: r.outHeight, ms, ...(reference ? { reference } : {}), ...(r.repairedPixels !== undefined ? { repairedPixels: r.repairedPixels } : {}) };
+  return { historyId, output: dest, modelId: resultId, width: r.outWidth, height: r.outHeight, ms, ...(reference ? { reference } : {}), ...(repairedPixels !== undefined ? { repairedPixels } : {}) };
 }

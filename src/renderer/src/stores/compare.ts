@@ -33,7 +33,8 @@ export const useCompareStore = defineStore('compare', () => {
     repair.value = 'off';
   }
 
-  async function upscale(): Promise<void> {
+  /** `then`: a second model on the result at the photo's size (the "Restore + x4" task). */
+  async function upscale(then?: string): Promise<void> {
     const img = image.value;
     if (!img || taskId.value) return;
     const id = newTaskId();
@@ -41,7 +42,7 @@ export const useCompareStore = defineStore('compare', () => {
     progress.value = { done: 0, total: 0 };
     startedAt.value = performance.now();
     try {
-      const r = await api['upscale.image']({ imageId: img.id, modelId: modelId.value || undefined, taskId: id, keepColours: keepColours.value, levels: levels.value, repair: repair.value });
+      const r = await api['upscale.image']({ imageId: img.id, modelId: modelId.value || undefined, taskId: id, keepColours: keepColours.value, levels: levels.value, repair: repair.value, ...(then ? { then } : {}) });
       if (image.value?.id === img.id) result.value = r;
       // The image's history (and status) changed: re-read it.
       const d = await api['library.get']({ id: img.id });
