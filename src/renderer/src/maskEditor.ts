@@ -10,6 +10,8 @@ const OVERLAY = [255, 40, 40, 150] as const;
 export function useMaskEditor() {
   const size = ref<{ w: number; h: number } | null>(null);
   const marked = ref(0);
+  /** The widest marked part, in photo pixels (see measureWidest). */
+  const widest = ref(0);
   const dirty = ref(false);
   const canvas = shallowRef<HTMLCanvasElement | null>(null);
   let mask: Uint8Array | null = null;
@@ -49,6 +51,7 @@ export function useMaskEditor() {
     size.value = { w: c.width, h: c.height };
     marked.value = n;
     dirty.value = false;
+    measureWidest();
     redraw();
   }
 
@@ -57,6 +60,7 @@ export function useMaskEditor() {
     mask = new Uint8Array(w * h);
     size.value = { w, h };
     marked.value = 0;
+    widest.value = 0;
     dirty.value = false;
     redraw();
   }
@@ -93,6 +97,39 @@ export function useMaskEditor() {
     for (let i = 1; i <= steps; i++) paint(x0 + ((x1 - x0) * i) / steps, y0 + ((y1 - y0) * i) / steps, radius, mode);
   }
 
+  /**
+   * The width in pixels of the mask's widest part: twice the largest distance from a marked
+   * pixel to an unmarked one, less one, with the 3-4 chamfer distance (close to Euclidean for
+   * round brush dabs, where a chessboard distance reads a 40 px disk as 27). Two passes over
+   * the mask, run when a stroke ends or a mask loads, not per brushed pixel.
+   */
+  function measureWidest(): void {
+    const s = size.value;
+    if (!mask || !s) {
+      widest.value = 0;
+      return;
+    }
+    const { w, h } = s;
+    const d = new Uint32Array(w * h);
+    const at = (x: number, y: number) => (x < 0 || y < 0 || x >= w || y >= h ? 0 : d[y * w + x]!);
+    let far = 0;
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const i = y * w + x;
+        d[i] = mask[i] ? Math.min(at(x - 1, y) + 3, at(x, y - 1) + 3, at(x - 1, y - 1) + 4, at(x + 1, y - 1) + 4) : 0;
+      }
+    }
+    for (let y = h - 1; y >= 0; y--) {
+      for (let x = w - 1; x >= 0; x--) {
+        const i = y * w + x;
+        if (!mask[i]) continue;
+        d[i] = Math.min(d[i]!, at(x + 1, y) + 3, at(x, y + 1) + 3, at(x + 1, y + 1) + 4, at(x - 1, y + 1) + 4);
+        if (d[i]! > far) far = d[i]!;
+      }
+    }
+    widest.value = far ? Math.max(1, Math.round((2 * far) / 3) - 1) : 0;
+  }
+
   /** The mask as a PNG in base64 (white = damaged), for damage.saveMask. */
   function toPngBase64(): string {
     const s = size.value!;
@@ -117,8 +154,9 @@ export function useMaskEditor() {
     pixels = null;
     size.value = null;
     marked.value = 0;
+    widest.value = 0;
     dirty.value = false;
   }
 
-  return { size, marked, dirty, bind, load, blank, paint, stroke, toPngBase64, clear };
+  return { size, marked, widest, dirty, bind, load, blank, paint, stroke, measureWidest, toPngBase64, clear };
 }
