@@ -613,6 +613,7 @@ async function cmdTrain(args: string[]): Promise<number> {
     process.stderr.write(
       `model ${result.modelId} -> ${result.modelDir}\nheld-out ${result.heldOut.psnr.toFixed(2)} dB / ${result.heldOut.ssim.toFixed(4)}${Number.isFinite(result.bicubic.psnr) ? ` (bicubic of the ${stage.teacher ? 'input' : 'degraded input'} ${result.bicubic.psnr.toFixed(2)} dB)` : ''}${stage.teacher ? ` against the teacher ${stage.teacher}` : ''} on ${result.photos.val} photo(s); trained on ${result.photos.train}\n`,
     );
+    if (result.outcome.verdict) process.stderr.write(`${result.outcome.verdict}\n`);
     if (values.json) console.log(JSON.stringify(result, null, 2));
     }
     return 0;

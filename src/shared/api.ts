@@ -439,6 +439,20 @@ export interface TrainRequest {
   teacherConfirmed?: boolean;
 }
 
+/** A run's time on this machine, measured before it starts: a few real steps, then the plan. */
+export interface TrainEstimate {
+  /** Seconds per step, the mean of the timed steps (the first, which compiles kernels, is not counted). */
+  secondsPerStep: number;
+  timedSteps: number;
+  /** The plan measured: its steps, and the minutes they take here (a GAN stage, if any, is not included). */
+  steps: number;
+  minutes: number;
+  /** Steps that take about 30 minutes here: the wizard's default. */
+  stepsFor30Min: number;
+  /** Where the steps ran (e.g. wasm, 2 threads). */
+  backend: string;
+}
+
 /** What `training.estimateTeacher` takes: the teacher part of a run's request. */
 export interface TeacherEstimateRequest {
   /** The run's name: regions its folder already caches are not counted. */
@@ -489,6 +503,47 @@ export interface PairPreview {
 
 export type RunState = 'running' | 'paused' | 'cancelled' | 'done' | 'failed';
 
+/** Held-out PSNR (dB) a run must beat, on its own held-out pairs: bicubic, and the model a fine-tune starts from. */
+export interface RunBaselines {
+  bicubic?: number;
+  start?: number;
+  startSsim?: number;
+}
+
+/** How a finished run's model scored against its baselines; `verdict` says it plainly when it loses. */
+export interface RunOutcome {
+  psnr: number;
+  beatsBicubic?: boolean;
+  beatsStart?: boolean;
+  verdict: string;
+}
+
+/**
+ * The run's plain answer: does the new model beat its baselines? A model that does not is
+ * said to be worse, and the studio does not offer it as a default.
+ */
+export function runOutcome(psnr: number, b: RunBaselines): RunOutcome {
+  const beatsBicubic = b.bicubic === undefined ? undefined : psnr > b.bicubic;
+  const beatsStart = b.start === undefined ? undefined : psnr > b.start;
+  const lost = [
+    beatsBicubic === false ? `bicubic enlargement (${b.bicubic!.toFixed(2)} dB)` : '',
+    beatsStart === false ? `the model it started from (${b.start!.toFixed(2)} dB)` : '',
+  ].filter(Boolean);
+  const verdict = lost.length
+    ? `Worse than ${lost.join(' and ')} on its held-out photos: ${psnr.toFixed(2)} dB. Not offered as a default; train longer, on more photos, or from a stronger model.`
+    : '';
+  return { psnr, ...(beatsBicubic !== undefined ? { beatsBicubic } : {}), ...(beatsStart !== undefined ? { beatsStart } : {}), verdict };
+}
+
+/** A trained model whose card says it scored below bicubic or its start model on held-out photos. */
+export function losesToBaselines(card: Pick<ModelCard, 'metrics'>): string | null {
+  const m = (card.metrics ?? {}) as Record<string, { psnr?: number } | undefined>;
+  const own = m.heldout?.psnr;
+  if (own === undefined) return null;
+  const o = runOutcome(own, { ...(m['heldout-bicubic']?.psnr !== undefined ? { bicubic: m['heldout-bicubic'].psnr } : {}), ...(m['heldout-start']?.psnr !== undefined ? { start: m['heldout-start'].psnr } : {}) });
+  return o.verdict || null;
+}
+
 export interface RunSummary {
   id: number;
   name: string;
@@ -504,6 +559,9 @@ export interface RunSummary {
   error: string | null;
   /** How many photos it trains and validates on (its dataset "run:<name>"); null until the photos are loaded. */
   photos: { train: number; val: number } | null;
+  /** What it must beat (known once its held-out photos are prepared), and, when finished, how it did. */
+  baselines: RunBaselines | null;
+  outcome: RunOutcome | null;
 }
 
 export interface MetricPointRow {

@@ -34,6 +34,7 @@ import {
   type Settings,
   type SpeedEstimate,
   type TeacherEstimate,
+  type TrainEstimate,
   type TrainPreset,
   type UpscaleImageResult,
 } from './api.js';
@@ -74,10 +75,18 @@ const trainPreset = z.enum(TRAIN_PRESETS as readonly TrainPreset[] as [TrainPres
 /** A teacher's regions: enough to draw varied batches from, few enough to label in hours. */
 const teacherRegions = z.number().int().min(1).max(100_000);
 
+/**
+ * Training photos from the Library: a project's photos (uploads included), or only the
+ * chosen ones. The server resolves them to its own files, so a browser needs no path.
+ */
+const librarySource = z.object({ projectId: id, imageIds: z.array(id).min(1).max(100_000).optional() }).strict();
+/** Folders or files on the machine that trains (desktop, CLI), or photos from the Library, or both. */
+const trainingData = { dataDirs: z.array(text).max(10_000).default([]), library: librarySource.optional() };
+
 const trainRequest = z
   .object({
     name,
-    dataDirs: paths,
+    ...trainingData,
     scale: z.union([z.literal(1), z.literal(2), z.literal(4), z.literal(8)]),
     preset: trainPreset,
     arch: text,
@@ -180,10 +189,10 @@ export const REQUEST_SCHEMAS = {
   'jobs.pause': z.object({ jobId: id }).strict(),
   'jobs.resume': z.object({ jobId: id }).strict(),
   'jobs.cancel': z.object({ jobId: id }).strict(),
-  'datasets.inspect': z.object({ dataDirs: paths, scale, patch: z.number().int().min(8).max(512).default(48), name: name.optional() }).strict(),
+  'datasets.inspect': z.object({ ...trainingData, scale, patch: z.number().int().min(8).max(512).default(48), name: name.optional() }).strict(),
   'training.preview': z
     .object({
-      dataDirs: paths,
+      ...trainingData,
       preset: z.enum(PRESETS as readonly PresetId[] as [PresetId, ...PresetId[]]),
       scale: z.union([z.literal(1), z.literal(2), z.literal(4), z.literal(8)]),
       count: z.number().int().min(1).max(32).default(8),
@@ -194,7 +203,7 @@ export const REQUEST_SCHEMAS = {
   'training.estimateTeacher': z
     .object({
       name: name.optional(),
-      dataDirs: paths,
+      ...trainingData,
       scale: z.union([z.literal(2), z.literal(4), z.literal(8)]),
       preset: trainPreset,
       teacher: text,
@@ -202,6 +211,8 @@ export const REQUEST_SCHEMAS = {
       teacherDownscale: z.boolean().optional(),
     })
     .strict(),
+  // The run's time on this machine, measured with a few real steps before it starts.
+  'training.estimate': trainRequest,
   'training.start': trainRequest,
   'training.pause': z.object({ runId: id }).strict(),
   'training.resume': z.object({ runId: id }).strict(),
@@ -244,6 +255,7 @@ interface Responses {
   'datasets.inspect': DatasetStats;
   'training.preview': { pairs: PairPreview[]; skipped: { path: string; reason: string }[] };
   'training.estimateTeacher': TeacherEstimate;
+  'training.estimate': TrainEstimate;
   'training.start': { runId: number };
   'training.pause': RunSummary;
   'training.resume': RunSummary;

@@ -33,6 +33,7 @@ export const API_METHODS = [
   'datasets.inspect',
   'training.preview',
   'training.estimateTeacher',
+  'training.estimate',
   'training.start',
   'training.pause',
   'training.resume',

@@ -24,6 +24,8 @@ let server: ChildProcess;
 let url = '';
 let browser: Browser;
 /** Points on the wizard's live loss chart at the end of the e2e run (Runs must show as many). */
+/** The wizard's verdict on its tiny run (it decides whether Models offers the model as a default). */
+let verdict = '';
 let liveLossPoints = 0;
 let page: Page;
 const errors: string[] = [];
@@ -311,6 +313,12 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     await page.getByTestId('steps').fill('20');
     await page.getByTestId('batch').fill('2');
     await page.getByTestId('patch').fill('16');
+    // Timed on this machine before it starts: real steps of this model, batch and patch, then minutes for the plan.
+    const timing = page.getByTestId('train-estimate');
+    await expect.poll(() => timing.textContent(), { timeout: 60_000 }).toMatch(/Measured here: \d+\.\d+ s per step \(\d steps timed on wasm\), so\s+20 steps take (about|under)/);
+    // Typed steps are kept; sizing the run to about 30 minutes here is one click away.
+    await expect(page.getByTestId('steps-30min').textContent()).resolves.toMatch(/^Use [\d,]+ steps \(about 30 minutes here\)$/);
+    await shot('train-estimate');
     await page.getByTestId('wizard-next').click();
     await page.getByTestId('start-training').click();
     // A mid-run picture when the run is slow enough to catch one (20 steps can finish first).
@@ -323,6 +331,10 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     await expect.poll(() => loss.getAttribute('data-points')).toBe('20');
     liveLossPoints = Number(await loss.getAttribute('data-points'));
     expect(((await loss.getAttribute('d')) ?? '').split('L').length).toBeGreaterThanOrEqual(2);
+    // The result says plainly how the model does against bicubic on its held-out photos, drawn on the chart too.
+    await expect.poll(() => page.getByTestId('run-verdict').textContent().catch(() => ''), { timeout: 30_000 }).toMatch(/^\s*(Worse than bicubic enlargement \(\d+\.\d+ dB\)|Held-out PSNR \d+\.\d+ dB: better than bicubic \(\d+\.\d+ dB\))/);
+    verdict = (await page.getByTestId('run-verdict').textContent())!.trim();
+    expect(await page.locator('.result path.line[data-series=bicubic]').count()).toBe(1);
     await shot('train-result');
     expect(errors).toEqual([]);
   });
@@ -339,8 +351,15 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     await page.locator(`article[data-model-id="${modelId}"]`).waitFor();
     await page.locator('article[data-model-id="restora-x2"]').waitFor();
     const card = page.locator(`article[data-model-id="${modelId}"]`);
-    await card.getByRole('button', { name: /Make default for upscale-x2/ }).click();
-    await card.getByText('default for upscale-x2').waitFor();
+    const makeDefault = card.getByRole('button', { name: /Make default for upscale-x2/ });
+    if (verdict.startsWith('Worse than')) {
+      // A model worse than bicubic is not offered as a default, and the button says why.
+      expect(await makeDefault.isDisabled()).toBe(true);
+      expect(await makeDefault.getAttribute('title')).toMatch(/^Worse than bicubic enlargement/);
+    } else {
+      await makeDefault.click();
+      await card.getByText('default for upscale-x2').waitFor();
+    }
     await shot('models');
     await nav('Settings');
     await page.getByTestId('about-backend').waitFor();
@@ -600,6 +619,11 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     expect(await page.getByTestId('mask-count').count()).toBe(0);
     await page.getByTestId('task-upscale-x2').click();
     await expect.poll(shown, { timeout: 120_000 }).toBe('After · restora-x2');
+    // One click for "restore and enlarge x4": the restore, then the x4 real-world model, four times the photo.
+    await page.getByTestId('task-restore-x4').click();
+    await expect.poll(shown, { timeout: 120_000 }).toBe('After · restora-oldphoto-x2+restora-clean-x4');
+    const [w] = /(\d+)×(\d+)/.exec((await page.getByTestId('compare-image').textContent())!)!.slice(1).map(Number);
+    await expect.poll(() => page.getByTestId('after-img').evaluate((i) => (i as HTMLImageElement).naturalWidth)).toBe(w! * 4);
     // Back on coffee.png: its saved mask comes back with it, offered but not chosen.
     await nav('Library');
     await page.getByRole('option', { name: /^coffee\.png/ }).click();
@@ -607,6 +631,87 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     await expect.poll(() => page.getByTestId('mask-count').textContent().catch(() => ''), { timeout: 30_000 }).toMatch(/^[\d,]+ pixels marked/);
     expect(await choice.locator('option[value=mask]').isDisabled()).toBe(false);
     expect(await choice.inputValue()).toBe('off');
+    // A brush-wide dab is more than the repair can fill: the mask says so (and how wide) when the stroke ends.
+    const tooWide = page.getByTestId('mask-too-wide');
+    const wideBefore = await tooWide.count();
+    await page.getByTestId('brush-add').check();
+    await page.getByRole('slider', { name: 'Brush radius in photo pixels' }).fill('20');
+    const box = (await page.getByTestId('mask-overlay').boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.8, box.y + box.height * 0.2);
+    await page.mouse.down();
+    await page.mouse.up();
+    await expect.poll(() => tooWide.textContent().catch(() => '')).toMatch(/^\s*Part of the mask is \d+ px wide/);
+    expect(Number(/is (\d+) px wide/.exec((await tooWide.textContent())!)![1])).toBeGreaterThanOrEqual(35);
+    // Erasing the dab takes the warning away again (unless the found mask had a wide part of its own).
+    await page.getByTestId('brush-erase').check();
+    await page.getByRole('slider', { name: 'Brush radius in photo pixels' }).fill('24');
+    await page.mouse.move(box.x + box.width * 0.8, box.y + box.height * 0.2);
+    await page.mouse.down();
+    await page.mouse.up();
+    await expect.poll(() => tooWide.count()).toBe(wideBefore);
+    expect(errors).toEqual([]);
+  });
+
+  it('trains from Library uploads in a browser: Inspect lists a broken one, the run is timed and sized to 30 minutes, Cancel asks first, Resume goes on', async () => {
+    const broken = path.join(work, 'cut-upload.png');
+    const whole = fs.readFileSync(path.join(trainData, 't0.png'));
+    fs.writeFileSync(broken, whole.subarray(0, Math.floor(whole.length * 0.6)));
+    await nav('Library');
+    await newProject('Training set');
+    await page.getByTestId('file-input').setInputFiles([...[0, 1, 2, 3, 4, 5].map((i) => path.join(trainData, `t${i}.png`)), broken]);
+    await expect.poll(() => page.getByTestId('import-added').textContent().catch(() => ''), { timeout: 30_000 }).toContain('7 added');
+    await expect.poll(() => page.getByRole('listbox', { name: 'Images' }).getByRole('option').count(), { timeout: 30_000 }).toBe(7);
+    // Sort by Name sorts uploads by their own names (not by the hash folders they are kept in).
+    await page.getByLabel('Sort by').selectOption('name');
+    await expect.poll(() => page.getByRole('listbox', { name: 'Images' }).locator('.name').allTextContents()).toEqual(['cut-upload.png', 't0.png', 't1.png', 't2.png', 't3.png', 't4.png', 't5.png']);
+    await nav('Train');
+    const another = page.getByRole('button', { name: 'Train another' });
+    if (await another.count()) await another.click();
+    await page.getByRole('list', { name: 'Training steps' }).getByRole('button', { name: /Data/ }).click();
+    await page.getByTestId('train-dirs').fill('');
+    await page.getByTestId('train-project').selectOption({ label: 'Training set (7 photos)' });
+    await page.getByLabel('Patch (LR px)').first().fill('16');
+    await page.getByTestId('inspect-data').click();
+    // Every photo is decoded: the one cut short is listed with its reason, and Preview just skips it.
+    await expect.poll(() => page.getByTestId('dataset-stats').textContent().catch(() => '')).toMatch(/6\s*usable.*1\s*skipped/s);
+    expect(await page.getByTestId('dataset-stats').locator('details').textContent()).toMatch(/cut-upload\.png — .*cannot be decoded/);
+    await page.getByTestId('wizard-next').click();
+    await page.getByTestId('preview-grid').waitFor({ timeout: 60_000 });
+    await page.getByTestId('wizard-next').click();
+    await page.getByTestId('arch').selectOption('compact');
+    await page.getByTestId('arch-options').fill('channels=8\nblocks=1');
+    await page.getByTestId('arch-options').blur();
+    await page.getByTestId('wizard-next').click();
+    await page.getByTestId('model-name').fill('from-library');
+    // Steps not typed: the measurement sizes the run to about 30 minutes on this machine, and says so.
+    await expect.poll(() => page.getByTestId('train-estimate').textContent(), { timeout: 60_000 }).toMatch(/Steps are set so that this run takes about 30 minutes here\./);
+    const sized = Number(await page.getByTestId('steps').inputValue());
+    const perStep = Number(/([\d.]+) s per step/.exec((await page.getByTestId('train-estimate').textContent())!)![1]);
+    expect(Math.abs((sized * perStep) / 60 - 30)).toBeLessThan(3);
+    await page.getByTestId('wizard-next').click();
+    await page.getByTestId('start-training').click();
+    await expect.poll(() => page.getByTestId('run-state').textContent(), { timeout: 60_000 }).toBe('running');
+    await page.getByTestId('train-step').waitFor({ timeout: 60_000 });
+    // Cancel asks first; keeping on trains on.
+    await page.getByTestId('run-cancel').click();
+    await page.getByRole('button', { name: 'Keep training' }).click();
+    expect(await page.getByTestId('run-state').textContent()).toBe('running');
+    await page.getByTestId('run-cancel').click();
+    await shot('train-cancel-confirm');
+    await page.getByTestId('run-cancel-confirm').click();
+    await expect.poll(() => page.getByTestId('run-state').textContent(), { timeout: 60_000 }).toBe('cancelled');
+    const stoppedAt = Number((await page.getByTestId('train-step').textContent())!.split('/')[0]);
+    // A cancelled run keeps its checkpoint: Resume takes it up again, from where it stopped.
+    await page.getByTestId('run-resume').click();
+    await expect.poll(() => page.getByTestId('run-state').textContent(), { timeout: 60_000 }).toBe('running');
+    await expect.poll(async () => Number((await page.getByTestId('train-step').textContent())!.split('/')[0]), { timeout: 60_000 }).toBeGreaterThan(stoppedAt);
+    // Then stopped for good (a 30-minute run is not waited for here); the CLI resumes it by its number too.
+    await page.getByTestId('run-cancel').click();
+    await page.getByTestId('run-cancel-confirm').click();
+    await expect.poll(() => page.getByTestId('run-state').textContent(), { timeout: 60_000 }).toBe('cancelled');
+    await nav('Runs');
+    await expect.poll(() => page.getByText(/restora train --resume from-library/).count()).toBeGreaterThan(0);
+    expect(await page.getByTestId('runs-resume').count()).toBe(1);
     expect(errors).toEqual([]);
   });
 

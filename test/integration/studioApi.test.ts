@@ -186,6 +186,37 @@ describe('studio API', () => {
     expect(preview.skipped.map((s) => path.basename(s.path))).toEqual(['cut.png']);
   });
 
+  it('trains from Library photos (a project or a selection, uploads included) and times a run before it starts', async () => {
+    const project = await call('projects.create', { name: 'to learn from' });
+    await call('library.import', { projectId: project.id, paths: [photos], recursive: true });
+    const rows = (await call('library.list', { projectId: project.id })).rows;
+    expect(rows.length).toBeGreaterThan(4);
+    // The whole project: the same photos as the folder (the broken file is listed, as from the folder).
+    const all = await call('datasets.inspect', { library: { projectId: project.id }, scale: 2, patch: 16 });
+    const fromFolder = await call('datasets.inspect', { dataDirs: [photos], scale: 2, patch: 16 });
+    expect(all.usable).toBe(fromFolder.usable);
+    // Only the chosen photos.
+    const chosen = rows.filter((r) => r.problem === null).slice(0, 3).map((r) => r.id);
+    expect((await call('datasets.inspect', { library: { projectId: project.id, imageIds: chosen }, scale: 2, patch: 16 })).usable).toBe(3);
+    const { pairs } = await call('training.preview', { library: { projectId: project.id, imageIds: chosen }, preset: 'old-photo', scale: 2, count: 2, patch: 16 });
+    expect(pairs).toHaveLength(2);
+    // Nothing chosen, an empty project, or a photo of another project: clear refusals.
+    await expect(call('datasets.inspect', { scale: 2, patch: 16 })).rejects.toThrow(/Choose the photos to learn from/);
+    const empty = await call('projects.create', { name: 'empty' });
+    await expect(call('datasets.inspect', { library: { projectId: empty.id }, scale: 2, patch: 16 })).rejects.toThrow(/has no photos yet/);
+    await expect(call('datasets.inspect', { library: { projectId: empty.id, imageIds: [chosen[0]!] }, scale: 2, patch: 16 })).rejects.toThrow(new RegExp(`No image ${chosen[0]} in project ${empty.id}`));
+    // The estimate: real steps of this run's model, batch and patch, timed in a worker; minutes for the plan.
+    const est = await call('training.estimate', { name: 'timed', library: { projectId: project.id }, scale: 2, preset: 'bicubic', arch: 'compact', archOptions: { channels: 8, blocks: 1 }, steps: 500, batch: 2, patch: 16 });
+    expect(est.timedSteps).toBeGreaterThanOrEqual(1);
+    expect(est.secondsPerStep).toBeGreaterThan(0);
+    expect(est.minutes).toBeCloseTo((500 * est.secondsPerStep) / 60, 9);
+    expect(Math.abs(est.stepsFor30Min * est.secondsPerStep - 1800)).toBeLessThanOrEqual(10 * est.secondsPerStep);
+    expect(est.backend).toBe('wasm');
+    // It leaves nothing behind: no run, no scratch folder.
+    expect((await call('training.runs', {})).some((r) => r.name === 'timed')).toBe(false);
+    expect(fs.readdirSync(path.join(app.home, 'tmp')).filter((f) => f.startsWith('estimate-'))).toEqual([]);
+  });
+
   it('trains in a worker thread with live events, pauses and resumes, and the model appears', async () => {
     const { runId } = await call('training.start', {
       name: 'tiny-run',
@@ -228,6 +259,11 @@ describe('studio API', () => {
     expect(run).toMatchObject({ id: runId, state: 'done', step: 60, steps: 60, modelId: 'tiny-run' });
     // The photos it trained on are stored with it, as the dataset "run:tiny-run".
     expect(run!.photos).toEqual({ train: 5, val: 1 });
+    // Its baseline (bicubic, on the same held-out pair) and its plain outcome against it, as on the card.
+    expect(run!.baselines!.bicubic).toBeCloseTo(card.metrics!['heldout-bicubic']!.psnr, 6);
+    expect(run!.outcome!.psnr).toBeCloseTo(card.metrics!.heldout!.psnr, 6);
+    expect(run!.outcome!.beatsBicubic).toBe(card.metrics!.heldout!.psnr > card.metrics!['heldout-bicubic']!.psnr);
+    expect(run!.outcome!.verdict === '').toBe(run!.outcome!.beatsBicubic);
     expect((await call('models.list', {})).map((m) => m.card.id)).toContain('tiny-run');
     // The run's speed is remembered for the wizard's estimate on this machine.
     const est = await call('models.estimate', { arch: 'compact', scale: 2, archOptions: { channels: 8, blocks: 1 } });

@@ -32,6 +32,14 @@ export function samplesDir(): string {
 export function createHandlers(app: App, adapters: AdapterCapabilities = {}): ApiHandlers {
   const version = (JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
   const upscaleTasks = new Map<string, AbortController>();
+  /** Training data as files on this machine: typed folders, plus photos from the Library. */
+  const trainingFiles = (dataDirs: readonly string[], library?: { projectId: number; imageIds?: number[] | undefined }): string[] => {
+    const files = [...dataDirs, ...(library ? app.library().pathsIn(library.projectId, library.imageIds) : [])];
+    if (files.length === 0) {
+      throw new RestoraError('USAGE', library ? `Project ${library.projectId} has no photos yet: add some in the Library first.` : 'Choose the photos to learn from: photos from the Library, or folders (one per line).');
+    }
+    return files;
+  };
 
   return {
     'app.info': async () => ({ version, backend: await app.compute.info(), home: app.home, ...(adapters.transport ? { transport: adapters.transport } : {}) }),
@@ -152,12 +160,14 @@ export function createHandlers(app: App, adapters: AdapterCapabilities = {}): Ap
     'jobs.resume': async ({ jobId }) => app.jobRunner().resume(jobId),
     'jobs.cancel': async ({ jobId }) => app.jobRunner().cancel(jobId),
 
-    'datasets.inspect': async ({ dataDirs, scale, patch, name }) => (await app.training()).inspect(dataDirs, scale, patch, name),
-    'training.preview': async ({ dataDirs, preset, scale, count, patch, seed }) => (await app.training()).preview(dataDirs, preset, scale, count, patch, seed),
-    'training.estimateTeacher': async (req) => app.trainingRunner().estimateTeacher(req),
-    'training.start': async (req) => {
+    'datasets.inspect': async ({ dataDirs, library, scale, patch, name }) => (await app.training()).inspect(trainingFiles(dataDirs, library), scale, patch, name),
+    'training.preview': async ({ dataDirs, library, preset, scale, count, patch, seed }) => (await app.training()).preview(trainingFiles(dataDirs, library), preset, scale, count, patch, seed),
+    'training.estimateTeacher': async ({ dataDirs, library, ...req }) => app.trainingRunner().estimateTeacher({ ...req, dataDirs: trainingFiles(dataDirs, library) }),
+    'training.estimate': async ({ dataDirs, library, ...req }) => app.trainingRunner().estimateSteps({ ...req, dataDirs: trainingFiles(dataDirs, library) }),
+    'training.start': async ({ dataDirs, library, ...req }) => {
       await app.compute.describeArch(req.arch, req.scale, req.archOptions ?? {}); // refuse unknown archs/scales before a worker starts
-      return { runId: app.trainingRunner().start(req) };
+      // The run stores the files themselves: a resume trains on the same photos.
+      return { runId: app.trainingRunner().start({ ...req, dataDirs: trainingFiles(dataDirs, library) }) };
     },
     'training.pause': async ({ runId }) => app.trainingRunner().pause(runId),
     'training.resume': async ({ runId }) => app.trainingRunner().resume(runId),

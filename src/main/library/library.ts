@@ -181,6 +181,18 @@ export class Library {
     return { ...rest, exif: exifJson ? (JSON.parse(exifJson) as Record<string, unknown>) : null, history: this.history(imageId) };
   }
 
+  /** The files of a project's photos (or of these of its photos), in id order: training data from the Library. */
+  pathsIn(projectId: number, imageIds?: readonly number[]): string[] {
+    const rows = this.db.prepare('SELECT id, path FROM images WHERE project_id = ? ORDER BY id').all(projectId) as { id: number; path: string }[];
+    if (!imageIds) return rows.map((r) => r.path);
+    const byId = new Map(rows.map((r) => [r.id, r.path]));
+    return imageIds.map((id) => {
+      const p = byId.get(id);
+      if (p === undefined) throw new RestoraError('NOT_FOUND', `No image ${id} in project ${projectId}.`);
+      return p;
+    });
+  }
+
   /** Path of an image by id, or null (the media protocol must not learn anything else). */
   pathOf(imageId: number): string | null {
     return (this.db.prepare('SELECT path FROM images WHERE id = ?').get(imageId) as { path: string } | undefined)?.path ?? null;

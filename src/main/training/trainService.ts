@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { DatasetStats, ModelCard, PairPreview, PresetId, TeacherEstimate, TeacherEstimateRequest, TrainRequest as SharedTrainRequest } from '../../shared/api.js';
+import { runOutcome, type DatasetStats, type ModelCard, type PairPreview, type PresetId, type RunBaselines, type RunOutcome, type TeacherEstimate, type TeacherEstimateRequest, type TrainEstimate, type TrainRequest as SharedTrainRequest } from '../../shared/api.js';
 import { RestoraError, errorMessage } from '../../shared/errors.js';
 import type { Db } from '../db/database.js';
 import { degrade } from '../degrade/presets.js';
@@ -48,6 +48,43 @@ import { teacherCostRefusal } from '../ml/train/teacherCost.js';
 /** The shared request, plus `resume` (continue the run of the same name). */
 export type TrainRequest = SharedTrainRequest & { resume?: boolean };
 
+/** The trainer's settings for a request: the run and its time estimate use the same ones. */
+function trainerConfigFor(req: TrainRequest, patch: number, seed: number, init: { dir: string; card: ModelCard } | null, stageParts: { dir: string; prefix: string }[] | null): TrainerConfig {
+  return {
+    ...DEFAULT_TRAINER_CONFIG,
+    arch: req.arch,
+    archOptions: init ? init.card.archOptions : (req.archOptions ?? {}),
+    scale: req.scale,
+    steps: req.steps ?? 2000,
+    ...(init ? { initFrom: init.dir } : {}),
+    batch: req.batch ?? 16,
+    patch,
+    seed,
+    validateEvery: Math.max(10, Math.round((req.steps ?? 2000) / 10)),
+    // Short runs (a quick try in the wizard) must still reach the full learning rate.
+    warmupSteps: Math.min(DEFAULT_TRAINER_CONFIG.warmupSteps, Math.max(1, Math.round((req.steps ?? 2000) / 20))),
+    checkpointEvery: 50,
+    ...(req.loss ? { loss: req.loss } : {}),
+    ...(req.lr ? { lr: req.lr } : {}),
+    ...(req.optimizer ? { optimizer: req.optimizer } : {}),
+    ...(req.optimizer === 'sgd' && req.momentum !== undefined ? { momentum: req.momentum } : {}),
+    ...(req.optimizer === 'sgd' && req.nesterov ? { nesterov: true } : {}),
+    ...(req.weightDecay !== undefined ? { weightDecay: req.weightDecay } : {}),
+    ...(req.ema ? { ema: req.ema } : {}),
+    ...(req.klWeight !== undefined ? { klWeight: req.klWeight } : {}),
+    ...(req.klWarmup !== undefined ? { klWarmup: req.klWarmup } : {}),
+    ...(stageParts ? { initParts: stageParts } : {}),
+    ...(req.schedule === 'step' ? { schedule: 'step' as const, milestones: [Math.round((req.steps ?? 2000) * 0.5), Math.round((req.steps ?? 2000) * 0.75)], gamma: 0.5 } : {}),
+  };
+}
+
+const startScore = (q: { psnr: number; ssim: number }): RunBaselines => ({ start: q.psnr, startSsim: q.ssim });
+
+/** Where the photos came from, for messages and the card: a Library selection lists hundreds of files. */
+export function sourcesText(sources: readonly string[]): string {
+  return sources.length <= 3 ? sources.join(', ') : `${sources.slice(0, 2).join(', ')} and ${(sources.length - 2).toLocaleString('en-US')} more`;
+}
+
 /** What a distillation run reports before and while its teacher labels the regions. */
 export interface TeacherHooks {
   /** The measured cost, before anything is written (always measured when this is given). */
@@ -67,6 +104,8 @@ export interface TrainResult {
   heldOut: { psnr: number; ssim: number };
   bicubic: { psnr: number; ssim: number };
   photos: { train: number; val: number; skipped: { path: string; reason: string }[] };
+  /** Against bicubic and the start model: says plainly when the new model is worse. */
+  outcome: RunOutcome;
 }
 
 /**
@@ -242,7 +281,7 @@ export class TrainService {
     const hp = Math.max(patch, 8) * Math.max(scale, 1);
     const { usable, skipped } = await this.scan(dirs, hp);
     const files = heldOutSplit(usable).train;
-    if (files.length === 0) throw new RestoraError('USAGE', `No usable photos of ${hp}px or more in ${dirs.join(', ')}.`);
+    if (files.length === 0) throw new RestoraError('USAGE', `No usable photos of ${hp}px or more in ${sourcesText(dirs)}.`);
     const id = crypto.randomBytes(8).toString('hex');
     const dir = path.join(this.home, 'previews', id);
     fs.mkdirSync(dir, { recursive: true });
@@ -271,7 +310,7 @@ export class TrainService {
       pairs.push({ lr: `preview/${id}/${n}-lr.png`, hr: `preview/${id}/${n}-hr.png` });
       n++;
     }
-    if (pairs.length === 0) throw new RestoraError('USAGE', `No photo in ${dirs.join(', ')} could be decoded for a preview.`);
+    if (pairs.length === 0) throw new RestoraError('USAGE', `No photo in ${sourcesText(dirs)} could be decoded for a preview.`);
     return { pairs, skipped };
   }
 
@@ -301,7 +340,7 @@ export class TrainService {
     const minSide = teacherModel ? Math.max(patch, TEACHER_REGION) * (req.preset === 'none' ? 1 : req.scale) : hp;
     const { photos, skipped } = await this.loadPhotos(req.dataDirs, minSide);
     if (photos.length < 2) {
-      throw new RestoraError('USAGE', `Need at least 2 usable photos of ${minSide}px or more in ${req.dataDirs.join(', ')}; found ${photos.length}.`);
+      throw new RestoraError('USAGE', `Need at least 2 usable photos of ${minSide}px or more in ${sourcesText(req.dataDirs)}; found ${photos.length}.`);
     }
     const { val: valPhotos, train: trainPhotos } = heldOutSplit(photos);
     const seed = req.seed ?? 1;
@@ -321,32 +360,7 @@ export class TrainService {
       bic.ssim += q.ssim / valPhotos.length;
     }
     const evalSet = req.evalDir ? await loadEvalSet(req.evalDir, req.scale, preset) : null;
-    const config: TrainerConfig = {
-      ...DEFAULT_TRAINER_CONFIG,
-      arch: req.arch,
-      archOptions: init ? init.card.archOptions : (req.archOptions ?? {}),
-      scale: req.scale,
-      steps: req.steps ?? 2000,
-      ...(init ? { initFrom: init.dir } : {}),
-      batch: req.batch ?? 16,
-      patch,
-      seed,
-      validateEvery: Math.max(10, Math.round((req.steps ?? 2000) / 10)),
-      // Short runs (a quick try in the wizard) must still reach the full learning rate.
-      warmupSteps: Math.min(DEFAULT_TRAINER_CONFIG.warmupSteps, Math.max(1, Math.round((req.steps ?? 2000) / 20))),
-      checkpointEvery: 50,
-      ...(req.loss ? { loss: req.loss } : {}),
-      ...(req.lr ? { lr: req.lr } : {}),
-      ...(req.optimizer ? { optimizer: req.optimizer } : {}),
-      ...(req.optimizer === 'sgd' && req.momentum !== undefined ? { momentum: req.momentum } : {}),
-      ...(req.optimizer === 'sgd' && req.nesterov ? { nesterov: true } : {}),
-      ...(req.weightDecay !== undefined ? { weightDecay: req.weightDecay } : {}),
-      ...(req.ema ? { ema: req.ema } : {}),
-      ...(req.klWeight !== undefined ? { klWeight: req.klWeight } : {}),
-      ...(req.klWarmup !== undefined ? { klWarmup: req.klWarmup } : {}),
-      ...(stageParts ? { initParts: stageParts } : {}),
-      ...(req.schedule === 'step' ? { schedule: 'step' as const, milestones: [Math.round((req.steps ?? 2000) * 0.5), Math.round((req.steps ?? 2000) * 0.75)], gamma: 0.5 } : {}),
-    };
+    const config = trainerConfigFor(req, patch, seed, init, stageParts);
     const runDir = path.join(this.home, 'runs', req.name);
     const hasCheckpoint = fs.existsSync(path.join(runDir, 'checkpoint', 'state.json'));
     // A distillation stopped while its teacher was labelling regions has no checkpoint yet, but a cache to go on with.
@@ -445,6 +459,14 @@ export class TrainService {
         bic.ssim += q.ssim / val.length;
       }
     }
+    // Baselines the run must beat, on the same held-out pairs: bicubic, and the start model when fine-tuning
+    // (measured before its first step; a resumed run keeps the ones stored when it started).
+    const stored = this.storedBaselines(runId);
+    const baselines: RunBaselines = {
+      ...(val.length && req.latentStage !== 'clean' && req.latentStage !== 'degraded' ? { bicubic: bic.psnr } : {}),
+      ...(stored.start !== undefined ? { start: stored.start, ...(stored.startSsim !== undefined ? { startSsim: stored.startSsim } : {}) } : init && val.length && !hasCheckpoint ? startScore(validate(trainer.exportModel, val, req.scale)) : {}),
+    };
+    this.updateRunJson(runId, { baselines });
     const insert = this.db.prepare(
       'INSERT OR REPLACE INTO metric_points (run_id, step, wall_ms, loss, lr, val_psnr, val_ssim, g_loss, d_loss, eval_psnr, eval_ssim, recon, kl) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
@@ -525,6 +547,8 @@ export class TrainService {
     }
     await sampling;
     const q = validate(final, val, req.scale);
+    const outcome = runOutcome(q.psnr, baselines);
+    this.updateRunJson(runId, { outcome });
     const modelId = req.name;
     const modelDir = path.join(this.home, 'models', modelId);
     await saveLayersModel(final, modelDir);
@@ -536,12 +560,13 @@ export class TrainService {
       scale: req.scale,
       params: final.countParams(),
       task: req.scale === 1 ? 'restore' : 'upscale',
-      trainingData: `${trainPhotos.length} photos from ${req.dataDirs.join(', ')}${teacherModel && pool ? ` (targets: ${teacherModel.card.id}'s outputs on ${pool.size} regions of ${TEACHER_REGION}px, inputs ${inputsText(req.preset, req.scale)})` : ''}`,
+      trainingData: `${trainPhotos.length} photos from ${sourcesText(req.dataDirs)}${teacherModel && pool ? ` (targets: ${teacherModel.card.id}'s outputs on ${pool.size} regions of ${TEACHER_REGION}px, inputs ${inputsText(req.preset, req.scale)})` : ''}`,
       degradation: req.preset === 'none' ? 'none (the photos themselves)' : req.preset,
       steps: total,
-      ...(req.gan || init
+      ...(req.gan || init || outcome.verdict
         ? {
             notes: [
+              outcome.verdict,
               init ? `fine-tuned from ${init.card.name} (${init.card.id})` : '',
               req.gan ? `pixel-loss ${init ? 'fine-tuning' : 'pretraining'} ${config.steps} steps, then GAN stage ${ganSteps} steps (relativistic adversarial + discriminator feature matching)` : '',
             ]
@@ -576,6 +601,7 @@ export class TrainService {
       metrics: {
         // A distilled model is held out against its teacher (there is no clean original).
         [teacherModel ? 'heldout-teacher' : 'heldout']: { psnr: q.psnr, ssim: q.ssim },
+        ...(baselines.start !== undefined ? { [teacherModel ? 'heldout-teacher-start' : 'heldout-start']: { psnr: baselines.start, ssim: baselines.startSsim ?? Number.NaN } } : {}),
         // An autoencoder stage's input is its target: no baseline to beat.
         ...(req.latentStage === 'clean' || req.latentStage === 'degraded' ? {} : { [teacherModel ? 'heldout-teacher-bicubic' : 'heldout-bicubic']: bic }),
         ...(evalSet ? { [evalSet.name]: validate(final, evalSet.pairs, req.scale), [`${evalSet.name}-bicubic`]: evalSet.bicubic } : {}),
@@ -591,7 +617,7 @@ export class TrainService {
     this.db.prepare('UPDATE training_runs SET model_id = ? WHERE id = ?').run(modelId, runId);
     gan?.dispose();
     trainer.dispose();
-    return { modelId, modelDir, runDir, heldOut: q, bicubic: bic, photos: { train: trainPhotos.length, val: valPhotos.length, skipped } };
+    return { modelId, modelDir, runDir, heldOut: q, bicubic: bic, photos: { train: trainPhotos.length, val: valPhotos.length, skipped }, outcome };
   }
 
   private library(): ModelLibrary {
@@ -618,6 +644,54 @@ export class TrainService {
   }
 
   /**
+   * The run's time here, measured: its model, batch, patch and degradation on (up to 4 of) its
+   * photos, one untimed step (kernels compile, the loader fills), then steps timed until 3 are
+   * done or 15 s have passed. Validation points add a little; a GAN stage is not included.
+   */
+  async estimateSteps(req: TrainRequest): Promise<TrainEstimate> {
+    const patch = req.patch ?? 48;
+    const hp = patch * (req.latentStage === 'degraded' ? 2 : req.scale);
+    const init = req.initModel ? this.initModel(req) : null;
+    const { usable } = await this.scan(req.dataDirs, hp);
+    if (usable.length === 0) throw new RestoraError('USAGE', `No usable photos of ${hp}px or more in ${sourcesText(req.dataDirs)} to time a step on.`);
+    const photos: FloatImage[] = [];
+    for (const u of usable.slice(0, 4)) photos.push(await decodeRgbFloat(u.file));
+    const config: TrainerConfig = { ...trainerConfigFor(req, patch, req.seed ?? 1, init, this.latentParts(req)), validateEvery: Number.MAX_SAFE_INTEGER, checkpointEvery: Number.MAX_SAFE_INTEGER };
+    const preset: PresetId = req.preset === 'none' ? 'bicubic' : req.preset;
+    const source = threadedDegradedSource(photos, preset, config.archOptions.global ? Math.max(96, patch) : undefined);
+    const scratch = path.join(this.home, 'tmp');
+    fs.mkdirSync(scratch, { recursive: true });
+    const dir = fs.mkdtempSync(path.join(scratch, 'estimate-'));
+    try {
+      const trainer = await Trainer.open(config, source, [], dir);
+      try {
+        await trainer.nextStep();
+        const t0 = performance.now();
+        let timed = 0;
+        while (timed < 3 && (timed === 0 || performance.now() - t0 < 15_000)) {
+          await trainer.nextStep();
+          timed++;
+        }
+        const secondsPerStep = (performance.now() - t0) / 1000 / timed;
+        const steps = config.steps;
+        return {
+          secondsPerStep,
+          timedSteps: timed,
+          steps,
+          minutes: (steps * secondsPerStep) / 60,
+          stepsFor30Min: Math.max(10, Math.round(1800 / secondsPerStep / 10) * 10),
+          backend: tfjs.getBackend(),
+        };
+      } finally {
+        trainer.dispose();
+      }
+    } finally {
+      await source.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  /**
    * The teacher's cost for a run, measured here on one region (random pixels: a conv net's
    * time does not depend on them), times the regions its folder does not cache yet. Reads
    * photo headers only and writes nothing.
@@ -626,7 +700,7 @@ export class TrainService {
     const model = resolveTeacher(this.library().list(), req.teacher, req.scale, req.teacherDownscale);
     const minSide = TEACHER_REGION * (req.preset === 'none' ? 1 : req.scale);
     const { usable } = await this.scan(req.dataDirs, minSide);
-    if (usable.length < 2) throw new RestoraError('USAGE', `Need at least 2 usable photos of ${minSide}px or more in ${req.dataDirs.join(', ')}; found ${usable.length}.`);
+    if (usable.length < 2) throw new RestoraError('USAGE', `Need at least 2 usable photos of ${minSide}px or more in ${sourcesText(req.dataDirs)}; found ${usable.length}.`);
     const regions = (req.teacherRegions ?? DEFAULT_TEACHER_REGIONS) + heldOutSplit(usable).val.length;
     const cached = req.name && NAME.test(req.name) ? cachedRegionCount(path.join(this.home, 'runs', req.name), model.card.id, req.teacherRegions ?? DEFAULT_TEACHER_REGIONS) : 0;
     const engine = this.openEngine ? await this.openEngine() : undefined;
@@ -697,11 +771,24 @@ export class TrainService {
     return m;
   }
 
+  /** The baselines stored when the run started (a resume keeps the start model's score measured then). */
+  private storedBaselines(runId: number): RunBaselines {
+    const row = this.db.prepare('SELECT config_json FROM training_runs WHERE id = ?').get(runId) as { config_json: string } | undefined;
+    return (row ? (JSON.parse(row.config_json) as { baselines?: RunBaselines }).baselines : undefined) ?? {};
+  }
+
+  private updateRunJson(runId: number, patch: Record<string, unknown>): void {
+    const row = this.db.prepare('SELECT config_json FROM training_runs WHERE id = ?').get(runId) as { config_json: string } | undefined;
+    if (!row) return;
+    this.db.prepare('UPDATE training_runs SET config_json = ? WHERE id = ?').run(JSON.stringify({ ...(JSON.parse(row.config_json) as object), ...patch }), runId);
+  }
+
   private upsertRun(req: TrainRequest, config: TrainerConfig, runDir: string, datasetId: number): number {
-    const row = this.db.prepare('SELECT id FROM training_runs WHERE run_dir = ?').get(runDir) as { id: number } | undefined;
+    const row = this.db.prepare('SELECT id, config_json FROM training_runs WHERE run_dir = ?').get(runDir) as { id: number; config_json: string } | undefined;
     const request: Partial<TrainRequest> = { ...req };
     delete request.resume;
-    const json = JSON.stringify({ ...config, preset: req.preset, data: req.dataDirs, request });
+    const before = row ? (JSON.parse(row.config_json) as { baselines?: RunBaselines }) : {};
+    const json = JSON.stringify({ ...config, preset: req.preset, data: req.dataDirs, request, ...(before.baselines ? { baselines: before.baselines } : {}) });
     if (row) {
       this.db
         .prepare("UPDATE training_runs SET state = 'running', error = NULL, config_json = ?, steps = ?, dataset_id = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?")

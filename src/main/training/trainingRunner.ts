@@ -10,14 +10,14 @@ import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type { PageLauncher } from '../ml/engine/chromium.js';
 import { PageHost } from '../ml/engine/pageRelay.js';
-import type { BackendId, ComputeChoice, MetricPointRow, RunState, RunSummary, TeacherEstimate, TeacherEstimateRequest } from '../../shared/api.js';
+import type { BackendId, ComputeChoice, MetricPointRow, RunBaselines, RunOutcome, RunState, RunSummary, TeacherEstimate, TeacherEstimateRequest, TrainEstimate } from '../../shared/api.js';
 import { RestoraError, type ErrorCode } from '../../shared/errors.js';
 import type { Db } from '../db/database.js';
 import type { EventBus } from '../app/events.js';
 import { siblingEntry, startWorker } from '../workers.js';
 import { CONTROL_CANCEL, CONTROL_PAUSE, type FromTrainWorker, type TrainWorkerData } from './trainProtocol.js';
 import type { TrainRequest } from './trainService.js';
-import type { EstimateWorkerData, FromEstimateWorker } from './teacherEstimateWorker.js';
+import type { EstimateWorkerData, FromEstimateWorker } from './estimateWorker.js';
 
 interface Live {
   worker: Worker;
@@ -75,7 +75,7 @@ export class TrainingRunner {
   }
 
   private summary(r: RunRow): RunSummary {
-    const c = JSON.parse(r.config_json) as { scale?: number; arch?: string; preset?: string; steps?: number };
+    const c = JSON.parse(r.config_json) as { scale?: number; arch?: string; preset?: string; steps?: number; baselines?: RunBaselines; outcome?: RunOutcome };
     const d = r.dataset_json ? (JSON.parse(r.dataset_json) as { train: string[]; val: string[] }) : null;
     return {
       id: r.id,
@@ -92,6 +92,8 @@ export class TrainingRunner {
       modelId: r.model_id,
       error: r.error,
       photos: d ? { train: d.train.length, val: d.val.length } : null,
+      baselines: c.baselines ?? null,
+      outcome: c.outcome ?? null,
     };
   }
 
@@ -176,9 +178,18 @@ export class TrainingRunner {
 
   /** A teacher's measured cost for a run, timed in a worker thread (never on the main thread). */
   estimateTeacher(request: TeacherEstimateRequest): Promise<TeacherEstimate> {
-    const data: EstimateWorkerData = { home: this.home, request, ...(this.compute.backend ? { backend: this.compute.backend } : {}), ...(this.compute.threads ? { threads: this.compute.threads } : {}) };
-    const worker = startWorker(siblingEntry(import.meta.url, 'teacherEstimateWorker'), data);
-    return new Promise<TeacherEstimate>((resolve, reject) => {
+    return this.estimate({ kind: 'teacher', request }) as Promise<TeacherEstimate>;
+  }
+
+  /** A run's training time on this machine: a few real steps timed in a worker thread, then minutes for the plan. */
+  estimateSteps(request: TrainRequest): Promise<TrainEstimate> {
+    return this.estimate({ kind: 'steps', request }) as Promise<TrainEstimate>;
+  }
+
+  private estimate(what: { kind: 'teacher'; request: TeacherEstimateRequest } | { kind: 'steps'; request: TrainRequest }): Promise<TeacherEstimate | TrainEstimate> {
+    const data: EstimateWorkerData = { home: this.home, ...what, ...(this.compute.backend ? { backend: this.compute.backend } : {}), ...(this.compute.threads ? { threads: this.compute.threads } : {}) };
+    const worker = startWorker(siblingEntry(import.meta.url, 'estimateWorker'), data);
+    return new Promise((resolve, reject) => {
       let settled = false;
       const settle = (f: () => void) => {
         if (settled) return;
@@ -190,7 +201,7 @@ export class TrainingRunner {
         settle(() => (m.type === 'estimate' ? resolve(m.estimate) : reject(new RestoraError(m.error.code as ErrorCode, m.error.message)))),
       );
       worker.on('error', (err) => settle(() => reject(err)));
-      worker.on('exit', (code) => settle(() => reject(new RestoraError('INTERNAL', `the teacher estimate's worker exited (code ${code})`))));
+      worker.on('exit', (code) => settle(() => reject(new RestoraError('INTERNAL', `the ${what.kind} estimate's worker exited (code ${code})`))));
     });
   }
 

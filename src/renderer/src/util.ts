@@ -1,5 +1,5 @@
 /** Small formatting and id helpers shared by the views. */
-import { TASKS, type ModelCard } from '../../shared/api';
+import { TASKS, type ModelCard, type RunBaselines } from '../../shared/api';
 
 /** The code and message of anything thrown by the client (ApiError, the preload's Error+code, or other). */
 export function errorInfo(err: unknown): { code: string; message: string } {
@@ -99,4 +99,14 @@ export function modelLine(card: ModelCard): string {
   const speed = card.speed ? `${card.speed.outputMpPerSec.toFixed(2)} MP/s output on ${card.speed.backend} here` : 'speed not measured here yet';
   const score = headlineScore(card);
   return [what, speed, score].filter(Boolean).join(' · ');
+}
+
+/** A run's baselines as flat lines across its steps, for the PSNR chart ("bicubic", "start model"). */
+export function baselineSeries(b: RunBaselines | null | undefined, steps: number): { name: string; points: [number, number][] }[] {
+  if (!b || steps <= 0) return [];
+  const flat = (v: number): [number, number][] => [[0, v], [steps, v]];
+  return [
+    ...(b.bicubic !== undefined ? [{ name: 'bicubic', points: flat(b.bicubic) }] : []),
+    ...(b.start !== undefined ? [{ name: 'start model', points: flat(b.start) }] : []),
+  ];
 }

@@ -19,6 +19,9 @@ export const useTrainingStore = defineStore('training', () => {
   const form = reactive({
     name: 'my-model',
     dataDirsText: '',
+    /** Photos from the Library: a project (0 = none), and whether only its selected photos. */
+    libraryProject: 0,
+    librarySelectionOnly: false,
     scale: 2 as TrainScale,
     preset: 'bicubic' as TrainPreset,
     /** "Learn from a stronger model": the targets are this teacher's outputs on the photos (or on their degraded copies). */
@@ -33,7 +36,9 @@ export const useTrainingStore = defineStore('training', () => {
     /** Fine-tune: an installed model to start from ('' = random weights). */
     initModel: '',
     optionsText: '',
+    /** Until measured on the Settings step (then sized to about 30 minutes here, unless typed). */
     steps: 2000,
+    stepsTouched: false,
     batch: 16,
     patch: 48,
     gan: false,
