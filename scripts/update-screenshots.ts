@@ -9,7 +9,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { packageRoot } from '../src/main/paths.js';
 
-const TOUR = ['first-use', 'first-use-restored', 'export', 'train-preview', 'train-result'];
+const TOUR = ['first-use', 'first-use-restored', 'export', 'export-download', 'train-preview', 'train-estimate', 'train-result'];
 const from = path.join(packageRoot(), 'test-results', 'screenshots');
 const to = path.join(packageRoot(), 'docs', 'screenshots');
 fs.mkdirSync(to, { recursive: true });
