@@ -8,7 +8,7 @@ import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import sharp from 'sharp';
 import { createApp } from '../main/app/createApp.js';
-import { BACKEND_IDS, INPAINTER_ID, OUTPUT_FORMATS, PIXEL_LOSSES, PRESETS, SCRATCH_DETECTOR_ID, TASK_KINDS, taskChoices, taskFor, taskModel, TRAIN_PRESETS, type RepairChoice, type BackendId, type BackendInfo, type ItemResult, type OutputFormat, type PresetId, type TrainRequest, type TrainPreset, type UpscaleOptions } from '../shared/api.js';
+import { BACKEND_IDS, INPAINTER_ID, OUTPUT_FORMATS, PIXEL_LOSSES, PRESETS, SCRATCH_DETECTOR_ID, TASK_KINDS, taskChoices, taskFor, taskModel, TRAIN_PRESETS, type RepairChoice, type BackendId, type BackendInfo, type DetectedFace, type ItemResult, type OutputFormat, type PresetId, type TrainRequest, type TrainPreset, type UpscaleOptions } from '../shared/api.js';
 import { RestoraError, errorMessage } from '../shared/errors.js';
 import { dataHome, packageRoot } from '../main/paths.js';
 import { teacherCostText } from '../main/ml/train/teacherCost.js';
@@ -76,6 +76,10 @@ Usage:
   restora eval --model ID --hr DIR --degrade PRESET [--seed N] --scale N [--json]
                                 (HR degraded with a preset, seeded; baseline bicubic of the degraded input)
   restora info [--json]
+  restora faces <files>... [--json] [--min-score S]
+                                (each photo's faces: box, score, and five points (eye centres,
+                                nose tip, mouth corners), found by @vladmandic/face-api's SSD
+                                MobileNet and 68-point landmarks; default score 0.5)
 
 Global options: --backend webgpu|gpu|node|wasm|cpu, --threads N, --help
   (webgpu: any GPU through a headless Chromium's WebGPU; see README, Backends)`;
@@ -769,6 +773,43 @@ function jobBackends(b: BackendInfo): { upscale: string; train: string } {
   return { upscale: compute, train: compute };
 }
 
+/** `restora faces FILES...`: each photo's faces (box, five points, score), for the face step and for checking it. */
+async function cmdFaces(args: string[]): Promise<number> {
+  const { values, positionals } = parse(args, { 'min-score': { type: 'string' } });
+  if (values.help) return (console.log(USAGE), 0);
+  if (positionals.length === 0) throw new UsageError('faces takes one or more image FILES');
+  const minScore = values['min-score'] === undefined ? 0.5 : Number(values['min-score']);
+  if (!(minScore > 0 && minScore < 1)) throw new UsageError(`--min-score must be a number between 0 and 1, got "${values['min-score']}"`);
+  const { initBackend } = await import('../main/ml/backend.js');
+  const { detectFaces } = await import('../main/ml/faces/faceDetector.js');
+  const { decodeImage } = await import('../main/imaging/io.js');
+  const threads = intOption(values.threads, 'threads', 1, 256);
+  await initBackend({ prefer: backendOption(values.backend) ?? 'wasm', ...(threads ? { threads } : {}) });
+  const out: { file: string; faces?: DetectedFace[]; error?: string }[] = [];
+  for (const file of positionals) {
+    try {
+      const img = await decodeImage(file);
+      // The detector reads 8-bit RGB; a 16-bit photo is reduced for it (the boxes are the same).
+      const rgb = img.maxValue === 255 ? (img.rgb as Uint8Array) : Uint8Array.from(img.rgb, (v) => Math.round((v * 255) / img.maxValue));
+      const faces = await detectFaces(rgb, img.width, img.height, minScore);
+      out.push({ file, faces });
+      if (!values.json) {
+        console.log(`${file}: ${faces.length === 0 ? 'no face' : `${faces.length} face${faces.length === 1 ? '' : 's'}`}`);
+        for (const f of faces) {
+          const b = f.box;
+          console.log(`  ${Math.round(b.width)}x${Math.round(b.height)} at ${Math.round(b.x)},${Math.round(b.y)}  score ${f.score.toFixed(2)}  eyes ${f.points.slice(0, 2).map((p) => p.map(Math.round).join(',')).join(' ')}  nose ${f.points[2]!.map(Math.round).join(',')}  mouth ${f.points.slice(3).map((p) => p.map(Math.round).join(',')).join(' ')}`);
+        }
+      }
+    } catch (err) {
+      // A bad file fails alone, named.
+      out.push({ file, error: errorMessage(err) });
+      process.stderr.write(`restora: ${errorMessage(err)}\n`);
+    }
+  }
+  if (values.json) console.log(JSON.stringify(out, null, 2));
+  return out.some((o) => o.error) ? 1 : 0;
+}
+
 async function cmdInfo(args: string[]): Promise<number> {
   const { values } = parse(args, {});
   if (values.help) return (console.log(USAGE), 0);
@@ -832,6 +873,8 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdEval(rest);
       case 'info':
         return await cmdInfo(rest);
+      case 'faces':
+        return await cmdFaces(rest);
       case undefined:
       case 'help':
       case '--help':

@@ -503,6 +503,14 @@ export interface PairPreview {
 
 export type RunState = 'running' | 'paused' | 'cancelled' | 'done' | 'failed';
 
+/** A face found in a photo, in the photo's pixels: its box, the detector's score (0..1) and five points
+ * (left eye centre, right eye centre as seen, nose tip, left and right mouth corners). */
+export interface DetectedFace {
+  box: { x: number; y: number; width: number; height: number };
+  score: number;
+  points: [number, number][];
+}
+
 /** Held-out PSNR (dB) a run must beat, on its own held-out pairs: bicubic, and the model a fine-tune starts from. */
 export interface RunBaselines {
   bicubic?: number;

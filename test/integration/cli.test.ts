@@ -164,3 +164,29 @@ describe('restora upscale and restore on a folder with subfolders (issue 25)', (
     expect(listAll(out).filter((f) => f.endsWith('.png')).sort()).toEqual(['a.png', 'b.png', path.join('sub', 'a.png'), path.join('sub', 'deeper', 'c.png')].sort());
   });
 });
+
+describe('restora faces (issue 26)', () => {
+  it('lists each photo\'s faces with box, score and five points; a bad file fails alone, named', () => {
+    const dir = tmpDir('restora-faces-');
+    const bad = path.join(dir, 'notes ü.png');
+    fs.writeFileSync(bad, 'not an image');
+    const face = path.join(ROOT, 'test', 'fixtures', 'faces', 'astronaut.jpg');
+    const none = path.join(ROOT, 'resources', 'samples', 'coffee.png');
+    const run = restora(['faces', face, bad, none, '--json']);
+    expect(run.code).toBe(1);
+    const out = JSON.parse(run.out) as { file: string; faces?: { box: { width: number }; score: number; points: number[][] }[]; error?: string }[];
+    expect(out.map((o) => o.file)).toEqual([face, bad, none]);
+    expect(out[0]!.faces).toHaveLength(1);
+    expect(out[0]!.faces![0]!.points).toHaveLength(5);
+    expect(out[0]!.faces![0]!.score).toBeGreaterThan(0.9);
+    expect(out[1]!.error).toContain('notes ü.png');
+    expect(run.err).toContain('notes ü.png');
+    expect(out[2]!.faces).toEqual([]);
+    const text = restora(['faces', face, none]);
+    expect(text.code).toBe(0);
+    expect(text.out).toMatch(/astronaut\.jpg: 1 face\n {2}\d+x\d+ at \d+,\d+ {2}score [01]\.\d\d {2}eyes \d+,\d+ \d+,\d+ {2}nose \d+,\d+ {2}mouth \d+,\d+ \d+,\d+\n/);
+    expect(text.out).toContain('coffee.png: no face');
+    expect(restora(['faces']).code).toBe(2);
+    expect(restora(['faces', face, '--min-score', '2']).err).toContain('--min-score must be a number between 0 and 1');
+  });
+});
