@@ -199,6 +199,9 @@ export class TrainService {
     private readonly openEngine?: () => Promise<Engine | undefined>,
   ) {}
 
+  /** Files already decoded to the last pixel by scan (key: path, size, modification time). */
+  private readonly decoded = new Set<string>();
+
   async loadPhotos(dirs: readonly string[], minSide: number): Promise<{ photos: { file: string; img: FloatImage }[]; skipped: { path: string; reason: string }[] }> {
     const all = enumerateInputs(dirs, true);
     const entries = all.filter((e) => !e.missing);
@@ -242,8 +245,12 @@ export class TrainService {
     return stats;
   }
 
-  /** The usable photos in these folders (decodable to the last pixel, big enough, not a duplicate) and every skipped file with why. */
-  private async scan(dirs: readonly string[], minSide: number): Promise<{ usable: { file: string; hash: string }[]; skipped: { path: string; reason: string }[] }> {
+  /**
+   * The usable photos in these folders (big enough, not a duplicate, and with `decode`
+   * decodable to the last pixel) and every skipped file with why. The wizard scans again for
+   * each preview, so a file's full decode is remembered while its size and time are unchanged.
+   */
+  private async scan(dirs: readonly string[], minSide: number, decode = true): Promise<{ usable: { file: string; hash: string }[]; skipped: { path: string; reason: string }[] }> {
     const all = enumerateInputs(dirs, true);
     const skipped = all.filter((e) => e.missing).map((e) => ({ path: e.input, reason: 'no such file or folder' }));
     const usable: { file: string; hash: string }[] = [];
@@ -262,7 +269,7 @@ export class TrainService {
           continue;
         }
         // A header can be fine and the data cut short: Preview and the steps would fail on it.
-        await checkDecodes(e.input);
+        if (decode) await this.checkDecodesOnce(e.input);
         seen.add(hash);
         usable.push({ file: e.input, hash });
       } catch (err) {
@@ -270,6 +277,15 @@ export class TrainService {
       }
     }
     return { usable, skipped };
+  }
+
+  /** checkDecodes, remembered per file version (path, size, modification time). */
+  private async checkDecodesOnce(file: string): Promise<void> {
+    const st = fs.statSync(file);
+    const key = `${file}\0${st.size}\0${st.mtimeMs}`;
+    if (this.decoded.has(key)) return;
+    await checkDecodes(file);
+    this.decoded.add(key);
   }
 
   /**
@@ -461,10 +477,10 @@ export class TrainService {
     }
     // Baselines the run must beat, on the same held-out pairs: bicubic, and the start model when fine-tuning
     // (measured before its first step; a resumed run keeps the ones stored when it started).
-    const stored = this.storedBaselines(runId);
+    const { start, startSsim } = this.runJson(runId).baselines ?? {};
     const baselines: RunBaselines = {
       ...(val.length && req.latentStage !== 'clean' && req.latentStage !== 'degraded' ? { bicubic: bic.psnr } : {}),
-      ...(stored.start !== undefined ? { start: stored.start, ...(stored.startSsim !== undefined ? { startSsim: stored.startSsim } : {}) } : init && val.length && !hasCheckpoint ? startScore(validate(trainer.exportModel, val, req.scale)) : {}),
+      ...(start !== undefined ? { start, startSsim } : init && val.length && !hasCheckpoint ? startScore(validate(trainer.exportModel, val, req.scale)) : {}),
     };
     this.updateRunJson(runId, { baselines });
     const insert = this.db.prepare(
@@ -652,10 +668,18 @@ export class TrainService {
     const patch = req.patch ?? 48;
     const hp = patch * (req.latentStage === 'degraded' ? 2 : req.scale);
     const init = req.initModel ? this.initModel(req) : null;
-    const { usable } = await this.scan(req.dataDirs, hp);
-    if (usable.length === 0) throw new RestoraError('USAGE', `No usable photos of ${hp}px or more in ${sourcesText(req.dataDirs)} to time a step on.`);
+    // Headers only: the timing needs 4 photos, not the whole set decoded (a broken one is passed over).
+    const { usable } = await this.scan(req.dataDirs, hp, false);
     const photos: FloatImage[] = [];
-    for (const u of usable.slice(0, 4)) photos.push(await decodeRgbFloat(u.file));
+    for (const u of usable) {
+      if (photos.length === 4) break;
+      try {
+        photos.push(await decodeRgbFloat(u.file));
+      } catch {
+        // cut short after its header: Inspect lists it; the timing takes the next photo
+      }
+    }
+    if (photos.length === 0) throw new RestoraError('USAGE', `No usable photos of ${hp}px or more in ${sourcesText(req.dataDirs)} to time a step on.`);
     const config: TrainerConfig = { ...trainerConfigFor(req, patch, req.seed ?? 1, init, this.latentParts(req)), validateEvery: Number.MAX_SAFE_INTEGER, checkpointEvery: Number.MAX_SAFE_INTEGER };
     const preset: PresetId = req.preset === 'none' ? 'bicubic' : req.preset;
     const source = threadedDegradedSource(photos, preset, config.archOptions.global ? Math.max(96, patch) : undefined);
@@ -699,7 +723,8 @@ export class TrainService {
   async estimateTeacher(req: TeacherEstimateRequest): Promise<TeacherEstimate> {
     const model = resolveTeacher(this.library().list(), req.teacher, req.scale, req.teacherDownscale);
     const minSide = TEACHER_REGION * (req.preset === 'none' ? 1 : req.scale);
-    const { usable } = await this.scan(req.dataDirs, minSide);
+    // Headers only, as before: the teacher's cost counts regions, it does not decode the photos.
+    const { usable } = await this.scan(req.dataDirs, minSide, false);
     if (usable.length < 2) throw new RestoraError('USAGE', `Need at least 2 usable photos of ${minSide}px or more in ${sourcesText(req.dataDirs)}; found ${usable.length}.`);
     const regions = (req.teacherRegions ?? DEFAULT_TEACHER_REGIONS) + heldOutSplit(usable).val.length;
     const cached = req.name && NAME.test(req.name) ? cachedRegionCount(path.join(this.home, 'runs', req.name), model.card.id, req.teacherRegions ?? DEFAULT_TEACHER_REGIONS) : 0;
@@ -771,16 +796,14 @@ export class TrainService {
     return m;
   }
 
-  /** The baselines stored when the run started (a resume keeps the start model's score measured then). */
-  private storedBaselines(runId: number): RunBaselines {
+  /** The run's stored settings and findings (a resume keeps the start model's score measured when it started). */
+  private runJson(runId: number): { baselines?: RunBaselines } & Record<string, unknown> {
     const row = this.db.prepare('SELECT config_json FROM training_runs WHERE id = ?').get(runId) as { config_json: string } | undefined;
-    return (row ? (JSON.parse(row.config_json) as { baselines?: RunBaselines }).baselines : undefined) ?? {};
+    return row ? (JSON.parse(row.config_json) as { baselines?: RunBaselines }) : {};
   }
 
   private updateRunJson(runId: number, patch: Record<string, unknown>): void {
-    const row = this.db.prepare('SELECT config_json FROM training_runs WHERE id = ?').get(runId) as { config_json: string } | undefined;
-    if (!row) return;
-    this.db.prepare('UPDATE training_runs SET config_json = ? WHERE id = ?').run(JSON.stringify({ ...(JSON.parse(row.config_json) as object), ...patch }), runId);
+    this.db.prepare('UPDATE training_runs SET config_json = ? WHERE id = ?').run(JSON.stringify({ ...this.runJson(runId), ...patch }), runId);
   }
 
   private upsertRun(req: TrainRequest, config: TrainerConfig, runDir: string, datasetId: number): number {

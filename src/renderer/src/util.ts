@@ -101,12 +101,17 @@ export function modelLine(card: ModelCard): string {
   return [what, speed, score].filter(Boolean).join(' · ');
 }
 
-/** A run's baselines as flat lines across its steps, for the PSNR chart ("bicubic", "start model"). */
-export function baselineSeries(b: RunBaselines | null | undefined, steps: number): { name: string; points: [number, number][] }[] {
-  if (!b || steps <= 0) return [];
-  const flat = (v: number): [number, number][] => [[0, v], [steps, v]];
+type Points = [number, number][];
+
+/**
+ * A run's validation PSNR chart (the wizard's and Runs'): the held-out curve, the eval set's
+ * when there is one, and the baselines as flat lines across its steps ("bicubic", "start model").
+ */
+export function psnrSeries(psnr: Points, evalPsnr: Points, b: RunBaselines | null | undefined, steps: number): { name: string; points: Points }[] {
+  const flat = (v: number): Points => [[0, v], [steps, v]];
   return [
-    ...(b.bicubic !== undefined ? [{ name: 'bicubic', points: flat(b.bicubic) }] : []),
-    ...(b.start !== undefined ? [{ name: 'start model', points: flat(b.start) }] : []),
+    ...(evalPsnr.length ? [{ name: 'held-out', points: psnr }, { name: 'eval set', points: evalPsnr }] : [{ name: 'PSNR', points: psnr }]),
+    ...(b && steps > 0 && b.bicubic !== undefined ? [{ name: 'bicubic', points: flat(b.bicubic) }] : []),
+    ...(b && steps > 0 && b.start !== undefined ? [{ name: 'start model', points: flat(b.start) }] : []),
   ];
 }
