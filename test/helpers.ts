@@ -60,3 +60,17 @@ export async function installTinyModel(home: string, id = 'tiny-x2'): Promise<st
   m.dispose();
   return dir;
 }
+
+/** Writes a float32 .safetensors file from name -> [shape, data]. */
+export function writeSafetensors(file: string, tensors: Record<string, { shape: number[]; data: Float32Array }>): void {
+  const header: Record<string, unknown> = {};
+  let off = 0;
+  for (const [k, t] of Object.entries(tensors)) {
+    header[k] = { dtype: 'F32', shape: t.shape, data_offsets: [off, off + t.data.byteLength] };
+    off += t.data.byteLength;
+  }
+  const h = Buffer.from(JSON.stringify(header));
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(h.length));
+  fs.writeFileSync(file, Buffer.concat([len, h, ...Object.values(tensors).map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength))]));
+}

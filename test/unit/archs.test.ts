@@ -13,8 +13,8 @@ describe('architecture registry', () => {
     await initBackend({ prefer: 'wasm', threads: 1 });
   });
 
-  it('registers every architecture of DESIGN.md, plus the restoration U-Net and the VAE forms', () => {
-    expect(listArchs().map((a) => a.id).sort()).toEqual(['compact', 'rrdbnet', 'srgan-discriminator', 'srresnet', 'srvgg', 'unet', 'upsampler2x', 'upsampler8x', 'vae', 'vae-mapping']);
+  it('registers every architecture of DESIGN.md, plus the restoration U-Net, the VAE forms and the imported face restorers', () => {
+    expect(listArchs().map((a) => a.id).sort()).toEqual(['codeformer', 'compact', 'gfpgan', 'rrdbnet', 'srgan-discriminator', 'srresnet', 'srvgg', 'unet', 'upsampler2x', 'upsampler8x', 'vae', 'vae-mapping']);
   });
 
   it.each([

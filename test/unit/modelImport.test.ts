@@ -15,7 +15,7 @@ import { buildImportedModel, torchShuffleOrder } from '../../src/main/ml/import/
 import { resolveImportSource } from '../../src/main/ml/import/importModel.js';
 import { detectSource } from '../../src/main/ml/import/convert.js';
 import { RestoraError } from '../../src/shared/errors.js';
-import { ROOT, tmpDir } from '../helpers.js';
+import { ROOT, tmpDir, writeSafetensors } from '../helpers.js';
 
 const FIX = path.join(ROOT, 'test/fixtures/import');
 const cases = JSON.parse(fs.readFileSync(path.join(FIX, 'cases.json'), 'utf8')) as Record<
@@ -33,20 +33,6 @@ function expectRefusal(fn: () => unknown, file: string, reason: RegExp): void {
   expect(err).toBeInstanceOf(RestoraError);
   expect((err as Error).message).toContain(file);
   expect((err as Error).message).toMatch(reason);
-}
-
-/** Writes a float32 .safetensors file from name -> [shape, data]. */
-function writeSafetensors(file: string, tensors: Record<string, { shape: number[]; data: Float32Array }>): void {
-  const header: Record<string, unknown> = {};
-  let off = 0;
-  for (const [k, t] of Object.entries(tensors)) {
-    header[k] = { dtype: 'F32', shape: t.shape, data_offsets: [off, off + t.data.byteLength] };
-    off += t.data.byteLength;
-  }
-  const h = Buffer.from(JSON.stringify(header));
-  const len = Buffer.alloc(8);
-  len.writeBigUInt64LE(BigInt(h.length));
-  fs.writeFileSync(file, Buffer.concat([len, h, ...Object.values(tensors).map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength))]));
 }
 
 describe('model import', () => {

@@ -8,5 +8,7 @@ import './rrdbnet.js';
 import './srvgg.js';
 import './maskLayers.js';
 import './vae.js';
+import './gfpgan/gfpgan.js';
+import './codeformer/codeformer.js';
 export { stackUpsamplers } from './upsampler.js';
 export * from './registry.js';

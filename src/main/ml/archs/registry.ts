@@ -16,9 +16,10 @@ export interface ArchSpec {
   /**
    * 'discriminator': a critic for the GAN stage, never a model to train or run alone;
    * 'composite': built from other trained models and trained only by its recipe (the VAE
-   * latent mapping); default 'generator'.
+   * latent mapping); 'face': a face restorer run on aligned face crops by the face step,
+   * imported, never trained or run as an upscaler; default 'generator'.
    */
-  role?: 'generator' | 'discriminator' | 'composite';
+  role?: 'generator' | 'discriminator' | 'composite' | 'face';
   /** Input sides must be a multiple of this (strided or pixel-unshuffling archs); tiling pads. */
   sizeMultiple?: number | ((scale: number, options: ArchOptions) => number);
   /** Builds an untrained model taking [B,H,W,3] in [0,1]. */
@@ -53,6 +54,9 @@ export function getTrainableArch(id: string, opts: { composite?: boolean } = {})
   if (a.role === 'discriminator') {
     const generators = [...archs.values()].filter((x) => (x.role ?? 'generator') === 'generator').map((x) => x.id);
     throw new RestoraError('USAGE', `"${id}" is the GAN stage's discriminator, not a model to train; pick one of ${generators.join(', ')} (add --gan to train against it).`);
+  }
+  if (a.role === 'face') {
+    throw new RestoraError('USAGE', `"${id}" is a face restorer: Restora imports its community weights and runs it on aligned faces; it cannot be trained here.`);
   }
   if (a.role === 'composite' && !opts.composite) {
     throw new RestoraError('USAGE', `"${id}" is the last stage of the VAE latent recipe and needs its two VAEs; train it with --recipe vae-latent.`);

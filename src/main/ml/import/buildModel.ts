@@ -35,6 +35,15 @@ const same = (a: readonly number[], b: readonly number[]) => a.length === b.leng
 
 export function buildImportedModel(m: DetectedModel, file: string): tf.LayersModel {
   const model = buildArch(m.arch, m.scale, m.archOptions);
+  if (m.loadInto) {
+    try {
+      m.loadInto(model);
+      return model;
+    } catch (err) {
+      model.dispose();
+      throw err;
+    }
+  }
   const byLayer = new Map([...m.layers].map(([k, v]) => [k.replaceAll('.', '_'), { canonical: k, ...v }]));
   const fixes = shuffleFixes(m);
   try {

@@ -28,13 +28,24 @@ export interface ImportMeta {
 }
 
 
+/** A model's inputs for image x: a face model with a fidelity input (CodeFormer) gets w = 0.5 beside it. */
+function probeInputs(model: tf.LayersModel, x: tf.Tensor): tf.Tensor | tf.Tensor[] {
+  return model.inputs.length === 2 ? [x, tf.fill([x.shape[0]!, 1], 0.5)] : x;
+}
+
 /** Output MP/s on a 128x128 input (one warm-up run first: the first call compiles kernels). */
 export function measureSpeed(model: tf.LayersModel, scale: number, side = 128): number {
   const x = tf.randomUniform([1, side, side, 3]) as tf.Tensor4D;
+  // The values are read outside tidy: tidy walks a returned typed array element by element.
+  const run = () => {
+    const y = tf.tidy(() => model.predict(probeInputs(model, x)) as tf.Tensor);
+    y.dataSync();
+    y.dispose();
+  };
   try {
-    tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync());
+    run();
     const t0 = performance.now();
-    tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync());
+    run();
     const s = (performance.now() - t0) / 1000;
     return (side * scale) ** 2 / 1e6 / s;
   } finally {
@@ -60,14 +71,16 @@ export async function convertModel(src: ImportSource, outDir: string, meta: Impo
   bytes = null; // up to a GB of raw file: let it go before the network is built
   const file = src.files[0]!;
   const model = buildImportedModel(detected, file);
+  const face = detected.task === 'face';
   try {
-    // A test input must come out RGB, `scale` times larger, and finite.
+    // A test input must come out RGB, `scale` times larger, and finite (a face model: a face crop of its own size).
+    const side = face ? Number(detected.archOptions.size) : 16;
     const ok = tf.tidy(() => {
-      const y = model.predict(tf.fill([1, 16, 16, 3], 0.5)) as tf.Tensor;
-      return y.shape.join() === [1, 16 * detected.scale, 16 * detected.scale, 3].join() && y.isFinite().all().dataSync()[0] === 1;
+      const y = model.predict(probeInputs(model, tf.fill([1, side, side, 3], 0.5))) as tf.Tensor;
+      return y.shape.join() === [1, side * detected.scale, side * detected.scale, 3].join() && y.isFinite().all().dataSync()[0] === 1;
     });
     if (!ok) throw new RestoraError('MODEL_INVALID', `${file}: the converted network does not map an image to a finite x${detected.scale} image`, file);
-    const mpPerSec = measureSpeed(model, detected.scale);
+    const mpPerSec = measureSpeed(model, detected.scale, face ? side : 128);
     const backend = activeBackend();
     await saveLayersModel(model, outDir);
     const card: ModelCard = {
@@ -77,7 +90,7 @@ export async function convertModel(src: ImportSource, outDir: string, meta: Impo
       archOptions: detected.archOptions,
       scale: detected.scale,
       params: model.countParams(),
-      task: 'upscale',
+      task: face ? 'face' : 'upscale',
       date: new Date().toISOString().slice(0, 10),
       source: {
         format: src.format,
@@ -89,7 +102,7 @@ export async function convertModel(src: ImportSource, outDir: string, meta: Impo
         outputMpPerSec: Math.round(mpPerSec * 1000) / 1000,
         backend: backend?.id ?? tf.getBackend(),
         threads: backend?.threads ?? 1,
-        input: '128x128',
+        input: face ? `${side}x${side}` : '128x128',
         date: new Date().toISOString(),
       },
       notes: `Imported from ${src.files.map((f) => path.basename(f)).join(' + ')} (${detected.layout}).`,

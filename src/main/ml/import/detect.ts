@@ -5,17 +5,24 @@
  * the canonical names the Restora arch's layers carry ('.' -> '_').
  */
 import { RestoraError } from '../../../shared/errors.js';
+import type * as tf from '@tensorflow/tfjs';
+import { detectGfpgan, looksLikeFaceModel, unsupportedFaceModel } from '../archs/gfpgan/torch.js';
+import { detectCodeformer } from '../archs/codeformer/torch.js';
 import type { ArchOptions } from '../archs/registry.js';
 import type { RawTensor, StateDict } from './stateDict.js';
 
 export interface DetectedModel {
-  arch: 'rrdbnet' | 'srvgg';
+  arch: 'rrdbnet' | 'srvgg' | 'gfpgan' | 'codeformer';
   scale: number;
+  /** Face restorers run on aligned face crops, never as upscalers. */
+  task?: 'face';
   archOptions: ArchOptions;
   /** Human name of the layout found, for the card. */
   layout: string;
   /** Canonical PyTorch-style layer name (e.g. body.0.rdb1.conv1) -> its weight (OIHW) and bias, or PReLU slopes. */
   layers: Map<string, { weight: RawTensor; bias?: RawTensor }>;
+  /** An architecture with its own weight mapping (the face restorers) loads the built model itself. */
+  loadInto?: (model: tf.LayersModel) => void;
 }
 
 function unsupported(file: string, sd: StateDict): never {
@@ -23,7 +30,7 @@ function unsupported(file: string, sd: StateDict): never {
   const sample = keys.slice(0, 6).join(', ') + (keys.length > 6 ? `, ... (${keys.length} tensors)` : '');
   throw new RestoraError(
     'UNSUPPORTED',
-    `${file}: unsupported architecture: keys look like ${sample}. Restora imports RRDBNet (ESRGAN, Real-ESRGAN x4plus / x2plus) and SRVGGNetCompact (realesr-general-x4v3, animevideov3).`,
+    `${file}: unsupported architecture: keys look like ${sample}. Restora imports RRDBNet (ESRGAN, Real-ESRGAN x4plus / x2plus) and SRVGGNetCompact (realesr-general-x4v3, animevideov3) upscalers, and GFPGAN v1.3 / v1.4 and CodeFormer face restorers.`,
     file,
   );
 }
@@ -142,8 +149,13 @@ function detectSrvgg(sd: StateDict, file: string): DetectedModel | null {
 /** Recognises the architecture of a state dict; refuses anything else with what its keys look like. */
 export function detectArchitecture(state: StateDict, file: string): DetectedModel {
   const sd = new Map(state);
-  const found = detectRrdb(sd, file) ?? detectSrvgg(sd, file);
-  if (!found) unsupported(file, state);
+  const face = detectGfpgan(sd, file) ?? detectCodeformer(sd, file);
+  const found: DetectedModel | null = face ? { ...face, task: 'face' } : (detectRrdb(sd, file) ?? detectSrvgg(sd, file));
+  if (!found) {
+    const keys = [...state.keys()];
+    if (looksLikeFaceModel(keys)) unsupportedFaceModel(file, keys);
+    unsupported(file, state);
+  }
   // BatchNorm counters and the like carry no weights; anything else left over means a layout we do not fully know.
   const left = [...sd.keys()].filter((k) => !k.endsWith('num_batches_tracked'));
   if (left.length > 0) {

@@ -1,0 +1,39 @@
+/**
+ * Loading PyTorch tensors into a built tfjs model, for architectures that map their own
+ * weights (the face restorers): a plan names, for each weighted layer, its class and the
+ * PyTorch tensors it takes; the architecture turns them into the layer's getWeights() order.
+ * Every layer must get exactly its shapes, and every planned tensor must find its layer.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { RestoraError } from '../../../shared/errors.js';
+
+export interface TorchTensor {
+  /** PyTorch's shape (OIHW for conv weights). */
+  shape: number[];
+  data: Float32Array;
+}
+
+export type WeightPlan<C extends string = string> = Map<string, { cls: C; tensors: TorchTensor[] }>;
+
+export function loadPlan<C extends string>(model: tf.LayersModel, plan: WeightPlan<C>, toValues: (cls: C, tensors: TorchTensor[]) => tf.Tensor[], file: string, archName: string): void {
+  const left = new Set(plan.keys());
+  for (const layer of model.layers) {
+    const current = layer.getWeights();
+    if (current.length === 0) continue;
+    const entry = plan.get(layer.name);
+    if (!entry) throw new RestoraError('MODEL_INVALID', `${file}: no weights for ${layer.name} of ${archName}`, file);
+    left.delete(layer.name);
+    const values = tf.tidy(() => toValues(entry.cls, entry.tensors));
+    try {
+      const bad = values.findIndex((v, i) => i >= current.length || v.shape.join() !== current[i]!.shape.join());
+      if (bad >= 0 || values.length !== current.length) {
+        const i = bad >= 0 ? bad : Math.min(values.length, current.length);
+        throw new RestoraError('MODEL_INVALID', `${file}: ${layer.name} weight ${i} has shape [${values[i]?.shape ?? 'none'}], ${archName} needs [${current[i]?.shape ?? 'none'}]`, file);
+      }
+      layer.setWeights(values);
+    } finally {
+      tf.dispose(values); // getWeights() gives the live variables: only the new values are ours
+    }
+  }
+  if (left.size > 0) throw new RestoraError('MODEL_INVALID', `${file}: tensors with no place in ${archName}: ${[...left].slice(0, 5).join(', ')}`, file);
+}
