@@ -8,7 +8,7 @@ import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import sharp from 'sharp';
 import { createApp } from '../main/app/createApp.js';
-import { BACKEND_IDS, INPAINTER_ID, OUTPUT_FORMATS, PIXEL_LOSSES, PRESETS, SCRATCH_DETECTOR_ID, TASK_KINDS, taskChoices, taskFor, taskModel, TRAIN_PRESETS, type RepairChoice, type BackendId, type BackendInfo, type DetectedFace, type ItemResult, type OutputFormat, type PresetId, type TrainRequest, type TrainPreset, type UpscaleOptions } from '../shared/api.js';
+import { BACKEND_IDS, DEFAULT_FACE_STRENGTH, INPAINTER_ID, OUTPUT_FORMATS, PIXEL_LOSSES, PRESETS, SCRATCH_DETECTOR_ID, TASK_KINDS, taskChoices, taskFor, taskModel, TRAIN_PRESETS, type RepairChoice, type BackendId, type BackendInfo, type DetectedFace, type FaceChoice, type FaceCounts, type ItemResult, type OutputFormat, type PresetId, type TrainRequest, type TrainPreset, type UpscaleOptions } from '../shared/api.js';
 import { RestoraError, errorMessage } from '../shared/errors.js';
 import { dataHome, packageRoot } from '../main/paths.js';
 import { teacherCostText } from '../main/ml/train/teacherCost.js';
@@ -37,8 +37,13 @@ Usage:
                   --model; MASK: a mask image of the photo's size, white where damaged, or a
                   folder of masks named like the photos; --model none: repair only, at the
                   photo's size)
+                  [--faces MODEL|off] [--face-strength S] [--face-fidelity W]
+                  (faces: an imported face model (GFPGAN, CodeFormer) restores each face
+                  after the model, on by default when one is installed; S 0..1 blends it
+                  over the photo's face, default 0.5; W: CodeFormer's fidelity, default 0.7)
   restora batch <files|dirs>... --out DIR [--model ID] [--scale N] [--format F]
                 [--quality Q] [--name TEMPLATE] [--recursive] [--width W] [--height H] [--colours keep|model]
+                [--faces MODEL [--face-strength S] [--face-fidelity W]]
                 (--width/--height resize after the model, keeping the aspect ratio;
                 the same command again resumes an interrupted batch)
   restora jobs [--json]
@@ -106,6 +111,50 @@ function intOption(v: string | undefined, name: string, min: number, max: number
   const n = Number(v);
   if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got "${v}"`);
   return n;
+}
+
+function unitOption(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`--${name} must be a number from 0 to 1, got "${v}"`);
+  return n;
+}
+
+const FACE_OPTIONS = { faces: { type: 'string' }, 'face-strength': { type: 'string' }, 'face-fidelity': { type: 'string' } } as const;
+
+/**
+ * --faces MODEL|off, --face-strength S, --face-fidelity W. Without --faces the face step runs
+ * when a face model is installed (the studio's Faces step is on then too), with the first one.
+ */
+function facesOption(app: ReturnType<typeof appFrom>, values: { faces?: string | undefined; 'face-strength'?: string | undefined; 'face-fidelity'?: string | undefined }): FaceChoice | undefined {
+  const strength = unitOption(values['face-strength'], 'face-strength');
+  const fidelity = unitOption(values['face-fidelity'], 'face-fidelity');
+  if (values.faces === 'off') {
+    if (strength !== undefined || fidelity !== undefined) throw new UsageError('--face-strength and --face-fidelity need the face step; drop --faces off');
+    return undefined;
+  }
+  let modelId = values.faces;
+  if (modelId === undefined) {
+    modelId = app.models.list().find((m) => m.card.task === 'face')?.card.id;
+    if (modelId === undefined) {
+      if (strength !== undefined || fidelity !== undefined) throw new UsageError('--face-strength and --face-fidelity need a face model: none is installed (restora models import a GFPGAN or CodeFormer .pth)');
+      return undefined;
+    }
+  }
+  try {
+    app.models.face(modelId);
+  } catch (err) {
+    throw new UsageError(errorMessage(err));
+  }
+  return { modelId, ...(strength !== undefined ? { strength } : {}), ...(fidelity !== undefined ? { fidelity } : {}) };
+}
+
+/** ", 2 faces restored" for an item's line. */
+function facesSaid(f: FaceCounts | undefined): string {
+  if (!f) return '';
+  if (f.found === 0) return ', no face found (face step skipped)';
+  const left = [f.tooSmall ? `${f.tooSmall} too small to restore, under 16 px` : '', f.misshapen ? `${f.misshapen} left alone: not face-shaped` : ''].filter(Boolean).join('; ');
+  return `, ${f.restored} face${f.restored === 1 ? '' : 's'} restored${left ? ` (${left})` : ''}`;
 }
 
 function normaliseFormat(v: string | undefined): OutputFormat {
@@ -255,7 +304,7 @@ async function runItems(app: ReturnType<typeof appFrom>, values: { backend?: str
         process.stderr.write(`\r\x1b[K${current} ${Math.round((100 * d) / t)}% (tile ${d}/${t}, ETA ${eta.toFixed(0)} s)`);
       },
       onItemDone: (_i, r) => {
-        const fixed = r.repairedPixels !== undefined ? `, ${r.repairedPixels} damaged pixels filled` : '';
+        const fixed = (r.repairedPixels !== undefined ? `, ${r.repairedPixels} damaged pixels filled` : '') + facesSaid(r.faces);
         const line = r.ok ? `${current} -> ${r.output} (${((r.ms ?? 0) / 1000).toFixed(1)} s${fixed})` : `${current} FAILED: ${r.error!.message}`;
         process.stderr.write(tty ? `\r\x1b[K${line}\n` : `${line}\n`);
       },
@@ -281,7 +330,7 @@ function scratchesOption(v: string | undefined, inputs: string[]): RepairChoice 
 }
 
 async function cmdRestore(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { ...OUTPUT_OPTIONS, ...TONE_OPTIONS, scratches: { type: 'string' }, 'save-mask': { type: 'boolean' } });
+  const { values, positionals } = parse(args, { ...OUTPUT_OPTIONS, ...TONE_OPTIONS, scratches: { type: 'string' }, 'save-mask': { type: 'boolean' }, ...FACE_OPTIONS });
   if (values.help) return (console.log(USAGE), 0);
   const { out, format, quality, tile, keepColours } = outputOptions('restore', values, positionals);
   const tone = toneOptions(values);
@@ -290,7 +339,15 @@ async function cmdRestore(args: string[]): Promise<number> {
   const app = appFrom(values);
   // The Restore task's model, as the studio's button picks it (the user's default, else the bundled one).
   const modelId = values.model ?? taskModel(taskFor('restore')!, app.settings.get().defaults);
-  return restoreItems(app, values, positionals, out, { format, modelId, repair, ...(values['save-mask'] ? { saveMask: true } : {}), ...(quality ? { quality } : {}), ...(tile ? { tile } : {}), ...(keepColours !== undefined ? { keepColours } : {}), ...tone });
+  let faces: FaceChoice | undefined;
+  try {
+    faces = facesOption(app, values);
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
+  if (faces) process.stderr.write(`faces: ${faces.modelId} (strength ${faces.strength ?? DEFAULT_FACE_STRENGTH}; --faces off to skip)\n`);
+  return restoreItems(app, values, positionals, out, { format, modelId, repair, ...(faces ? { faces } : {}), ...(values['save-mask'] ? { saveMask: true } : {}), ...(quality ? { quality } : {}), ...(tile ? { tile } : {}), ...(keepColours !== undefined ? { keepColours } : {}), ...tone });
 }
 
 /** The restore pipeline (repair, then the model) over the inputs: `restora restore` and `upscale --task restore`. */
@@ -312,6 +369,7 @@ async function cmdBatch(args: string[]): Promise<number> {
     recursive: { type: 'boolean', short: 'r' },
     width: { type: 'string' },
     height: { type: 'string' },
+    ...FACE_OPTIONS,
   });
   if (values.help) return (console.log(USAGE), 0);
   const { out, format, scale, quality, tile, keepColours } = outputOptions('batch', values, positionals);
@@ -319,6 +377,8 @@ async function cmdBatch(args: string[]): Promise<number> {
   const height = intOption(values.height, 'height', 1, 65535);
   const app = appFrom(values);
   try {
+    // A batch restores faces only when asked (--faces MODEL): it is an upscale of any photos.
+    const faces = values.faces === undefined && values['face-strength'] === undefined && values['face-fidelity'] === undefined ? undefined : facesOption(app, values);
     const jobs = app.jobs();
     let prepared;
     try {
@@ -334,6 +394,7 @@ async function cmdBatch(args: string[]): Promise<number> {
         ...(tile ? { tile } : {}),
         ...(keepColours !== undefined ? { keepColours } : {}),
         ...(width || height ? { resize: { ...(width ? { width } : {}), ...(height ? { height } : {}) } } : {}),
+        ...(faces ? { faces } : {}),
       });
     } catch (err) {
       if (err instanceof RestoraError && (err.code === 'USAGE' || err.code === 'NOT_FOUND')) throw new UsageError(err.message);

@@ -55,8 +55,11 @@ export interface ModelCard {
   archOptions: Record<string, number | string | boolean>;
   scale: number;
   params: number;
-  /** 'detect-damage' and 'inpaint': the damage nets of the Restore pipeline (scale 1), not picked to upscale. */
-  task: 'upscale' | 'restore' | 'detect-damage' | 'inpaint';
+  /**
+   * 'detect-damage' and 'inpaint': the damage nets of the Restore pipeline (scale 1), not picked to upscale;
+   * 'face': a face restorer (imported GFPGAN), run by the face step on aligned face crops.
+   */
+  task: 'upscale' | 'restore' | 'detect-damage' | 'inpaint' | 'face';
   trainingData?: string;
   degradation?: string;
   steps?: number;
@@ -166,6 +169,33 @@ export interface UpscaleOptions {
   levels?: boolean;
   /** Folders: also the photos in their subfolders, mirrored under the output folder (default: off). */
   recursive?: boolean;
+  /** The face step: an imported face model restores each face after the model step (default: off). */
+  faces?: FaceChoice;
+}
+
+/** Which face model restores the faces, how much of its face replaces the photo's (0..1), and CodeFormer's fidelity w (0..1). */
+export interface FaceChoice {
+  modelId: string;
+  strength?: number;
+  fidelity?: number;
+}
+
+/** The face step's default blend: identity first, the restored face at half weight. */
+export const DEFAULT_FACE_STRENGTH = 0.5;
+/** CodeFormer's w by default: nearer the photo's face than the codebook's (its authors suggest 0.5 as a balance). */
+export const DEFAULT_FACE_FIDELITY = 0.7;
+
+/** What the face step did to one photo. */
+export interface FaceCounts {
+  /** Faces the detector found. */
+  found: number;
+  restored: number;
+  /** Found, but too small to restore (under 16 px wide). */
+  tooSmall: number;
+  /** Found, but the five points do not form a face (a hand, a pattern): left alone. */
+  misshapen?: number;
+  /** Each restored face's crop footprint in the output's pixels. */
+  boxes?: { x: number; y: number; width: number; height: number }[];
 }
 
 export interface TileProgress {
@@ -181,6 +211,7 @@ export interface ItemResult {
   ms?: number;
   /** Pixels the repair step filled in. */
   repairedPixels?: number;
+  faces?: FaceCounts;
 }
 
 // ---- Library ---------------------------------------------------------------
@@ -326,6 +357,8 @@ export interface BatchSpec {
   repairMasks?: Record<string, string>;
   /** Levels and white balance after the model, for faded prints. */
   levels?: boolean;
+  /** Restore each face with an imported face model after the model (default: off). */
+  faces?: FaceChoice;
 }
 
 export type JobState = 'running' | 'paused' | 'cancelled' | 'done' | 'failed';
@@ -370,6 +403,16 @@ export interface UpscaleImageResult {
   reference?: { psnr: number; ssim: number };
   /** Pixels the repair step filled in (when it ran). */
   repairedPixels?: number;
+  /** The face step (when it ran): counts, each face's box in the result, and the strength used. */
+  faces?: FaceResult;
+}
+
+/** A result's face step, for Compare's per-face view and strength slider. */
+export interface FaceResult extends FaceCounts {
+  modelId: string;
+  strength: number;
+  /** Each restored face's crop footprint in the result's pixels. */
+  boxes: { x: number; y: number; width: number; height: number }[];
 }
 
 // ---- Training --------------------------------------------------------------

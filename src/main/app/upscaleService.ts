@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ItemResult, OutputFormat, UpscaleOptions } from '../../shared/api.js';
+import { DEFAULT_FACE_FIDELITY, DEFAULT_FACE_STRENGTH, type ItemResult, type OutputFormat, type UpscaleOptions } from '../../shared/api.js';
 import { damageNetDirs, pipelineRequest, repairPlanFor } from '../ml/infer/pipeline.js';
 import { RestoraError, errorMessage } from '../../shared/errors.js';
 import type { ComputeHost } from '../ml/infer/computeHost.js';
@@ -51,6 +51,8 @@ export class UpscaleService {
     const repairing = options.repair !== undefined && options.repair !== 'off';
     if (!model && !repairing) throw new RestoraError('USAGE', 'With no model (--model none) there is nothing to do unless scratches are repaired.');
     const damage = repairing ? damageNetDirs(this.models) : null;
+    const faceModel = options.faces ? this.models.face(options.faces.modelId) : null;
+    const faces = faceModel ? { modelDir: faceModel.dir, strength: options.faces?.strength ?? DEFAULT_FACE_STRENGTH, fidelity: options.faces?.fidelity ?? DEFAULT_FACE_FIDELITY } : undefined;
     const maskFor = (file: string): string | undefined => {
       if (typeof options.repair !== 'object') return undefined;
       const m = options.repair.maskFile;
@@ -100,12 +102,12 @@ export class UpscaleService {
         const repair = damage ? repairPlanFor(damage, maskFor(file), options.saveMask ? path.join(path.dirname(dest), `${path.basename(file, path.extname(file))}-mask.png`) : undefined) : undefined;
         const done = await this.compute.upscale(
           model?.dir ?? null,
-          pipelineRequest(model, file, dest, format, { repair, keepColours: options.keepColours, keepHighlights: options.keepHighlights, levels: options.levels, quality: options.quality, tile: options.tile }),
+          pipelineRequest(model, file, dest, format, { repair, keepColours: options.keepColours, keepHighlights: options.keepHighlights, levels: options.levels, quality: options.quality, tile: options.tile, faces }),
           { onProgress: (d, t) => events.onItemProgress?.(i, d, t), ...(signal ? { signal } : {}) },
         );
         claimed.set(path.resolve(dest), file);
         const ms = performance.now() - started;
-        result = { input: file, output: dest, ok: true, ms: Math.round(ms), ...(done.repairedPixels !== undefined ? { repairedPixels: done.repairedPixels } : {}) };
+        result = { input: file, output: dest, ok: true, ms: Math.round(ms), ...(done.repairedPixels !== undefined ? { repairedPixels: done.repairedPixels } : {}), ...(done.faces ? { faces: done.faces } : {}) };
         if (this.speed && model && !repair && ms > 200) {
           backend ??= await this.compute.info();
           const mp = (done.outWidth * done.outHeight) / 1e6;

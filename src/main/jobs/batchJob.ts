@@ -20,7 +20,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DEFAULT_TILE, type BatchSpec, type JobProgress, type JobState, type JobSummary, type OutputFormat } from '../../shared/api.js';
+import { DEFAULT_FACE_FIDELITY, DEFAULT_FACE_STRENGTH, DEFAULT_TILE, type BatchSpec, type JobProgress, type JobState, type JobSummary, type OutputFormat } from '../../shared/api.js';
 import { RestoraError, errorMessage } from '../../shared/errors.js';
 import { guardDb, mapDbError, type Db } from '../db/database.js';
 import type { ComputeHost } from '../ml/infer/computeHost.js';
@@ -95,6 +95,7 @@ export function canonicalSpec(spec: BatchSpec, model: { id: string; scale: numbe
     keepColours: spec.keepColours ?? model.task === 'restore',
     ...(spec.repair === 'auto' ? { repair: 'auto' as const, ...(spec.repairMasks && Object.keys(spec.repairMasks).length ? { repairMasks: Object.fromEntries(Object.entries(spec.repairMasks).map(([k, v]) => [path.resolve(k), path.resolve(v)])) } : {}) } : {}),
     ...(spec.levels ? { levels: true } : {}),
+    ...(spec.faces ? { faces: { modelId: spec.faces.modelId, strength: spec.faces.strength ?? DEFAULT_FACE_STRENGTH, fidelity: spec.faces.fidelity ?? DEFAULT_FACE_FIDELITY } } : {}),
   };
 }
 
@@ -198,6 +199,12 @@ export class BatchJobs {
   prepare(spec: BatchSpec): { jobId: number; resumed: boolean } {
     checkResize(spec.resize);
     const model = this.models.resolve(spec.modelId, spec.scale);
+    if (spec.faces) {
+      this.models.face(spec.faces.modelId);
+      for (const [k, v] of [['strength', spec.faces.strength], ['fidelity', spec.faces.fidelity]] as const) {
+        if (v !== undefined && !(v >= 0 && v <= 1)) throw new RestoraError('USAGE', `face ${k} must be from 0 to 1, got ${v}`);
+      }
+    }
     const canonical = canonicalSpec(spec, model.card);
     const sig = signature(canonical);
     const oldSig = legacySignature(spec, model.card.id);
@@ -285,6 +292,7 @@ export class BatchJobs {
     const spec = JSON.parse(job.spec_json) as BatchSpec & { modelId: string };
     const model = this.models.get(spec.modelId);
     const damageNets = spec.repair === 'auto' ? damageNetDirs(this.models) : null;
+    const faces = spec.faces ? { modelDir: this.models.face(spec.faces.modelId).dir, strength: spec.faces.strength ?? DEFAULT_FACE_STRENGTH, fidelity: spec.faces.fidelity ?? DEFAULT_FACE_FIDELITY } : undefined;
     this.writeState(jobId, 'running');
     // The next item no live runner holds: pending, or 'running' under a claim that expired
     // (its process was killed). One statement, so two runners never get the same item.
@@ -391,7 +399,7 @@ export class BatchJobs {
         const repair = damageNets ? repairPlanFor(damageNets, spec.repairMasks?.[item.input_path]) : undefined;
         await this.compute.upscale(
           model.dir,
-          pipelineRequest(model, item.input_path, staged, spec.format, { repair, keepColours: spec.keepColours, levels: spec.levels, quality: spec.quality, tile: spec.tile, resize: spec.resize }),
+          pipelineRequest(model, item.input_path, staged, spec.format, { repair, keepColours: spec.keepColours, levels: spec.levels, quality: spec.quality, tile: spec.tile, resize: spec.resize, faces }),
           {
             signal: itemStop.signal,
             onProgress: (done, total) => {

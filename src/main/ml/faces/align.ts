@@ -101,24 +101,29 @@ export function isGrey(img: FloatImage, tol = 1): boolean {
   return true;
 }
 
+/** The photo pixels (inclusive bounds, clipped to the photo) a crop of `side` cut with `toCrop` covers. */
+export function footprint(toCrop: Similarity, side: number, width: number, height: number): { x0: number; y0: number; x1: number; y1: number } {
+  const back = invertSimilarity(toCrop);
+  const corners = [[0, 0], [side, 0], [0, side], [side, side]].map(([x, y]) => applySimilarity(back, x!, y!));
+  return {
+    x0: Math.max(0, Math.floor(Math.min(...corners.map((p) => p[0])))),
+    x1: Math.min(width - 1, Math.ceil(Math.max(...corners.map((p) => p[0])))),
+    y0: Math.max(0, Math.floor(Math.min(...corners.map((p) => p[1])))),
+    y1: Math.min(height - 1, Math.ceil(Math.max(...corners.map((p) => p[1])))),
+  };
+}
+
 /**
  * Pastes a restored crop back into the photo (in place) through a feathered mask: 1 inside the
  * crop less `feather` pixels (in crop pixels) from its edges, falling to 0 at the edge with a
  * smooth step, so the face blends into the photo with no seam. `strength` (0..1) blends with
- * the photo's own face. A grayscale photo takes the restored crop's luma only. Returns how many
+ * the photo's own face. A grayscale photo (`grey`, by default tested on `photo`) takes the restored crop's luma only. Returns how many
  * photo pixels changed (the crop's footprint).
  */
-export function pasteBack(photo: FloatImage, crop: FloatImage, toCrop: Similarity, feather: number, strength = 1): number {
+export function pasteBack(photo: FloatImage, crop: FloatImage, toCrop: Similarity, feather: number, strength = 1, grey = isGrey(photo)): number {
   const ch = photo.channels;
-  const grey = isGrey(photo);
   const side = crop.width;
-  // The footprint: the crop's corners in the photo.
-  const back = invertSimilarity(toCrop);
-  const corners = [[0, 0], [side, 0], [0, side], [side, side]].map(([x, y]) => applySimilarity(back, x!, y!));
-  const x0 = Math.max(0, Math.floor(Math.min(...corners.map((p) => p[0]))));
-  const x1 = Math.min(photo.width - 1, Math.ceil(Math.max(...corners.map((p) => p[0]))));
-  const y0 = Math.max(0, Math.floor(Math.min(...corners.map((p) => p[1]))));
-  const y1 = Math.min(photo.height - 1, Math.ceil(Math.max(...corners.map((p) => p[1]))));
+  const { x0, y0, x1, y1 } = footprint(toCrop, side, photo.width, photo.height);
   const smooth = (t: number) => (t <= 0 ? 0 : t >= 1 ? 1 : t * t * (3 - 2 * t));
   let changed = 0;
   for (let y = y0; y <= y1; y++) {

@@ -36,15 +36,17 @@ function faceApi(): Promise<FaceApi> {
   loading ??= (async () => {
     const require = createRequire(import.meta.url);
     let api: FaceApi;
-    let modelDir: string;
+    // RESTORA_FACE_DETECTOR_DIR: the weights elsewhere (a packaged app's unpacked resources).
+    let modelDir = process.env.RESTORA_FACE_DETECTOR_DIR ?? '';
     try {
       api = require('@vladmandic/face-api/dist/face-api.node-wasm.js') as FaceApi;
-      modelDir = path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
+      modelDir ||= path.join(path.dirname(require.resolve('@vladmandic/face-api/package.json')), 'model');
       await api.nets.ssdMobilenetv1.loadFromDisk(modelDir);
       await api.nets.faceLandmark68Net.loadFromDisk(modelDir);
     } catch (err) {
       loading = null;
-      throw new RestoraError('MODEL_INVALID', `The face detector (@vladmandic/face-api) could not be loaded: ${(err as Error).message}`);
+      const where = modelDir || '@vladmandic/face-api';
+      throw new RestoraError('MODEL_INVALID', `${where}: the face detector's weights (SSD MobileNet v1, 68-point landmarks) could not be loaded: ${(err as Error).message}`, where);
     }
     return api;
   })();

@@ -17,7 +17,9 @@ import type { BackendInfo, ComputeChoice } from '../../../shared/api.js';
 import { loadLayersModel, readCard } from '../store/modelStore.js';
 import * as tfjs from '@tensorflow/tfjs';
 import { buildArch, listArchs, tilingFor } from '../archs/index.js';
-import { upscaleFile, type RepairFn, type RepairPlan } from './upscaleFile.js';
+import { upscaleFile, type FacePlan, type FacesFn, type RepairFn, type RepairPlan } from './upscaleFile.js';
+import { detectFaces } from '../faces/faceDetector.js';
+import { restoreFaces } from '../faces/faceStep.js';
 import { decodeImage } from '../../imaging/io.js';
 import { detectDamage, inpaintDamage, type DamageNet } from './damage.js';
 import { countMarked, readMask, writeMask } from '../../imaging/masks.js';
@@ -176,6 +178,46 @@ async function damageNet(dir: string): Promise<DamageNet> {
   return n;
 }
 
+/**
+ * Face models run on this thread's backend, whole 512 px crops (no tiles). One is kept
+ * loaded: a released face model is some 350 MB of weights.
+ */
+let faceNet: { dir: string; model: tf.LayersModel; side: number } | null = null;
+async function faceModel(dir: string): Promise<{ model: tf.LayersModel; side: number }> {
+  if (faceNet?.dir === dir) return faceNet;
+  const card = readCard(dir);
+  if (card.task !== 'face') throw new RestoraError('USAGE', `${card.id} is not a face model (it is ${card.task === 'upscale' || card.task === 'restore' ? `an x${card.scale} ${card.task} model` : `a ${card.task} net`}); pick a face model imported from GFPGAN or CodeFormer.`, dir);
+  faceNet?.model.dispose();
+  faceNet = null;
+  const model = await loadLayersModel(dir);
+  faceNet = { dir, model, side: model.inputs[0]!.shape[1] ?? 512 };
+  return faceNet;
+}
+
+/** The face step of one photo: detect in the repaired input, restore each face, paste it at the output's scale. */
+async function facesFor(plan: FacePlan): Promise<FacesFn> {
+  const { model, side } = await faceModel(plan.modelDir);
+  const run = async (crop: Float32Array) => {
+    const y = tfjs.tidy(() => {
+      const x = tfjs.tensor4d(crop, [1, side, side, 3]);
+      // CodeFormer takes its fidelity w as a second input.
+      return (model.inputs.length === 2 ? model.predict([x, tfjs.fill([1, 1], plan.fidelity ?? 0.7)]) : model.predict(x)) as tf.Tensor;
+    });
+    try {
+      return (await y.data()) as Float32Array;
+    } finally {
+      y.dispose();
+    }
+  };
+  return async (input, output, scale, maxValue, isCancelled) => {
+    let rgb8: Uint8Array;
+    if (maxValue === 255) rgb8 = input.rgb as Uint8Array;
+    else rgb8 = Uint8Array.from(input.rgb, (v) => Math.round((v * 255) / maxValue));
+    const faces = await detectFaces(rgb8, input.width, input.height);
+    return restoreFaces(input, output, scale, maxValue, faces, run, { side, strength: plan.strength, ...(isCancelled ? { isCancelled } : {}) });
+  };
+}
+
 /** The repair step of one photo: the user's mask or the detector's, then the inpainter. */
 async function repairFor(plan: RepairPlan, input: string, tile: number): Promise<RepairFn> {
   const detector = plan.maskFile ? null : plan.detectorDir ? await damageNet(plan.detectorDir) : null;
@@ -249,7 +291,9 @@ async function handle(msg: Exclude<ToWorker, { type: 'pageExited' }>): Promise<v
     }
     const flag = new Int32Array(msg.cancel);
     const repair = msg.request.repair ? await repairFor(msg.request.repair, msg.request.input, msg.request.tile) : undefined;
+    const faces = msg.request.faces ? await facesFor(msg.request.faces) : undefined;
     const hooks = {
+      ...(faces ? { faces } : {}),
       onProgress: (done: number, total: number) => send({ type: 'progress', id: msg.id, done, total }),
       isCancelled: () => Atomics.load(flag, 0) !== 0,
       ...(repair ? { repair } : {}),

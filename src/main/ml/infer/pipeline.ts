@@ -5,7 +5,7 @@
  */
 import { DEFAULT_TILE, INPAINTER_ID, SCRATCH_DETECTOR_ID, type OutputFormat } from '../../../shared/api.js';
 import type { ModelLibrary } from '../store/modelLibrary.js';
-import type { RepairPlan, UpscaleFileRequest } from './upscaleFile.js';
+import type { FacePlan, RepairPlan, UpscaleFileRequest } from './upscaleFile.js';
 
 /** The bundled damage nets' folders (resolved once per run: a missing one is said before any work). */
 export function damageNetDirs(models: ModelLibrary): { detector: string; inpainter: string } {
@@ -26,6 +26,7 @@ export interface PipelineChoices {
   quality?: number | undefined;
   tile?: number | undefined;
   resize?: { width?: number; height?: number } | undefined;
+  faces?: FacePlan | undefined;
 }
 
 /** The worker's request for one photo: `model` null runs the repair alone (scale 1). */
@@ -43,5 +44,6 @@ export function pipelineRequest(model: { card: { scale: number } } | null, input
     ...(choices.levels ? { levels: true } : {}),
     ...(choices.resize ? { resize: choices.resize } : {}),
     ...(choices.repair ? { repair: choices.repair } : {}),
+    ...(choices.faces ? { faces: choices.faces } : {}),
   };
 }

@@ -11,6 +11,7 @@ import { predictorFor } from './conditioning.js';
 import { upscaleTiled, type TileRunner } from './tiling.js';
 import type { OutputFormat } from '../../../shared/api.js';
 import { RestoraError } from '../../../shared/errors.js';
+import type { FaceStepResult } from '../faces/faceStep.js';
 
 export interface UpscaleFileRequest {
   input: string;
@@ -33,7 +34,23 @@ export interface UpscaleFileRequest {
   resize?: { width?: number; height?: number };
   /** Repair scratches and dust before the model runs (the Restore pipeline's first steps). */
   repair?: RepairPlan;
+  /** Restore the faces with a face model after the upscaler (see faces/faceStep.ts). */
+  faces?: FacePlan;
 }
+
+/** The face step: which face model, how strongly its faces replace the photo's, and CodeFormer's fidelity w. */
+export interface FacePlan {
+  modelDir: string;
+  /** 0..1: blend of the restored face over the upscaled one. */
+  strength: number;
+  /** CodeFormer's w (0: the codebook's face, 1: closest to the photo); other models ignore it. */
+  fidelity?: number;
+  /** Also write the result without the faces here (PNG): Compare blends the two live for its strength slider. */
+  beforeOut?: string;
+}
+
+/** Runs the face step on the decoded input and the upscaler's output (in place). */
+export type FacesFn = (input: { rgb: Pixels; width: number; height: number }, output: { rgb: Pixels; width: number; height: number }, scale: number, maxValue: number, isCancelled?: () => boolean) => Promise<FaceStepResult>;
 
 /**
  * Where the damage is (the detector's mask, or the user's mask file) and the inpainter
@@ -60,6 +77,8 @@ export interface UpscaleFileResult {
   keptHighlights: boolean;
   /** Pixels the repair step filled in (when it ran). */
   repairedPixels?: number;
+  /** What the face step did (when it ran): faces found, restored, and skipped as too small. */
+  faces?: FaceStepResult;
 }
 
 /** Bicubic-upscales an alpha plane (alpha needs no neural detail, only smooth edges). */
@@ -76,7 +95,7 @@ export type RunnerFactory = (rgb: ArrayLike<number>, width: number, height: numb
 export async function upscaleFile(
   model: tf.LayersModel | RunnerFactory,
   req: UpscaleFileRequest,
-  hooks: { onProgress?: (done: number, total: number) => void; isCancelled?: () => boolean; repair?: RepairFn } = {},
+  hooks: { onProgress?: (done: number, total: number) => void; isCancelled?: () => boolean; repair?: RepairFn; faces?: FacesFn } = {},
 ): Promise<UpscaleFileResult> {
   const info = await probeImage(req.input);
   const upright = uprightSize(info);
@@ -108,7 +127,14 @@ export async function upscaleFile(
   if (req.keepColours) keepInputColours(img.rgb, img.width, img.height, rgb, req.scale, img.maxValue);
   // After the colours: the guard only moves luma, and compares with the (repaired) input.
   if (req.keepHighlights) guardHighlights(img.rgb, img.width, img.height, rgb, req.scale, img.maxValue);
+  // Faces after the tone guards (the face is matched to the finished background), before levels (which apply to all).
+  const withoutFaces = hooks.faces && req.faces?.beforeOut ? rgb.slice() : null;
+  const faces = hooks.faces ? await hooks.faces(img, { rgb, width: img.width * req.scale, height: img.height * req.scale }, req.scale, img.maxValue, hooks.isCancelled) : undefined;
   if (req.levels) autoLevels(rgb, img.width * req.scale, img.height * req.scale, img.maxValue);
+  if (withoutFaces && req.faces?.beforeOut) {
+    if (req.levels) autoLevels(withoutFaces, img.width * req.scale, img.height * req.scale, img.maxValue);
+    await encodeImage({ width: img.width * req.scale, height: img.height * req.scale, rgb: withoutFaces, maxValue: img.maxValue }, req.faces.beforeOut, { format: 'png' }, info);
+  }
   img.rgb = new Uint8Array(0); // release the input early: big photos
   const alpha = img.alpha ? upscaleAlpha(img.alpha, img.width, img.height, req.scale, img.maxValue) : undefined;
   if (hooks.isCancelled?.()) throw new RestoraError('CANCELLED', 'Upscale cancelled.');
@@ -120,5 +146,5 @@ export async function upscaleFile(
   }
   // The encoder takes EXIF/XMP/ICC from the source file, whatever the pixel size.
   await encodeImage(out, req.output, { format: req.format, ...(req.quality !== undefined ? { quality: req.quality } : {}) }, info);
-  return { width: img.width, height: img.height, outWidth: out.width, outHeight: out.height, keptColours: Boolean(req.keepColours), keptHighlights: Boolean(req.keepHighlights), ...(repairedPixels !== undefined ? { repairedPixels } : {}) };
+  return { width: img.width, height: img.height, outWidth: out.width, outHeight: out.height, keptColours: Boolean(req.keepColours), keptHighlights: Boolean(req.keepHighlights), ...(repairedPixels !== undefined ? { repairedPixels } : {}), ...(faces ? { faces } : {}) };
 }

@@ -42,12 +42,25 @@ export class ModelLibrary {
     return m;
   }
 
+  /** A face model by id; anything else is a usage error that names the face models installed. */
+  face(id: string): ModelSummary {
+    const faces = this.list().filter((m) => m.card.task === 'face').map((m) => m.card.id);
+    const m = this.list().find((s) => s.card.id === id);
+    const which = faces.length ? `Face models installed: ${faces.join(', ')}.` : 'No face model is installed: import a GFPGAN v1.3 / v1.4 or CodeFormer .pth with restora models import.';
+    if (!m) throw new RestoraError('NOT_FOUND', `Unknown face model "${id}". ${which}`);
+    if (m.card.task !== 'face') throw new RestoraError('USAGE', `${id} is ${m.card.task === 'upscale' || m.card.task === 'restore' ? `an x${m.card.scale} ${m.card.task} model` : `a ${m.card.task} net`}, not a face model. ${which}`);
+    return m;
+  }
+
   /** The model to use for a request: by id, else the Upscale task's model for the scale (the user's default or the bundled one), else any upscaler of that scale. */
   resolve(id: string | undefined, scale: number | undefined): ModelSummary {
     if (id) {
       const m = this.get(id);
       if (m.card.task === 'detect-damage' || m.card.task === 'inpaint') {
         throw new RestoraError('USAGE', `${id} is a step of the repair before restoring (${m.card.task === 'inpaint' ? 'inpainting' : 'scratch detection'}), not a model to upscale with; use restora restore, or Restore old photo in the studio.`);
+      }
+      if (m.card.task === 'face') {
+        throw new RestoraError('USAGE', `${id} is a face restorer: it works on aligned ${String(m.card.archOptions.size ?? 512)} px faces, not on whole photos; use it with restora restore --faces ${id}, or the Faces step of Restore old photo.`);
       }
       if (scale !== undefined && m.card.scale !== scale) {
         throw new RestoraError('USAGE', `Model ${id} upscales x${m.card.scale}; --scale ${scale} does not match.`);
