@@ -47,6 +47,9 @@ const scale = z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4), z
 const empty = z.object({}).strict();
 const archOptions = z.record(z.string(), z.union([z.number(), z.string(), z.boolean()]));
 
+/** The face step: an imported face model, its blend over the photo's face, CodeFormer's fidelity. */
+const faceChoice = z.object({ modelId: text, strength: z.number().min(0).max(1).optional(), fidelity: z.number().min(0).max(1).optional() }).strict();
+
 const batchSpec = z
   .object({
     inputs: z.array(text).max(10_000).default([]),
@@ -68,6 +71,7 @@ const batchSpec = z
     repair: z.enum(['auto', 'off']).optional(),
     // Levels and white balance after the model (faded prints).
     levels: z.boolean().optional(),
+    faces: faceChoice.optional(),
   })
   .strict();
 
@@ -177,12 +181,16 @@ export const REQUEST_SCHEMAS = {
       repair: z.enum(['auto', 'off', 'mask']).optional(),
       // A second model on the result brought back to the photo's size ("Restore + x4": the x4 real-world default).
       then: text.optional(),
+      // Restore the faces after the model (Restore old photo's Faces step).
+      faces: faceChoice.optional(),
     })
     .strict(),
   'damage.detect': z.object({ imageId: id }).strict(),
   // A PNG in base64: 64 MB of it is a mask of about 300 MP, far past any photo the library takes.
   'damage.saveMask': z.object({ imageId: id, png: z.string().min(1).max(64 * 1024 * 1024).regex(/^[A-Za-z0-9+/]+={0,2}$/) }).strict(),
   'upscale.cancel': z.object({ taskId: z.string().min(1).max(100) }).strict(),
+  // The face step's blend of a result, set again after the fact (Compare's strength slider).
+  'upscale.faceStrength': z.object({ historyId: id, strength: z.number().min(0).max(1) }).strict(),
   'jobs.start': batchSpec,
   'jobs.list': empty,
   'jobs.outputs': z.object({ jobId: id }).strict(),
@@ -243,6 +251,7 @@ interface Responses {
   'library.get': ImageDetail;
   'upscale.image': UpscaleImageResult;
   'upscale.cancel': { cancelled: boolean };
+  'upscale.faceStrength': { historyId: number; strength: number };
   'damage.detect': DamageMask;
   'damage.saveMask': DamageMask;
   'jobs.start': { jobId: number; resumed: boolean };
@@ -289,7 +298,7 @@ export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: { code: 
  *   sample/<runId>/<step> (a run's latest sample strip; the step only busts caches)
  * Web mode serves them at /media/<path>; Electron at restora-media://app/<path>.
  */
-export const MEDIA_PATH = /^(thumb|image|result|mask)\/(\d{1,12})$|^preview\/([a-f0-9]{16})\/(\d{1,3})-(lr|hr)\.png$|^sample\/(\d{1,12})\/(\d{1,9})$/;
+export const MEDIA_PATH = /^(thumb|image|result|result-nofaces|result-faces|mask)\/(\d{1,12})$|^preview\/([a-f0-9]{16})\/(\d{1,3})-(lr|hr)\.png$|^sample\/(\d{1,12})\/(\d{1,9})$/;
 
 export function isApiMethod(x: unknown): x is ApiMethod {
   return typeof x === 'string' && Object.prototype.hasOwnProperty.call(REQUEST_SCHEMAS, x);

@@ -22,6 +22,7 @@ export const API_METHODS = [
   'library.get',
   'upscale.image',
   'upscale.cancel',
+  'upscale.faceStrength',
   'damage.detect',
   'damage.saveMask',
   'jobs.start',

@@ -715,6 +715,33 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  it('restores faces: a face model imported in Models, Restore old photo with its Faces step, each face before and after, the strength live', async () => {
+    await nav('Models');
+    const form = page.getByTestId('model-import');
+    await form.getByLabel('Model file or folder').fill(path.join(ROOT, 'test', 'fixtures', 'face-import', 'gfpgan-clean-64.pth'));
+    await form.getByLabel('Name (optional)').fill('face64');
+    await form.getByLabel('Licence (optional)').fill('test fixture (seeded random weights)');
+    await form.getByRole('button', { name: 'Import model' }).click();
+    await page.locator('article[data-model-id="face64"]').waitFor({ timeout: 60_000 });
+    await nav('Library');
+    await page.getByTestId('file-input').setInputFiles([path.join(ROOT, 'test', 'fixtures', 'faces', 'astronaut.jpg')]);
+    const photo = page.getByRole('option', { name: /^astronaut\.jpg/ });
+    await photo.waitFor({ timeout: 30_000 });
+    await photo.click();
+    await page.getByTestId('task-restore').click();
+    await expect.poll(() => page.getByTestId('face-line').textContent(), { timeout: 120_000 }).toMatch(/1 face restored with face64/);
+    expect(await page.getByTestId('face-model').inputValue()).toBe('face64');
+    await expect.poll(() => page.getByTestId('face-strip').getByRole('listitem').count()).toBe(1);
+    expect(await page.getByTestId('after-faces').evaluate((i) => (i as HTMLImageElement).style.opacity)).toBe('0.5');
+    // The slider shows the strength live, then the result is blended again when it is let go.
+    await page.getByTestId('face-strength').fill('1');
+    await page.getByTestId('face-strength').dispatchEvent('change');
+    expect(await page.getByTestId('after-faces').evaluate((i) => (i as HTMLImageElement).style.opacity)).toBe('1');
+    await expect.poll(() => page.getByTestId('face-model').locator('option[value="face64"]').getAttribute('title')).toMatch(/GFPGAN: .* Licence: test fixture/);
+    await shot('compare-faces');
+    expect(errors).toEqual([]);
+  });
+
   it('the same server gives nothing but the UI code without the token, and refuses a wrong one', async () => {
     const p = await browser.newPage();
     const res = await p.goto(url.replace(/\?token=.*/, ''));

@@ -11,7 +11,7 @@ import type { App } from './createApp.js';
 import { packageRoot } from '../paths.js';
 import { importModel } from '../ml/import/importModel.js';
 import { SpeedCache } from '../ml/store/speedCache.js';
-import { upscaleLibraryImage } from './upscaleImage.js';
+import { setFaceStrength, upscaleLibraryImage } from './upscaleImage.js';
 import { detectLibraryDamage, libraryMaskFile, saveLibraryMask } from './damageMasks.js';
 import { discardUpload, MAX_UPLOAD_BYTES, storeUpload } from '../library/uploads.js';
 
@@ -108,13 +108,13 @@ export function createHandlers(app: App, adapters: AdapterCapabilities = {}): Ap
     'library.list': async ({ projectId, ...query }) => app.library().list(projectId, query),
     'library.get': async ({ id }) => ({ ...app.library().get(id), savedMask: libraryMaskFile(app, id) ? `mask/${id}` : null }),
 
-    'upscale.image': async ({ imageId, modelId, taskId, keepColours, levels, repair, then }) => {
+    'upscale.image': async ({ imageId, modelId, taskId, keepColours, levels, repair, then, faces }) => {
       if (upscaleTasks.has(taskId)) throw new RestoraError('USAGE', `Task ${taskId} is already running.`);
       const controller = new AbortController();
       upscaleTasks.set(taskId, controller);
       try {
         const s = app.settings.get();
-        return await upscaleLibraryImage(app, imageId, modelId, { tile: s.tile, format: s.outputFormat, quality: s.quality, ...(keepColours !== undefined ? { keepColours } : {}), ...(levels ? { levels } : {}), ...(repair ? { repair } : {}) }, controller.signal, (done, total) =>
+        return await upscaleLibraryImage(app, imageId, modelId, { tile: s.tile, format: s.outputFormat, quality: s.quality, ...(keepColours !== undefined ? { keepColours } : {}), ...(levels ? { levels } : {}), ...(repair ? { repair } : {}), ...(faces ? { faces } : {}) }, controller.signal, (done, total) =>
           app.events.publish({ type: 'upscale.progress', taskId, done, total }),
           then,
         );
@@ -124,6 +124,7 @@ export function createHandlers(app: App, adapters: AdapterCapabilities = {}): Ap
     },
     'damage.detect': async ({ imageId }) => detectLibraryDamage(app, imageId),
     'damage.saveMask': async ({ imageId, png }) => saveLibraryMask(app, imageId, png),
+    'upscale.faceStrength': async ({ historyId, strength }) => setFaceStrength(app, historyId, strength),
     'upscale.cancel': async ({ taskId }) => {
       const c = upscaleTasks.get(taskId);
       c?.abort();

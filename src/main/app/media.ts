@@ -40,6 +40,11 @@ async function viewable(file: string, cacheDir: string): Promise<string | null> 
   return view;
 }
 
+/** The face step's two ends kept beside a studio result: the result without its faces, and with them at strength 1. */
+export function faceSideFile(output: string, withFaces: boolean): string {
+  return `${output}.${withFaces ? 'faces' : 'nofaces'}.png`;
+}
+
 export function createMediaResolver(home: string, library: () => Library, sampleOf: (runId: number) => string | null = () => null): MediaResolver {
   const cacheDir = path.join(home, 'cache', 'view');
   return {
@@ -64,6 +69,8 @@ export function createMediaResolver(home: string, library: () => Library, sample
           return p ? await viewable(p, cacheDir) : null;
         }
         const out = library().outputOf(id);
+        // A result with a face step keeps its two ends beside it: without the faces, and with them at full strength.
+        if (kind === 'result-nofaces' || kind === 'result-faces') return out ? await viewable(faceSideFile(out, kind === 'result-faces'), cacheDir) : null;
         return out ? await viewable(out, cacheDir) : null;
       } catch {
         return null;

@@ -6,14 +6,15 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { OutputFormat, UpscaleImageResult } from '../../shared/api.js';
+import { DEFAULT_FACE_FIDELITY, DEFAULT_FACE_STRENGTH, type FaceChoice, type FaceResult, type OutputFormat, type UpscaleImageResult } from '../../shared/api.js';
 import { damageNetDirs, pipelineRequest, repairPlanFor } from '../ml/infer/pipeline.js';
 import type { RepairPlan } from '../ml/infer/upscaleFile.js';
 import { libraryMaskFile } from './damageMasks.js';
 import { RestoraError } from '../../shared/errors.js';
 import sharp from 'sharp';
 import { decodeRgbFloat } from '../imaging/decode.js';
-import { probeImage, uprightSize } from '../imaging/io.js';
+import { decodeImage, encodeImage, probeImage, uprightSize } from '../imaging/io.js';
+import { faceSideFile } from './media.js';
 import { crop } from '../imaging/imresize.js';
 import { measure } from '../ml/eval/metrics.js';
 import type { App } from './createApp.js';
@@ -43,7 +44,7 @@ export async function upscaleLibraryImage(
   app: App,
   imageId: number,
   modelId: string | undefined,
-  output: { tile: number; format: OutputFormat; quality: number; keepColours?: boolean; levels?: boolean; repair?: 'auto' | 'off' | 'mask' },
+  output: { tile: number; format: OutputFormat; quality: number; keepColours?: boolean; levels?: boolean; repair?: 'auto' | 'off' | 'mask'; faces?: FaceChoice },
   signal: AbortSignal,
   onProgress: (done: number, total: number) => void,
   /** A second model run on the first one's result brought back to the photo's size ("Restore + x4"). */
@@ -59,11 +60,19 @@ export async function upscaleLibraryImage(
   const dest = path.join(app.home, 'results', String(imageId), `${path.basename(input, path.extname(input))}-${resultId}-${Date.now()}-${crypto.randomUUID().slice(0, 8)}.png`);
   fs.mkdirSync(path.dirname(dest), { recursive: true });
   const repair = repairPlan(app, imageId, output.repair ?? 'off');
+  const faceModel = output.faces ? app.models.face(output.faces.modelId) : null;
+  const strength = output.faces?.strength ?? DEFAULT_FACE_STRENGTH;
+  // The face step runs on the last step at full strength, keeping the result without faces beside it:
+  // the chosen strength is a blend of the two (Compare's slider shows it live, and may set it again).
+  const faces = faceModel
+    ? { modelDir: faceModel.dir, strength: 1, fidelity: output.faces?.fidelity ?? DEFAULT_FACE_FIDELITY, beforeOut: faceSideFile(dest, false) }
+    : undefined;
+  const last = faces ? faceSideFile(dest, true) : dest;
   const t0 = performance.now();
-  const first = then ? `${dest}.step1.png` : dest;
+  const first = then ? `${dest}.step1.png` : last;
   let r = await app.compute.upscale(
     model.dir,
-    pipelineRequest(model, input, first, 'png', { repair: repair ?? undefined, keepColours: output.keepColours, levels: output.levels, tile: output.tile }),
+    pipelineRequest(model, input, first, 'png', { repair: repair ?? undefined, keepColours: output.keepColours, levels: output.levels, tile: output.tile, faces: then ? undefined : faces }),
     { onProgress, signal },
   );
   const repairedPixels = r.repairedPixels;
@@ -74,11 +83,16 @@ export async function upscaleLibraryImage(
     try {
       const { width, height } = uprightSize(await probeImage(input));
       await sharp(first).resize(width, height, { kernel: 'lanczos3' }).png().toFile(mid);
-      r = await app.compute.upscale(then.dir, pipelineRequest(then, mid, dest, 'png', { keepColours: true, tile: output.tile }), { onProgress, signal });
+      r = await app.compute.upscale(then.dir, pipelineRequest(then, mid, last, 'png', { keepColours: true, tile: output.tile, faces }), { onProgress, signal });
     } finally {
       fs.rmSync(first, { force: true });
       fs.rmSync(mid, { force: true });
     }
+  }
+  let faceResult: FaceResult | undefined;
+  if (faces && r.faces) {
+    await blendFaces(dest, strength);
+    faceResult = { modelId: faceModel!.card.id, strength, found: r.faces.found, restored: r.faces.restored, tooSmall: r.faces.tooSmall, ...(r.faces.misshapen ? { misshapen: r.faces.misshapen } : {}), boxes: r.faces.boxes ?? [] };
   }
   const ms = Math.round(performance.now() - t0);
   let reference: UpscaleImageResult['reference'];
@@ -102,8 +116,39 @@ export async function upscaleLibraryImage(
       ...(then ? { steps: [model.card.id, then.card.id] } : {}),
       ...(output.levels ? { levels: true } : {}),
       ...(repair ? { repair: output.repair, repairedPixels } : {}),
+      ...(faceResult ? { faces: faceResult } : {}),
     },
     output: dest,
   });
-  return { historyId, output: dest, modelId: resultId, width: r.outWidth, height: r.outHeight, ms, ...(reference ? { reference } : {}), ...(repairedPixels !== undefined ? { repairedPixels } : {}) };
+  return { historyId, output: dest, modelId: resultId, width: r.outWidth, height: r.outHeight, ms, ...(reference ? { reference } : {}), ...(repairedPixels !== undefined ? { repairedPixels } : {}), ...(faceResult ? { faces: faceResult } : {}) };
+}
+
+/**
+ * Writes `output` as the blend of its face step's two ends at `strength`: (1 - s) * without
+ * faces + s * with them at full strength, which is what the face step gives at strength s
+ * (its paste-back is linear in the strength).
+ */
+export async function blendFaces(output: string, strength: number): Promise<void> {
+  const [offFile, onFile] = [faceSideFile(output, false), faceSideFile(output, true)];
+  const info = await probeImage(onFile);
+  const [off, on] = [await decodeImage(offFile, await probeImage(offFile)), await decodeImage(onFile, info)];
+  if (off.width !== on.width || off.height !== on.height) throw new RestoraError('MODEL_INVALID', `${offFile}: not the size of ${onFile}`, offFile);
+  const rgb = on.rgb.slice();
+  for (let i = 0; i < rgb.length; i++) rgb[i] = Math.round(off.rgb[i]! + strength * (on.rgb[i]! - off.rgb[i]!));
+  const tmp = `${output}.blend.png`;
+  await encodeImage({ width: on.width, height: on.height, rgb, maxValue: on.maxValue, ...(on.alpha ? { alpha: on.alpha } : {}) }, tmp, { format: 'png' }, info);
+  fs.renameSync(tmp, output);
+}
+
+/** Compare's strength slider, let go: the result is blended again at `strength` and its record says so. */
+export async function setFaceStrength(app: App, historyId: number, strength: number): Promise<{ historyId: number; strength: number }> {
+  const output = app.library().outputOf(historyId);
+  const settings = app.library().settingsOf(historyId);
+  const faces = settings?.faces as FaceResult | undefined;
+  if (!output || !faces || !fs.existsSync(faceSideFile(output, true)) || !fs.existsSync(faceSideFile(output, false))) {
+    throw new RestoraError('NOT_FOUND', `Result ${historyId} has no face step to set the strength of.`);
+  }
+  await blendFaces(output, strength);
+  app.library().updateSettings(historyId, { ...settings, faces: { ...faces, strength } });
+  return { historyId, strength };
 }

@@ -203,6 +203,17 @@ export class Library {
     return (this.db.prepare('SELECT output_path FROM image_history WHERE id = ?').get(historyId) as { output_path: string | null } | undefined)?.output_path ?? null;
   }
 
+  /** A result's recorded settings (null when it has none or there is no such result). */
+  settingsOf(historyId: number): Record<string, unknown> | null {
+    const row = this.db.prepare('SELECT settings_json FROM image_history WHERE id = ?').get(historyId) as { settings_json: string | null } | undefined;
+    return row?.settings_json ? (JSON.parse(row.settings_json) as Record<string, unknown>) : null;
+  }
+
+  /** Replaces a result's recorded settings (a setting changed after the fact: the face strength). */
+  updateSettings(historyId: number, settings: object): void {
+    this.db.prepare('UPDATE image_history SET settings_json = ? WHERE id = ?').run(JSON.stringify(settings), historyId);
+  }
+
   /** Marks the library images among `inputs` as exported, recording the output of each. */
   markExported(outputsByInput: ReadonlyMap<string, string>, modelId: string, settings: object): void {
     const find = this.db.prepare('SELECT id FROM images WHERE path = ?');

@@ -115,3 +115,12 @@ export function psnrSeries(psnr: Points, evalPsnr: Points, b: RunBaselines | nul
     ...(b && steps > 0 && b.start !== undefined ? [{ name: 'start model', points: flat(b.start) }] : []),
   ];
 }
+
+/** A face model in one line, with its licence: what the Faces picker shows for it. */
+export function faceModelLine(card: { arch: string; license?: string }): string {
+  const what =
+    card.arch === 'codeformer'
+      ? 'CodeFormer: predicts the face from a learned codebook; its fidelity keeps it near the photo.'
+      : 'GFPGAN: a U-Net feeding a StyleGAN2 face decoder; restores each face aligned at 512 px.';
+  return `${what} Licence: ${card.license ?? 'not given'}.`;
+}

@@ -1,7 +1,7 @@
 /** The Compare view's image, model and upscale task (kept while the user looks elsewhere). */
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { ImageDetail, UpscaleImageResult } from '../../../shared/api';
+import { DEFAULT_FACE_STRENGTH, type ImageDetail, type UpscaleImageResult } from '../../../shared/api';
 import { api } from '../api';
 import { errorInfo, newTaskId } from '../util';
 import { useNotify } from './notify';
@@ -21,6 +21,10 @@ export const useCompareStore = defineStore('compare', () => {
   const result = ref<UpscaleImageResult | null>(null);
   /** The repair step before the model: none, the detector's mask, or the photo's saved mask. Reset for each photo and set by each task. */
   const repair = ref<'off' | 'auto' | 'mask'>('off');
+  /** The face step: an imported face model's id, or '' for none; Restore old photo turns it on when one is installed. */
+  const faceModel = ref('');
+  /** 0..1: how much of the restored face replaces the photo's; a shown result's slider moves it live. */
+  const faceStrength = ref(DEFAULT_FACE_STRENGTH);
 
   async function open(id: number): Promise<void> {
     if (image.value?.id === id) return;
@@ -42,7 +46,7 @@ export const useCompareStore = defineStore('compare', () => {
     progress.value = { done: 0, total: 0 };
     startedAt.value = performance.now();
     try {
-      const r = await api['upscale.image']({ imageId: img.id, modelId: modelId.value || undefined, taskId: id, keepColours: keepColours.value, levels: levels.value, repair: repair.value, ...(then ? { then } : {}) });
+      const r = await api['upscale.image']({ imageId: img.id, modelId: modelId.value || undefined, taskId: id, keepColours: keepColours.value, levels: levels.value, repair: repair.value, ...(then ? { then } : {}), ...(faceModel.value ? { faces: { modelId: faceModel.value, strength: faceStrength.value } } : {}) });
       if (image.value?.id === img.id) result.value = r;
       // The image's history (and status) changed: re-read it.
       const d = await api['library.get']({ id: img.id });
@@ -75,5 +79,5 @@ export const useCompareStore = defineStore('compare', () => {
     return ((now - startedAt.value) / 1000) * ((p.total - p.done) / p.done);
   }
 
-  return { image, modelId, keepColours, levels, repair, taskId, progress, result, open, upscale, cancel, onProgress, etaSec };
+  return { image, modelId, keepColours, levels, repair, faceModel, faceStrength, taskId, progress, result, open, upscale, cancel, onProgress, etaSec };
 });
