@@ -1,9 +1,12 @@
 /**
  * Tiled inference: the image is cut into tiles, each run with `overlap` pixels of
- * context on every side (clipped at the image edge), and only the tile's own
- * region of the output is kept. When the overlap covers the model's receptive
- * field the result equals the whole-image result; memory stays bounded by the
- * tile size whatever the photo's size.
+ * context on every side (clipped at the image edge). Neighbouring tiles' outputs are
+ * cross-faded over a band of `blend` pixels each side of their shared edge, with
+ * weights that sum to one, so a model whose output depends on the tile's content (a GAN,
+ * a net with global statistics) leaves no seam; each tile gets `blend` more context so
+ * the band is computed with the full overlap. When the overlap covers the model's
+ * receptive field the result equals the whole-image result; memory stays bounded by the
+ * tile size whatever the photo's size (the fades are done in place in the output).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Pixels } from '../../imaging/io.js';
@@ -72,6 +75,8 @@ export interface TileOptions {
   tile: number;
   /** Context on each side in input pixels. */
   overlap: number;
+  /** Cross-fade band each side of a tile edge, input pixels (default: half the overlap, at most 16; none without overlap). */
+  blend?: number;
   /** Input sides the model needs to be a multiple of (padded by mirroring, then cropped). */
   multiple?: number;
   /** Replicated border around the whole image, in input pixels (see ArchSpec.edgePad). */
@@ -125,17 +130,21 @@ export async function upscaleTiled(
   const align = (v: number) => Math.ceil(v / m) * m;
   const overlap = align(o.overlap);
   const edge = align(o.edgePad ?? 0);
-  const rects = planTiles(width, height, align(o.tile));
+  const tileSide = align(o.tile);
+  const rects = planTiles(width, height, tileSide);
+  // The fade band: within the tile (at most half of it), on the model's grid, none without context.
+  const b = Math.min(align(o.blend ?? (o.overlap > 0 ? Math.min(16, Math.ceil(o.overlap / 2)) : 0)), Math.floor(tileSide / 2 / m) * m);
+  const ctx = overlap + b;
   const inv = 1 / maxValue;
   const run = typeof model === 'function' ? model : localRunner(model);
   let done = 0;
   for (const r of rects) {
     if (o.isCancelled?.()) throw new RestoraError('CANCELLED', 'Upscale cancelled.');
     // The context may reach `edge` pixels past the image: those repeat the border pixels.
-    const x0 = Math.max(-Math.min(edge, overlap), r.x - overlap);
-    const y0 = Math.max(-Math.min(edge, overlap), r.y - overlap);
-    const x1 = Math.min(width + Math.min(edge, overlap), r.x + r.w + overlap);
-    const y1 = Math.min(height + Math.min(edge, overlap), r.y + r.h + overlap);
+    const x0 = Math.max(-Math.min(edge, ctx), r.x - ctx);
+    const y0 = Math.max(-Math.min(edge, ctx), r.y - ctx);
+    const x1 = Math.min(width + Math.min(edge, ctx), r.x + r.w + ctx);
+    const y1 = Math.min(height + Math.min(edge, ctx), r.y + r.h + ctx);
     const tw = x1 - x0;
     const th = y1 - y0;
     const input = new Float32Array(tw * th * ci);
@@ -155,20 +164,70 @@ export async function upscaleTiled(
     const padH = (m - (th % m)) % m;
     const padW = (m - (tw % m)) % m;
     const data = await run({ x: input, height: th, width: tw, ...(ci !== 3 ? { channels: ci } : {}), padH, padW, maxValue });
-    const rowLen = tw * s * co;
-    const cx = (r.x - x0) * s;
-    const cy = (r.y - y0) * s;
-    for (let y = 0; y < r.h * s; y++) {
-      const so = (cy + y) * rowLen + cx * co;
-      const d = ((r.y * s + y) * outW + r.x * s) * co;
-      const n = r.w * s * co;
-      for (let i = 0; i < n; i++) out[d + i] = data[so + i]!;
-    }
+    blendTile(out, data, r, { x0, y0, tw }, { width, height, scale: s, channels: co, band: b });
     done++;
     o.onProgress?.(done, rects.length);
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
   return out;
+}
+
+/** Weight of a tile at output coordinate `p` along one axis: a linear fade over [edge - band, edge + band) on each side that has a neighbour. */
+function axisWeight(p: number, start: number, end: number, size: number, band: number): { w: number; entering: boolean } {
+  if (band > 0 && start > 0 && p < start + band) return { w: (p - (start - band) + 0.5) / (2 * band), entering: true };
+  if (band > 0 && end < size && p >= end - band) return { w: 1 - (p - (end - band) + 0.5) / (2 * band), entering: false };
+  return { w: 1, entering: false };
+}
+
+/**
+ * Writes a tile's output into `out`, cross-fading the bands it shares with tiles already
+ * written. Tiles come in row-major order, so at a pixel the tiles before this one carry
+ * (1 - wy) of the weight from the row above (in this tile's top band) plus, in this row,
+ * wy * (1 - wx) from the left neighbour (in its left band): compositing this tile with
+ * alpha = wx*wy / (that + wx*wy) gives each tile exactly its weight wx*wy, without a
+ * float buffer the size of the photo.
+ */
+function blendTile(
+  out: Pixels,
+  data: Float32Array,
+  r: TileRect,
+  at: { x0: number; y0: number; tw: number },
+  g: { width: number; height: number; scale: number; channels: number; band: number },
+): void {
+  const { scale: s, channels: co } = g;
+  const band = g.band * s;
+  const outW = g.width * s;
+  const [sx, ex, sy, ey] = [r.x * s, (r.x + r.w) * s, r.y * s, (r.y + r.h) * s];
+  const keepX0 = r.x > 0 ? sx - band : 0;
+  const keepX1 = r.x + r.w < g.width ? ex + band : outW;
+  const keepY0 = r.y > 0 ? sy - band : 0;
+  const keepY1 = r.y + r.h < g.height ? ey + band : g.height * s;
+  const rowLen = at.tw * s * co;
+  // Column weights once per tile (a big photo has billions of pixel visits).
+  const wxs = new Float32Array(keepX1 - keepX0);
+  const enteringX = new Uint8Array(keepX1 - keepX0);
+  for (let x = keepX0; x < keepX1; x++) {
+    const a = axisWeight(x, sx, ex, outW, band);
+    wxs[x - keepX0] = a.w;
+    enteringX[x - keepX0] = a.entering ? 1 : 0;
+  }
+  for (let y = keepY0; y < keepY1; y++) {
+    const wy = axisWeight(y, sy, ey, g.height * s, band);
+    const above = wy.entering ? 1 - wy.w : 0;
+    const so = (y - at.y0 * s) * rowLen + (keepX0 - at.x0 * s) * co;
+    const d = (y * outW + keepX0) * co;
+    for (let i = 0; i < keepX1 - keepX0; i++) {
+      const wx = wxs[i]!;
+      const alpha = (wx * wy.w) / (above + wy.w * (enteringX[i] ? 1 : wx));
+      const si = so + i * co;
+      const di = d + i * co;
+      if (alpha >= 1) {
+        for (let c = 0; c < co; c++) out[di + c] = data[si + c]!;
+      } else {
+        for (let c = 0; c < co; c++) out[di + c] = Math.round(out[di + c]! * (1 - alpha) + data[si + c]! * alpha);
+      }
+    }
+  }
 }
 
 /** Index i mirrored into 0..n-1 without repeating the edge pixel (reflect padding, as Real-ESRGAN's engine pads). */
