@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import restora from './eslint-rules/layers.js';
 
 export default tseslint.config(
   { ignores: ['out/**', 'dist/**', 'node_modules/**', 'data/**', 'runs/**', 'resources/**', 'scratch/**', 'test/fixtures/**'] },
@@ -17,5 +18,11 @@ export default tseslint.config(
     files: ['src/main/**/*.ts'],
     ignores: ['src/main/index.ts', 'src/main/electron/**'],
     rules: { 'no-restricted-imports': ['error', { paths: [{ name: 'electron', message: 'Domain code must not import electron; use src/main/index.ts.' }] }] },
+  },
+  {
+    // Layers: src/main's folders and src/main/ml's import only downward (eslint-rules/layers.js).
+    files: ['src/main/**/*.ts'],
+    plugins: { restora },
+    rules: { 'restora/layers': 'error' },
   },
 );

@@ -13,7 +13,7 @@ import { initBackend } from '../src/main/ml/backend.js';
 import { buildArch, listArchs } from '../src/main/ml/archs/index.js';
 import { loadLayersModel } from '../src/main/ml/store/modelStore.js';
 import { bundledModelsDir } from '../src/main/paths.js';
-import { GLOBAL_STATS, runModel } from '../src/main/ml/infer/conditioning.js';
+import { GLOBAL_STATS, runModel } from '../src/main/ml/core/conditioning.js';
 
 const backend = await initBackend({ prefer: 'wasm' });
 const MB = 2 ** 20;

@@ -18,7 +18,7 @@ import sharp from 'sharp';
 import { DEFAULT_TILE } from '../src/shared/api.js';
 import { openDatabase } from '../src/main/db/database.js';
 import { BatchJobs } from '../src/main/jobs/batchJob.js';
-import { ComputeHost } from '../src/main/ml/infer/computeHost.js';
+import { ComputeHost } from '../src/main/ml/worker/computeHost.js';
 import { ModelLibrary } from '../src/main/ml/store/modelLibrary.js';
 import { bundledModelsDir } from '../src/main/paths.js';
 

@@ -2,7 +2,7 @@
  * GAN stage on the bundled x4 model: fine-tunes resources/models/restora-x4 (pixel
  * loss) with the SRGAN stage of src/main/ml/train/gan.ts on data/photos/train (bicubic
  * pairs), saves the result to runs/gan-x4/model, and compares bicubic, the pixel
- * model and the GAN model on Set5 x4: Y-PSNR / SSIM (DESIGN.md protocol) and a
+ * model and the GAN model on Set5 x4: Y-PSNR / SSIM (../shared/DESIGN.md protocol) and a
  * no-reference sharpness (mean gradient magnitude and variance of the Laplacian of
  * Y, shaved). Writes side-by-side crops (bicubic | pixel | GAN | HR) to
  * runs/gan-x4/crops. Resumes from runs/gan-x4/checkpoint when run again.
@@ -19,7 +19,7 @@ import { makeBicubicPair, pairSource, type PairImage } from '../src/main/ml/trai
 import { DEFAULT_GAN_CONFIG, GanTrainer, type GanConfig } from '../src/main/ml/train/gan.js';
 import { loadLayersModel, readCard, saveLayersModel, writeCard } from '../src/main/ml/store/modelStore.js';
 import { measure, shave, toY, type Plane } from '../src/main/ml/eval/metrics.js';
-import { predictImage } from '../src/main/ml/train/trainer.js';
+import { predictImage } from '../src/main/ml/infer/predict.js';
 
 const { values } = parseArgs({
   options: {

@@ -13,7 +13,7 @@ import { initBackend } from '../src/main/ml/backend.js';
 import { decodeRgbFloat } from '../src/main/imaging/decode.js';
 import { crop } from '../src/main/imaging/imresize.js';
 import { degrade, type PresetId } from '../src/main/degrade/presets.js';
-import { Rng } from '../src/main/ml/rng.js';
+import { Rng } from '../src/main/ml/core/rng.js';
 import { threadedDegradedSource } from '../src/main/ml/train/degradeLoader.js';
 import type { PairImage } from '../src/main/ml/train/dataset.js';
 import { DEFAULT_GAN_CONFIG, GanTrainer, type GanConfig } from '../src/main/ml/train/gan.js';

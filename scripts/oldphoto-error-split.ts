@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { bicubicOf, degradedPairs } from '../src/main/ml/eval/evaluate.js';
 import { initBackend } from '../src/main/ml/backend.js';
 import { loadLayersModel } from '../src/main/ml/store/modelStore.js';
-import { predictImage } from '../src/main/ml/train/trainer.js';
+import { predictImage } from '../src/main/ml/infer/predict.js';
 import { psnrPlane, shave, toY, type Plane } from '../src/main/ml/eval/metrics.js';
 import { bundledModelsDir } from '../src/main/paths.js';
 import type { PresetId } from '../src/main/degrade/presets.js';

@@ -1,7 +1,7 @@
 /**
  * Picks the real photographs out of the extracted Debian packages and writes them
  * as PNG under OUT/train and OUT/val. Big JPEG wallpapers are downscaled (by 2, or
- * 3 above 4000 px) to hide their compression artefacts, as DESIGN.md advises.
+ * 3 above 4000 px) to hide their compression artefacts, as ../shared/DESIGN.md advises.
  * Usage: tsx scripts/prepare-training-photos.ts EXTRACTED_ROOT OUT_DIR
  */
 import fs from 'node:fs';

@@ -15,7 +15,7 @@ import { initBackend } from '../src/main/ml/backend.js';
 import { decodeRgbFloat } from '../src/main/imaging/decode.js';
 import { crop } from '../src/main/imaging/imresize.js';
 import { loadLayersModel, readCard } from '../src/main/ml/store/modelStore.js';
-import { predictImage } from '../src/main/ml/train/trainer.js';
+import { predictImage } from '../src/main/ml/infer/predict.js';
 import { bundledModelsDir } from '../src/main/paths.js';
 
 const { values } = parseArgs({ options: { photo: { type: 'string' }, crop: { type: 'string' }, models: { type: 'string' }, out: { type: 'string' }, 'models-dir': { type: 'string' }, threads: { type: 'string', default: '2' } } });

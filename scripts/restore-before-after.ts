@@ -15,7 +15,7 @@ import sharp from 'sharp';
 import { createApp } from '../src/main/app/createApp.js';
 import { decodeRgbFloat } from '../src/main/imaging/decode.js';
 import { degradeDamaged } from '../src/main/degrade/presets.js';
-import { Rng } from '../src/main/ml/rng.js';
+import { Rng } from '../src/main/ml/core/rng.js';
 
 const { values } = parseArgs({ options: { photo: { type: 'string' }, seed: { type: 'string', default: '3' }, crop: { type: 'string' }, out: { type: 'string' } } });
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'restora-before-after-'));

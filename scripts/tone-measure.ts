@@ -15,7 +15,7 @@ import { decodeRgbFloat } from '../src/main/imaging/decode.js';
 import { crop, type FloatImage } from '../src/main/imaging/imresize.js';
 import { autoLevels, clippedFraction, guardHighlights } from '../src/main/imaging/tone.js';
 import { measure } from '../src/main/ml/eval/metrics.js';
-import { Rng } from '../src/main/ml/rng.js';
+import { Rng } from '../src/main/ml/core/rng.js';
 
 const IMG = /\.(png|jpe?g|webp|tiff?|bmp)$/i;
 const pct = (f: number) => (100 * f).toFixed(2);
@@ -42,7 +42,7 @@ async function clip(inputs: string, outs: string[]): Promise<void> {
 async function evalGuard(model: string, hrDir: string, seed: number): Promise<void> {
   const { initBackend } = await import('../src/main/ml/backend.js');
   const { loadLayersModel } = await import('../src/main/ml/store/modelStore.js');
-  const { predictImage } = await import('../src/main/ml/train/trainer.js');
+  const { predictImage } = await import('../src/main/ml/infer/predict.js');
   const { degradedPairs } = await import('../src/main/ml/eval/evaluate.js');
   const { ModelLibrary } = await import('../src/main/ml/store/modelLibrary.js');
   const { bundledModelsDir } = await import('../src/main/paths.js');

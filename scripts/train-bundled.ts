@@ -17,7 +17,7 @@ import { makeBicubicPair, type PairImage } from '../src/main/ml/train/dataset.js
 import { threadedDegradedSource } from '../src/main/ml/train/degradeLoader.js';
 import { damagedPairs } from '../src/main/ml/train/damageData.js';
 import { degrade, type PresetId } from '../src/main/degrade/presets.js';
-import { Rng } from '../src/main/ml/rng.js';
+import { Rng } from '../src/main/ml/core/rng.js';
 import { DEFAULT_TRAINER_CONFIG, Trainer, type TrainerConfig } from '../src/main/ml/train/trainer.js';
 import { saveLayersModel, writeCard } from '../src/main/ml/store/modelStore.js';
 import { PIXEL_LOSSES, type ModelCard } from '../src/shared/api.js';
@@ -39,7 +39,7 @@ const { values } = parseArgs({
     until: { type: 'string' },
     preset: { type: 'string', default: 'bicubic' },
     init: { type: 'string' },
-    /** unet: condition on whole-image statistics (src/main/ml/infer/conditioning.ts). */
+    /** unet: condition on whole-image statistics (src/main/ml/core/conditioning.ts). */
     global: { type: 'boolean', default: false },
     /** LR side of the region degraded around each patch (whole-image statistics come from it). */
     context: { type: 'string' },

@@ -21,7 +21,7 @@ train --id restora-oldphoto-x2 --run restora-oldphoto-x2-phase3 --global --conte
 #    the average is what is written), lr 2e-4 cosine, and 64 px LR patches (batch 12)
 #    cut from 128 px degraded regions, so more of each patch sees its full ~30 px
 #    context instead of the zero padding at the patch edge.
-notes="unet {channels 32, midBlocks 4, global: true} (whole-image conditioning, src/main/ml/infer/conditioning.ts). \
+notes="unet {channels 32, midBlocks 4, global: true} (whole-image conditioning, src/main/ml/core/conditioning.ts). \
 Phase 1: plain unet from random weights, batch 16, LR patch 48, L1, Adam lr 1e-3 under a 3000-step cosine plan, stopped at step 700. \
 Phase 2: the conditioned unet initialised from it (conditioning layers at zero), 1800 steps, Adam lr 5e-4 cosine to 1e-5, each patch cut from a degraded 96 px region whose statistics condition the net. \
 Phase 3: 6000 more steps from phase 2's model, Adam lr 3e-4 cosine (a warm restart), same data and loss. \

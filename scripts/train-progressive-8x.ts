@@ -3,7 +3,7 @@
  * the other for 64->128, 128->256 and 256->512 (bicubic pairs at each resolution,
  * cut from 512 px crops of data/photos/train), stacked with stackUpsamplers into
  * `upsampler8x`, fine-tuned end to end on 64->512, and scored at 8x (Y-PSNR / SSIM,
- * DESIGN.md protocol) against bicubic on held-out 512 px crops of data/photos/val.
+ * ../shared/DESIGN.md protocol) against bicubic on held-out 512 px crops of data/photos/val.
  * Every phase checkpoints under --out and resumes when the command is run again.
  *   npx tsx scripts/train-progressive-8x.ts --steps-per-stage 2000 --finetune-steps 2000 --threads 1
  * (47 min on 2 cores beside other work: +1.21 dB over bicubic at 8x; bench/README.md).
@@ -19,7 +19,8 @@ import { stackUpsamplers } from '../src/main/ml/archs/index.js';
 import type { PairImage } from '../src/main/ml/train/dataset.js';
 import { saveLayersModel } from '../src/main/ml/store/modelStore.js';
 import { measure } from '../src/main/ml/eval/metrics.js';
-import { DEFAULT_TRAINER_CONFIG, Trainer, predictImage, type TrainerConfig } from '../src/main/ml/train/trainer.js';
+import { DEFAULT_TRAINER_CONFIG, Trainer, type TrainerConfig } from '../src/main/ml/train/trainer.js';
+import { predictImage } from '../src/main/ml/infer/predict.js';
 
 const { values } = parseArgs({
   options: {

@@ -198,11 +198,6 @@ export interface FaceCounts {
   boxes?: { x: number; y: number; width: number; height: number }[];
 }
 
-export interface TileProgress {
-  done: number;
-  total: number;
-}
-
 export interface ItemResult {
   input: string;
   output?: string;
@@ -526,7 +521,6 @@ export interface TeacherEstimate {
 }
 
 export type LatentStage = 'clean' | 'degraded' | 'mapping';
-export const LATENT_STAGES: readonly LatentStage[] = ['clean', 'degraded', 'mapping'];
 
 export interface DatasetStats {
   id?: number;

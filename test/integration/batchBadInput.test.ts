@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchSpec, JobProgress } from '../../src/shared/api.js';
 import { migrate, openDatabase, SCHEMA_VERSION, type Db } from '../../src/main/db/database.js';
 import { BatchJobs, PAUSE } from '../../src/main/jobs/batchJob.js';
-import { ComputeHost } from '../../src/main/ml/infer/computeHost.js';
+import { ComputeHost } from '../../src/main/ml/worker/computeHost.js';
 import { ModelLibrary } from '../../src/main/ml/store/modelLibrary.js';
 import { bundledModelsDir } from '../../src/main/paths.js';
 import { installTinyModel, ROOT, synthImage, tmpDir, toUint8 } from '../helpers.js';
@@ -449,7 +449,7 @@ describe('batch export: one runner per item across processes', () => {
 
   it('the app does not call a job another process works on paused, and will not start a second runner on Resume', async () => {
     const { JobRunner } = await import('../../src/main/jobs/jobRunner.js');
-    const { EventBus } = await import('../../src/main/app/events.js');
+    const { EventBus } = await import('../../src/main/events.js');
     const dir = tmpDir();
     const inp = path.join(dir, 'in');
     for (let i = 0; i < 2; i++) await photo(path.join(inp, `p${i}.png`), 20, 16, i + 1);

@@ -13,7 +13,7 @@ import type { BatchSpec } from '../../src/shared/api.js';
 import { parseRequest } from '../../src/shared/contract.js';
 import { openDatabase, type Db } from '../../src/main/db/database.js';
 import { BatchJobs } from '../../src/main/jobs/batchJob.js';
-import type { ComputeHost } from '../../src/main/ml/infer/computeHost.js';
+import type { ComputeHost } from '../../src/main/ml/worker/computeHost.js';
 import type { UpscaleFileRequest } from '../../src/main/ml/infer/upscaleFile.js';
 import { ModelLibrary } from '../../src/main/ml/store/modelLibrary.js';
 import { bundledModelsDir } from '../../src/main/paths.js';

@@ -27,9 +27,9 @@ describe('bundled models', () => {
     const { decodeRgbFloat } = await import('../../src/main/imaging/decode.js');
     const { crop } = await import('../../src/main/imaging/imresize.js');
     const { degrade } = await import('../../src/main/degrade/presets.js');
-    const { Rng } = await import('../../src/main/ml/rng.js');
+    const { Rng } = await import('../../src/main/ml/core/rng.js');
     const { loadLayersModel } = await import('../../src/main/ml/store/modelStore.js');
-    const { predictImage } = await import('../../src/main/ml/train/trainer.js');
+    const { predictImage } = await import('../../src/main/ml/infer/predict.js');
     const { bicubicOf } = await import('../../src/main/ml/eval/evaluate.js');
     const { measure } = await import('../../src/main/ml/eval/metrics.js');
     await initBackend({ prefer: 'wasm' });

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ComputeHost } from '../../src/main/ml/infer/computeHost.js';
+import { ComputeHost } from '../../src/main/ml/worker/computeHost.js';
 import { ModelLibrary } from '../../src/main/ml/store/modelLibrary.js';
 import { bundledModelsDir } from '../../src/main/paths.js';
 import { ROOT, tmpDir } from '../helpers.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { ComputeHost } from '../../src/main/ml/infer/computeHost.js';
+import { ComputeHost } from '../../src/main/ml/worker/computeHost.js';
 import { chromiumLauncher, findChromium } from '../../src/main/ml/engine/chromium.js';
 import { installTinyModel, tmpDir } from '../helpers.js';
 

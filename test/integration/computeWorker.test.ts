@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { ComputeHost } from '../../src/main/ml/infer/computeHost.js';
+import { ComputeHost } from '../../src/main/ml/worker/computeHost.js';
 import { installTinyModel, tmpDir } from '../helpers.js';
 
 let host: ComputeHost;

@@ -18,7 +18,7 @@ import { loadLayersModel, readCard } from '../../src/main/ml/store/modelStore.js
 import { bundledModelsDir } from '../../src/main/paths.js';
 import { addDefects } from '../../src/main/degrade/defects.js';
 import { degrade } from '../../src/main/degrade/presets.js';
-import { Rng } from '../../src/main/ml/rng.js';
+import { Rng } from '../../src/main/ml/core/rng.js';
 import { SCRATCH_DETECTOR_ID } from '../../src/shared/api.js';
 import { ROOT, SHARED_DATA } from '../helpers.js';
 

@@ -13,7 +13,7 @@ import { readModelFile, readStateDict } from '../../src/main/ml/import/stateDict
 import { readNcnnModel } from '../../src/main/ml/import/ncnn.js';
 import { unpickle } from '../../src/main/ml/import/pickle.js';
 import { importModel, resolveImportSource } from '../../src/main/ml/import/importModel.js';
-import type { ComputeHost } from '../../src/main/ml/infer/computeHost.js';
+import type { ComputeHost } from '../../src/main/ml/worker/computeHost.js';
 import { ModelLibrary } from '../../src/main/ml/store/modelLibrary.js';
 import { loadLayersModel, readModelArtifacts, saveLayersModel } from '../../src/main/ml/store/modelStore.js';
 import { RestoraError } from '../../src/shared/errors.js';

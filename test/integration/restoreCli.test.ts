@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { degradeDamaged } from '../../src/main/degrade/presets.js';
 import { decodeRgbFloat } from '../../src/main/imaging/decode.js';
 import { crop } from '../../src/main/imaging/imresize.js';
-import { Rng } from '../../src/main/ml/rng.js';
+import { Rng } from '../../src/main/ml/core/rng.js';
 import { ROOT, runCli, tmpDir } from '../helpers.js';
 
 let home = '';

@@ -9,7 +9,7 @@ import { MEDIA_KEY_PARAM } from '../../src/shared/methods.js';
 import WebSocket from 'ws';
 import { API_METHODS, type ApiHandlers, type AppEvent } from '../../src/shared/contract.js';
 import { RestoraError } from '../../src/shared/errors.js';
-import { EventBus } from '../../src/main/app/events.js';
+import { EventBus } from '../../src/main/events.js';
 import { tmpDir } from '../helpers.js';
 
 let server: RunningServer;

@@ -8,7 +8,7 @@
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ComputeHost } from '../../src/main/ml/infer/computeHost.js';
+import { ComputeHost } from '../../src/main/ml/worker/computeHost.js';
 import { ROOT, tmpDir } from '../helpers.js';
 import { runUpscayl, upscaylMissing, UPSCAYL_MODELS } from '../peers/upscayl.js';
 

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/main/ml/backend.js';
 import { buildArch, listArchs, stackUpsamplers } from '../../src/main/ml/archs/index.js';
 import { pixelShuffle, pixelUnshuffle } from '../../src/main/ml/archs/layers.js';
-import { predictImage, sizeMultipleOf } from '../../src/main/ml/train/trainer.js';
+import { predictImage, sizeMultipleOf } from '../../src/main/ml/infer/predict.js';
 import { loadLayersModel, saveLayersModel } from '../../src/main/ml/store/modelStore.js';
 import { imresize } from '../../src/main/imaging/imresize.js';
 import { tmpDir } from '../helpers.js';
@@ -13,8 +13,8 @@ describe('architecture registry', () => {
     await initBackend({ prefer: 'wasm', threads: 1 });
   });
 
-  it('registers every architecture of DESIGN.md, plus the restoration U-Net, the VAE forms and the imported face restorers', () => {
-    expect(listArchs().map((a) => a.id).sort()).toEqual(['codeformer', 'compact', 'gfpgan', 'rrdbnet', 'srgan-discriminator', 'srresnet', 'srvgg', 'unet', 'upsampler2x', 'upsampler8x', 'vae', 'vae-mapping']);
+  it('registers every architecture of ../shared/DESIGN.md, plus the restoration U-Net, the VAE forms and the imported face restorers', () => {
+    expect(listArchs().map((a) => a.id).sort()).toEqual(['codeformer', 'compact', 'gfpgan', 'restoreformer', 'rrdbnet', 'span', 'srgan-discriminator', 'srresnet', 'srvgg', 'unet', 'upsampler2x', 'upsampler8x', 'vae', 'vae-mapping']);
   });
 
   it.each([

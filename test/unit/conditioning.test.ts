@@ -6,13 +6,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/main/ml/backend.js';
 import { buildArch, tilingFor } from '../../src/main/ml/archs/index.js';
-import { GLOBAL_STATS, globalStats, predictorFor } from '../../src/main/ml/infer/conditioning.js';
+import { GLOBAL_STATS, globalStats } from '../../src/main/ml/core/conditioning.js';
+import { predictorFor } from '../../src/main/ml/infer/tiling.js';
 import { fadeAndYellow, gaussianNoise } from '../../src/main/degrade/ops.js';
 import { degradedSource } from '../../src/main/ml/train/dataset.js';
 import { degrade } from '../../src/main/degrade/presets.js';
-import { Rng } from '../../src/main/ml/rng.js';
+import { Rng } from '../../src/main/ml/core/rng.js';
 import { upscaleTiled } from '../../src/main/ml/infer/tiling.js';
-import { DEFAULT_TRAINER_CONFIG, Trainer, predictImage } from '../../src/main/ml/train/trainer.js';
+import { DEFAULT_TRAINER_CONFIG, Trainer } from '../../src/main/ml/train/trainer.js';
+import { predictImage } from '../../src/main/ml/infer/predict.js';
 import { loadLayersModel, saveLayersModel } from '../../src/main/ml/store/modelStore.js';
 import { synthImage, tmpDir, toUint8 } from '../helpers.js';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { addDefects, addSceneStructures, randomDefects, type DefectCounts } from '../../src/main/degrade/defects.js';
 import { degradeDamaged } from '../../src/main/degrade/presets.js';
 import type { FloatImage } from '../../src/main/imaging/imresize.js';
-import { Rng } from '../../src/main/ml/rng.js';
+import { Rng } from '../../src/main/ml/core/rng.js';
 import { synthImage } from '../helpers.js';
 
 const W = 128;

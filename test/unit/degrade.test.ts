@@ -3,7 +3,7 @@ import { degrade, type PresetId } from '../../src/main/degrade/presets.js';
 import { blurKernel, colourJitter, convolve, jpegRoundTrip, resizeTo, saltAndPepper, sincKernel } from '../../src/main/degrade/ops.js';
 import { imresize } from '../../src/main/imaging/imresize.js';
 import { measure } from '../../src/main/ml/eval/metrics.js';
-import { Rng } from '../../src/main/ml/rng.js';
+import { Rng } from '../../src/main/ml/core/rng.js';
 import { synthImage } from '../helpers.js';
 
 const hr = synthImage(64, 48, 7);

@@ -8,7 +8,7 @@ import { degradedSource } from '../../src/main/ml/train/dataset.js';
 import { threadedDegradedSource } from '../../src/main/ml/train/degradeLoader.js';
 import { degrade } from '../../src/main/degrade/presets.js';
 import { colourJitter } from '../../src/main/degrade/ops.js';
-import { Rng } from '../../src/main/ml/rng.js';
+import { Rng } from '../../src/main/ml/core/rng.js';
 import { synthImage } from '../helpers.js';
 
 const photos = [synthImage(120, 100, 1), synthImage(90, 140, 2)];

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../src/main/ml/backend.js';
-import { klToUnitGaussian, reparameterise } from '../../src/main/ml/train/latent.js';
-import { Rng } from '../../src/main/ml/rng.js';
+import { klToUnitGaussian, reparameterise } from '../../src/main/ml/core/latent.js';
+import { Rng } from '../../src/main/ml/core/rng.js';
 
 /** A standard normal sample (Box-Muller) from the seeded Rng. */
 function normals(n: number, rng: Rng): Float32Array {

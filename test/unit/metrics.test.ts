@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { measure, psnrPlane, shave, ssimPlane, toY } from '../../src/main/ml/eval/metrics.js';
 import { synthImage } from '../helpers.js';
 
-describe('metrics (DESIGN.md protocol)', () => {
+describe('metrics (../shared/DESIGN.md protocol)', () => {
   it('Y uses BT.601 studio range: black 16, white 235', () => {
     const img = { width: 2, height: 1, channels: 3, data: Float32Array.from([0, 0, 0, 255, 255, 255]) };
     const y = toY(img);

@@ -17,7 +17,7 @@ import { bundledModelsDir } from '../../src/main/paths.js';
 import { RestoraError } from '../../src/shared/errors.js';
 import type { ModelCard, ModelSummary, TeacherEstimate, TrainRequest } from '../../src/shared/api.js';
 import { imresize, type FloatImage } from '../../src/main/imaging/imresize.js';
-import { Rng } from '../../src/main/ml/rng.js';
+import { Rng } from '../../src/main/ml/core/rng.js';
 import { TINY_TRAINER_CONFIG, expectSameWeights, weightValues } from '../trainerFixture.js';
 import { synthImage, tmpDir, toUint8 } from '../helpers.js';
 

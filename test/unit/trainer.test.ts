@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/main/ml/backend.js';
 import { makeBicubicPair, sampleBatch } from '../../src/main/ml/train/dataset.js';
 import { Trainer, learningRateAt, type TrainerConfig } from '../../src/main/ml/train/trainer.js';
-import { Rng } from '../../src/main/ml/rng.js';
+import { Rng } from '../../src/main/ml/core/rng.js';
 import { synthImage, tmpDir } from '../helpers.js';
 import { TINY_PAIRS, TINY_TRAINER_CONFIG, TINY_VAL } from '../trainerFixture.js';
 

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/main/ml/backend.js';
 import { LocalEngine } from '../../src/main/ml/engine/localEngine.js';
 import { PageEngine } from '../../src/main/ml/engine/pageEngine.js';
-import { GLOBAL_STATS } from '../../src/main/ml/infer/conditioning.js';
+import { GLOBAL_STATS } from '../../src/main/ml/core/conditioning.js';
 import type { EngineRequest } from '../../src/main/ml/engine/protocol.js';
 import { ARCH_CASES, HAVE_CHROMIUM, call, relativeError, seededArray, seededModel } from './helpers.js';
 

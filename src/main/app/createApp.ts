@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import type { BackendId, ComputeChoice } from '../../shared/api.js';
-import { ComputeHost } from '../ml/infer/computeHost.js';
+import { ComputeHost } from '../ml/worker/computeHost.js';
 import { ModelLibrary } from '../ml/store/modelLibrary.js';
 import { bundledModelsDir, dataHome } from '../paths.js';
 import { UpscaleService } from './upscaleService.js';
@@ -18,7 +18,7 @@ import { TrainingRunner } from '../training/trainingRunner.js';
 import { effectiveCompute } from '../ml/engine/chromium.js';
 import type { Engine } from '../ml/engine/protocol.js';
 import type { PageLauncher } from '../ml/engine/chromium.js';
-import { EventBus } from './events.js';
+import { EventBus } from '../events.js';
 import { createMediaResolver, type MediaResolver } from './media.js';
 import { SettingsStore } from './settings.js';
 

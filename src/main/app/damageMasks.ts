@@ -12,10 +12,7 @@ import { RestoraError } from '../../shared/errors.js';
 import { countMarked, readMask } from '../imaging/masks.js';
 import { probeImage, uprightSize } from '../imaging/io.js';
 import type { App } from './createApp.js';
-
-export function maskFileOf(home: string, imageId: number): string {
-  return path.join(home, 'masks', `${imageId}.png`);
-}
+import { maskFileOf } from '../library/maskFiles.js';
 
 function inputOf(app: App, imageId: number): string {
   const input = app.library().pathOf(imageId);

@@ -11,7 +11,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { MEDIA_PATH } from '../../shared/contract.js';
 import type { Library } from '../library/library.js';
-import { maskFileOf } from './damageMasks.js';
+import { maskFileOf } from '../library/maskFiles.js';
 
 export interface MediaResolver {
   /** The file to serve for a media path, or null (unknown, missing, or not allowed). */

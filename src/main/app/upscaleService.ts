@@ -7,7 +7,7 @@ import path from 'node:path';
 import { DEFAULT_FACE_FIDELITY, DEFAULT_FACE_STRENGTH, type ItemResult, type OutputFormat, type UpscaleOptions } from '../../shared/api.js';
 import { damageNetDirs, pipelineRequest, repairPlanFor } from '../ml/infer/pipeline.js';
 import { RestoraError, errorMessage } from '../../shared/errors.js';
-import type { ComputeHost } from '../ml/infer/computeHost.js';
+import type { ComputeHost } from '../ml/worker/computeHost.js';
 import { enumerateInputs } from '../imaging/inputs.js';
 import type { ModelLibrary } from '../ml/store/modelLibrary.js';
 import { SpeedCache } from '../ml/store/speedCache.js';

@@ -7,7 +7,7 @@
  * seeded Rng, so a training pair and its mask are reproducible.
  */
 import type { FloatImage } from '../imaging/imresize.js';
-import type { Rng } from '../ml/rng.js';
+import type { Rng } from '../ml/core/rng.js';
 
 export interface DefectCounts {
   scratches?: number;

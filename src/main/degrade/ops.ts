@@ -4,7 +4,7 @@
  */
 import sharp from 'sharp';
 import { imresize, type FloatImage } from '../imaging/imresize.js';
-import type { Rng } from '../ml/rng.js';
+import type { Rng } from '../ml/core/rng.js';
 
 export type Kernel2D = { size: number; data: Float32Array };
 

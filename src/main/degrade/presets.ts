@@ -4,7 +4,7 @@
  * only), 2, 4 and 8.
  */
 import { imresize, type FloatImage } from '../imaging/imresize.js';
-import type { Rng } from '../ml/rng.js';
+import type { Rng } from '../ml/core/rng.js';
 import { RestoraError } from '../../shared/errors.js';
 import { randomDefects, type Damaged } from './defects.js';
 import {

@@ -23,7 +23,7 @@ import path from 'node:path';
 import { DEFAULT_FACE_FIDELITY, DEFAULT_FACE_STRENGTH, DEFAULT_TILE, type BatchSpec, type JobProgress, type JobState, type JobSummary, type OutputFormat } from '../../shared/api.js';
 import { RestoraError, errorMessage } from '../../shared/errors.js';
 import { guardDb, mapDbError, type Db } from '../db/database.js';
-import type { ComputeHost } from '../ml/infer/computeHost.js';
+import type { ComputeHost } from '../ml/worker/computeHost.js';
 import type { ModelLibrary } from '../ml/store/modelLibrary.js';
 import { damageNetDirs, pipelineRequest, repairPlanFor } from '../ml/infer/pipeline.js';
 import { enumerateInputs } from '../imaging/inputs.js';

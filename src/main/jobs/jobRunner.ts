@@ -7,7 +7,7 @@
 import type { BatchSpec, JobState, JobSummary } from '../../shared/api.js';
 import { RestoraError } from '../../shared/errors.js';
 import type { Db } from '../db/database.js';
-import type { EventBus } from '../app/events.js';
+import type { EventBus } from '../events.js';
 import type { Library } from '../library/library.js';
 import type { BatchJobs } from './batchJob.js';
 

@@ -13,7 +13,7 @@ import { PageHost } from '../ml/engine/pageRelay.js';
 import type { BackendId, ComputeChoice, MetricPointRow, RunBaselines, RunOutcome, RunState, RunSummary, TeacherEstimate, TeacherEstimateRequest, TrainEstimate } from '../../shared/api.js';
 import { RestoraError, type ErrorCode } from '../../shared/errors.js';
 import type { Db } from '../db/database.js';
-import type { EventBus } from '../app/events.js';
+import type { EventBus } from '../events.js';
 import { siblingEntry, startWorker } from '../workers.js';
 import { CONTROL_CANCEL, CONTROL_PAUSE, type FromTrainWorker, type TrainWorkerData } from './trainProtocol.js';
 import type { TrainRequest } from './trainService.js';

@@ -3,7 +3,7 @@
  * with tfjs serialization like layers.ts so saved models load back.
  */
 import * as tf from '@tensorflow/tfjs';
-import { klToUnitGaussian, reparameterise } from '../train/latent.js';
+import { klToUnitGaussian, reparameterise } from '../core/latent.js';
 import { layerSetting } from './layers.js';
 
 /** Channels [start, start + count) of a [B,H,W,C] tensor (the RGB of an image+mask input). */

@@ -37,3 +37,13 @@ export function loadPlan<C extends string>(model: tf.LayersModel, plan: WeightPl
   }
   if (left.size > 0) throw new RestoraError('MODEL_INVALID', `${file}: tensors with no place in ${archName}: ${[...left].slice(0, 5).join(', ')}`, file);
 }
+
+/**
+ * PyTorch's pixel (un)shuffle orders the r*r*C channels colour-major (c*r*r + i*r + j);
+ * Restora's, like tf.depthToSpace, phase-major ((i*r + j)*C + c). perm[restora] = torch.
+ */
+export function torchShuffleOrder(channels: number, r: number): number[] {
+  const perm: number[] = [];
+  for (let i = 0; i < r; i++) for (let j = 0; j < r; j++) for (let c = 0; c < channels; c++) perm.push(c * r * r + i * r + j);
+  return perm;
+}

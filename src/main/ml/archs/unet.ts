@@ -16,7 +16,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { num, registerArch, type ArchOptions } from './registry.js';
 import { BicubicAnchor, ChannelAffine, PixelShuffle, PixelUnshuffle, RepeatChannels } from './layers.js';
-import { GLOBAL_STATS } from '../infer/conditioning.js';
+import { GLOBAL_STATS } from '../core/conditioning.js';
 import { MaskBlend, TakeChannels } from './maskLayers.js';
 
 /**

@@ -5,12 +5,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '../archs/index.js';
-import { isConditioned, runModel } from '../infer/conditioning.js';
+import { isConditioned, runModel } from '../core/conditioning.js';
 import { localRunner } from '../infer/tiling.js';
-import { WeightEma } from '../train/ema.js';
-import { createOptimizer, restoreOptimizer } from '../train/optimizers.js';
-import { decayedKernels, lossGradients, optimiseStep, type StepState } from '../train/step.js';
-import { decodeNamedTensors, encodeNamedTensors } from '../store/namedTensors.js';
+import { WeightEma } from '../core/ema.js';
+import { createOptimizer, restoreOptimizer } from '../core/optimizers.js';
+import { decayedKernels, lossGradients, optimiseStep, type StepState } from '../learning/step.js';
+import { decodeNamedTensors, encodeNamedTensors } from '../core/namedTensors.js';
 import { loadBoundedLayersModel } from '../store/boundedLoad.js';
 import type { EngineInfo, EngineReply, EngineRequest } from './protocol.js';
 

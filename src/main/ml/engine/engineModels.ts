@@ -1,6 +1,6 @@
 /** Model folders on an engine: loading them once, and tile runners over them. */
 import { readModelArtifacts } from '../store/modelStore.js';
-import { globalStats } from '../infer/conditioning.js';
+import { globalStats } from '../core/conditioning.js';
 import type { TileRunner } from '../infer/tiling.js';
 import { expectReply, type Engine, type WeightSpec } from './protocol.js';
 

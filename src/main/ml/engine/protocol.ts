@@ -6,7 +6,7 @@
  * stays in Node and does not care which engine answers.
  */
 import type { AdapterInfo, PixelLoss } from '../../../shared/api.js';
-import type { OptimizerSpec } from '../train/optimizers.js';
+import type { OptimizerSpec } from '../core/optimizers.js';
 
 export interface WeightSpec {
   name: string;

@@ -1,16 +1,16 @@
-/** Scores a model on an HR/LR folder pair with the quality protocol of DESIGN.md. */
+/** Scores a model on an HR/LR folder pair with the quality protocol of ../shared/DESIGN.md (the workspace design notes: Y-channel PSNR/SSIM, borders cropped by the scale). */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { BackendId, PresetId } from '../../../shared/api.js';
 import { degrade } from '../../degrade/presets.js';
-import { Rng } from '../rng.js';
+import { Rng } from '../core/rng.js';
 import { RestoraError } from '../../../shared/errors.js';
 import { decodeRgbFloat } from '../../imaging/decode.js';
 import { crop, imresize, type FloatImage } from '../../imaging/imresize.js';
 import { initBackend } from '../backend.js';
 import { measure } from './metrics.js';
 import { loadLayersModel } from '../store/modelStore.js';
-import { predictImage } from '../train/trainer.js';
+import { predictImage } from '../infer/predict.js';
 import type { PairImage } from '../train/dataset.js';
 
 export interface EvalReport {

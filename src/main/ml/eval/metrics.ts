@@ -1,5 +1,5 @@
 /**
- * PSNR / SSIM exactly as DESIGN.md's quality protocol: Y channel of BT.601
+ * PSNR / SSIM exactly as the quality protocol of ../shared/DESIGN.md (the workspace design notes): Y channel of BT.601
  * (16 + 65.481R + 128.553G + 24.966B, RGB in [0,1]), `shave` px removed on every
  * border, PSNR on float Y with peak 255, SSIM with an 11x11 Gaussian (sigma 1.5),
  * valid region, C1=(0.01*255)^2, C2=(0.03*255)^2.

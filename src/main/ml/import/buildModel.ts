@@ -6,17 +6,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { RestoraError } from '../../../shared/errors.js';
 import { buildArch } from '../archs/index.js';
+import { torchShuffleOrder } from '../archs/torchWeights.js';
 import type { DetectedModel } from './detect.js';
-
-/**
- * PyTorch's pixel (un)shuffle orders the r*r*C channels colour-major (c*r*r + i*r + j);
- * Restora's, like tf.depthToSpace, phase-major ((i*r + j)*C + c). perm[restora] = torch.
- */
-export function torchShuffleOrder(channels: number, r: number): number[] {
-  const perm: number[] = [];
-  for (let i = 0; i < r; i++) for (let j = 0; j < r; j++) for (let c = 0; c < channels; c++) perm.push(c * r * r + i * r + j);
-  return perm;
-}
 
 /** The channel reorders where a PyTorch pixel (un)shuffle meets a conv. */
 function shuffleFixes(m: DetectedModel): Map<string, { axis: 0 | 1; perm: number[] }> {

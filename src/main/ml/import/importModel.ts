@@ -8,12 +8,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ModelImportRequest, ModelSummary } from '../../../shared/api.js';
 import { RestoraError } from '../../../shared/errors.js';
-import type { ComputeHost } from '../infer/computeHost.js';
+import type { ComputeHost } from '../worker/computeHost.js';
 import { readCard, writeCard } from '../store/modelCard.js';
 import type { ModelLibrary } from '../store/modelLibrary.js';
 import { modelFolderFiles } from '../store/modelStore.js';
 import type { ImportSource } from './convert.js';
-import { insideFolder, statRegular } from './safeFile.js';
+import { insideFolder, statRegular } from '../store/safeFile.js';
 
 export const MODEL_ID = /^[\p{L}\p{N}][\p{L}\p{N}._-]{0,63}$/u;
 const TORCH_EXT = ['.pth', '.pt', '.ckpt'];

@@ -7,7 +7,7 @@
  */
 import { RestoraError } from '../../../shared/errors.js';
 import type { DetectedModel } from './detect.js';
-import { readRegularFile } from './safeFile.js';
+import { readRegularFile } from '../store/safeFile.js';
 import { halfToFloat, readModelFile, type RawTensor } from './stateDict.js';
 
 /** Real-ESRGAN x4plus has 999 layers in a 117 KB .param: these leave ample room, and bound what a graph can cost. */

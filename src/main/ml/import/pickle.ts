@@ -7,9 +7,6 @@
  */
 import { RestoraError } from '../../../shared/errors.js';
 
-/** A global the reader knows how to build, by its module and name. */
-export type PickleGlobal = { module: string; name: string };
-
 /** What REDUCE / persistent ids turn into; the caller decides what each means. */
 export interface PickleHooks {
   /** Called for each GLOBAL; return the object standing for it, or undefined to refuse it. */

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { RestoraError } from '../../../shared/errors.js';
 import { PickleDict, unpickle, type PickleHooks } from './pickle.js';
-import { MAX_MODEL_FILE_BYTES, readRegularFile, sizeText } from './safeFile.js';
+import { MAX_MODEL_FILE_BYTES, readRegularFile, sizeText } from '../store/safeFile.js';
 import { openZip } from './zip.js';
 
 export interface RawTensor {

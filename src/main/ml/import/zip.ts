@@ -8,7 +8,7 @@
  */
 import { Inflate } from 'fflate';
 import { RestoraError } from '../../../shared/errors.js';
-import { sizeText } from './safeFile.js';
+import { sizeText } from '../store/safeFile.js';
 
 interface Entry {
   name: string;

@@ -11,6 +11,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Pixels } from '../../imaging/io.js';
 import { RestoraError } from '../../../shared/errors.js';
+import { globalStats, isConditioned, runModel } from '../core/conditioning.js';
 
 /** Anything that maps a [1,H,W,3] tensor in [0,1] to [1,H*s,W*s,3] (a LayersModel does). */
 export interface Predictor {
@@ -236,4 +237,11 @@ function edgeIndex(i: number, n: number): number {
   const period = 2 * (n - 1);
   const m = ((i % period) + period) % period;
   return m < n ? m : period - m;
+}
+
+/** A tile predictor: the same whole-image statistics for every tile of the image. */
+export function predictorFor(model: tf.LayersModel, rgb: ArrayLike<number>, width: number, height: number, maxValue: number): Predictor {
+  if (!isConditioned(model)) return model;
+  const stats = globalStats(rgb, width, height, maxValue);
+  return { predict: (x) => runModel(model, x, stats) };
 }

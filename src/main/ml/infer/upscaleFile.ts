@@ -7,8 +7,7 @@ import { decodeImage, encodeImage, probeImage, resizeImage, resizedSize, upright
 import { imresize } from '../../imaging/imresize.js';
 import { keepInputColours } from '../../imaging/keepColours.js';
 import { autoLevels, guardHighlights } from '../../imaging/tone.js';
-import { predictorFor } from './conditioning.js';
-import { upscaleTiled, type TileRunner } from './tiling.js';
+import { predictorFor, upscaleTiled, type TileRunner } from './tiling.js';
 import type { OutputFormat } from '../../../shared/api.js';
 import { RestoraError } from '../../../shared/errors.js';
 import type { FaceStepResult } from '../faces/faceStep.js';

@@ -10,7 +10,7 @@ import { RestoraError } from '../../../shared/errors.js';
 import '../archs/index.js';
 import { writeFileAtomic } from '../../imaging/atomic.js';
 import { loadBoundedLayersModel } from './boundedLoad.js';
-import { confinedFile, insideFolder, MAX_MODEL_FILE_BYTES, readRegularFile, sizeText, statRegular } from '../import/safeFile.js';
+import { confinedFile, insideFolder, MAX_MODEL_FILE_BYTES, readRegularFile, sizeText, statRegular } from './safeFile.js';
 export { readCard, writeCard } from './modelCard.js';
 
 export async function saveLayersModel(model: tf.LayersModel, dir: string): Promise<void> {
@@ -107,4 +107,4 @@ export async function loadLayersModel(dir: string): Promise<tf.LayersModel> {
   }
 }
 
-export { encodeNamedTensors, decodeNamedTensors, type NamedTensor } from './namedTensors.js';
+export { encodeNamedTensors, decodeNamedTensors, type NamedTensor } from '../core/namedTensors.js';

@@ -10,7 +10,7 @@ import { copyPatch, areaPicker, type Batch, type BatchSource, type PairImage } f
 import { degradeDamaged } from '../../degrade/presets.js';
 import { addSceneStructures } from '../../degrade/defects.js';
 import type { FloatImage } from '../../imaging/imresize.js';
-import { Rng } from '../rng.js';
+import { Rng } from '../core/rng.js';
 
 /** Side of the region the defects are drawn on around each patch: a patch sees them at the density of a whole print. */
 export const DAMAGE_CONTEXT = 128;

@@ -4,10 +4,10 @@
  * to 8 bits like the standard test sets), and patches are cut at aligned positions
  * with random flips / 90-degree rotations drawn from the run's seeded RNG.
  */
-import { GLOBAL_STATS, globalStats } from '../infer/conditioning.js';
+import { GLOBAL_STATS, globalStats } from '../core/conditioning.js';
 import type { FloatImage } from '../../imaging/imresize.js';
 import { imresize, modcrop } from '../../imaging/imresize.js';
-import { Rng } from '../rng.js';
+import { Rng } from '../core/rng.js';
 
 export interface PairImage {
   name: string;

@@ -13,7 +13,7 @@ import type { Worker } from 'node:worker_threads';
 import type { Batch, BatchSource } from './dataset.js';
 import type { FloatImage } from '../../imaging/imresize.js';
 import type { PresetId } from '../../degrade/presets.js';
-import { Rng } from '../rng.js';
+import { Rng } from '../core/rng.js';
 import { siblingEntry, startWorker } from '../../workers.js';
 
 export interface LoaderInit {

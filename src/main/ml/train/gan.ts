@@ -11,14 +11,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { runModel } from '../infer/conditioning.js';
+import { runModel } from '../core/conditioning.js';
 import { getArch, type ArchOptions } from '../archs/index.js';
 import type { Batch, BatchSource, PairImage } from './dataset.js';
-import { pixelLoss, type PixelLoss } from './losses.js';
+import { pixelLoss, type PixelLoss } from '../learning/losses.js';
 import { decodeNamedTensors, encodeNamedTensors, loadLayersModel, saveLayersModel } from '../store/modelStore.js';
-import { Rng } from '../rng.js';
+import { Rng } from '../core/rng.js';
 import { buildSeeded, validate, type MetricPoint, type TrainProgress } from './trainer.js';
-import { restoreOptimizer } from './optimizers.js';
+import { restoreOptimizer } from '../core/optimizers.js';
 import { writeFileAtomic } from '../../imaging/atomic.js';
 import { RestoraError } from '../../../shared/errors.js';
 

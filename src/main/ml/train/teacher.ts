@@ -25,10 +25,10 @@ import { tilingFor } from '../archs/index.js';
 import { engineRunnerFor, loadOnEngine } from '../engine/engineModels.js';
 import { LocalEngine } from '../engine/localEngine.js';
 import type { Engine } from '../engine/protocol.js';
-import { GLOBAL_STATS, globalStats } from '../infer/conditioning.js';
+import { GLOBAL_STATS, globalStats } from '../core/conditioning.js';
 import { upscaleTiled } from '../infer/tiling.js';
 import { readModelArtifacts } from '../store/modelStore.js';
-import { Rng } from '../rng.js';
+import { Rng } from '../core/rng.js';
 import { areaPicker, copyPatch, type Batch, type BatchSource, type PairImage } from './dataset.js';
 
 /** LR side of a region (the largest patch a batch can cut from it). */

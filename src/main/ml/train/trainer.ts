@@ -10,16 +10,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { buildArch, getTrainableArch, type ArchOptions } from '../archs/index.js';
-import { ADAM, createOptimizer, restoreOptimizer, type OptimizerSpec } from './optimizers.js';
-import { PixelUnshuffle } from '../archs/layers.js';
-import { globalStats, isConditioned, runModel } from '../infer/conditioning.js';
-import { mirrorPadBottomRight } from '../infer/tiling.js';
+import { predictImage } from '../infer/predict.js';
+import { ADAM, createOptimizer, restoreOptimizer, type OptimizerSpec } from '../core/optimizers.js';
 import { pairSource, type BatchSource, type Batch, type PairImage } from './dataset.js';
-import type { PixelLoss } from './losses.js';
-import { decayedKernels, optimiseStep } from './step.js';
-import { bestThreshold, latentSampler, maskedPsnr, taskOf, withMask, type TrainTask } from './tasks.js';
-import { Rng } from '../rng.js';
-import { WeightEma } from './ema.js';
+import type { PixelLoss } from '../learning/losses.js';
+import { decayedKernels, optimiseStep } from '../learning/step.js';
+import { bestThreshold, latentSampler, maskedPsnr, taskOf, withMask, type TrainTask } from '../learning/tasks.js';
+import { Rng } from '../core/rng.js';
+import { WeightEma } from '../core/ema.js';
 import { measure } from '../eval/metrics.js';
 import { decodeNamedTensors, encodeNamedTensors, loadLayersModel, saveLayersModel } from '../store/modelStore.js';
 import { writeFileAtomic } from '../../imaging/atomic.js';
@@ -142,27 +140,6 @@ export function learningRateAt(c: TrainerConfig, step: number): number {
   return c.lrMin + 0.5 * (c.lr - c.lrMin) * (1 + Math.cos(Math.PI * t));
 }
 
-/** Runs `model` on a whole LR image (0..255) and returns the SR image (0..255, rounded). */
-export function predictImage(model: tf.LayersModel, lr: FloatImage): FloatImage {
-  const m = sizeMultipleOf(model);
-  const padH = (m - (lr.height % m)) % m;
-  const padW = (m - (lr.width % m)) % m;
-  const out = tf.tidy(() => {
-    let x = tf.tensor4d(lr.data, [1, lr.height, lr.width, lr.channels]).div(255) as tf.Tensor4D;
-    // Sides a pixel-unshuffling net cannot take are mirrored out, and the output cropped back.
-    if (padH || padW) x = mirrorPadBottomRight(x, padH, padW);
-    let y = runModel(model, x, isConditioned(model) ? globalStats(lr.data, lr.width, lr.height, 255) : null);
-    if (padH || padW) {
-      const s = y.shape[1] / x.shape[1];
-      y = y.slice([0, 0, 0, 0], [1, lr.height * s, lr.width * s, y.shape[3]]);
-    }
-    return y.clipByValue(0, 1).mul(255).round();
-  }) as tf.Tensor4D;
-  const data = out.dataSync() as Float32Array;
-  const [, h, w, c] = out.shape;
-  out.dispose();
-  return { width: w, height: h, channels: c, data: Float32Array.from(data) };
-}
 
 /**
  * Copies every layer's weights from `from` into `to`. `to` may have extra layers
@@ -182,11 +159,6 @@ function copyWeights(from: tf.LayersModel, to: tf.LayersModel): void {
     }
   }
   if (source.size > 0) throw new Error(`layers ${[...source.keys()].join(', ')} have no place in the new model`);
-}
-
-/** Input sides a model needs to be a multiple of: the product of its pixel-unshuffle factors. */
-export function sizeMultipleOf(model: tf.LayersModel): number {
-  return model.layers.reduce((m, l) => (l instanceof PixelUnshuffle ? m * l.scale : m), 1);
 }
 
 export function validate(model: tf.LayersModel, pairs: readonly PairImage[], scale: number): { psnr: number; ssim: number } {

@@ -4,11 +4,11 @@
  * on WebGPU, so both follow one loss curve.
  */
 import * as tf from '@tensorflow/tfjs';
-import { runModel } from '../infer/conditioning.js';
+import { runModel } from '../core/conditioning.js';
 import { pixelLoss, type PixelLoss } from './losses.js';
 import { bceDiceLoss, latentSampler, maskedPixelLoss } from './tasks.js';
-import type { WeightEma } from './ema.js';
-import { setLearningRate } from './optimizers.js';
+import type { WeightEma } from '../core/ema.js';
+import { setLearningRate } from '../core/optimizers.js';
 
 export interface StepBatch {
   batch: number;

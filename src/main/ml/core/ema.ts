@@ -5,7 +5,7 @@
  * LayersModel, so validation and export just use it.
  */
 import * as tf from '@tensorflow/tfjs';
-import { decodeNamedTensors, encodeNamedTensors } from '../store/namedTensors.js';
+import { decodeNamedTensors, encodeNamedTensors } from './namedTensors.js';
 
 export class WeightEma {
   private constructor(

@@ -1,5 +1,5 @@
 /** The app's event bus: services publish AppEvents, adapters (IPC, WebSocket) forward them. */
-import type { AppEvent } from '../../shared/api.js';
+import type { AppEvent } from '../shared/api.js';
 
 export type EventListener = (e: AppEvent) => void;
 

@@ -1,7 +1,7 @@
 /** Messages between the main thread and the compute worker. */
 import type { ArchInfo, BackendId, BackendInfo, ComputeChoice, ModelCard } from '../../../shared/api.js';
 import type { ImportMeta, ImportSource } from '../import/convert.js';
-import type { UpscaleFileRequest, UpscaleFileResult } from './upscaleFile.js';
+import type { UpscaleFileRequest, UpscaleFileResult } from '../infer/upscaleFile.js';
 import type { PageExited, PageRequest } from '../engine/pageRelay.js';
 
 export interface WorkerInit {

@@ -4,7 +4,7 @@ import { siblingEntry, startWorker } from '../../workers.js';
 import type { ArchInfo, BackendInfo, ComputeChoice, ModelCard } from '../../../shared/api.js';
 import type { ImportMeta, ImportSource } from '../import/convert.js';
 import { RestoraError, type ErrorCode } from '../../../shared/errors.js';
-import type { UpscaleFileRequest, UpscaleFileResult } from './upscaleFile.js';
+import type { UpscaleFileRequest, UpscaleFileResult } from '../infer/upscaleFile.js';
 import type { FromWorker, ToWorker, WorkerInit } from './workerProtocol.js';
 import { chromiumLauncher, type PageLauncher } from '../engine/chromium.js';
 import { PageHost } from '../engine/pageRelay.js';

@@ -17,15 +17,15 @@ import type { BackendInfo, ComputeChoice } from '../../../shared/api.js';
 import { loadLayersModel, readCard } from '../store/modelStore.js';
 import * as tfjs from '@tensorflow/tfjs';
 import { buildArch, listArchs, tilingFor } from '../archs/index.js';
-import { upscaleFile, type FacePlan, type FacesFn, type RepairFn, type RepairPlan } from './upscaleFile.js';
+import { upscaleFile, type FacePlan, type FacesFn, type RepairFn, type RepairPlan } from '../infer/upscaleFile.js';
 import { detectFaces } from '../faces/faceDetector.js';
 import { restoreFaces } from '../faces/faceStep.js';
 import { decodeImage } from '../../imaging/io.js';
-import { detectDamage, inpaintDamage, type DamageNet } from './damage.js';
+import { detectDamage, inpaintDamage, type DamageNet } from '../infer/damage.js';
 import { countMarked, readMask, writeMask } from '../../imaging/masks.js';
-import type { TileRunner } from './tiling.js';
+import type { TileRunner } from '../infer/tiling.js';
 import { convertModel } from '../import/convert.js';
-import { GLOBAL_STATS, runModel } from './conditioning.js';
+import { GLOBAL_STATS, runModel } from '../core/conditioning.js';
 import type { FromWorker, ToWorker, WorkerInit } from './workerProtocol.js';
 import { RestoraError } from '../../../shared/errors.js';
 
@@ -186,7 +186,7 @@ let faceNet: { dir: string; model: tf.LayersModel; side: number } | null = null;
 async function faceModel(dir: string): Promise<{ model: tf.LayersModel; side: number }> {
   if (faceNet?.dir === dir) return faceNet;
   const card = readCard(dir);
-  if (card.task !== 'face') throw new RestoraError('USAGE', `${card.id} is not a face model (it is ${card.task === 'upscale' || card.task === 'restore' ? `an x${card.scale} ${card.task} model` : `a ${card.task} net`}); pick a face model imported from GFPGAN or CodeFormer.`, dir);
+  if (card.task !== 'face') throw new RestoraError('USAGE', `${card.id} is not a face model (it is ${card.task === 'upscale' || card.task === 'restore' ? `an x${card.scale} ${card.task} model` : `a ${card.task} net`}); pick a face model imported from GFPGAN, CodeFormer or RestoreFormer++.`, dir);
   faceNet?.model.dispose();
   faceNet = null;
   const model = await loadLayersModel(dir);

@@ -8,7 +8,6 @@
  * (no seams), and training computes them the same way from the whole degraded crop.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Predictor } from './tiling.js';
 
 /** Per channel: mean, standard deviation, 2nd and 98th percentile; plus the luma noise level. All in [0, ~1]. */
 export const GLOBAL_STATS = 13;
@@ -79,11 +78,4 @@ export function runModel(model: tf.LayersModel, x: tf.Tensor4D, stats: Float32Ar
     const cond = s.shape[0] === batch ? s : tf.tile(s, [batch, 1]);
     return model.apply([x, cond], { training }) as tf.Tensor4D;
   });
-}
-
-/** A tile predictor: the same whole-image statistics for every tile of the image. */
-export function predictorFor(model: tf.LayersModel, rgb: ArrayLike<number>, width: number, height: number, maxValue: number): Predictor {
-  if (!isConditioned(model)) return model;
-  const stats = globalStats(rgb, width, height, maxValue);
-  return { predict: (x) => runModel(model, x, stats) };
 }
