@@ -10,6 +10,7 @@
  *   --soak     also run `restora serve` for 10 min under mixed load (bench/soak.ts): p50/p99 latency, RSS and fds
  *   --no-upscayl  leave out imported Real-ESRGAN models vs upscayl-bin (~3 min on 2 cores)
  *   --no-webgpu   leave out the WebGPU engine vs the wasm engine (~75 s on SwiftShader)
+ *   --no-span     leave out SPAN x4 vs restora-x4 (bench/span.ts, ~5 s)
  *   --no-faces    leave out the face models (GFPGAN, CodeFormer: one 512 px face each, ~1 min on 2 cores)
  *   --no-distilled  leave out the distilled students vs their Real-ESRGAN teachers (bench/distilled.ts; a few
  *                 minutes on 2 cores, most of it importing x4plus and its one timed run)
@@ -272,6 +273,12 @@ if (!args.has('--no-distilled')) {
 if (!args.has('--no-faces')) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'faceModels.ts')], { encoding: 'utf8', cwd: root });
   report.faceModels = r.status === 0 ? JSON.parse(r.stdout.trim().split('\n').pop()!) : { error: r.stderr.slice(-500) };
+}
+
+// 3a'''. SPAN x4 (48 features, random weights) vs the bundled restora-x4 on the same 160x120 crop (child process).
+if (!args.has('--no-span')) {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'span.ts')], { encoding: 'utf8', cwd: root });
+  report.span = r.status === 0 ? JSON.parse(r.stdout.trim().split('\n').pop()!) : { error: r.stderr.slice(-500) };
 }
 
 // 3b. The WebGPU engine (headless Chromium, whatever adapter it finds) beside the wasm engine (child process).

@@ -38,7 +38,7 @@ Usage:
                   folder of masks named like the photos; --model none: repair only, at the
                   photo's size)
                   [--faces MODEL|off] [--face-strength S] [--face-fidelity W]
-                  (faces: an imported face model (GFPGAN, CodeFormer) restores each face
+                  (faces: an imported face model (GFPGAN, CodeFormer, RestoreFormer++) restores each face
                   after the model, on by default when one is installed; S 0..1 blends it
                   over the photo's face, default 0.5; W: CodeFormer's fidelity, default 0.7)
   restora batch <files|dirs>... --out DIR [--model ID] [--scale N] [--format F]
@@ -137,7 +137,7 @@ function facesOption(app: ReturnType<typeof appFrom>, values: { faces?: string |
   if (modelId === undefined) {
     modelId = app.models.list().find((m) => m.card.task === 'face')?.card.id;
     if (modelId === undefined) {
-      if (strength !== undefined || fidelity !== undefined) throw new UsageError('--face-strength and --face-fidelity need a face model: none is installed (restora models import a GFPGAN or CodeFormer .pth)');
+      if (strength !== undefined || fidelity !== undefined) throw new UsageError('--face-strength and --face-fidelity need a face model: none is installed (restora models import a GFPGAN, CodeFormer or RestoreFormer++ file)');
       return undefined;
     }
   }

@@ -121,6 +121,8 @@ export function faceModelLine(card: { arch: string; license?: string }): string 
   const what =
     card.arch === 'codeformer'
       ? 'CodeFormer: predicts the face from a learned codebook; its fidelity keeps it near the photo.'
-      : 'GFPGAN: a U-Net feeding a StyleGAN2 face decoder; restores each face aligned at 512 px.';
+      : card.arch === 'restoreformer'
+        ? 'RestoreFormer++: looks up high-quality face parts in a codebook, attending to the photo at several scales.'
+        : 'GFPGAN: a U-Net feeding a StyleGAN2 face decoder; restores each face aligned at 512 px.';
   return `${what} Licence: ${card.license ?? 'not given'}.`;
 }

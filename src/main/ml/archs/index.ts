@@ -10,5 +10,7 @@ import './maskLayers.js';
 import './vae.js';
 import './gfpgan/gfpgan.js';
 import './codeformer/codeformer.js';
+import './restoreformer/restoreformer.js';
+import './span/span.js';
 export { stackUpsamplers } from './upsampler.js';
 export * from './registry.js';

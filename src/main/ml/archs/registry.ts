@@ -91,3 +91,21 @@ export function num(options: ArchOptions, key: string): number {
   if (typeof v !== 'number') throw new RestoraError('USAGE', `architecture option ${key} must be a number`);
   return v;
 }
+
+/** A list option written "1,2,2,4" (or one number): whole numbers from 1 to 4096. */
+export function numList(options: ArchOptions, key: string, arch: string, allowEmpty = true): number[] {
+  const raw = options[key];
+  const text = typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw.trim() : null;
+  const list = text === null || text === '' ? [] : text.split(',').map((v) => Number(v.trim()));
+  if (text === null || (!allowEmpty && list.length === 0) || list.some((v) => !Number.isInteger(v) || v < 1 || v > 4096)) {
+    throw new RestoraError('USAGE', `${arch} option ${key} must be a comma-separated list of whole numbers, not ${JSON.stringify(raw)}`);
+  }
+  return list;
+}
+
+/** A whole-number option from 1 to `max`. */
+export function wholeNum(options: ArchOptions, key: string, max: number, arch: string): number {
+  const v = num(options, key);
+  if (!Number.isInteger(v) || v < 1 || v > max) throw new RestoraError('USAGE', `${arch}: option ${key} must be a whole number from 1 to ${max}, not ${v}`);
+  return v;
+}

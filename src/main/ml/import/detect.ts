@@ -8,11 +8,13 @@ import { RestoraError } from '../../../shared/errors.js';
 import type * as tf from '@tensorflow/tfjs';
 import { detectGfpgan, looksLikeFaceModel, unsupportedFaceModel } from '../archs/gfpgan/torch.js';
 import { detectCodeformer } from '../archs/codeformer/torch.js';
+import { detectRestoreformer } from '../archs/restoreformer/torch.js';
+import { detectSpan } from '../archs/span/torch.js';
 import type { ArchOptions } from '../archs/registry.js';
 import type { RawTensor, StateDict } from './stateDict.js';
 
 export interface DetectedModel {
-  arch: 'rrdbnet' | 'srvgg' | 'gfpgan' | 'codeformer';
+  arch: 'rrdbnet' | 'srvgg' | 'gfpgan' | 'codeformer' | 'restoreformer' | 'span';
   scale: number;
   /** Face restorers run on aligned face crops, never as upscalers. */
   task?: 'face';
@@ -30,7 +32,7 @@ function unsupported(file: string, sd: StateDict): never {
   const sample = keys.slice(0, 6).join(', ') + (keys.length > 6 ? `, ... (${keys.length} tensors)` : '');
   throw new RestoraError(
     'UNSUPPORTED',
-    `${file}: unsupported architecture: keys look like ${sample}. Restora imports RRDBNet (ESRGAN, Real-ESRGAN x4plus / x2plus) and SRVGGNetCompact (realesr-general-x4v3, animevideov3) upscalers, and GFPGAN v1.3 / v1.4 and CodeFormer face restorers.`,
+    `${file}: unsupported architecture: keys look like ${sample}. Restora imports RRDBNet (ESRGAN, Real-ESRGAN x4plus / x2plus), SRVGGNetCompact (realesr-general-x4v3, animevideov3) and SPAN upscalers, and GFPGAN v1.3 / v1.4, CodeFormer and RestoreFormer++ face restorers.`,
     file,
   );
 }
@@ -149,8 +151,8 @@ function detectSrvgg(sd: StateDict, file: string): DetectedModel | null {
 /** Recognises the architecture of a state dict; refuses anything else with what its keys look like. */
 export function detectArchitecture(state: StateDict, file: string): DetectedModel {
   const sd = new Map(state);
-  const face = detectGfpgan(sd, file) ?? detectCodeformer(sd, file);
-  const found: DetectedModel | null = face ? { ...face, task: 'face' } : (detectRrdb(sd, file) ?? detectSrvgg(sd, file));
+  const face = detectGfpgan(sd, file) ?? detectCodeformer(sd, file) ?? detectRestoreformer(sd, file);
+  const found: DetectedModel | null = face ? { ...face, task: 'face' } : (detectRrdb(sd, file) ?? detectSrvgg(sd, file) ?? detectSpan(sd, file));
   if (!found) {
     const keys = [...state.keys()];
     if (looksLikeFaceModel(keys)) unsupportedFaceModel(file, keys);

@@ -46,7 +46,7 @@ export class ModelLibrary {
   face(id: string): ModelSummary {
     const faces = this.list().filter((m) => m.card.task === 'face').map((m) => m.card.id);
     const m = this.list().find((s) => s.card.id === id);
-    const which = faces.length ? `Face models installed: ${faces.join(', ')}.` : 'No face model is installed: import a GFPGAN v1.3 / v1.4 or CodeFormer .pth with restora models import.';
+    const which = faces.length ? `Face models installed: ${faces.join(', ')}.` : 'No face model is installed: import a GFPGAN v1.3 / v1.4, CodeFormer or RestoreFormer++ file with restora models import.';
     if (!m) throw new RestoraError('NOT_FOUND', `Unknown face model "${id}". ${which}`);
     if (m.card.task !== 'face') throw new RestoraError('USAGE', `${id} is ${m.card.task === 'upscale' || m.card.task === 'restore' ? `an x${m.card.scale} ${m.card.task} model` : `a ${m.card.task} net`}, not a face model. ${which}`);
     return m;

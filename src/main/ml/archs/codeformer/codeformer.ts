@@ -18,7 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { RestoraError } from '../../../../shared/errors.js';
-import { num, registerArch, type ArchOptions } from '../registry.js';
+import { num, numList, registerArch, wholeNum, type ArchOptions } from '../registry.js';
 import { Affine } from '../gfpgan/layers.js';
 import { CodeLookup, FidelityFuse, GroupNorm, PositionEmbedding, SpatialAttention, TransformerLayer } from './layers.js';
 
@@ -109,38 +109,24 @@ export function codeformerPlan(cfg: CodeformerConfig): CodeformerPlan {
   return { enc, gen, latent, channels, fuseEncoder, fuseGenerator };
 }
 
-function intList(o: ArchOptions, key: string, allowEmpty: boolean): number[] {
-  const raw = o[key];
-  const text = typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw.trim() : null;
-  const list = text === null || text === '' ? [] : text.split(',').map((v) => Number(v.trim()));
-  if (text === null || (!allowEmpty && list.length === 0) || list.some((v) => !Number.isInteger(v) || v < 1 || v > 4096)) {
-    throw new RestoraError('USAGE', `codeformer option ${key} must be a comma-separated list of whole numbers, not ${JSON.stringify(raw)}`);
-  }
-  return list;
-}
-
 /** The options as a checked config: sizes that fit together, channels the GroupNorm groups divide, heads that divide the width. */
 export function codeformerConfig(o: ArchOptions): CodeformerConfig {
   const bad = (why: string): never => {
     throw new RestoraError('USAGE', `codeformer: ${why}`);
   };
-  const whole = (key: string, max: number) => {
-    const v = num(o, key);
-    if (!Number.isInteger(v) || v < 1 || v > max) bad(`option ${key} must be a whole number from 1 to ${max}, not ${v}`);
-    return v;
-  };
+  const whole = (key: string, max: number) => wholeNum(o, key, max, 'codeformer');
   const cfg: CodeformerConfig = {
     size: whole('size', 2048),
     nf: whole('nf', 1024),
-    chMult: intList(o, 'chMult', false),
+    chMult: numList(o, 'chMult', 'codeformer', false),
     resBlocks: whole('resBlocks', 16),
-    attnResolutions: intList(o, 'attnResolutions', true),
+    attnResolutions: numList(o, 'attnResolutions', 'codeformer'),
     codebookSize: whole('codebookSize', 65536),
     embDim: whole('embDim', 4096),
     dim: whole('dim', 4096),
     heads: whole('heads', 64),
     layers: whole('layers', 64),
-    connect: intList(o, 'connect', true),
+    connect: numList(o, 'connect', 'codeformer'),
     groups: whole('groups', 4096),
   };
   const n = cfg.chMult.length;

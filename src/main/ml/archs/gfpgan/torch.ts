@@ -25,14 +25,14 @@ export interface DetectedFaceModel {
 
 /** Key prefixes only face restorers have: a StyleGAN2 decoder, a VQ codebook, CodeFormer's transformer. */
 export function looksLikeFaceModel(keys: string[]): boolean {
-  return keys.some((k) => /^(stylegan_decoder\.|quantize\.|codebook|position_emb|ft_layers\.|fuse_convs_dict\.|idx_pred_layer\.)/.test(k));
+  return keys.some((k) => /^(stylegan_decoder\.|quantize\.|vqvae\.|codebook|position_emb|ft_layers\.|fuse_convs_dict\.|idx_pred_layer\.)/.test(k));
 }
 
 export function unsupportedFaceModel(file: string, keys: string[], why?: string): never {
   const sample = keys.slice(0, 6).join(', ') + (keys.length > 6 ? `, ... (${keys.length} tensors)` : '');
   throw new RestoraError(
     'UNSUPPORTED',
-    `${file}: unsupported face model: keys look like ${sample}${why ? ` (${why})` : ''}. Restora imports GFPGAN v1.3 / v1.4 (the clean architecture) and CodeFormer.`,
+    `${file}: unsupported face model: keys look like ${sample}${why ? ` (${why})` : ''}. Restora imports GFPGAN v1.3 / v1.4 (the clean architecture), CodeFormer and RestoreFormer++.`,
     file,
   );
 }
