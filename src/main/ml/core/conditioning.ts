@@ -68,12 +68,17 @@ export function isConditioned(model: tf.LayersModel): boolean {
   return model.inputs.length === 2;
 }
 
-/** Runs a model on a batch; `stats` (one vector for every item) is used only by conditioned models. */
+/**
+ * Runs a model on a batch; `stats` (one vector for every item) is used only by models with a
+ * second input: the whole-image statistics of conditioned models, or a face model's fidelity w
+ * (CodeFormer), sized by that input.
+ */
 export function runModel(model: tf.LayersModel, x: tf.Tensor4D, stats: Float32Array | null, training = false): tf.Tensor4D {
   if (!isConditioned(model)) return model.apply(x, { training }) as tf.Tensor4D;
   if (!stats) throw new Error(`${model.name} needs whole-image statistics`);
+  const width = model.inputs[1]!.shape[1] ?? GLOBAL_STATS;
   return tf.tidy(() => {
-    const s = tf.tensor2d(stats, [stats.length / GLOBAL_STATS, GLOBAL_STATS]);
+    const s = tf.tensor2d(stats, [stats.length / width, width]);
     const batch = x.shape[0];
     const cond = s.shape[0] === batch ? s : tf.tile(s, [batch, 1]);
     return model.apply([x, cond], { training }) as tf.Tensor4D;

@@ -13,7 +13,7 @@ import { parentLauncher } from '../engine/pageRelay.js';
 import { engineRunnerFor, loadOnEngine, type EngineModel } from '../engine/engineModels.js';
 import { expectReply, type Engine } from '../engine/protocol.js';
 import type { PageLauncher } from '../engine/chromium.js';
-import type { BackendInfo, ComputeChoice } from '../../../shared/api.js';
+import { DEFAULT_FACE_FIDELITY, type BackendInfo, type ComputeChoice } from '../../../shared/api.js';
 import { loadLayersModel, readCard } from '../store/modelStore.js';
 import * as tfjs from '@tensorflow/tfjs';
 import { buildArch, listArchs, tilingFor } from '../archs/index.js';
@@ -179,35 +179,33 @@ async function damageNet(dir: string): Promise<DamageNet> {
 }
 
 /**
- * Face models run on this thread's backend, whole 512 px crops (no tiles). One is kept
- * loaded: a released face model is some 350 MB of weights.
+ * Face models run where the upscalers run (this thread, or the WebGPU page), on whole crops
+ * (no tiles). One is kept loaded: a released face model is 300-360 MB of weights.
  */
-let faceNet: { dir: string; model: tf.LayersModel; side: number } | null = null;
-async function faceModel(dir: string): Promise<{ model: tf.LayersModel; side: number }> {
-  if (faceNet?.dir === dir) return faceNet;
+let faceDir: string | null = null;
+async function faceModel(dir: string): Promise<{ model: EngineModel; side: number }> {
   const card = readCard(dir);
   if (card.task !== 'face') throw new RestoraError('USAGE', `${card.id} is not a face model (it is ${card.task === 'upscale' || card.task === 'restore' ? `an x${card.scale} ${card.task} model` : `a ${card.task} net`}); pick a face model imported from GFPGAN, CodeFormer or RestoreFormer++.`, dir);
-  faceNet?.model.dispose();
-  faceNet = null;
-  const model = await loadLayersModel(dir);
-  faceNet = { dir, model, side: model.inputs[0]!.shape[1] ?? 512 };
-  return faceNet;
+  const other = faceDir !== null && faceDir !== dir ? models.get(faceDir) : undefined;
+  if (other) {
+    models.delete(faceDir!);
+    await other.model.engine.call({ op: 'dispose', model: other.model.key }).catch(() => undefined);
+  }
+  faceDir = dir;
+  const side = Number(card.archOptions.size ?? 512);
+  return { model: (await model(dir)).model, side };
 }
 
 /** The face step of one photo: detect in the repaired input, restore each face, paste it at the output's scale. */
 async function facesFor(plan: FacePlan): Promise<FacesFn> {
-  const { model, side } = await faceModel(plan.modelDir);
+  const { model: net, side } = await faceModel(plan.modelDir);
+  // CodeFormer takes its fidelity w as the model's second input.
+  const extra = net.conditioned ? Float32Array.of(plan.fidelity ?? DEFAULT_FACE_FIDELITY) : null;
+  // 16-bit steps out, then back to 0..1: the engine rounds what it returns.
+  const levels = 65535;
   const run = async (crop: Float32Array) => {
-    const y = tfjs.tidy(() => {
-      const x = tfjs.tensor4d(crop, [1, side, side, 3]);
-      // CodeFormer takes its fidelity w as a second input.
-      return (model.inputs.length === 2 ? model.predict([x, tfjs.fill([1, 1], plan.fidelity ?? 0.7)]) : model.predict(x)) as tf.Tensor;
-    });
-    try {
-      return (await y.data()) as Float32Array;
-    } finally {
-      y.dispose();
-    }
+    const { y } = expectReply(await net.engine.call({ op: 'predict', model: net.key, x: crop, height: side, width: side, padH: 0, padW: 0, stats: extra, maxValue: levels }), 'predicted');
+    return y.map((v) => v / levels);
   };
   return async (input, output, scale, maxValue, isCancelled) => {
     let rgb8: Uint8Array;
