@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/main/ml/backend.js';
-import { buildArch, listArchs, stackUpsamplers } from '../../src/main/ml/archs/index.js';
+import { buildArch, getArch, listArchs, listDetectors, stackUpsamplers } from '../../src/main/ml/archs/index.js';
 import { pixelShuffle, pixelUnshuffle } from '../../src/main/ml/archs/layers.js';
 import { predictImage, sizeMultipleOf } from '../../src/main/ml/infer/predict.js';
 import { loadLayersModel, saveLayersModel } from '../../src/main/ml/store/modelStore.js';
@@ -15,6 +15,12 @@ describe('architecture registry', () => {
 
   it('registers every architecture of ../shared/DESIGN.md, plus the restoration U-Net, the VAE forms and the imported face restorers', () => {
     expect(listArchs().map((a) => a.id).sort()).toEqual(['codeformer', 'compact', 'gfpgan', 'restoreformer', 'rrdbnet', 'span', 'srgan-discriminator', 'srresnet', 'srvgg', 'unet', 'upsampler2x', 'upsampler8x', 'vae', 'vae-mapping']);
+  });
+
+  it('imports through one registry: each importable architecture registers its own detector beside its definition', () => {
+    const ids = listDetectors().map((d) => d.arch);
+    expect(ids).toEqual(['rrdbnet', 'srvgg', 'gfpgan', 'codeformer', 'restoreformer', 'span']);
+    for (const id of ids) expect(getArch(id).importName, id).toBeTruthy();
   });
 
   it.each([

@@ -3,6 +3,7 @@
  * builder under a stable id, with its hyper-parameters as plain data (BasicSR style).
  */
 import type * as tf from '@tensorflow/tfjs';
+import type { TorchTensor } from './torchWeights.js';
 import { RestoraError } from '../../../shared/errors.js';
 
 export type ArchOptions = Record<string, number | string | boolean>;
@@ -31,6 +32,8 @@ export interface ArchSpec {
    * padding). Real-ESRGAN's ncnn engine pads by 10, and its models were judged that way.
    */
   edgePad?: number;
+  /** How the community names the models this arch imports, for messages ("RRDBNet (ESRGAN, Real-ESRGAN)"). */
+  importName?: string;
   /** Largest tile side (input pixels) that keeps one activation of this arch within a memory budget. */
   maxTile?: (scale: number, options: ArchOptions) => number;
 }
@@ -108,4 +111,39 @@ export function wholeNum(options: ArchOptions, key: string, max: number, arch: s
   const v = num(options, key);
   if (!Number.isInteger(v) || v < 1 || v > max) throw new RestoraError('USAGE', `${arch}: option ${key} must be a whole number from 1 to ${max}, not ${v}`);
   return v;
+}
+
+/** A PyTorch state dict recognised as one architecture: what to build and how to load it. */
+export interface DetectedModel {
+  arch: string;
+  scale: number;
+  /** Face restorers run on aligned face crops, never as upscalers. */
+  task?: 'face';
+  archOptions: ArchOptions;
+  /** Human name of the layout found, for the card. */
+  layout: string;
+  /** Canonical PyTorch-style layer name (e.g. body.0.rdb1.conv1) -> its weight (OIHW) and bias, or PReLU slopes. */
+  layers: Map<string, { weight: TorchTensor; bias?: TorchTensor }>;
+  /** An architecture with its own weight mapping (the face restorers, SPAN) loads the built model itself. */
+  loadInto?: (model: tf.LayersModel) => void;
+}
+
+/**
+ * Recognises its architecture in a state dict, or returns null; throws (naming the file) for
+ * a file of its family it cannot take. Takes from `sd` the tensors it places, so the importer
+ * can say what is left over.
+ */
+export type StateDictDetector = (sd: Map<string, TorchTensor>, file: string) => DetectedModel | null;
+
+const detectors: { arch: string; detect: StateDictDetector }[] = [];
+
+/** Each importable architecture registers its detector beside its definition (its folder's index.ts). */
+export function registerDetector(arch: string, detect: StateDictDetector): void {
+  if (detectors.some((d) => d.arch === arch)) throw new Error(`detector for ${arch} registered twice`);
+  detectors.push({ arch, detect });
+}
+
+/** The detectors in registration order (the importer tries each in turn). */
+export function listDetectors(): readonly { arch: string; detect: StateDictDetector }[] {
+  return detectors;
 }

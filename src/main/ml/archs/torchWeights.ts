@@ -47,3 +47,34 @@ export function torchShuffleOrder(channels: number, r: number): number[] {
   for (let i = 0; i < r; i++) for (let j = 0; j < r; j++) for (let c = 0; c < channels; c++) perm.push(c * r * r + i * r + j);
   return perm;
 }
+
+// ---- helpers for the detectors: tensors of a state dict by name ------------------
+
+/** Moves `prefix.weight` / `prefix.bias` of `sd` to canonical layer `name`. */
+export function take(sd: Map<string, TorchTensor>, prefix: string, name: string, layers: Map<string, { weight: TorchTensor; bias?: TorchTensor }>, file: string, bias = true): void {
+  const weight = sd.get(`${prefix}.weight`);
+  if (!weight) throw new RestoraError('MODEL_INVALID', `${file}: missing tensor ${prefix}.weight`, file);
+  const b = sd.get(`${prefix}.bias`);
+  if (bias && !b) throw new RestoraError('MODEL_INVALID', `${file}: missing tensor ${prefix}.bias`, file);
+  layers.set(name, { weight, ...(b ? { bias: b } : {}) });
+  sd.delete(`${prefix}.weight`);
+  sd.delete(`${prefix}.bias`);
+}
+
+export function shapeOf(sd: Map<string, TorchTensor>, key: string, rank: number, file: string): number[] {
+  const t = sd.get(key);
+  if (!t) throw new RestoraError('MODEL_INVALID', `${file}: missing tensor ${key}`, file);
+  if (t.shape.length !== rank) throw new RestoraError('MODEL_INVALID', `${file}: ${key} has shape [${t.shape}], expected ${rank} dimensions`, file);
+  return t.shape;
+}
+
+/** How many numbered blocks the keys hold (0..n-1), or -1 when a number is missing. */
+export function countIndices(keys: string[], re: RegExp): number {
+  const seen = new Set<number>();
+  for (const k of keys) {
+    const m = re.exec(k);
+    if (m) seen.add(Number(m[1]));
+  }
+  for (let i = 0; i < seen.size; i++) if (!seen.has(i)) return -1; // a gap: some block is missing
+  return seen.size;
+}

@@ -237,6 +237,7 @@ export const CODEFORMER_RELEASED: ArchOptions = {
 
 registerArch({
   id: 'codeformer',
+  importName: 'CodeFormer',
   description: 'CodeFormer: face restoration on a 512 px aligned face with a fidelity weight; import-only',
   scales: [1],
   defaults: CODEFORMER_RELEASED,

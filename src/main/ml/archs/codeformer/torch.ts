@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { RestoraError } from '../../../../shared/errors.js';
-import type { ArchOptions } from '../registry.js';
+import { registerDetector, type ArchOptions } from '../registry.js';
 import { unsupportedFaceModel, type DetectedFaceModel } from '../gfpgan/torch.js';
 import { loadPlan, type TorchTensor } from '../torchWeights.js';
 import { codeformerConfig, codeformerPlan, type Block, type BlockKind } from './codeformer.js';
@@ -214,3 +214,5 @@ function toLayerValues(cls: LayerClass, ts: TorchTensor[]): tf.Tensor[] {
       return ts.map((x, i) => ([2, 4, 8, 10].includes(i) ? kernel(x) : flat(x)));
   }
 }
+
+registerDetector('codeformer', (sd, file) => detectCodeformer(sd, file));

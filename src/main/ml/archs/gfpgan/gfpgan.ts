@@ -114,6 +114,7 @@ export const GFPGAN_RELEASED: ArchOptions = {
 
 registerArch({
   id: 'gfpgan',
+  importName: 'GFPGAN v1.3 / v1.4',
   description: 'GFPGAN v1.3 / v1.4 (clean): face restoration on a 512 px aligned face; import-only',
   scales: [1],
   defaults: GFPGAN_RELEASED,

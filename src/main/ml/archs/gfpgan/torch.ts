@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { RestoraError } from '../../../../shared/errors.js';
-import type { ArchOptions } from '../registry.js';
+import { registerDetector, type ArchOptions } from '../registry.js';
 import { loadPlan, type TorchTensor } from '../torchWeights.js';
 
 export type { TorchTensor };
@@ -152,3 +152,5 @@ function toLayerValues(cls: string, ts: TorchTensor[]): tf.Tensor[] {
       throw new Error(`no GFPGAN weight mapping for ${cls}`);
   }
 }
+
+registerDetector('gfpgan', (sd, file) => detectGfpgan(sd, file));

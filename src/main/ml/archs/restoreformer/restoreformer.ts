@@ -223,6 +223,7 @@ export const RESTOREFORMER_RELEASED: ArchOptions = {
 
 registerArch({
   id: 'restoreformer',
+  importName: 'RestoreFormer++',
   description: 'RestoreFormer++: face restoration on a 512 px aligned face; import-only',
   scales: [1],
   defaults: RESTOREFORMER_RELEASED,

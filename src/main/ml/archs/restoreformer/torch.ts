@@ -18,7 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { RestoraError } from '../../../../shared/errors.js';
-import type { ArchOptions } from '../registry.js';
+import { registerDetector, type ArchOptions } from '../registry.js';
 import { unsupportedFaceModel, type DetectedFaceModel } from '../gfpgan/torch.js';
 import { loadPlan, type TorchTensor } from '../torchWeights.js';
 import { restoreformerConfig, restoreformerKeys, type RestoreformerConfig } from './restoreformer.js';
@@ -168,3 +168,5 @@ function toLayerValues(cls: LayerClass, ts: TorchTensor[]): tf.Tensor[] {
       return ts.map((x, i) => (i >= 4 && i % 2 === 0 ? kernel1x1(x) : flat(x)));
   }
 }
+
+registerDetector('restoreformer', (sd, file) => detectRestoreformer(sd, file));

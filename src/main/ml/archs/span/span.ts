@@ -52,6 +52,7 @@ function build(scale: number, o: ArchOptions): tf.LayersModel {
 
 registerArch({
   id: 'span',
+  importName: 'SPAN',
   description: 'SPAN (Swift Parameter-free Attention Network): six blocks of three 3x3 convs with parameter-free attention, pixel shuffle; import SPAN models into it',
   scales: [1, 2, 3, 4],
   defaults: { features: 48, norm: true },

@@ -14,7 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { RestoraError } from '../../../../shared/errors.js';
 import { torchShuffleOrder } from '../torchWeights.js';
-import type { ArchOptions } from '../registry.js';
+import { registerDetector, type ArchOptions } from '../registry.js';
 import { loadPlan, type TorchTensor } from '../torchWeights.js';
 import { SPAN_BLOCKS } from './span.js';
 
@@ -172,3 +172,5 @@ function toLayerValues(_cls: 'Conv2D', ts: TorchTensor[]): tf.Tensor[] {
   const [w, b] = ts as [TorchTensor, TorchTensor];
   return [tf.tensor4d(w.data, w.shape as [number, number, number, number]).transpose([2, 3, 1, 0]), tf.tensor1d(b.data)];
 }
+
+registerDetector('span', (sd, file) => detectSpan(sd, file));

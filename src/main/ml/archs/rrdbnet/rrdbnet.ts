@@ -9,9 +9,9 @@
  * weights map by name.
  */
 import * as tf from '@tensorflow/tfjs';
-import { RestoraError } from '../../../shared/errors.js';
-import { num, registerArch, type ArchOptions } from './registry.js';
-import { PixelUnshuffle, ScaledAdd } from './layers.js';
+import { RestoraError } from '../../../../shared/errors.js';
+import { num, registerArch, type ArchOptions } from '../registry.js';
+import { PixelUnshuffle, ScaledAdd } from '../layers.js';
 
 type S = tf.SymbolicTensor;
 
@@ -60,6 +60,7 @@ function build(scale: number, o: ArchOptions): tf.LayersModel {
 
 registerArch({
   id: 'rrdbnet',
+  importName: 'RRDBNet (ESRGAN, Real-ESRGAN x4plus / x2plus)',
   description: 'RRDBNet (ESRGAN / Real-ESRGAN generator): residual-in-residual dense blocks; import Real-ESRGAN and ESRGAN models into it',
   scales: [1, 2, 4, 8],
   defaults: { features: 64, blocks: 23, growth: 32, upsamples: 2 },

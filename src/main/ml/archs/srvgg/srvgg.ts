@@ -5,8 +5,8 @@
  * state-dict keys (body_0, body_1, ...) so imported weights map by name.
  */
 import * as tf from '@tensorflow/tfjs';
-import { num, registerArch, type ArchOptions } from './registry.js';
-import { PixelShuffle, RepeatChannels } from './layers.js';
+import { num, registerArch, type ArchOptions } from '../registry.js';
+import { PixelShuffle, RepeatChannels } from '../layers.js';
 
 type S = tf.SymbolicTensor;
 
@@ -35,6 +35,7 @@ function build(scale: number, o: ArchOptions): tf.LayersModel {
 
 registerArch({
   id: 'srvgg',
+  importName: 'SRVGGNetCompact (realesr-general-x4v3, animevideov3)',
   description: 'SRVGGNetCompact (Real-ESRGAN general-x4v3 / animevideov3): plain conv + PReLU stack, pixel shuffle over nearest upsampling',
   scales: [1, 2, 3, 4],
   defaults: { features: 64, convs: 32 },
