@@ -8,7 +8,7 @@ import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import sharp from 'sharp';
 import { createApp } from '../main/app/createApp.js';
-import { BACKEND_IDS, DEFAULT_FACE_STRENGTH, INPAINTER_ID, OUTPUT_FORMATS, PIXEL_LOSSES, PRESETS, SCRATCH_DETECTOR_ID, TASK_KINDS, taskChoices, taskFor, taskModel, TRAIN_PRESETS, type RepairChoice, type BackendId, type BackendInfo, type DetectedFace, type FaceChoice, type FaceCounts, type ItemResult, type OutputFormat, type PresetId, type TrainRequest, type TrainPreset, type UpscaleOptions } from '../shared/api.js';
+import { BACKEND_IDS, DEFAULT_FACE_STRENGTH, TILE_RANGE, INPAINTER_ID, OUTPUT_FORMATS, PIXEL_LOSSES, PRESETS, SCRATCH_DETECTOR_ID, TASK_KINDS, taskChoices, taskFor, taskModel, TRAIN_PRESETS, type RepairChoice, type BackendId, type BackendInfo, type DetectedFace, type FaceChoice, type FaceCounts, type ItemResult, type OutputFormat, type PresetId, type TrainRequest, type TrainPreset, type UpscaleOptions } from '../shared/api.js';
 import { RestoraError, errorMessage } from '../shared/errors.js';
 import { dataHome, packageRoot } from '../main/paths.js';
 import { teacherCostText } from '../main/ml/train/teacherCost.js';
@@ -235,7 +235,7 @@ function outputOptions(
     format: normaliseFormat(v.format),
     scale: intOption(v.scale, 'scale', 1, 8),
     quality: intOption(v.quality, 'quality', 1, 100),
-    tile: intOption(v.tile, 'tile', 16, 4096),
+    tile: intOption(v.tile, 'tile', TILE_RANGE.min, TILE_RANGE.max),
     keepColours: coloursOption(v.colours),
   };
 }

@@ -44,6 +44,8 @@ export interface BackendInfo {
 
 /** Default tile side in input pixels: ~400 px with context keeps activations ~20 MB per layer. */
 export const DEFAULT_TILE = 384;
+/** Tile sides (input pixels) any front end accepts: the CLI, the API and Settings alike. */
+export const TILE_RANGE = { min: 32, max: 2048 } as const;
 
 export type OutputFormat = 'png' | 'jpg' | 'webp' | 'tiff' | 'avif';
 export const OUTPUT_FORMATS: readonly OutputFormat[] = ['png', 'jpg', 'webp', 'tiff', 'avif'];

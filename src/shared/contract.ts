@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { API_METHODS, EVENTS_PATH, IPC_CHANNEL_PREFIX, IPC_EVENT_CHANNEL, MEDIA_SCHEME, type ApiMethod } from './methods.js';
 import {
   COMPUTE_CHOICES,
+  TILE_RANGE,
   IMAGE_STATUSES,
   OUTPUT_FORMATS,
   PIXEL_LOSSES,
@@ -63,7 +64,7 @@ const batchSpec = z
     quality: z.number().int().min(1).max(100).optional(),
     nameTemplate: z.string().min(1).max(200).default('{name}'),
     recursive: z.boolean().default(true),
-    tile: z.number().int().min(32).max(2048).optional(),
+    tile: z.number().int().min(TILE_RANGE.min).max(TILE_RANGE.max).optional(),
     resize: z.object({ width: z.number().int().min(1).max(65_535).optional(), height: z.number().int().min(1).max(65_535).optional() }).strict().optional(),
     keepColours: z.boolean().optional(),
     // The Restore pipeline's first step, as the single-photo button runs it: 'auto' repairs each
@@ -122,7 +123,7 @@ const trainRequest = z
 
 const settingsPatch = z
   .object({
-    tile: z.number().int().min(32).max(2048),
+    tile: z.number().int().min(TILE_RANGE.min).max(TILE_RANGE.max),
     outputFormat: z.enum(OUTPUT_FORMATS as readonly OutputFormat[] as [OutputFormat, ...OutputFormat[]]),
     quality: z.number().int().min(1).max(100),
     theme: z.enum(['system', 'light', 'dark']),

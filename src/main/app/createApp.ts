@@ -8,6 +8,7 @@ import { ComputeHost } from '../ml/worker/computeHost.js';
 import { ModelLibrary } from '../ml/store/modelLibrary.js';
 import { bundledModelsDir, dataHome } from '../paths.js';
 import { UpscaleService } from './upscaleService.js';
+import { upscaleDefaults } from './requestDefaults.js';
 import { SpeedCache } from '../ml/store/speedCache.js';
 import { openDatabase, type Db } from '../db/database.js';
 import { BatchJobs } from '../jobs/batchJob.js';
@@ -77,7 +78,7 @@ export function createApp(config: AppConfig = {}): App {
   let trainingRunner: TrainingRunner | null = null;
   let training: TrainService | null = null;
   const getDb = () => (db ??= openDatabase(path.join(home, 'restora.db')));
-  const getJobs = () => (jobs ??= new BatchJobs(getDb(), models, compute));
+  const getJobs = () => (jobs ??= new BatchJobs(getDb(), models, compute, undefined, () => upscaleDefaults(settings.get()).tile));
   const getLibrary = () => (library ??= new Library(getDb(), path.join(home, 'thumbs')));
   const getTrainingRunner = () =>
     (trainingRunner ??= new TrainingRunner(getDb(), home, events, {
@@ -95,7 +96,7 @@ export function createApp(config: AppConfig = {}): App {
     events,
     settings,
     media: createMediaResolver(home, getLibrary, (runId) => getTrainingRunner().sampleFile(runId)),
-    upscale: new UpscaleService(models, compute, speed),
+    upscale: new UpscaleService(models, compute, speed, () => upscaleDefaults(settings.get())),
     db: getDb,
     jobs: getJobs,
     library: getLibrary,

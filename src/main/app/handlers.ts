@@ -12,6 +12,7 @@ import { packageRoot } from '../paths.js';
 import { importModel } from '../ml/import/importModel.js';
 import { SpeedCache } from '../ml/store/speedCache.js';
 import { setFaceStrength, upscaleLibraryImage } from './upscaleImage.js';
+import { upscaleDefaults } from './requestDefaults.js';
 import { detectLibraryDamage, libraryMaskFile, saveLibraryMask } from './damageMasks.js';
 import { discardUpload, MAX_UPLOAD_BYTES, storeUpload } from '../library/uploads.js';
 
@@ -114,7 +115,7 @@ export function createHandlers(app: App, adapters: AdapterCapabilities = {}): Ap
       upscaleTasks.set(taskId, controller);
       try {
         const s = app.settings.get();
-        return await upscaleLibraryImage(app, imageId, modelId, { tile: s.tile, format: s.outputFormat, quality: s.quality, ...(keepColours !== undefined ? { keepColours } : {}), ...(levels ? { levels } : {}), ...(repair ? { repair } : {}), ...(faces ? { faces } : {}) }, controller.signal, (done, total) =>
+        return await upscaleLibraryImage(app, imageId, modelId, { tile: upscaleDefaults(s).tile, format: s.outputFormat, quality: s.quality, ...(keepColours !== undefined ? { keepColours } : {}), ...(levels ? { levels } : {}), ...(repair ? { repair } : {}), ...(faces ? { faces } : {}) }, controller.signal, (done, total) =>
           app.events.publish({ type: 'upscale.progress', taskId, done, total }),
           then,
         );
@@ -145,7 +146,6 @@ export function createHandlers(app: App, adapters: AdapterCapabilities = {}): Ap
         ...rest,
         outDir: rest.outDir ?? path.join(app.home, 'exports', new Date().toISOString().slice(0, 19).replace(/[T:]/g, '-')),
         inputs: [...rest.inputs, ...fromLibrary],
-        tile: rest.tile ?? app.settings.get().tile,
         ...(Object.keys(repairMasks).length ? { repairMasks } : {}),
       };
       if (spec.inputs.length === 0) throw new RestoraError('USAGE', 'Nothing to export: give input files/folders or library images.');

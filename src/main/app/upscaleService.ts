@@ -4,8 +4,9 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_FACE_FIDELITY, DEFAULT_FACE_STRENGTH, type ItemResult, type OutputFormat, type UpscaleOptions } from '../../shared/api.js';
+import { DEFAULT_FACE_FIDELITY, DEFAULT_FACE_STRENGTH, DEFAULT_TILE, type ItemResult, type OutputFormat, type UpscaleOptions } from '../../shared/api.js';
 import { damageNetDirs, pipelineRequest, repairPlanFor } from '../ml/infer/pipeline.js';
+import type { UpscaleDefaults } from './requestDefaults.js';
 import { RestoraError, errorMessage } from '../../shared/errors.js';
 import type { ComputeHost } from '../ml/worker/computeHost.js';
 import { enumerateInputs } from '../imaging/inputs.js';
@@ -38,6 +39,8 @@ export class UpscaleService {
     private readonly models: ModelLibrary,
     private readonly compute: ComputeHost,
     private readonly speed?: SpeedCache,
+    /** Settings' defaults (requestDefaults.ts) for what a request leaves out. */
+    private readonly defaults: () => UpscaleDefaults = () => ({ tile: DEFAULT_TILE }),
   ) {}
 
   async run(
@@ -102,7 +105,7 @@ export class UpscaleService {
         const repair = damage ? repairPlanFor(damage, maskFor(file), options.saveMask ? path.join(path.dirname(dest), `${path.basename(file, path.extname(file))}-mask.png`) : undefined) : undefined;
         const done = await this.compute.upscale(
           model?.dir ?? null,
-          pipelineRequest(model, file, dest, format, { repair, keepColours: options.keepColours, keepHighlights: options.keepHighlights, levels: options.levels, quality: options.quality, tile: options.tile, faces }),
+          pipelineRequest(model, file, dest, format, { repair, keepColours: options.keepColours, keepHighlights: options.keepHighlights, levels: options.levels, quality: options.quality, tile: options.tile ?? this.defaults().tile, faces }),
           { onProgress: (d, t) => events.onItemProgress?.(i, d, t), ...(signal ? { signal } : {}) },
         );
         claimed.set(path.resolve(dest), file);

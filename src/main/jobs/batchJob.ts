@@ -193,10 +193,13 @@ export class BatchJobs {
     private readonly models: ModelLibrary,
     private readonly compute: ComputeHost,
     private readonly claimMs = CLAIM_MS,
+    /** The tile a spec without one gets (Settings, through the app's request defaults). */
+    private readonly defaultTile: () => number = () => DEFAULT_TILE,
   ) {}
 
   /** Creates the job for `spec`, or finds the same job from an earlier run (its failed items become pending again). */
-  prepare(spec: BatchSpec): { jobId: number; resumed: boolean } {
+  prepare(given: BatchSpec): { jobId: number; resumed: boolean } {
+    const spec = { ...given, tile: given.tile ?? this.defaultTile() };
     checkResize(spec.resize);
     const model = this.models.resolve(spec.modelId, spec.scale);
     if (spec.faces) {
@@ -207,7 +210,7 @@ export class BatchJobs {
     }
     const canonical = canonicalSpec(spec, model.card);
     const sig = signature(canonical);
-    const oldSig = legacySignature(spec, model.card.id);
+    const oldSig = legacySignature(given, model.card.id);
     const all = enumerateInputs(spec.inputs, spec.recursive);
     const entries = all.filter((e) => !e.missing).map((e) => ({ ...e, input: path.resolve(e.input) }));
     const missing = all.filter((e) => e.missing).map((e) => path.resolve(e.input));
