@@ -304,7 +304,7 @@ async function runItems(app: ReturnType<typeof appFrom>, values: { backend?: str
         process.stderr.write(`\r\x1b[K${current} ${Math.round((100 * d) / t)}% (tile ${d}/${t}, ETA ${eta.toFixed(0)} s)`);
       },
       onItemDone: (_i, r) => {
-        const fixed = (r.repairedPixels !== undefined ? `, ${r.repairedPixels} damaged pixels filled` : '') + facesSaid(r.faces);
+        const fixed = (r.repairedPixels !== undefined ? `, ${r.repairedPixels} damaged pixels filled` : '') + facesSaid(r.faces) + (r.tile ? `, in ${r.tile} px tiles: the GPU ran out of memory at the tile asked for` : '');
         const line = r.ok ? `${current} -> ${r.output} (${((r.ms ?? 0) / 1000).toFixed(1)} s${fixed})` : `${current} FAILED: ${r.error!.message}`;
         process.stderr.write(tty ? `\r\x1b[K${line}\n` : `${line}\n`);
       },

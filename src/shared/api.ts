@@ -209,6 +209,8 @@ export interface ItemResult {
   /** Pixels the repair step filled in. */
   repairedPixels?: number;
   faces?: FaceCounts;
+  /** The tile side used, when the GPU ran out of memory at the one asked for. */
+  tile?: number;
 }
 
 // ---- Library ---------------------------------------------------------------

@@ -110,7 +110,7 @@ export class UpscaleService {
         );
         claimed.set(path.resolve(dest), file);
         const ms = performance.now() - started;
-        result = { input: file, output: dest, ok: true, ms: Math.round(ms), ...(done.repairedPixels !== undefined ? { repairedPixels: done.repairedPixels } : {}), ...(done.faces ? { faces: done.faces } : {}) };
+        result = { input: file, output: dest, ok: true, ms: Math.round(ms), ...(done.repairedPixels !== undefined ? { repairedPixels: done.repairedPixels } : {}), ...(done.faces ? { faces: done.faces } : {}), ...(done.tile ? { tile: done.tile } : {}) };
         if (this.speed && model && !repair && ms > 200) {
           backend ??= await this.compute.info();
           const mp = (done.outWidth * done.outHeight) / 1e6;

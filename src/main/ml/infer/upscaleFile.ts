@@ -78,7 +78,12 @@ export interface UpscaleFileResult {
   repairedPixels?: number;
   /** What the face step did (when it ran): faces found, restored, and skipped as too small. */
   faces?: FaceStepResult;
+  /** The tile side used, when the GPU ran out of memory at the one asked for. */
+  tile?: number;
 }
+
+/** The smallest tile an out-of-memory retry goes down to. */
+const MIN_RETRY_TILE = 32;
 
 /** Bicubic-upscales an alpha plane (alpha needs no neural detail, only smooth edges). */
 function upscaleAlpha(alpha: Pixels, width: number, height: number, scale: number, maxValue: number): Pixels {
@@ -114,15 +119,26 @@ export async function upscaleFile(
   }
   // Conditioned models get the whole image's statistics with every tile.
   const runner = typeof model === 'function' ? model(img.rgb, img.width, img.height, img.maxValue) : predictorFor(model, img.rgb, img.width, img.height, img.maxValue);
-  const rgb = await upscaleTiled(runner, img.rgb, img.width, img.height, img.maxValue, {
-    scale: req.scale,
-    tile: req.tile,
-    overlap: req.overlap,
-    multiple: req.multiple ?? 1,
-    edgePad: req.edgePad ?? 0,
-    ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
-    ...(hooks.isCancelled ? { isCancelled: hooks.isCancelled } : {}),
-  });
+  // A GPU that runs out of memory on a tile gets the photo again in tiles half the side, down to MIN_RETRY_TILE.
+  let tile = req.tile;
+  let rgb: Pixels;
+  for (;;) {
+    try {
+      rgb = await upscaleTiled(runner, img.rgb, img.width, img.height, img.maxValue, {
+        scale: req.scale,
+        tile,
+        overlap: req.overlap,
+        multiple: req.multiple ?? 1,
+        edgePad: req.edgePad ?? 0,
+        ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
+        ...(hooks.isCancelled ? { isCancelled: hooks.isCancelled } : {}),
+      });
+      break;
+    } catch (err) {
+      if (!(err instanceof RestoraError && err.code === 'GPU_OUT_OF_MEMORY') || tile <= MIN_RETRY_TILE) throw err;
+      tile = Math.max(MIN_RETRY_TILE, Math.floor(tile / 2));
+    }
+  }
   if (req.keepColours) keepInputColours(img.rgb, img.width, img.height, rgb, req.scale, img.maxValue);
   // After the colours: the guard only moves luma, and compares with the (repaired) input.
   if (req.keepHighlights) guardHighlights(img.rgb, img.width, img.height, rgb, req.scale, img.maxValue);
@@ -145,5 +161,5 @@ export async function upscaleFile(
   }
   // The encoder takes EXIF/XMP/ICC from the source file, whatever the pixel size.
   await encodeImage(out, req.output, { format: req.format, ...(req.quality !== undefined ? { quality: req.quality } : {}) }, info);
-  return { width: img.width, height: img.height, outWidth: out.width, outHeight: out.height, keptColours: Boolean(req.keepColours), keptHighlights: Boolean(req.keepHighlights), ...(repairedPixels !== undefined ? { repairedPixels } : {}), ...(faces ? { faces } : {}) };
+  return { width: img.width, height: img.height, outWidth: out.width, outHeight: out.height, keptColours: Boolean(req.keepColours), keptHighlights: Boolean(req.keepHighlights), ...(repairedPixels !== undefined ? { repairedPixels } : {}), ...(faces ? { faces } : {}), ...(tile !== req.tile ? { tile } : {}) };
 }
