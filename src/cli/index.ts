@@ -102,7 +102,7 @@ function parse<T extends ParseArgsConfig['options']>(args: string[], options: T)
   try {
     return parseArgs({ args, options: { ...common, ...options }, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new UsageError(errorMessage(err));
+    throw new UsageError(errorMessage(err, 'cli'));
   }
 }
 
@@ -144,7 +144,7 @@ function facesOption(app: ReturnType<typeof appFrom>, values: { faces?: string |
   try {
     app.models.face(modelId);
   } catch (err) {
-    throw new UsageError(errorMessage(err));
+    throw new UsageError(errorMessage(err, 'cli'));
   }
   return { modelId, ...(strength !== undefined ? { strength } : {}), ...(fidelity !== undefined ? { fidelity } : {}) };
 }
@@ -192,7 +192,7 @@ function printSummary(results: ItemResult[]): number {
   const failed = results.filter((r) => !r.ok);
   const ok = results.length - failed.length;
   process.stderr.write(`\n${ok} of ${results.length} done${failed.length ? `, ${failed.length} failed:` : '.'}\n`);
-  for (const f of failed) process.stderr.write(`  ${f.input}: [${f.error!.code}] ${f.error!.message}\n`);
+  for (const f of failed) process.stderr.write(`  ${f.input}: [${f.error!.code}] ${f.error!.message}${f.error!.hint?.cli ? ` ${f.error!.hint.cli}` : ''}\n`);
   return failed.length ? 1 : 0;
 }
 
@@ -268,7 +268,7 @@ async function cmdUpscale(args: string[]): Promise<number> {
     if (!restoring) app.models.resolve(modelId, scale); // usage errors before any work
   } catch (err) {
     await app.close();
-    throw err instanceof UsageError ? err : new UsageError(errorMessage(err));
+    throw err instanceof UsageError ? err : new UsageError(errorMessage(err, 'cli'));
   }
   // The studio's Restore old photo repairs scratches first: the same pipeline as restora restore.
   if (restoring) return restoreItems(app, values, positionals, out, { format, modelId, repair: 'auto', ...(quality ? { quality } : {}), ...(tile ? { tile } : {}), ...(keepColours !== undefined ? { keepColours } : {}), ...tone });
@@ -305,7 +305,7 @@ async function runItems(app: ReturnType<typeof appFrom>, values: { backend?: str
       },
       onItemDone: (_i, r) => {
         const fixed = (r.repairedPixels !== undefined ? `, ${r.repairedPixels} damaged pixels filled` : '') + facesSaid(r.faces) + (r.tile ? `, in ${r.tile} px tiles: the GPU ran out of memory at the tile asked for` : '');
-        const line = r.ok ? `${current} -> ${r.output} (${((r.ms ?? 0) / 1000).toFixed(1)} s${fixed})` : `${current} FAILED: ${r.error!.message}`;
+        const line = r.ok ? `${current} -> ${r.output} (${((r.ms ?? 0) / 1000).toFixed(1)} s${fixed})` : `${current} FAILED: ${r.error!.message}${r.error!.hint?.cli ? ` ${r.error!.hint.cli}` : ''}`;
         process.stderr.write(tty ? `\r\x1b[K${line}\n` : `${line}\n`);
       },
       onSubfoldersSkipped: (n) => (skipped = n),
@@ -357,7 +357,7 @@ async function restoreItems(app: ReturnType<typeof appFrom>, values: { backend?:
     if (options.repair !== 'off') [SCRATCH_DETECTOR_ID, INPAINTER_ID].forEach((id) => app.models.get(id));
   } catch (err) {
     await app.close();
-    throw new UsageError(errorMessage(err));
+    throw new UsageError(errorMessage(err, 'cli'));
   }
   return runItems(app, values, inputs, out, options);
 }
@@ -397,7 +397,7 @@ async function cmdBatch(args: string[]): Promise<number> {
         ...(faces ? { faces } : {}),
       });
     } catch (err) {
-      if (err instanceof RestoraError && (err.code === 'USAGE' || err.code === 'NOT_FOUND')) throw new UsageError(err.message);
+      if (err instanceof RestoraError && (err.code === 'USAGE' || err.code === 'NOT_FOUND')) throw new UsageError(errorMessage(err, 'cli'));
       throw err;
     }
     const before = jobs.summary(prepared.jobId);
@@ -557,7 +557,7 @@ async function cmdTrain(args: string[]): Promise<number> {
     try {
       card = app.models.get(values.init).card;
     } catch (err) {
-      throw new UsageError(errorMessage(err));
+      throw new UsageError(errorMessage(err, 'cli'));
     } finally {
       await app.close();
     }
@@ -589,7 +589,7 @@ async function cmdTrain(args: string[]): Promise<number> {
     try {
       getArch(values.arch ?? 'compact');
     } catch (err) {
-      throw new UsageError(errorMessage(err));
+      throw new UsageError(errorMessage(err, 'cli'));
     }
     const threads = intOption(values.threads, 'threads', 1, 256);
     const backend = await initBackend({ ...(backendOption(values.backend) ? { prefer: backendOption(values.backend)! } : {}), ...(threads ? { threads } : {}) });
@@ -683,7 +683,7 @@ async function cmdTrain(args: string[]): Promise<number> {
     }
     return 0;
   } catch (err) {
-    if (err instanceof RestoraError && (err.code === 'USAGE' || err.code === 'NOT_FOUND')) throw new UsageError(err.message);
+    if (err instanceof RestoraError && (err.code === 'USAGE' || err.code === 'NOT_FOUND')) throw new UsageError(errorMessage(err, 'cli'));
     throw err;
   } finally {
     await app.close();
@@ -812,7 +812,7 @@ async function cmdEval(args: string[]): Promise<number> {
     model = app.models.resolve(values.model, scale);
   } catch (err) {
     await app.close();
-    throw new UsageError(errorMessage(err));
+    throw new UsageError(errorMessage(err, 'cli'));
   }
   await app.close();
   const backend = backendOption(values.backend);
@@ -863,8 +863,8 @@ async function cmdFaces(args: string[]): Promise<number> {
       }
     } catch (err) {
       // A bad file fails alone, named.
-      out.push({ file, error: errorMessage(err) });
-      process.stderr.write(`restora: ${errorMessage(err)}\n`);
+      out.push({ file, error: errorMessage(err, 'cli') });
+      process.stderr.write(`restora: ${errorMessage(err, 'cli')}\n`);
     }
   }
   if (values.json) console.log(JSON.stringify(out, null, 2));
@@ -947,10 +947,10 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (err) {
     if (err instanceof UsageError || (err instanceof RestoraError && err.code === 'USAGE')) {
-      process.stderr.write(`restora: ${err.message}\n\n${USAGE}\n`);
+      process.stderr.write(`restora: ${errorMessage(err, 'cli')}\n\n${USAGE}\n`);
       return 2;
     }
-    process.stderr.write(`restora: ${errorMessage(err)}\n`);
+    process.stderr.write(`restora: ${errorMessage(err, 'cli')}\n`);
     return 1;
   }
 }

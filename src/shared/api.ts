@@ -204,7 +204,8 @@ export interface ItemResult {
   input: string;
   output?: string;
   ok: boolean;
-  error?: { code: string; message: string };
+  /** What went wrong, and what to do about it in the CLI's and the studio's terms. */
+  error?: { code: string; message: string; hint?: { cli?: string; studio?: string } };
   ms?: number;
   /** Pixels the repair step filled in. */
   repairedPixels?: number;

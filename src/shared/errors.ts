@@ -21,19 +21,37 @@ export type ErrorCode =
   | 'UNSUPPORTED'
   | 'INTERNAL';
 
+/**
+ * What to do about an error, said by each host in its own terms: the CLI names a flag, the
+ * studio a control. The domain's message names neither.
+ */
+export interface ErrorHint {
+  cli?: string;
+  studio?: string;
+}
+
+export type ErrorHost = keyof ErrorHint;
+
 export class RestoraError extends Error {
   readonly code: ErrorCode;
   /** The file the error is about, when there is one. */
   readonly file?: string;
-  constructor(code: ErrorCode, message: string, file?: string, options?: { cause?: unknown }) {
-    super(message, options);
+  readonly hint?: ErrorHint;
+  constructor(code: ErrorCode, message: string, file?: string, options?: { cause?: unknown; hint?: ErrorHint }) {
+    super(message, options?.cause !== undefined ? { cause: options.cause } : undefined);
     this.name = 'RestoraError';
     this.code = code;
     if (file !== undefined) this.file = file;
+    if (options?.hint) this.hint = options.hint;
   }
 }
 
-export function errorMessage(err: unknown): string {
+/** The error's message, with the hint of the host that shows it. */
+export function errorMessage(err: unknown, host?: ErrorHost): string {
+  if (err instanceof RestoraError) {
+    const hint = host ? err.hint?.[host] : undefined;
+    return hint ? `${err.message} ${hint}` : err.message;
+  }
   if (err instanceof Error) return err.message;
   return String(err);
 }

@@ -99,10 +99,10 @@ describe('restora train --init (fine-tune an imported community model)', () => {
   it('refuses a scale or architecture that does not match the starting model', () => {
     const wrongScale = restora(['train', '--data', photos, '--scale', '2', '--name', 'nope-x2', '--init', 'tiny-general-x4', '--steps', '2']);
     expect(wrongScale.status).toBe(2);
-    expect(wrongScale.stderr).toMatch(/--init tiny-general-x4 upscales x4; --scale 2 does not match/);
+    expect(wrongScale.stderr).toMatch(/start model tiny-general-x4 upscales x4; this run is x2\. Use --scale 4, or another --init/);
     const wrongArch = restora(['train', '--data', photos, '--arch', 'compact', '--name', 'nope-arch', '--init', 'tiny-general-x4', '--steps', '2']);
     expect(wrongArch.status).toBe(2);
-    expect(wrongArch.stderr).toMatch(/is a srvgg model; --arch compact does not match/);
+    expect(wrongArch.stderr).toMatch(/is a srvgg model; this run's architecture is compact\. Leave --arch out/);
     expect(restora(['train', '--data', photos, '--name', 'nope-missing', '--init', 'no-such-model']).status).toBe(2);
   });
 

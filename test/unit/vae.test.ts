@@ -182,7 +182,7 @@ describe('VAE', () => {
     await resumed.run();
     expectSame(valuesOf(straight.model), valuesOf(resumed.model));
     await expect(Trainer.open({ ...mapping, initParts: [{ dir: path.join(tmpDir(), 'none'), prefix: 'clean_' }] }, pairs, val, tmpDir())).rejects.toThrow(/needs the trained model in .*none.*train the earlier stages first/);
-    await expect(Trainer.open({ ...mapping, initParts: undefined }, pairs, val, tmpDir())).rejects.toThrow(/recipe vae-latent/);
+    await expect(Trainer.open({ ...mapping, initParts: undefined }, pairs, val, tmpDir())).rejects.toMatchObject({ message: expect.stringMatching(/last stage of the VAE latent recipe/), hint: { cli: expect.stringMatching(/--recipe vae-latent/) } });
     expect(fs.existsSync(path.join(cleanDir, 'model.json'))).toBe(true);
     for (const t of [clean, degraded, straight, resumed]) t.dispose();
   });

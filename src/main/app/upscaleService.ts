@@ -52,7 +52,7 @@ export class UpscaleService {
   ): Promise<ItemResult[]> {
     const model = options.modelId === 'none' ? null : this.models.resolve(options.modelId, options.scale);
     const repairing = options.repair !== undefined && options.repair !== 'off';
-    if (!model && !repairing) throw new RestoraError('USAGE', 'With no model (--model none) there is nothing to do unless scratches are repaired.');
+    if (!model && !repairing) throw new RestoraError('USAGE', 'With no model there is nothing to do unless scratches are repaired.', undefined, { hint: { cli: '--model none needs --scratches auto or a mask.' } });
     const damage = repairing ? damageNetDirs(this.models) : null;
     const faceModel = options.faces ? this.models.face(options.faces.modelId) : null;
     const faces = faceModel ? { modelDir: faceModel.dir, strength: options.faces?.strength ?? DEFAULT_FACE_STRENGTH, fidelity: options.faces?.fidelity ?? DEFAULT_FACE_FIDELITY } : undefined;
@@ -95,7 +95,7 @@ export class UpscaleService {
       try {
         if (error) throw error;
         if (sameFile(file, dest)) {
-          throw new RestoraError('WOULD_OVERWRITE_INPUT', `${file}: output ${dest} would overwrite the input; choose another --out folder`, file);
+          throw new RestoraError('WOULD_OVERWRITE_INPUT', `${file}: output ${dest} would overwrite the input.`, file, { hint: { cli: 'Choose another --out folder.', studio: 'Choose another output folder.' } });
         }
         const prior = claimed.get(path.resolve(dest));
         if (prior) {
@@ -118,7 +118,7 @@ export class UpscaleService {
         }
       } catch (err) {
         const code = err instanceof RestoraError ? err.code : 'INTERNAL';
-        result = { input: file, ok: false, error: { code, message: errorMessage(err) } };
+        result = { input: file, ok: false, error: { code, message: errorMessage(err), ...(err instanceof RestoraError && err.hint ? { hint: err.hint } : {}) } };
         if (code === 'CANCELLED') {
           results.push(result);
           events.onItemDone?.(i, result);

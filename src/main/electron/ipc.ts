@@ -38,7 +38,7 @@ async function dispatch<M extends ApiMethod>(handlers: ApiHandlers, method: M, p
 function toResult(err: unknown): ApiResult<never> {
   // Only our typed errors keep their code; anything else is an internal failure.
   const code = err instanceof RestoraError ? err.code : 'INTERNAL';
-  return { ok: false, error: { code, message: errorMessage(err) } };
+  return { ok: false, error: { code, message: errorMessage(err, 'studio') } };
 }
 
 export function registerIpc(ipc: IpcMainLike, handlers: ApiHandlers, devServerUrl?: string): void {

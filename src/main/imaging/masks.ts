@@ -44,7 +44,7 @@ export async function readMask(file: string, width: number, height: number, phot
   const mask = new Uint8Array(width * height);
   for (let i = 0; i < mask.length; i++) mask[i] = data[i * info.channels]! >= 128 ? 1 : 0;
   const marked = countMarked(mask);
-  if (marked === 0) throw new RestoraError('USAGE', `${file}: the mask is empty (no white pixels), so there is nothing to repair; paint the damage white, or use --scratches off.`, file);
+  if (marked === 0) throw new RestoraError('USAGE', `${file}: the mask is empty (no white pixels), so there is nothing to repair.`, file, { hint: { cli: 'Paint the damage white, or use --scratches off.', studio: 'Paint the damage, or choose not to repair.' } });
   if (marked === mask.length) throw new RestoraError('USAGE', `${file}: the mask is white everywhere; inpainting cannot invent a whole photo. Paint only the damage white.`, file);
   return mask;
 }

@@ -53,7 +53,7 @@ export function renderName(template: string, input: string, modelId: string, sca
   const name = path.basename(input, path.extname(input));
   const out = template.replaceAll('{name}', name).replaceAll('{model}', modelId).replaceAll('{scale}', String(scale)).replaceAll('{ext}', format);
   if (!out || out.includes('/') || out.includes('\\') || out === '.' || out === '..') {
-    throw new RestoraError('USAGE', `--name "${template}" gives an invalid file name "${out}"`);
+    throw new RestoraError('USAGE', `The name template "${template}" gives an invalid file name "${out}".`, undefined, { hint: { cli: 'Change --name.', studio: 'Change the file name template.' } });
   }
   return out.endsWith(`.${format}`) ? out : `${out}.${format}`;
 }

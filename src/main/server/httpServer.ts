@@ -148,7 +148,7 @@ export async function startServer(handlers: ApiHandlers, o: ServerOptions = {}):
    */
   const sendError = (res: http.ServerResponse, err: unknown) => {
     const code = err instanceof RestoraError ? err.code : 'INTERNAL';
-    return send(res, code === 'INTERNAL' ? 500 : 200, { ok: false, error: { code, message: errorMessage(err) } });
+    return send(res, code === 'INTERNAL' ? 500 : 200, { ok: false, error: { code, message: errorMessage(err, 'studio') } });
   };
 
   /**
@@ -298,7 +298,7 @@ export async function startServer(handlers: ApiHandlers, o: ServerOptions = {}):
       if (!file.startsWith(path.resolve(o.staticDir) + path.sep)) return send(res, 404, 'not found');
       // No referrer: the entry URL's token never leaves in a Referer header.
       return sendFile(res, file, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' });
-    })().catch((err) => send(res, 500, { ok: false, error: { code: 'INTERNAL', message: errorMessage(err) } }));
+    })().catch((err) => send(res, 500, { ok: false, error: { code: 'INTERNAL', message: errorMessage(err, 'studio') } }));
   });
   // A malformed request line or a reset connection: answer 400 where a socket is left, never throw.
   server.on('clientError', (_err, socket) => {

@@ -119,12 +119,12 @@ export interface TrainResult {
  * `restora eval --degrade PRESET --seed 1` does, so the numbers compare.
  */
 async function loadEvalSet(dir: string, scale: number, preset: PresetId): Promise<{ name: string; pairs: PairImage[]; bicubic: { psnr: number; ssim: number } }> {
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new RestoraError('USAGE', `--eval-dir ${dir}: no images in that folder`);
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new RestoraError('USAGE', `${dir}: no images in that evaluation folder.`, dir, { hint: { cli: 'Check --eval-dir.' } });
   let pairs: PairImage[];
   try {
     pairs = await degradedPairs(dir, scale, preset, 1);
   } catch (err) {
-    if (err instanceof RestoraError && err.code === 'USAGE') throw new RestoraError('USAGE', `--eval-dir ${dir}: no images in that folder`);
+    if (err instanceof RestoraError && err.code === 'USAGE') throw new RestoraError('USAGE', `${dir}: no images in that evaluation folder.`, dir, { hint: { cli: 'Check --eval-dir.' } });
     throw err;
   }
   const bicubic = { psnr: 0, ssim: 0 };
@@ -340,7 +340,7 @@ export class TrainService {
     onSample?: (step: number) => void,
     hooks: TeacherHooks = {},
   ): Promise<TrainResult> {
-    if (!NAME.test(req.name)) throw new RestoraError('USAGE', `--name "${req.name}" must be letters, digits, '.', '_' or '-' (up to 64).`);
+    if (!NAME.test(req.name)) throw new RestoraError('USAGE', `The run's name "${req.name}" must be letters, digits, '.', '_' or '-' (up to 64).`, undefined, { hint: { cli: 'Change --name.', studio: 'Change the Name field.' } });
     const patch = req.patch ?? 48;
     // The degraded VAE reconstructs LR photos degraded at x2 (its model works at x1 on them).
     const degradeScale = req.latentStage === 'degraded' ? 2 : req.scale;
@@ -382,7 +382,7 @@ export class TrainService {
     const hasCheckpoint = fs.existsSync(path.join(runDir, 'checkpoint', 'state.json'));
     // A distillation stopped while its teacher was labelling regions has no checkpoint yet, but a cache to go on with.
     const hasTeacherCache = Boolean(teacherModel) && fs.existsSync(path.join(teacherCacheDir(runDir), 'pool.json'));
-    if (hasCheckpoint && !req.resume) throw new RestoraError('USAGE', `A run named "${req.name}" exists in ${runDir}; pass --resume to continue it, or choose another --name.`);
+    if (hasCheckpoint && !req.resume) throw new RestoraError('USAGE', `A run named "${req.name}" exists in ${runDir}.`, undefined, { hint: { cli: 'Pass --resume to continue it, or choose another --name.', studio: 'Resume it in Runs, or give this run another name.' } });
     if (!hasCheckpoint && !hasTeacherCache && req.resume) throw new RestoraError('NOT_FOUND', `No run named "${req.name}" to resume in ${runDir}.`);
     // The teacher's pool: regions cached in the run's folder are read, nothing is written yet.
     const pool = teacherModel
@@ -644,13 +644,13 @@ export class TrainService {
   /** The run's teacher (usage errors name the choices), or null; checks what goes with it. */
   private teacherFor(req: TrainRequest, patch: number): ReturnType<typeof resolveTeacher> | null {
     if (!req.teacher) {
-      if (req.preset === 'none') throw new RestoraError('USAGE', '--preset none (the photos themselves as inputs) needs --teacher: without one there is no target to learn.');
-      if (req.teacherDownscale || req.teacherRegions !== undefined) throw new RestoraError('USAGE', '--teacher-downscale and --teacher-regions go with --teacher MODEL.');
+      if (req.preset === 'none') throw new RestoraError('USAGE', 'Learning from the photos themselves (no degradation) needs a teacher: without one there is no target to learn.', undefined, { hint: { cli: 'Add --teacher MODEL, or pick a --preset.', studio: 'Pick a teacher model, or a degradation preset.' } });
+      if (req.teacherDownscale || req.teacherRegions !== undefined) throw new RestoraError('USAGE', 'The teacher\'s downscale and regions go with a teacher.', undefined, { hint: { cli: '--teacher-downscale and --teacher-regions need --teacher MODEL.' } });
       return null;
     }
-    if (req.latentStage) throw new RestoraError('USAGE', 'The VAE latent recipe cannot learn from a teacher; leave --teacher out.');
+    if (req.latentStage) throw new RestoraError('USAGE', 'The VAE latent recipe cannot learn from a teacher.', undefined, { hint: { cli: 'Leave --teacher out.', studio: 'Choose no teacher.' } });
     const m = resolveTeacher(this.library().list(), req.teacher, req.scale, req.teacherDownscale);
-    if (patch > TEACHER_REGION) throw new RestoraError('USAGE', `--patch ${patch} is larger than the teacher's ${TEACHER_REGION}px regions; use --patch ${TEACHER_REGION} or less.`);
+    if (patch > TEACHER_REGION) throw new RestoraError('USAGE', `The patch (${patch} px) is larger than the teacher's ${TEACHER_REGION} px regions.`, undefined, { hint: { cli: `Use --patch ${TEACHER_REGION} or less.`, studio: `Set the patch to ${TEACHER_REGION} px or less.` } });
     return m;
   }
 
@@ -763,7 +763,7 @@ export class TrainService {
    */
   private latentParts(req: TrainRequest): { dir: string; prefix: string }[] | null {
     if (req.latentStage !== 'mapping') {
-      if (req.arch === 'vae-mapping') throw new RestoraError('USAGE', 'vae-mapping is the last stage of the VAE latent recipe; train it with --recipe vae-latent.');
+      if (req.arch === 'vae-mapping') throw new RestoraError('USAGE', 'vae-mapping is the last stage of the VAE latent recipe, trained by the recipe.', undefined, { hint: { cli: 'Train it with --recipe vae-latent.' } });
       return null;
     }
     const models = new ModelLibrary(bundledModelsDir(), path.join(this.home, 'models'));
@@ -774,7 +774,7 @@ export class TrainService {
       try {
         m = models.get(id);
       } catch {
-        throw new RestoraError('USAGE', `The mapping stage needs its two VAEs, and the ${stage}-photo VAE "${id}" is not trained yet: run the recipe's ${stage} stage first (restora train --recipe vae-latent trains all three in order).`);
+        throw new RestoraError('USAGE', `The mapping stage needs its two VAEs, and the ${stage}-photo VAE "${id}" is not trained yet: run the recipe's ${stage} stage first.`, undefined, { hint: { cli: 'restora train --recipe vae-latent trains all three in order.' } });
       }
       if (m.card.arch !== 'vae') throw new RestoraError('USAGE', `"${id}" is a ${m.card.arch} model, not the recipe's ${stage}-photo VAE.`);
       for (const k of ['channels', 'latent', 'blocks'] as const) {
@@ -790,10 +790,10 @@ export class TrainService {
   /** The model a fine-tune starts from: it must be trainable here and match the request. */
   private initModel(req: TrainRequest): { dir: string; card: ModelCard } {
     const m = new ModelLibrary(bundledModelsDir(), path.join(this.home, 'models')).get(req.initModel!);
-    if (m.card.scale !== req.scale) throw new RestoraError('USAGE', `--init ${m.card.id} upscales x${m.card.scale}; --scale ${req.scale} does not match.`);
-    if (m.card.arch !== req.arch) throw new RestoraError('USAGE', `--init ${m.card.id} is a ${m.card.arch} model; --arch ${req.arch} does not match (leave --arch out to take the model's).`);
+    if (m.card.scale !== req.scale) throw new RestoraError('USAGE', `The start model ${m.card.id} upscales x${m.card.scale}; this run is x${req.scale}.`, undefined, { hint: { cli: `Use --scale ${m.card.scale}, or another --init.`, studio: `Pick x${m.card.scale}, or another start model.` } });
+    if (m.card.arch !== req.arch) throw new RestoraError('USAGE', `The start model ${m.card.id} is a ${m.card.arch} model; this run's architecture is ${req.arch}.`, undefined, { hint: { cli: "Leave --arch out to take the model's.", studio: "Pick the model's architecture." } });
     if (m.card.arch === 'imported') throw new RestoraError('USAGE', `${m.card.id} was imported as a bare tfjs model of unknown architecture and cannot be fine-tuned.`);
-    if (req.archOptions && Object.keys(req.archOptions).length) throw new RestoraError('USAGE', `--init ${m.card.id} fixes the architecture's options; leave --opt out.`);
+    if (req.archOptions && Object.keys(req.archOptions).length) throw new RestoraError('USAGE', `The start model ${m.card.id} fixes the architecture's options.`, undefined, { hint: { cli: 'Leave --opt out.', studio: 'Leave the architecture options as they are.' } });
     return m;
   }
 

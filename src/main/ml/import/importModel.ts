@@ -104,8 +104,8 @@ export async function importModel(deps: ImportDeps, req: ModelImportRequest): Pr
   const name = req.name?.trim() || (source.format === 'restora' ? path.basename(main) : path.basename(main, path.extname(main)));
   const existingCard = source.format === 'restora' && fs.existsSync(path.join(main, 'card.json')) ? readFolderCard(main) : null;
   const id = req.name ? idFrom(name) : (existingCard?.id ?? idFrom(name));
-  if (!MODEL_ID.test(id)) throw new RestoraError('USAGE', `Model id "${id}" must be letters, digits, '.', '_' or '-' (give one with --name).`);
-  if (deps.models.list().some((m) => m.card.id === id)) throw new RestoraError('USAGE', `A model with id "${id}" is already installed; pick another name (--name).`);
+  if (!MODEL_ID.test(id)) throw new RestoraError('USAGE', `Model id "${id}" must be letters, digits, '.', '_' or '-'.`, undefined, { hint: { cli: 'Give one with --name.', studio: 'Give one in the Name field.' } });
+  if (deps.models.list().some((m) => m.card.id === id)) throw new RestoraError('USAGE', `A model with id "${id}" is already installed.`, undefined, { hint: { cli: 'Pick another name with --name.', studio: 'Pick another name in the Name field.' } });
   const dest = path.join(deps.userDir, id);
   const tmp = `${dest}.importing`;
   fs.rmSync(tmp, { recursive: true, force: true });

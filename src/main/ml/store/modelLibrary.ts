@@ -63,7 +63,7 @@ export class ModelLibrary {
         throw new RestoraError('USAGE', `${id} is a face restorer: it works on aligned ${String(m.card.archOptions.size ?? 512)} px faces, not on whole photos; use it with restora restore --faces ${id}, or the Faces step of Restore old photo.`);
       }
       if (scale !== undefined && m.card.scale !== scale) {
-        throw new RestoraError('USAGE', `Model ${id} upscales x${m.card.scale}; --scale ${scale} does not match.`);
+        throw new RestoraError('USAGE', `Model ${id} upscales x${m.card.scale}, not x${scale}.`, undefined, { hint: { cli: `Leave --scale out, or use --scale ${m.card.scale}.` } });
       }
       return m;
     }

@@ -66,7 +66,7 @@ export function resolveTeacher(models: readonly ModelSummary[], id: string, scal
   const choices =
     (fits.length ? `Models that can teach a x${scale} run: ${fits.join(', ')}.` : `No installed upscaling model is x${scale}; import one (restora models import).`) +
     (larger.length && !downscale ? ` With --teacher-downscale a larger one can (its output reduced to x${scale} with bicubic imresize): ${larger.join(', ')}.` : '');
-  if (scale < 2) throw new RestoraError('USAGE', `--teacher needs an upscaling run (--scale 2, 4 or 8); this one is x${scale}.`);
+  if (scale < 2) throw new RestoraError('USAGE', `A teacher needs an upscaling run (x2, x4 or x8); this one is x${scale}.`, undefined, { hint: { cli: 'Use --scale 2, 4 or 8 with --teacher.' } });
   const m = models.find((s) => s.card.id === id);
   if (!m) throw new RestoraError('USAGE', `Unknown teacher "${id}". ${choices}`);
   if (isDamageNet(m.card)) {
@@ -309,7 +309,7 @@ export class TeacherPool {
       const had = JSON.parse(fs.readFileSync(file, 'utf8')) as PoolIdentity;
       if (JSON.stringify(had) !== JSON.stringify(identity)) {
         const what = had.teacher.id !== identity.teacher.id ? `teacher ${had.teacher.id}` : had.teacher.weightsSha256 !== identity.teacher.weightsSha256 ? 'other teacher weights' : 'other photos or settings';
-        throw new RestoraError('CHECKPOINT_MISMATCH', `The teacher cache in ${pool.dir} was made with ${what}; start a new run (another --name), or delete that folder to compute it again.`, pool.dir);
+        throw new RestoraError('CHECKPOINT_MISMATCH', `The teacher cache in ${pool.dir} was made with ${what}; start a new run, or delete that folder to compute it again.`, pool.dir, { hint: { cli: 'A new run: another --name.' } });
       }
       // A write cut short by a crash leaves only its temp file (writes are atomic): drop those.
       for (const f of fs.readdirSync(pool.dir)) if (f.startsWith('.') && f.endsWith('.part')) fs.rmSync(path.join(pool.dir, f), { force: true });
@@ -446,7 +446,7 @@ export class TeacherPool {
    */
   sample(rng: Rng, batch: number, patch: number, scale: number): Batch {
     if (scale !== this.o.scale) throw new Error(`the teacher pool is x${this.o.scale}, not x${scale}`);
-    if (patch > this.region) throw new RestoraError('USAGE', `The patch (${patch}px) is larger than the teacher's regions (${this.region}px); use --patch ${this.region} or less.`);
+    if (patch > this.region) throw new RestoraError('USAGE', `The patch (${patch}px) is larger than the teacher's regions (${this.region}px).`, undefined, { hint: { cli: `Use --patch ${this.region} or less.`, studio: `Set the patch to ${this.region} px or less.` } });
     const hp = patch * scale;
     const lr = new Float32Array(batch * patch * patch * 3);
     const hr = new Float32Array(batch * hp * hp * 3);

@@ -78,7 +78,7 @@ export class ComputeHost {
     }
     this.pending.delete(m.id);
     if (this.pending.size === 0) this.worker?.unref();
-    if (m.type === 'error') p.reject(new RestoraError(m.error.code as ErrorCode, m.error.message, m.error.file));
+    if (m.type === 'error') p.reject(new RestoraError(m.error.code as ErrorCode, m.error.message, m.error.file, m.error.hint ? { hint: m.error.hint } : undefined));
     else if (m.type === 'info') p.resolve(m.info);
     else if (m.type === 'archs') p.resolve(m.archs);
     else if (m.type === 'described') p.resolve({ params: m.params, scale: m.scale });

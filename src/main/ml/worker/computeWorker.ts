@@ -311,7 +311,7 @@ async function handle(msg: Exclude<ToWorker, { type: 'pageExited' }>): Promise<v
     send({ type: 'upscaled', id: msg.id, result });
   } catch (err) {
     const e = err instanceof RestoraError ? err : new RestoraError('INTERNAL', (err as Error)?.message ?? String(err));
-    send({ type: 'error', id: msg.id, error: { code: e.code, message: e.message, ...(e.file ? { file: e.file } : {}) } });
+    send({ type: 'error', id: msg.id, error: { code: e.code, message: e.message, ...(e.file ? { file: e.file } : {}), ...(e.hint ? { hint: e.hint } : {}) } });
   }
 }
 

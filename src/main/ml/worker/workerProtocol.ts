@@ -1,4 +1,5 @@
 /** Messages between the main thread and the compute worker. */
+import type { ErrorHint } from '../../../shared/errors.js';
 import type { ArchInfo, BackendId, BackendInfo, ComputeChoice, ModelCard } from '../../../shared/api.js';
 import type { ImportMeta, ImportSource } from '../import/convert.js';
 import type { UpscaleFileRequest, UpscaleFileResult } from '../infer/upscaleFile.js';
@@ -46,6 +47,7 @@ export interface WireError {
   code: string;
   message: string;
   file?: string;
+  hint?: ErrorHint;
 }
 
 export type FromWorker =
