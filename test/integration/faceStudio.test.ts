@@ -60,6 +60,10 @@ describe('faces in the studio', () => {
     const entry = (await call('library.get', { id: imageId })).history.find((h) => h.id === r.historyId);
     expect((entry!.settings as { faces: { strength: number } }).faces.strength).toBe(1);
     await expect(call('upscale.faceStrength', { historyId: r.historyId, strength: 1.5 })).rejects.toThrow();
+    // Two quick moves of the slider at once (a browser sends input and change together): both land.
+    const both = await Promise.all([call('upscale.faceStrength', { historyId: r.historyId, strength: 0.25 }), call('upscale.faceStrength', { historyId: r.historyId, strength: 0.25 })]);
+    expect(both.map((x) => x.strength)).toEqual([0.25, 0.25]);
+    expect(fs.readdirSync(path.dirname(r.output)).filter((f) => f.endsWith('.blend.png'))).toEqual([]);
   });
 
   it('a result without a face step has no strength to set; a face model is no upscaler', async () => {

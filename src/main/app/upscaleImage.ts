@@ -135,9 +135,14 @@ export async function blendFaces(output: string, strength: number): Promise<void
   if (off.width !== on.width || off.height !== on.height) throw new RestoraError('MODEL_INVALID', `${offFile}: not the size of ${onFile}`, offFile);
   const rgb = on.rgb.slice();
   for (let i = 0; i < rgb.length; i++) rgb[i] = Math.round(off.rgb[i]! + strength * (on.rgb[i]! - off.rgb[i]!));
-  const tmp = `${output}.blend.png`;
-  await encodeImage({ width: on.width, height: on.height, rgb, maxValue: on.maxValue, ...(on.alpha ? { alpha: on.alpha } : {}) }, tmp, { format: 'png' }, info);
-  fs.renameSync(tmp, output);
+  // Two quick moves of the slider may blend at once: each writes its own file, the last rename wins.
+  const tmp = `${output}.${crypto.randomUUID()}.blend.png`;
+  try {
+    await encodeImage({ width: on.width, height: on.height, rgb, maxValue: on.maxValue, ...(on.alpha ? { alpha: on.alpha } : {}) }, tmp, { format: 'png' }, info);
+    fs.renameSync(tmp, output);
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
 }
 
 /** Compare's strength slider, let go: the result is blended again at `strength` and its record says so. */
