@@ -13,6 +13,7 @@ import { importModel } from '../ml/import/importModel.js';
 import { SpeedCache } from '../ml/store/speedCache.js';
 import { setFaceStrength, upscaleLibraryImage } from './upscaleImage.js';
 import { upscaleDefaults } from './requestDefaults.js';
+import { forgetModel, recordImportedModel } from '../db/records.js';
 import { detectLibraryDamage, libraryMaskFile, saveLibraryMask } from './damageMasks.js';
 import { discardUpload, MAX_UPLOAD_BYTES, storeUpload } from '../library/uploads.js';
 
@@ -72,7 +73,7 @@ export function createHandlers(app: App, adapters: AdapterCapabilities = {}): Ap
     'models.archs': async () => app.compute.archs(),
     'models.import': async (req) => {
       const m = await importModel({ models: app.models, compute: app.compute, userDir: path.join(app.home, 'models') }, req);
-      app.db().prepare('INSERT OR REPLACE INTO models (id, source, dir, card_json) VALUES (?, ?, ?, ?)').run(m.card.id, 'imported', m.dir, JSON.stringify(m.card));
+      recordImportedModel(app.db(), m);
       const speed = m.card.speed;
       if (speed) app.speed.record(SpeedCache.key('upscale', m.card.id, speed.backend, speed.threads), speed.outputMpPerSec, 'MP/s');
       return m;
@@ -81,7 +82,7 @@ export function createHandlers(app: App, adapters: AdapterCapabilities = {}): Ap
       const m = app.models.get(id);
       if (m.source !== 'user') throw new RestoraError('USAGE', `${id} is bundled with Restora and cannot be deleted.`);
       fs.rmSync(m.dir, { recursive: true, force: true });
-      app.db().prepare('DELETE FROM models WHERE id = ?').run(id);
+      forgetModel(app.db(), id);
       const s = app.settings.get();
       const defaults = Object.fromEntries(Object.entries(s.defaults).filter(([, v]) => v !== id));
       app.settings.set({ defaults });
@@ -208,7 +209,7 @@ export function createUploadHandler(app: App): ((query: { projectId: number; nam
   const handler = async ({ projectId, name }: { projectId: number; name: string }, body: AsyncIterable<Buffer>): Promise<ImportReport> => {
     if (!app.library().listProjects().some((p) => p.id === projectId)) throw new RestoraError('NOT_FOUND', `No project ${projectId}.`);
     const { file, created } = await storeUpload(app.home, name, body);
-    const unused = () => created && !app.db().prepare('SELECT 1 FROM images WHERE path = ? LIMIT 1').get(file);
+    const unused = () => created && !app.library().hasPath(file);
     try {
       const report = await importInto(app, projectId, [file], { recursive: false });
       if (unused()) discardUpload(file);

@@ -203,6 +203,11 @@ export class Library {
     return (this.db.prepare('SELECT output_path FROM image_history WHERE id = ?').get(historyId) as { output_path: string | null } | undefined)?.output_path ?? null;
   }
 
+  /** Whether any library image is this file. */
+  hasPath(file: string): boolean {
+    return this.db.prepare('SELECT 1 FROM images WHERE path = ? LIMIT 1').get(file) !== undefined;
+  }
+
   /** A result's recorded settings (null when it has none or there is no such result). */
   settingsOf(historyId: number): Record<string, unknown> | null {
     const row = this.db.prepare('SELECT settings_json FROM image_history WHERE id = ?').get(historyId) as { settings_json: string | null } | undefined;
