@@ -51,6 +51,8 @@ async function newProject(name: string): Promise<void> {
   await page.getByRole('button', { name: 'New project…' }).click();
   await page.getByLabel('New project name').fill(name);
   await page.getByRole('button', { name: 'Create project' }).click();
+  // The project is made and chosen asynchronously: photos added before then would go to the one before.
+  await expect.poll(() => page.getByTestId('project-select').evaluate((s) => (s as HTMLSelectElement).selectedOptions[0]?.textContent ?? '')).toContain(name);
 }
 
 async function nav(label: string): Promise<void> {

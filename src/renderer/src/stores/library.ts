@@ -47,12 +47,22 @@ export const useLibraryStore = defineStore('library', () => {
     if (!p.some((x) => x.id === projectId.value)) projectId.value = p[0]?.id ?? null;
   }
 
+  /** A project being made: photos chosen meanwhile go into it, not into the one before. */
+  let creating: Promise<boolean> | null = null;
   async function createProject(name: string): Promise<boolean> {
-    const r = await notify.attempt('Creating project', () => api['projects.create']({ name }));
-    if (!r) return false;
-    await loadProjects();
-    projectId.value = r.id;
-    return true;
+    const made = (async () => {
+      const r = await notify.attempt('Creating project', () => api['projects.create']({ name }));
+      if (!r) return false;
+      await loadProjects();
+      projectId.value = r.id;
+      return true;
+    })();
+    creating = made;
+    try {
+      return await made;
+    } finally {
+      if (creating === made) creating = null;
+    }
   }
 
   function reset(): void {
@@ -103,6 +113,7 @@ export const useLibraryStore = defineStore('library', () => {
 
   /** The current project, or a first one ("My photos") made on the spot: a first import needs no setup. */
   async function ensureProject(): Promise<number | null> {
+    if (creating) await creating;
     if (projectId.value !== null) return projectId.value;
     await createProject('My photos');
     return projectId.value;
