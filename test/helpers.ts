@@ -74,3 +74,11 @@ export function writeSafetensors(file: string, tensors: Record<string, { shape: 
   len.writeBigUInt64LE(BigInt(h.length));
   fs.writeFileSync(file, Buffer.concat([len, h, ...Object.values(tensors).map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength))]));
 }
+
+/** Largest absolute difference between two arrays; arrays of different lengths fail the test. */
+export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`compared arrays differ in length: ${a.length} and ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}

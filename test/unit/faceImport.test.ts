@@ -14,7 +14,7 @@ import { buildImportedModel } from '../../src/main/ml/import/buildModel.js';
 import { resolveImportSource } from '../../src/main/ml/import/importModel.js';
 import { buildArch, getTrainableArch } from '../../src/main/ml/archs/index.js';
 import { RestoraError } from '../../src/shared/errors.js';
-import { ROOT } from '../helpers.js';
+import { ROOT, maxDiff } from '../helpers.js';
 
 const FIX = path.join(ROOT, 'test/fixtures/face-import');
 const cases = JSON.parse(fs.readFileSync(path.join(FIX, 'gfpgan-cases.json'), 'utf8')) as Record<
@@ -22,11 +22,6 @@ const cases = JSON.parse(fs.readFileSync(path.join(FIX, 'gfpgan-cases.json'), 'u
   { size: number; numStyleFeat: number; differentW: boolean; sftHalf: boolean; channels: number }
 >;
 
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
 
 describe('face model import (GFPGAN clean)', () => {
   beforeAll(async () => {

@@ -21,7 +21,7 @@ import { detectCodeformer } from '../../src/main/ml/archs/codeformer/torch.js';
 import { CODEFORMER_RELEASED } from '../../src/main/ml/archs/codeformer/codeformer.js';
 import { buildArch, getTrainableArch } from '../../src/main/ml/archs/index.js';
 import { RestoraError } from '../../src/shared/errors.js';
-import { ROOT, tmpDir, writeSafetensors } from '../helpers.js';
+import { ROOT, tmpDir, writeSafetensors, maxDiff } from '../helpers.js';
 
 const FIX = path.join(ROOT, 'test/fixtures/face-import');
 const FILE = path.join(FIX, 'codeformer-small.pth');
@@ -46,11 +46,6 @@ const cases = JSON.parse(fs.readFileSync(path.join(FIX, 'codeformer-cases.json')
 const small = cases['codeformer-small.pth'];
 const S = small.S;
 
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
 
 function refusal(fn: () => unknown): Error {
   let err: unknown;

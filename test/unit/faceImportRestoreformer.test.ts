@@ -24,7 +24,7 @@ import { RESTOREFORMER_RELEASED, restoreformerConfig, restoreformerKeys } from '
 import { detectCodeformer } from '../../src/main/ml/archs/codeformer/torch.js';
 import { buildArch, getTrainableArch } from '../../src/main/ml/archs/index.js';
 import { RestoraError } from '../../src/shared/errors.js';
-import { ROOT } from '../helpers.js';
+import { ROOT, maxDiff } from '../helpers.js';
 
 const FIX = path.join(ROOT, 'test/fixtures/face-import');
 const FILE = path.join(FIX, 'restoreformer-small.pth');
@@ -53,11 +53,6 @@ const codeformerCases = JSON.parse(fs.readFileSync(path.join(FIX, 'codeformer-ca
 const small = cases['restoreformer-small.pth'];
 const S = small.S;
 
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
 
 function refusal(fn: () => unknown): Error {
   let err: unknown;

@@ -15,7 +15,7 @@ import { buildImportedModel } from '../../src/main/ml/import/buildModel.js';
 import { fuseConv3xc } from '../../src/main/ml/archs/span/torch.js';
 import { tilingFor } from '../../src/main/ml/archs/index.js';
 import { RestoraError } from '../../src/shared/errors.js';
-import { ROOT, tmpDir, writeSafetensors } from '../helpers.js';
+import { ROOT, tmpDir, writeSafetensors, maxDiff } from '../helpers.js';
 
 const FIX = path.join(ROOT, 'test/fixtures/span');
 const cases = JSON.parse(fs.readFileSync(path.join(FIX, 'cases.json'), 'utf8')) as Record<
@@ -35,13 +35,6 @@ function run(file: string, sdFile = path.join(FIX, file)): { got: Float32Array; 
   const got = tf.tidy(() => (model.predict(tf.tensor4d(io.subarray(0, h * w * 3), [1, h, w, 3])) as tf.Tensor).dataSync() as Float32Array);
   model.dispose();
   return { got, want: io.subarray(h * w * 3) };
-}
-
-function maxDiff(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
 }
 
 describe('SPAN import', () => {

@@ -293,3 +293,17 @@ export class FidelityFuse extends tf.layers.Layer {
 }
 
 for (const cls of [GroupNorm, SpatialAttention, PositionEmbedding, TransformerLayer, CodeLookup, FidelityFuse]) tf.serialization.registerClass(cls);
+
+/**
+ * VQGAN's residual block, as CodeFormer and RestoreFormer++ both build it: GroupNorm + swish +
+ * 3x3 conv twice, plus the input (through a 1x1 conv named `shortcut` when the width changes).
+ */
+export function vqganResBlock(x: tf.SymbolicTensor, cout: number, name: string, groups: number, shortcut: string): tf.SymbolicTensor {
+  type S = tf.SymbolicTensor;
+  const cin = x.shape[3]!;
+  const normed = (y: S, n: string) => new GroupNorm({ groups, epsilon: 1e-6, swish: true, name: `${name}_${n}` }).apply(y) as S;
+  const conv = (y: S, k: number, n: string) => tf.layers.conv2d({ filters: cout, kernelSize: k, padding: 'same', name: `${name}_${n}` }).apply(y) as S;
+  const h = conv(normed(conv(normed(x, 'norm1'), 3, 'conv1'), 'norm2'), 3, 'conv2');
+  const skip = cin === cout ? x : conv(x, 1, shortcut);
+  return tf.layers.add({ name: `${name}_add` }).apply([h, skip]) as S;
+}

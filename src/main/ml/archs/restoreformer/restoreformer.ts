@@ -25,7 +25,7 @@ import * as tf from '@tensorflow/tfjs';
 import { RestoraError } from '../../../../shared/errors.js';
 import { num, numList, registerArch, wholeNum, type ArchOptions } from '../registry.js';
 import { Affine } from '../gfpgan/layers.js';
-import { GroupNorm } from '../codeformer/layers.js';
+import { GroupNorm, vqganResBlock } from '../codeformer/layers.js';
 import { MultiHeadCrossAttention, NearestCode } from './layers.js';
 
 type S = tf.SymbolicTensor;
@@ -149,13 +149,7 @@ function build(_scale: number, o: ArchOptions): tf.LayersModel {
   const conv = (x: S, filters: number, kernelSize: number, name: string, strides = 1, padding: 'same' | 'valid' = 'same'): S =>
     tf.layers.conv2d({ filters, kernelSize, strides, padding, name }).apply(x) as S;
   const norm = (x: S, name: string, swish: boolean): S => new GroupNorm({ groups: cfg.groups, epsilon: 1e-6, swish, name }).apply(x) as S;
-  const resBlock = (x: S, cout: number, name: string): S => {
-    const cin = x.shape[3]!;
-    let h = conv(norm(x, `${name}_norm1`, true), cout, 3, `${name}_conv1`);
-    h = conv(norm(h, `${name}_norm2`, true), cout, 3, `${name}_conv2`);
-    const skip = cin === cout ? x : conv(x, cout, 1, `${name}_nin_shortcut`);
-    return tf.layers.add({ name: `${name}_add` }).apply([skip, h]) as S;
-  };
+  const resBlock = (x: S, cout: number, name: string): S => vqganResBlock(x, cout, name, cfg.groups, 'nin_shortcut');
   const attention = (x: S, name: string, y?: S): S =>
     new MultiHeadCrossAttention({ heads: cfg.heads, groups: cfg.groups, epsilon: 1e-6, cross: y !== undefined, name }).apply(y ? [x, y] : x) as S;
 
