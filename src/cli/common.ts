@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { createApp } from '../main/app/createApp.js';
-import { BACKEND_IDS, TILE_RANGE, INPAINTER_ID, OUTPUT_FORMATS, SCRATCH_DETECTOR_ID, type BackendId, type BackendInfo, type FaceChoice, type FaceCounts, type ItemResult, type OutputFormat, type UpscaleOptions } from '../shared/api.js';
+import { BACKEND_IDS, TILE_RANGE, INPAINTER_ID, OUTPUT_FORMATS, SCRATCH_DETECTOR_ID, tileChangeSaid, type BackendId, type BackendInfo, type FaceChoice, type FaceCounts, type ItemResult, type OutputFormat, type UpscaleOptions } from '../shared/api.js';
 import { errorMessage } from '../shared/errors.js';
 
 export class UsageError extends Error {}
@@ -194,7 +194,7 @@ export async function runItems(app: ReturnType<typeof appFrom>, values: { backen
         process.stderr.write(`\r\x1b[K${current} ${Math.round((100 * d) / t)}% (tile ${d}/${t}, ETA ${eta.toFixed(0)} s)`);
       },
       onItemDone: (_i, r) => {
-        const fixed = (r.repairedPixels !== undefined ? `, ${r.repairedPixels} damaged pixels filled` : '') + facesSaid(r.faces) + (r.tile ? `, in ${r.tile} px tiles: the GPU ran out of memory at the tile asked for` : '');
+        const fixed = (r.repairedPixels !== undefined ? `, ${r.repairedPixels} damaged pixels filled` : '') + facesSaid(r.faces) + (r.tile ? `, ${tileChangeSaid(r.tile)}` : '');
         const line = r.ok ? `${current} -> ${r.output} (${((r.ms ?? 0) / 1000).toFixed(1)} s${fixed})` : `${current} FAILED: ${r.error!.message}${r.error!.hint?.cli ? ` ${r.error!.hint.cli}` : ''}`;
         process.stderr.write(tty ? `\r\x1b[K${line}\n` : `${line}\n`);
       },

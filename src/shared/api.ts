@@ -210,8 +210,29 @@ export interface ItemResult {
   /** Pixels the repair step filled in. */
   repairedPixels?: number;
   faces?: FaceCounts;
-  /** The tile side used, when the GPU ran out of memory at the one asked for. */
-  tile?: number;
+  /** The tile used, when it differs from the one asked for, and why. */
+  tile?: TileChange;
+}
+
+/**
+ * A tile side Restora changed: to fit the model's memory on this backend, to a whole number
+ * of the model's grid (a transformer's attention windows, a pixel-unshuffling net's stride),
+ * or smaller after the GPU ran out of memory.
+ */
+export type TileChange =
+  | { asked: number; used: number; reason: 'model-memory' | 'gpu-out-of-memory' }
+  /** The model's tiles are whole multiples of `multiple` px (its attention windows, its pixel unshuffle). */
+  | { asked: number; used: number; reason: 'grid'; multiple: number };
+
+/** One phrase for a changed tile, the same in the CLI and the studio. */
+export function tileChangeSaid(t: TileChange): string {
+  const why =
+    t.reason === 'grid'
+      ? `the model takes tiles in whole multiples of ${t.multiple} px (its attention windows or strides)`
+      : t.reason === 'model-memory'
+        ? "that is the most the model's memory allows on this backend"
+        : 'the GPU ran out of memory at the tile asked for';
+  return `in ${t.used} px tiles, not ${t.asked}: ${why}`;
 }
 
 // ---- Library ---------------------------------------------------------------
@@ -405,6 +426,8 @@ export interface UpscaleImageResult {
   repairedPixels?: number;
   /** The face step (when it ran): counts, each face's box in the result, and the strength used. */
   faces?: FaceResult;
+  /** The tile used, when it differs from Settings' (see TileChange). */
+  tile?: TileChange;
 }
 
 /** A result's face step, for Compare's per-face view and strength slider. */

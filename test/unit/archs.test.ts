@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/main/ml/backend.js';
-import { buildArch, getArch, listArchs, listDetectors, stackUpsamplers } from '../../src/main/ml/archs/index.js';
+import { buildArch, getArch, listArchs, listDetectors, listNcnnDetectors, stackUpsamplers } from '../../src/main/ml/archs/index.js';
 import { pixelShuffle, pixelUnshuffle } from '../../src/main/ml/archs/layers.js';
 import { predictImage, sizeMultipleOf } from '../../src/main/ml/infer/predict.js';
 import { loadLayersModel, saveLayersModel } from '../../src/main/ml/store/modelStore.js';
@@ -21,6 +21,8 @@ describe('architecture registry', () => {
     const ids = listDetectors().map((d) => d.arch);
     expect(ids).toEqual(['rrdbnet', 'srvgg', 'gfpgan', 'codeformer', 'restoreformer', 'span']);
     for (const id of ids) expect(getArch(id).importName, id).toBeTruthy();
+    // ncnn graphs too: each arch Upscayl ships maps its own graph (rrdbnet/ncnn.ts, srvgg/ncnn.ts).
+    expect(listNcnnDetectors().map((d) => d.arch)).toEqual(['rrdbnet', 'srvgg']);
   });
 
   it.each([

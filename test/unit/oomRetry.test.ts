@@ -34,7 +34,7 @@ describe('out-of-memory retry', () => {
   it('runs the photo again in smaller tiles and says which', async () => {
     const seen: number[] = [];
     const r = await upscaleFile(gpuWithLimit(48, seen), { input, output: path.join(dir, 'out.png'), scale: 2, format: 'png', tile: 128, overlap: 4 });
-    expect(r.tile).toBe(32);
+    expect(r.tile).toEqual({ asked: 128, used: 32, reason: 'gpu-out-of-memory' });
     expect([r.outWidth, r.outHeight]).toEqual([200, 120]);
     expect(Math.max(...seen)).toBeGreaterThan(48);
     const px = await sharp(path.join(dir, 'out.png')).raw().toBuffer();

@@ -76,6 +76,7 @@ export async function upscaleLibraryImage(
     { onProgress, signal },
   );
   const repairedPixels = r.repairedPixels;
+  let tile = r.tile;
   if (then) {
     // The restore's result at the photo's own size (an area average keeps its cleaning and tone),
     // then the x4 model: four times the photo at the cost of one restore and one x4, not x8.
@@ -84,6 +85,7 @@ export async function upscaleLibraryImage(
       const { width, height } = uprightSize(await probeImage(input));
       await sharp(first).resize(width, height, { kernel: 'lanczos3' }).png().toFile(mid);
       r = await app.compute.upscale(then.dir, pipelineRequest(then, mid, last, 'png', { keepColours: true, tile: output.tile, faces }), { onProgress, signal });
+      tile ??= r.tile;
     } finally {
       fs.rmSync(first, { force: true });
       fs.rmSync(mid, { force: true });
@@ -120,7 +122,7 @@ export async function upscaleLibraryImage(
     },
     output: dest,
   });
-  return { historyId, output: dest, modelId: resultId, width: r.outWidth, height: r.outHeight, ms, ...(reference ? { reference } : {}), ...(repairedPixels !== undefined ? { repairedPixels } : {}), ...(faceResult ? { faces: faceResult } : {}) };
+  return { historyId, output: dest, modelId: resultId, width: r.outWidth, height: r.outHeight, ms, ...(reference ? { reference } : {}), ...(repairedPixels !== undefined ? { repairedPixels } : {}), ...(faceResult ? { faces: faceResult } : {}), ...(tile ? { tile } : {}) };
 }
 
 /**

@@ -37,4 +37,6 @@ registerArch({
   defaults: { channels: 32, blocks: 5, anchor: 'bicubic' },
   build,
   receptiveRadius: (o) => num(o, 'blocks') + 2,
+  // LR-size convs of `channels`; the output is 3 floats per output pixel.
+  activationBytes: (scale, o) => 4 * Math.max(num(o, 'channels'), 3 * scale * scale),
 });

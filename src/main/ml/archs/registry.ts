@@ -4,7 +4,9 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { TorchTensor } from './torchWeights.js';
+import type { NcnnGraph } from './ncnnGraph.js';
 import { RestoraError } from '../../../shared/errors.js';
+import { TILE_RANGE } from '../../../shared/api.js';
 
 export type ArchOptions = Record<string, number | string | boolean>;
 
@@ -34,8 +36,44 @@ export interface ArchSpec {
   edgePad?: number;
   /** How the community names the models this arch imports, for messages ("RRDBNet (ESRGAN, Real-ESRGAN)"). */
   importName?: string;
+  /**
+   * How a tile whose sides are not a multiple of `sizeMultiple` is padded (bottom and right,
+   * then cropped): 'symmetric' repeats the edge pixel (Real-ESRGAN's engine), 'reflect' does
+   * not (PyTorch's F.pad 'reflect', as SwinIR pads to its window). Default 'symmetric'.
+   */
+  padMode?: PadMode;
+  /**
+   * Bytes per input pixel of this arch's widest single activation (for attention, the score
+   * matrix counts per pixel too). Tiles are sized so it stays within the backend's budget.
+   */
+  activationBytes?: (scale: number, options: ArchOptions) => number;
   /** Largest tile side (input pixels) that keeps one activation of this arch within a memory budget. */
   maxTile?: (scale: number, options: ArchOptions) => number;
+}
+
+export type PadMode = 'reflect' | 'symmetric';
+
+/**
+ * One activation (one tensor) may take this many bytes on wasm and the CPU: big enough for
+ * 400 px tiles of the bundled nets, small enough that a 2-core machine's RAM holds the graph.
+ */
+export const DEFAULT_TENSOR_BUDGET = 192 * 2 ** 20;
+
+/** What limits a tile on the backend a model runs on: WebGPU's largest storage buffer binding. */
+export interface BackendLimits {
+  maxTensorBytes?: number;
+}
+
+/** The tiling a model needs (see tilingFor). */
+export interface Tiling {
+  /** Context each side of a tile, input pixels (receptive radius + 2 px margin). */
+  overlap: number;
+  /** Tile sides (and their origins) are multiples of this: strides, pixel unshuffle, attention windows. */
+  multiple: number;
+  padMode: PadMode;
+  edgePad: number;
+  /** Largest tile side the model's memory allows on this backend (input pixels, a multiple of `multiple`). */
+  maxTile: number;
 }
 
 const archs = new Map<string, ArchSpec>();
@@ -79,14 +117,27 @@ export function buildArch(id: string, scale: number, options: ArchOptions = {}):
   return spec.build(scale, { ...spec.defaults, ...options });
 }
 
-/** Tile context (receptive radius + 2 px margin) and size multiple for a saved model's card. */
-export function tilingFor(card: { arch: string; scale: number; archOptions: ArchOptions }): { overlap: number; multiple: number; edgePad: number; maxTile: number } {
+/**
+ * The tiling a saved model needs: context (receptive radius + 2 px margin), size multiple and
+ * padding, and the largest tile whose widest activation fits the backend's budget (the
+ * smaller of DEFAULT_TENSOR_BUDGET and the backend's own limit).
+ */
+export function tilingFor(card: { arch: string; scale: number; archOptions: ArchOptions }, limits: BackendLimits = {}): Tiling {
   const spec = archs.get(card.arch);
   // An imported model of an architecture we do not know: a generous context for its receptive field.
-  if (!spec) return { overlap: 24, multiple: 1, edgePad: 0, maxTile: Infinity };
+  if (!spec) return { overlap: 24, multiple: 1, padMode: 'symmetric', edgePad: 0, maxTile: Infinity };
   const options = { ...spec.defaults, ...card.archOptions };
   const multiple = typeof spec.sizeMultiple === 'function' ? spec.sizeMultiple(card.scale, options) : (spec.sizeMultiple ?? 1);
-  return { overlap: spec.receptiveRadius(options) + 2, multiple, edgePad: spec.edgePad ?? 0, maxTile: spec.maxTile?.(card.scale, options) ?? Infinity };
+  const overlap = spec.receptiveRadius(options) + 2;
+  let maxTile = spec.maxTile?.(card.scale, options) ?? Infinity;
+  const bytes = spec.activationBytes?.(card.scale, options);
+  if (bytes) {
+    const budget = Math.min(DEFAULT_TENSOR_BUDGET, limits.maxTensorBytes ?? Infinity);
+    // The tile's side with its context on both sides must hold within the budget.
+    const side = Math.floor(Math.sqrt(budget / bytes)) - 2 * overlap;
+    maxTile = Math.max(TILE_RANGE.min, multiple, Math.floor(side / multiple) * multiple);
+  }
+  return { overlap, multiple, padMode: spec.padMode ?? 'symmetric', edgePad: spec.edgePad ?? 0, maxTile };
 }
 
 export function num(options: ArchOptions, key: string): number {
@@ -122,10 +173,8 @@ export interface DetectedModel {
   archOptions: ArchOptions;
   /** Human name of the layout found, for the card. */
   layout: string;
-  /** Canonical PyTorch-style layer name (e.g. body.0.rdb1.conv1) -> its weight (OIHW) and bias, or PReLU slopes. */
-  layers: Map<string, { weight: TorchTensor; bias?: TorchTensor }>;
-  /** An architecture with its own weight mapping (the face restorers, SPAN) loads the built model itself. */
-  loadInto?: (model: tf.LayersModel) => void;
+  /** Sets every weight of the model built from arch, scale and archOptions; throws naming the file on any mismatch. */
+  loadInto: (model: tf.LayersModel) => void;
 }
 
 /**
@@ -146,4 +195,19 @@ export function registerDetector(arch: string, detect: StateDictDetector): void 
 /** The detectors in registration order (the importer tries each in turn). */
 export function listDetectors(): readonly { arch: string; detect: StateDictDetector }[] {
   return detectors;
+}
+
+/** Recognises its architecture in an ncnn graph, or returns null; throws (ncnnMismatch) for one of its family it cannot map. */
+export type NcnnDetector = (graph: NcnnGraph) => DetectedModel | null;
+
+const ncnnDetectors: { arch: string; detect: NcnnDetector }[] = [];
+
+/** Architectures that ncnn tools ship (Upscayl's Real-ESRGAN) register their graph detector beside the PyTorch one. */
+export function registerNcnnDetector(arch: string, detect: NcnnDetector): void {
+  if (ncnnDetectors.some((d) => d.arch === arch)) throw new Error(`ncnn detector for ${arch} registered twice`);
+  ncnnDetectors.push({ arch, detect });
+}
+
+export function listNcnnDetectors(): readonly { arch: string; detect: NcnnDetector }[] {
+  return ncnnDetectors;
 }

@@ -2,6 +2,7 @@
 import { readModelArtifacts } from '../store/modelStore.js';
 import { globalStats } from '../core/conditioning.js';
 import type { TileRunner } from '../infer/tiling.js';
+import type { BackendLimits } from '../archs/registry.js';
 import { expectReply, type Engine, type WeightSpec } from './protocol.js';
 
 export interface EngineModel {
@@ -9,6 +10,12 @@ export interface EngineModel {
   key: string;
   params: number;
   conditioned: boolean;
+}
+
+/** A GPU engine's largest buffer bounds a tile's widest activation; wasm and the CPU keep the default budget. */
+export function engineLimits(engine: Engine): BackendLimits {
+  const a = engine.info.adapter;
+  return a ? { maxTensorBytes: Math.min(a.maxBufferSize, a.maxStorageBufferBindingSize) } : {};
 }
 
 /** Sends a model folder's topology and weights to the engine under the folder's path. */

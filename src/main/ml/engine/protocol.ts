@@ -7,6 +7,7 @@
  */
 import type { AdapterInfo, PixelLoss } from '../../../shared/api.js';
 import type { OptimizerSpec } from '../core/optimizers.js';
+import type { PadMode } from '../archs/registry.js';
 
 export interface WeightSpec {
   name: string;
@@ -54,9 +55,9 @@ export type EngineRequest =
   | { op: 'dispose'; model: string }
   /**
    * One tile: x is [height, width, 3] in 0..1; the engine mirrors padH/padW rows and columns
-   * on (sides a pixel-unshuffling net needs), runs the model, crops, and returns 0..maxValue rounded.
+   * (padMode, default 'symmetric') on (sides a pixel-unshuffling net needs), runs the model, crops, and returns 0..maxValue rounded.
    */
-  | { op: 'predict'; model: string; x: Float32Array; height: number; width: number; padH: number; padW: number; stats: Float32Array | null; maxValue: number }
+  | { op: 'predict'; model: string; x: Float32Array; height: number; width: number; padH: number; padW: number; padMode?: PadMode; stats: Float32Array | null; maxValue: number }
   | { op: 'trainInit'; model: string; setup: TrainSetup }
   /** One Adam step on a batch: x [batch, patch, patch, 3], y [batch, patch*scale, patch*scale, 3]. */
   | {

@@ -1,12 +1,13 @@
 /**
  * ncnn models (`.param` graph text + `.bin` weights), as Upscayl ships Real-ESRGAN.
- * The graph is parsed, checked against the RRDBNet / SRVGGNetCompact pattern, and
- * its convolutions taken in graph order as those archs' layers: the same
- * canonical layers a PyTorch import gives, so both build one Restora model.
+ * The graph is parsed, bounded and its weights read here; each architecture's folder
+ * recognises its own pattern (registerNcnnDetector: rrdbnet/ncnn.ts, srvgg/ncnn.ts) and maps
+ * the convolutions, in graph order, to the canonical layers a PyTorch import gives.
  * Formats per ncnn's wiki ("param and model file structure").
  */
 import { RestoraError } from '../../../shared/errors.js';
-import type { DetectedModel } from './detect.js';
+import { getArch, listNcnnDetectors, type DetectedModel } from '../archs/index.js';
+import { ncnnParam, type NcnnGraph, type NcnnLayer } from '../archs/ncnnGraph.js';
 import { readRegularFile } from '../store/safeFile.js';
 import { halfToFloat, readModelFile, type RawTensor } from './stateDict.js';
 
@@ -17,15 +18,6 @@ export const MAX_NCNN_PARAM_BYTES = 16 * 1024 ** 2;
 /** A .param file's bytes, refused over MAX_NCNN_PARAM_BYTES before reading. */
 export function readNcnnParamFile(file: string): Uint8Array {
   return readRegularFile(file, MAX_NCNN_PARAM_BYTES, 'an ncnn .param file');
-}
-
-export interface NcnnLayer {
-  type: string;
-  name: string;
-  bottoms: string[];
-  tops: string[];
-  /** Param id -> value; array params (id -23300-k in the file) are stored under k. */
-  params: Map<number, number | number[]>;
 }
 
 /** Layer types this importer understands (everything else is refused, named). */
@@ -92,10 +84,7 @@ export function parseNcnnParam(text: string, file: string): NcnnLayer[] {
   return layers;
 }
 
-const p = (l: NcnnLayer, id: number, fallback: number): number => {
-  const v = l.params.get(id);
-  return typeof v === 'number' ? v : fallback;
-};
+const p = ncnnParam;
 
 /** Sizes that decide allocations must be positive whole numbers; refused by layer and name before the .bin is read. */
 function checkSizes(layers: NcnnLayer[], file: string): void {
@@ -165,65 +154,17 @@ function readWeights(layers: NcnnLayer[], bin: Uint8Array, file: string): Map<st
   return out;
 }
 
-function mismatch(file: string, why: string): never {
-  throw new RestoraError('UNSUPPORTED', `${file}: unsupported architecture: the ncnn graph is not RRDBNet or SRVGGNetCompact (${why})`, file);
-}
-
-function count(layers: NcnnLayer[], type: string): number {
-  return layers.filter((l) => l.type === type).length;
-}
-
-/** Reads an ncnn .param/.bin pair (or their bytes, already read) and recognises its architecture. */
+/** Reads an ncnn .param/.bin pair (or their bytes, already read) and recognises its architecture among those registered. */
 export function readNcnnModel(paramFile: string, binFile: string, [param, bin] = [readNcnnParamFile(paramFile), readModelFile(binFile)]): DetectedModel {
   if (param!.byteLength > MAX_NCNN_PARAM_BYTES) throw new RestoraError('MODEL_INVALID', `${paramFile}: over the ${MAX_NCNN_PARAM_BYTES / 1024 ** 2} MB limit for an ncnn .param file`, paramFile);
   const layers = parseNcnnParam(new TextDecoder('latin1').decode(param), paramFile);
   checkSizes(layers, paramFile);
-  const weights = readWeights(layers, bin!, binFile);
-  const convs = layers.filter((l) => l.type === 'Convolution');
-  for (const c of convs) {
-    const k = p(c, 1, 0);
-    if (k !== 3 || p(c, 11, k) !== 3 || p(c, 3, 1) !== 1 || p(c, 2, 1) !== 1 || p(c, 4, 0) !== 1) mismatch(paramFile, `${c.name} is not a 3x3 'same' convolution`);
+  const graph: NcnnGraph = { file: paramFile, layers, weights: readWeights(layers, bin!, binFile) };
+  for (const d of listNcnnDetectors()) {
+    const found = d.detect(graph);
+    if (found) return found;
   }
-  const conv = (i: number) => {
-    const [weight, bias] = weights.get(convs[i]!.name)!;
-    return { weight: weight!, ...(bias ? { bias } : {}) };
-  };
-  const layersOut: DetectedModel['layers'] = new Map();
-  const shuffle = layers.find((l) => l.type === 'PixelShuffle');
-  if (shuffle) {
-    // SRVGGNetCompact: conv, PReLU, (conv, PReLU) x n, conv, PixelShuffle, + nearest-upsampled input.
-    const prelus = layers.filter((l) => l.type === 'PReLU');
-    if (prelus.length !== convs.length - 1 || count(layers, 'Interp') !== 1 || count(layers, 'BinaryOp') !== 1) mismatch(paramFile, 'conv/PReLU counts');
-    const scale = p(shuffle, 0, 1);
-    let body = 0;
-    for (let i = 0; i < convs.length; i++) {
-      layersOut.set(`body.${body++}`, conv(i));
-      if (i < prelus.length) layersOut.set(`body.${body++}`, { weight: weights.get(prelus[i]!.name)![0]! });
-    }
-    if (conv(convs.length - 1).weight.shape[0] !== 3 * scale * scale) mismatch(paramFile, 'the last conv does not feed an RGB pixel shuffle');
-    return { arch: 'srvgg', scale, archOptions: { features: conv(0).weight.shape[0]!, convs: convs.length - 2 }, layout: 'SRVGGNetCompact (ncnn)', layers: layersOut };
-  }
-  // RRDBNet: conv_first, 15 convs per block, conv_body, one conv per x2 nearest upsampling, conv_hr, conv_last.
-  const ups = count(layers, 'Interp');
-  const blocks = (convs.length - 4 - ups) / 15;
-  if (!Number.isInteger(blocks) || blocks < 1 || count(layers, 'Concat') !== 12 * blocks || count(layers, 'Eltwise') + count(layers, 'BinaryOp') !== 4 * blocks + 1) {
-    mismatch(paramFile, `${convs.length} convolutions, ${count(layers, 'Concat')} concats, ${ups} upsamplings`);
-  }
-  for (const l of layers.filter((x) => x.type === 'Interp')) if (p(l, 0, 0) !== 1 || p(l, 1, 1) !== 2 || p(l, 2, 1) !== 2) mismatch(paramFile, `${l.name} is not a nearest x2 upsampling`);
-  let i = 0;
-  layersOut.set('conv_first', conv(i++));
-  for (let b = 0; b < blocks; b++) for (let r = 1; r <= 3; r++) for (let c = 1; c <= 5; c++) layersOut.set(`body.${b}.rdb${r}.conv${c}`, conv(i++));
-  layersOut.set('conv_body', conv(i++));
-  for (let u = 1; u <= ups; u++) layersOut.set(`conv_up${u}`, conv(i++));
-  layersOut.set('conv_hr', conv(i++));
-  layersOut.set('conv_last', conv(i++));
-  const inCh = conv(0).weight.shape[1]!;
-  if (inCh !== 3) mismatch(paramFile, `the first conv takes ${inCh} channels`);
-  return {
-    arch: 'rrdbnet',
-    scale: 2 ** ups,
-    archOptions: { features: conv(0).weight.shape[0]!, blocks, growth: conv(1).weight.shape[0]!, upsamples: ups },
-    layout: 'RRDBNet (ncnn)',
-    layers: layersOut,
-  };
+  const known = listNcnnDetectors().map((d) => getArch(d.arch).importName ?? d.arch);
+  const counts = [...new Set(layers.map((l) => l.type))].map((t) => `${layers.filter((l) => l.type === t).length} ${t}`).join(', ');
+  throw new RestoraError('UNSUPPORTED', `${paramFile}: unsupported architecture: the ncnn graph (${counts}) is none Restora imports from ncnn (${known.join('; ')})`, paramFile);
 }

@@ -11,6 +11,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Pixels } from '../../imaging/io.js';
 import { RestoraError } from '../../../shared/errors.js';
+import type { TileChange } from '../../../shared/api.js';
+import type { PadMode } from '../archs/registry.js';
 import { globalStats, isConditioned, runModel } from '../core/conditioning.js';
 
 /** Anything that maps a [1,H,W,3] tensor in [0,1] to [1,H*s,W*s,3] (a LayersModel does). */
@@ -27,6 +29,8 @@ export interface TileRequest {
   channels?: number;
   padH: number;
   padW: number;
+  /** How the pad is mirrored (default 'symmetric', see ArchSpec.padMode). */
+  padMode?: PadMode;
   maxValue: number;
 }
 
@@ -34,28 +38,45 @@ export interface TileRequest {
 export type TileRunner = (tile: TileRequest) => Promise<Float32Array>;
 
 /**
- * Mirrors `padH` rows and `padW` columns onto the bottom and right of x. tf.mirrorPad can
- * mirror at most the tensor's own size at once, so a photo smaller than the pad (a 1x1
- * image for a net that needs sides of 4) is mirrored in several passes.
+ * Mirrors `padH` rows and `padW` columns onto the bottom and right of x: 'symmetric' repeats
+ * the edge pixel, 'reflect' does not (PyTorch's F.pad 'reflect'). tf.mirrorPad mirrors at most
+ * the tensor's own size at once (one less for reflect), so a photo smaller than the pad (a
+ * 1x1 image for a net that needs sides of 4) is mirrored in several passes.
  */
-export function mirrorPadBottomRight(x: tf.Tensor4D, padH: number, padW: number): tf.Tensor4D {
+export function mirrorPadBottomRight(x: tf.Tensor4D, padH: number, padW: number, mode: PadMode = 'symmetric'): tf.Tensor4D {
   let y = x;
   while (padH > 0 || padW > 0) {
-    const h = Math.min(padH, y.shape[1]);
-    const w = Math.min(padW, y.shape[2]);
-    y = tf.mirrorPad(y, [[0, 0], [0, h], [0, w], [0, 0]], 'symmetric');
+    // A side of 1 cannot be reflected: that pass repeats its pixel, as reflecting would if it could.
+    const reflectH = mode === 'reflect' && y.shape[1] > 1;
+    const reflectW = mode === 'reflect' && y.shape[2] > 1;
+    const h = Math.min(padH, reflectH ? y.shape[1] - 1 : y.shape[1]);
+    const w = Math.min(padW, reflectW ? y.shape[2] - 1 : y.shape[2]);
+    if (h > 0) y = tf.mirrorPad(y, [[0, 0], [0, h], [0, 0], [0, 0]], reflectH ? 'reflect' : 'symmetric');
+    if (w > 0) y = tf.mirrorPad(y, [[0, 0], [0, 0], [0, w], [0, 0]], reflectW ? 'reflect' : 'symmetric');
     padH -= h;
     padW -= w;
   }
   return y;
 }
 
+/**
+ * The tile side to run at: the one asked for, no bigger than the model allows on this backend
+ * (maxTile) and a whole number of the model's grid (attention windows, pixel unshuffle),
+ * rounded down; says why when it differs.
+ */
+export function fitTile(asked: number, model: { maxTile: number; multiple: number }): { tile: number; change?: TileChange } {
+  const m = model.multiple;
+  if (asked > model.maxTile) return { tile: model.maxTile, change: { asked, used: model.maxTile, reason: 'model-memory' } };
+  const tile = Math.max(m, Math.floor(asked / m) * m);
+  return tile === asked ? { tile } : { tile, change: { asked, used: tile, reason: 'grid', multiple: m } };
+}
+
 /** A runner on a predictor in this thread. */
 export function localRunner(model: Predictor): TileRunner {
-  return async ({ x: input, height: th, width: tw, channels, padH, padW, maxValue }) => {
+  return async ({ x: input, height: th, width: tw, channels, padH, padW, padMode, maxValue }) => {
     const result = tf.tidy(() => {
       let x: tf.Tensor4D = tf.tensor4d(input, [1, th, tw, channels ?? 3]);
-      if (padH || padW) x = mirrorPadBottomRight(x, padH, padW);
+      if (padH || padW) x = mirrorPadBottomRight(x, padH, padW, padMode);
       let y = model.predict(x) as tf.Tensor4D;
       const s = y.shape[1] / x.shape[1];
       if (padH || padW) y = y.slice([0, 0, 0, 0], [1, th * s, tw * s, y.shape[3]]);
@@ -80,6 +101,8 @@ export interface TileOptions {
   blend?: number;
   /** Input sides the model needs to be a multiple of (padded by mirroring, then cropped). */
   multiple?: number;
+  /** How that padding mirrors (default 'symmetric'). */
+  padMode?: PadMode;
   /** Replicated border around the whole image, in input pixels (see ArchSpec.edgePad). */
   edgePad?: number;
   onProgress?: (done: number, total: number) => void;
@@ -164,7 +187,7 @@ export async function upscaleTiled(
     }
     const padH = (m - (th % m)) % m;
     const padW = (m - (tw % m)) % m;
-    const data = await run({ x: input, height: th, width: tw, ...(ci !== 3 ? { channels: ci } : {}), padH, padW, maxValue });
+    const data = await run({ x: input, height: th, width: tw, ...(ci !== 3 ? { channels: ci } : {}), padH, padW, ...(o.padMode && o.padMode !== 'symmetric' ? { padMode: o.padMode } : {}), maxValue });
     blendTile(out, data, r, { x0, y0, tw }, { width, height, scale: s, channels: co, band: b });
     done++;
     o.onProgress?.(done, rects.length);

@@ -7,8 +7,9 @@ import { decodeImage, encodeImage, probeImage, resizeImage, resizedSize, upright
 import { imresize } from '../../imaging/imresize.js';
 import { keepInputColours } from '../../imaging/keepColours.js';
 import { autoLevels, guardHighlights } from '../../imaging/tone.js';
-import { predictorFor, upscaleTiled, type TileRunner } from './tiling.js';
-import type { OutputFormat } from '../../../shared/api.js';
+import { fitTile, predictorFor, upscaleTiled, type TileRunner } from './tiling.js';
+import type { PadMode } from '../archs/registry.js';
+import type { OutputFormat, TileChange } from '../../../shared/api.js';
 import { RestoraError } from '../../../shared/errors.js';
 import type { FaceStepResult } from '../faces/faceStep.js';
 
@@ -21,6 +22,10 @@ export interface UpscaleFileRequest {
   tile: number;
   overlap: number;
   multiple?: number;
+  /** How tiles are padded to the multiple (the arch's padMode). */
+  padMode?: PadMode;
+  /** Largest tile the model's memory allows on this backend (the arch's tiling); a bigger ask is cut down and said. */
+  maxTile?: number;
   /** Replicated border before inference (the arch's edgePad). */
   edgePad?: number;
   /** Carry the input's low-frequency colour to the output (no new colour casts); see keepColours.ts. */
@@ -78,8 +83,8 @@ export interface UpscaleFileResult {
   repairedPixels?: number;
   /** What the face step did (when it ran): faces found, restored, and skipped as too small. */
   faces?: FaceStepResult;
-  /** The tile side used, when the GPU ran out of memory at the one asked for. */
-  tile?: number;
+  /** The tile used, when it differs from the one asked for, and why. */
+  tile?: TileChange;
 }
 
 /** The smallest tile an out-of-memory retry goes down to. */
@@ -120,7 +125,8 @@ export async function upscaleFile(
   // Conditioned models get the whole image's statistics with every tile.
   const runner = typeof model === 'function' ? model(img.rgb, img.width, img.height, img.maxValue) : predictorFor(model, img.rgb, img.width, img.height, img.maxValue);
   // A GPU that runs out of memory on a tile gets the photo again in tiles half the side, down to MIN_RETRY_TILE.
-  let tile = req.tile;
+  const fitted = fitTile(req.tile, { maxTile: req.maxTile ?? Infinity, multiple: req.multiple ?? 1 });
+  let tile = fitted.tile;
   let rgb: Pixels;
   for (;;) {
     try {
@@ -129,6 +135,7 @@ export async function upscaleFile(
         tile,
         overlap: req.overlap,
         multiple: req.multiple ?? 1,
+        ...(req.padMode ? { padMode: req.padMode } : {}),
         edgePad: req.edgePad ?? 0,
         ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}),
         ...(hooks.isCancelled ? { isCancelled: hooks.isCancelled } : {}),
@@ -136,7 +143,8 @@ export async function upscaleFile(
       break;
     } catch (err) {
       if (!(err instanceof RestoraError && err.code === 'GPU_OUT_OF_MEMORY') || tile <= MIN_RETRY_TILE) throw err;
-      tile = Math.max(MIN_RETRY_TILE, Math.floor(tile / 2));
+      const m = req.multiple ?? 1;
+      tile = Math.max(MIN_RETRY_TILE, m, Math.floor(tile / 2 / m) * m);
     }
   }
   if (req.keepColours) keepInputColours(img.rgb, img.width, img.height, rgb, req.scale, img.maxValue);
@@ -161,5 +169,5 @@ export async function upscaleFile(
   }
   // The encoder takes EXIF/XMP/ICC from the source file, whatever the pixel size.
   await encodeImage(out, req.output, { format: req.format, ...(req.quality !== undefined ? { quality: req.quality } : {}) }, info);
-  return { width: img.width, height: img.height, outWidth: out.width, outHeight: out.height, keptColours: Boolean(req.keepColours), keptHighlights: Boolean(req.keepHighlights), ...(repairedPixels !== undefined ? { repairedPixels } : {}), ...(faces ? { faces } : {}), ...(tile !== req.tile ? { tile } : {}) };
+  return { width: img.width, height: img.height, outWidth: out.width, outHeight: out.height, keptColours: Boolean(req.keepColours), keptHighlights: Boolean(req.keepHighlights), ...(repairedPixels !== undefined ? { repairedPixels } : {}), ...(faces ? { faces } : {}), ...(tile !== fitted.tile ? { tile: { asked: req.tile, used: tile, reason: 'gpu-out-of-memory' as const } } : fitted.change ? { tile: fitted.change } : {}) };
 }

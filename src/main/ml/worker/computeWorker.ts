@@ -10,13 +10,13 @@ import { LocalEngine } from '../engine/localEngine.js';
 import { PageEngine } from '../engine/pageEngine.js';
 import { openComputeEngine } from '../engine/openEngine.js';
 import { parentLauncher } from '../engine/pageRelay.js';
-import { engineRunnerFor, loadOnEngine, type EngineModel } from '../engine/engineModels.js';
+import { engineLimits, engineRunnerFor, loadOnEngine, type EngineModel } from '../engine/engineModels.js';
 import { expectReply, type Engine } from '../engine/protocol.js';
 import type { PageLauncher } from '../engine/chromium.js';
 import { DEFAULT_FACE_FIDELITY, type BackendInfo, type ComputeChoice } from '../../../shared/api.js';
 import { loadLayersModel, readCard } from '../store/modelStore.js';
 import * as tfjs from '@tensorflow/tfjs';
-import { buildArch, listArchs, tilingFor } from '../archs/index.js';
+import { buildArch, listArchs, tilingFor, type Tiling } from '../archs/index.js';
 import { upscaleFile, type FacePlan, type FacesFn, type RepairFn, type RepairPlan } from '../infer/upscaleFile.js';
 import { detectFaces } from '../faces/faceDetector.js';
 import { restoreFaces } from '../faces/faceStep.js';
@@ -32,12 +32,8 @@ import { RestoraError } from '../../../shared/errors.js';
 if (!parentPort) throw new Error('computeWorker must run in a worker thread');
 const port = parentPort;
 const init = (workerData ?? {}) as WorkerInit;
-interface LoadedModel {
+interface LoadedModel extends Tiling {
   model: EngineModel;
-  overlap: number;
-  multiple: number;
-  edgePad: number;
-  maxTile: number;
   restores: boolean;
 }
 /** Models loaded on the current engine with their tiling needs, read from disk once per model folder. */
@@ -98,7 +94,7 @@ async function model(dir: string): Promise<LoadedModel> {
   let m = models.get(dir);
   if (!m || m.model.engine !== e) {
     const card = readCard(dir);
-    m = { model: await loadOnEngine(e, dir), ...tilingFor(card), restores: card.task === 'restore' };
+    m = { model: await loadOnEngine(e, dir), ...tilingFor(card, engineLimits(e)), restores: card.task === 'restore' };
     models.set(dir, m);
   }
   return m;
@@ -302,7 +298,7 @@ async function handle(msg: Exclude<ToWorker, { type: 'pageExited' }>): Promise<v
       return;
     }
     const m = await model(msg.modelDir);
-    const request = { ...msg.request, tile: Math.min(msg.request.tile, m.maxTile), overlap: Math.max(msg.request.overlap, m.overlap), multiple: m.multiple, edgePad: m.edgePad,
+    const request = { ...msg.request, maxTile: m.maxTile, overlap: Math.max(msg.request.overlap, m.overlap), multiple: m.multiple, padMode: m.padMode, edgePad: m.edgePad,
       // Restoration models keep the photo's own colours unless asked otherwise.
       keepColours: msg.request.keepColours ?? m.restores,
       // Restoration models stretch contrast and blew out whites on real prints: guard them by default.

@@ -1,7 +1,7 @@
 /** The Compare view's image, model and upscale task (kept while the user looks elsewhere). */
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import { DEFAULT_FACE_STRENGTH, type ImageDetail, type UpscaleImageResult } from '../../../shared/api';
+import { DEFAULT_FACE_STRENGTH, tileChangeSaid, type ImageDetail, type UpscaleImageResult } from '../../../shared/api';
 import { api } from '../api';
 import { errorInfo, newTaskId } from '../util';
 import { useNotify } from './notify';
@@ -48,6 +48,8 @@ export const useCompareStore = defineStore('compare', () => {
     try {
       const r = await api['upscale.image']({ imageId: img.id, modelId: modelId.value || undefined, taskId: id, keepColours: keepColours.value, levels: levels.value, repair: repair.value, ...(then ? { then } : {}), ...(faceModel.value ? { faces: { modelId: faceModel.value, strength: faceStrength.value } } : {}) });
       if (image.value?.id === img.id) result.value = r;
+      // A transformer's windows or the model's memory changed Settings' tile: say so once, here.
+      if (r.tile) notify.info(`Upscaled ${tileChangeSaid(r.tile)}.`);
       // The image's history (and status) changed: re-read it.
       const d = await api['library.get']({ id: img.id });
       if (image.value?.id === img.id) image.value = d;

@@ -11,16 +11,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { RestoraError } from '../../../../shared/errors.js';
-import { registerDetector, type ArchOptions } from '../registry.js';
-import { unsupportedFaceModel, type DetectedFaceModel } from '../gfpgan/torch.js';
+import { registerDetector, type ArchOptions, type DetectedModel } from '../registry.js';
+import { unsupportedFaceModel } from '../gfpgan/torch.js';
 import { loadPlan, type TorchTensor } from '../torchWeights.js';
 import { codeformerConfig, codeformerPlan, type Block, type BlockKind } from './codeformer.js';
 
 type Dict = Map<string, TorchTensor>;
-
-export interface DetectedCodeformer extends Omit<DetectedFaceModel, 'arch'> {
-  arch: 'codeformer';
-}
 
 /** What a state dict cannot tell: the released file's values unless overridden. */
 export interface CodeformerAssumptions {
@@ -42,7 +38,7 @@ function count(keys: string[], re: RegExp): number {
   return seen.size;
 }
 
-export function detectCodeformer(sd: Dict, file: string, assume: CodeformerAssumptions = {}): DetectedCodeformer | null {
+export function detectCodeformer(sd: Dict, file: string, assume: CodeformerAssumptions = {}): DetectedModel | null {
   const keys = [...sd.keys()];
   const has = (prefix: string) => keys.some((k) => k.startsWith(prefix));
   const vqgan = sd.has('quantize.embedding.weight') && has('encoder.blocks.') && has('generator.blocks.');
@@ -190,7 +186,6 @@ export function detectCodeformer(sd: Dict, file: string, assume: CodeformerAssum
     scale: 1,
     archOptions,
     layout: `CodeFormer (${size} px, ${layers} transformer layers, ${codebookSize} codes, fuses at ${connect.join(', ') || 'none'})`,
-    layers: new Map<string, never>(),
     loadInto: (model) => loadPlan(model, layerPlan, toLayerValues, file, 'CodeFormer'),
   };
 }

@@ -7,21 +7,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { RestoraError } from '../../../../shared/errors.js';
-import { registerDetector, type ArchOptions } from '../registry.js';
+import { registerDetector, type ArchOptions, type DetectedModel } from '../registry.js';
 import { loadPlan, type TorchTensor } from '../torchWeights.js';
 
 export type { TorchTensor };
 type Dict = Map<string, TorchTensor>;
-
-export interface DetectedFaceModel {
-  arch: 'gfpgan';
-  scale: 1;
-  archOptions: ArchOptions;
-  layout: string;
-  layers: Map<string, never>;
-  /** Sets every weight of the built model; throws naming the file on any mismatch. */
-  loadInto(model: tf.LayersModel): void;
-}
 
 /** Key prefixes only face restorers have: a StyleGAN2 decoder, a VQ codebook, CodeFormer's transformer. */
 export function looksLikeFaceModel(keys: string[]): boolean {
@@ -43,7 +33,7 @@ function count(keys: string[], re: RegExp): number {
   return seen.size;
 }
 
-export function detectGfpgan(sd: Dict, file: string): DetectedFaceModel | null {
+export function detectGfpgan(sd: Dict, file: string): DetectedModel | null {
   const keys = [...sd.keys()];
   if (!sd.has('conv_body_first.weight') || !sd.has('stylegan_decoder.constant_input.weight')) return null;
   const need = (key: string, rank: number): number[] => {
@@ -113,7 +103,6 @@ export function detectGfpgan(sd: Dict, file: string): DetectedFaceModel | null {
     scale: 1,
     archOptions,
     layout: `GFPGAN v1 clean (${size} px${sftHalf ? '' : ', full SFT'}${differentW ? '' : ', one style'})`,
-    layers: new Map<string, never>(),
     loadInto: (model) => loadPlan(model, plan, toLayerValues, file, 'GFPGAN'),
   };
 }

@@ -18,16 +18,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { RestoraError } from '../../../../shared/errors.js';
-import { registerDetector, type ArchOptions } from '../registry.js';
-import { unsupportedFaceModel, type DetectedFaceModel } from '../gfpgan/torch.js';
+import { registerDetector, type ArchOptions, type DetectedModel } from '../registry.js';
+import { unsupportedFaceModel } from '../gfpgan/torch.js';
 import { loadPlan, type TorchTensor } from '../torchWeights.js';
 import { restoreformerConfig, restoreformerKeys, type RestoreformerConfig } from './restoreformer.js';
 
 type Dict = Map<string, TorchTensor>;
-
-export interface DetectedRestoreformer extends Omit<DetectedFaceModel, 'arch'> {
-  arch: 'restoreformer';
-}
 
 /** What a state dict cannot tell: the released file's values unless overridden. */
 export interface RestoreformerAssumptions {
@@ -49,7 +45,7 @@ function indices(keys: string[], re: RegExp): number[] | null {
   return list.every((v, i) => v === i) ? list : null;
 }
 
-export function detectRestoreformer(sd: Dict, file: string, assume: RestoreformerAssumptions = {}): DetectedRestoreformer | null {
+export function detectRestoreformer(sd: Dict, file: string, assume: RestoreformerAssumptions = {}): DetectedModel | null {
   const all = [...sd.keys()];
   const pre = sd.has('vqvae.encoder.conv_in.weight') ? 'vqvae.' : '';
   // RestoreFormer's attention blocks have two norms (norm1, norm2), taming's VQGAN one (norm): told apart here.
@@ -147,7 +143,6 @@ export function detectRestoreformer(sd: Dict, file: string, assume: Restoreforme
     scale: 1,
     archOptions,
     layout: `RestoreFormer++ (${size} px, ${codebookSize} codes, cross-attention at ${archOptions.decoderAttnResolutions})`,
-    layers: new Map<string, never>(),
     loadInto: (model) => loadPlan(model, plan, toLayerValues, file, 'RestoreFormer++'),
   };
 }

@@ -71,6 +71,6 @@ registerArch({
   // own tiler uses 10 px of context. 16 px per unshuffle step keeps tile seams below 1/255.
   receptiveRadius: () => 16,
   // Its last convs run at output size with `features` channels (x4plus: 64 floats per output
-  // pixel): a 384 px tile would hold ~0.8 GB per activation. Keep each near 192 MB.
-  maxTile: (scale, o) => Math.max(48, Math.floor(Math.sqrt((192 * 2 ** 20) / (4 * num(o, 'features'))) / scale) - 36),
+  // pixel, 16 output pixels per input pixel): a 384 px tile would hold ~0.8 GB per activation.
+  activationBytes: (scale, o) => 4 * num(o, 'features') * scale * scale,
 });

@@ -5,7 +5,7 @@
  */
 import { RestoraError } from '../../../../shared/errors.js';
 import { registerDetector, type DetectedModel } from '../registry.js';
-import { countIndices, take, type TorchTensor } from '../torchWeights.js';
+import { countIndices, loadCanonical, take, torchShuffleOrder, type CanonicalLayers, type ChannelFixes, type TorchTensor } from '../torchWeights.js';
 
 type StateDict = Map<string, TorchTensor>;
 
@@ -53,7 +53,7 @@ function rrdbLayout(sd: StateDict, file: string): { layout: string; blocks: numb
 export function detectRrdb(sd: StateDict, file: string): DetectedModel | null {
   const found = rrdbLayout(sd, file);
   if (!found) return null;
-  const canonical = new Map<string, { weight: TorchTensor; bias?: TorchTensor }>();
+  const canonical: CanonicalLayers = new Map();
   for (const [src, dst] of found.names) take(sd, src, dst, canonical, file);
   const first = canonical.get('conv_first')!.weight.shape;
   const lastOut = canonical.get('conv_last')!.weight.shape[0];
@@ -65,13 +65,17 @@ export function detectRrdb(sd: StateDict, file: string): DetectedModel | null {
   }
   const scale = 2 ** found.ups.length / unshuffle;
   if (!Number.isInteger(scale) || scale < 1) throw new RestoraError('UNSUPPORTED', `${file}: an RRDBNet whose upsampling (${found.ups.length} steps) and pixel-unshuffle (${unshuffle}) give no whole scale`, file);
-  return {
-    arch: 'rrdbnet',
-    scale,
-    archOptions: { features: first[0]!, blocks: found.blocks, growth, upsamples: found.ups.length },
-    layout: found.layout,
-    layers: canonical,
-  };
+  return rrdbModel(canonical, scale, { features: first[0]!, blocks: found.blocks, growth, upsamples: found.ups.length }, found.layout, file);
+}
+
+/**
+ * The detected model over canonical layers (from a state dict or an ncnn graph). Below x4 the
+ * net pixel-unshuffles its input first: conv_first's input channels come in PyTorch's order.
+ */
+export function rrdbModel(canonical: CanonicalLayers, scale: number, archOptions: { features: number; blocks: number; growth: number; upsamples: number }, layout: string, file: string): DetectedModel {
+  const r = 2 ** archOptions.upsamples / scale;
+  const fixes: ChannelFixes = new Map(r > 1 ? [['conv_first', { axis: 1, perm: torchShuffleOrder(3, r) }]] : []);
+  return { arch: 'rrdbnet', scale, archOptions, layout, loadInto: (model) => loadCanonical(model, canonical, fixes, file, layout) };
 }
 
 registerDetector('rrdbnet', detectRrdb);

@@ -65,7 +65,6 @@ registerArch({
   // exactly 21 LR pixels each way, so tiles with this overlap reproduce the whole-image output.
   receptiveRadius: () => SPAN_BLOCKS * 3 + 3,
   // Everything runs at LR size; the widest activation is the concatenation, 4 * features floats
-  // per pixel (192 at 48). Keep it near 192 MB as rrdbnet does (~512 px at 48 features), less
-  // the two overlaps of 23 px.
-  maxTile: (_scale, o) => Math.max(64, Math.floor(Math.sqrt((192 * 2 ** 20) / (4 * 4 * num(o, 'features')))) - 46),
+  // per pixel (192 at 48: ~500 px tiles on wasm).
+  activationBytes: (_scale, o) => 4 * 4 * num(o, 'features'),
 });

@@ -14,21 +14,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { RestoraError } from '../../../../shared/errors.js';
 import { torchShuffleOrder } from '../torchWeights.js';
-import { registerDetector, type ArchOptions } from '../registry.js';
+import { registerDetector, type DetectedModel } from '../registry.js';
 import { loadPlan, type TorchTensor } from '../torchWeights.js';
 import { SPAN_BLOCKS } from './span.js';
 
 type Dict = Map<string, TorchTensor>;
-
-export interface DetectedSpanModel {
-  arch: 'span';
-  scale: number;
-  archOptions: ArchOptions;
-  layout: string;
-  layers: Map<string, never>;
-  /** Sets every weight of the built model; throws naming the file on any mismatch. */
-  loadInto(model: tf.LayersModel): void;
-}
 
 const CONV3XC_PARTS = ['sk', 'conv.0', 'conv.1', 'conv.2', 'eval_conv'];
 
@@ -83,7 +73,7 @@ export function fuseConv3xc(sk: TorchTensor, skB: TorchTensor, wa: TorchTensor, 
   return { weight: { shape: [cout, cin, 3, 3], data: weight }, bias: { shape: [cout], data: bias } };
 }
 
-export function detectSpan(sd: Dict, file: string): DetectedSpanModel | null {
+export function detectSpan(sd: Dict, file: string): DetectedModel | null {
   const keys = [...sd.keys()];
   const isConv3xc = (p: string) => CONV3XC_PARTS.some((part) => sd.has(`${p}.${part}.weight`));
   if (!isConv3xc('conv_1') || !keys.some((k) => k.startsWith('block_1.c1_r.'))) return null;
@@ -162,7 +152,6 @@ export function detectSpan(sd: Dict, file: string): DetectedSpanModel | null {
     scale,
     archOptions: { features: nf, norm },
     layout: `SPAN (${nf} features${norm ? '' : ', no input normalisation'})`,
-    layers: new Map<string, never>(),
     loadInto: (model) => loadPlan(model, plan, toLayerValues, file, 'SPAN'),
   };
 }

@@ -42,4 +42,6 @@ registerArch({
   build,
   edgePad: 10,
   receptiveRadius: (o) => num(o, 'convs') + 2,
+  // Every layer runs at LR size with `features` channels (the last conv's 3*s*s are fewer).
+  activationBytes: (_scale, o) => 4 * num(o, 'features'),
 });

@@ -4,7 +4,7 @@
  */
 import { RestoraError } from '../../../../shared/errors.js';
 import { registerDetector, type DetectedModel } from '../registry.js';
-import { shapeOf, take, type TorchTensor } from '../torchWeights.js';
+import { loadCanonical, shapeOf, take, torchShuffleOrder, type CanonicalLayers, type ChannelFixes, type TorchTensor } from '../torchWeights.js';
 
 type StateDict = Map<string, TorchTensor>;
 
@@ -21,9 +21,15 @@ export function detectSrvgg(sd: StateDict, file: string): DetectedModel | null {
   const outCh = shapeOf(sd, `body.${top}.weight`, 4, file)[0]!;
   const scale = Math.round(Math.sqrt(outCh / 3));
   if (scale * scale * 3 !== outCh) throw new RestoraError('UNSUPPORTED', `${file}: an SRVGGNetCompact with ${outCh} output channels is not an RGB upscaler`, file);
-  const layers = new Map<string, { weight: TorchTensor; bias?: TorchTensor }>();
+  const layers: CanonicalLayers = new Map();
   for (let i = 0; i <= top; i++) take(sd, `body.${i}`, `body.${i}`, layers, file, i % 2 === 0);
-  return { arch: 'srvgg', scale, archOptions: { features: nf, convs: top / 2 - 1 }, layout: 'SRVGGNetCompact', layers };
+  return srvggModel(layers, scale, { features: nf, convs: top / 2 - 1 }, 'SRVGGNetCompact', file);
+}
+
+/** The detected model over canonical layers (from a state dict or an ncnn graph): the last conv feeds PyTorch's pixel shuffle. */
+export function srvggModel(layers: CanonicalLayers, scale: number, archOptions: { features: number; convs: number }, layout: string, file: string): DetectedModel {
+  const fixes: ChannelFixes = new Map([[`body_${2 * (archOptions.convs + 1)}`, { axis: 0, perm: torchShuffleOrder(3, scale) }]]);
+  return { arch: 'srvgg', scale, archOptions, layout, loadInto: (model) => loadCanonical(model, layers, fixes, file, layout) };
 }
 
 registerDetector('srvgg', detectSrvgg);
