@@ -57,6 +57,13 @@ Usage:
   restora train --recipe vae-latent --data DIR... --name NAME [--steps N] [...]
                 (three resumable stages: a VAE on clean photos, one on old-photo degraded
                 ones, then the mapping between their latents; x2)
+  restora train --out DIR --data DIR --name ID [--task restore|detect|inpaint] [--run RUNDIR]
+                [--init DIR] [--until STEP] [--context PX] [--jitter] [--prior-steps N]
+                [--notes TEXT] [--data-source TEXT] [--license TEXT] [train options]
+                (one model from DATA/train and DATA/val into DIR with its card, as the
+                bundled models are made; --task detect|inpaint: the damage nets, a unet
+                at scale 1 with its mask or inpaint head on damaged photos with masks;
+                run again, it resumes from RUNDIR's checkpoint; --init: a model or checkpoint folder)
   restora serve [--port N]      (the UI and API on 127.0.0.1, token-guarded)
   restora models [--json]
   restora models import PATH [--name NAME] [--license TEXT] [--json]

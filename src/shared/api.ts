@@ -395,6 +395,8 @@ export interface JobProgress {
   currentTotal?: number;
   ratePerSec: number;
   etaSec: number;
+  /** The tile the items run at, when it differs from the job's (the model's windows or memory): said once per job. */
+  tile?: TileChange;
 }
 
 export interface JobSummary {
@@ -450,6 +452,10 @@ export type PixelLoss = (typeof PIXEL_LOSSES)[number];
 export type TrainPreset = PresetId | 'none';
 export const TRAIN_PRESETS: readonly TrainPreset[] = [...PRESETS, 'none'];
 
+/** Training recipes: one request trained as several runs in order (src/main/training/recipes.ts). */
+export const RECIPES = ['vae-latent'] as const;
+export type RecipeId = (typeof RECIPES)[number];
+
 /** Teacher regions by default, and the teacher time (seconds) over which a run needs the user's confirmation. */
 export const DEFAULT_TEACHER_REGIONS = 1024;
 export const TEACHER_CONFIRM_SEC = 3600;
@@ -492,6 +498,12 @@ export interface TrainRequest {
    * VAEs are the models <name>-clean and <name>-degraded.
    */
   latentStage?: LatentStage;
+  /**
+   * Train a recipe's stages in order rather than one model (restora train --recipe): a stage
+   * whose model is installed is passed over, one with a checkpoint resumed, the rest started.
+   * 'vae-latent' trains <name>-clean, <name>-degraded and <name> (arch vae, scale 2).
+   */
+  recipe?: RecipeId;
   /**
    * Knowledge distillation: the targets are this installed upscaling model's outputs on the
    * student's own inputs (the photos, or the photos degraded with `preset`), computed once
@@ -549,6 +561,19 @@ export interface TeacherEstimate {
 }
 
 export type LatentStage = 'clean' | 'degraded' | 'mapping';
+
+/** A recipe's stage as it is taken up (reported before it runs, or is passed over). */
+export interface TrainingStage {
+  recipe: RecipeId;
+  /** The stage's run and model name, e.g. "latent-clean". */
+  name: string;
+  stage: LatentStage;
+  /** 1-based. */
+  index: number;
+  total: number;
+  /** 'installed': done, its model is installed (passed over); 'resuming': from its checkpoint. */
+  status: 'installed' | 'resuming' | 'starting';
+}
 
 export interface DatasetStats {
   id?: number;
@@ -635,6 +660,8 @@ export interface RunSummary {
   /** What it must beat (known once its held-out photos are prepared), and, when finished, how it did. */
   baselines: RunBaselines | null;
   outcome: RunOutcome | null;
+  /** A recipe's run while it trains: the stage taken up last. */
+  stage?: TrainingStage;
 }
 
 export interface MetricPointRow {
@@ -705,7 +732,8 @@ export type AppEvent =
   | { type: 'library.checked'; projectId: number; checked: number; broken: number }
   | { type: 'job.progress'; progress: JobProgress }
   | { type: 'job.state'; jobId: number; state: JobState }
-  | ({ type: 'training.progress'; runId: number; point?: MetricPointRow } & TrainingLive)
+  /** `stage`: the recipe's stage these steps belong to (a recipe run only; its steps count from 1 in each stage). */
+  | ({ type: 'training.progress'; runId: number; point?: MetricPointRow; stage?: TrainingStage } & TrainingLive)
   /** A new held-out sample strip (LR | model | HR) at a validation step; `media` is its media path. */
   | { type: 'training.sample'; runId: number; step: number; media: string }
   | { type: 'training.state'; runId: number; state: RunState; modelId?: string; error?: { code: string; message: string } }

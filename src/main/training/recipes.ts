@@ -3,11 +3,10 @@
  * start. Kept in the domain (not in a front end) so the CLI and the studio run the same
  * stages.
  */
-import type { TrainRequest } from '../../shared/api.js';
+import { RECIPES, type TrainRequest } from '../../shared/api.js';
 import { RestoraError } from '../../shared/errors.js';
 
-export const RECIPES = ['vae-latent'] as const;
-export type RecipeId = (typeof RECIPES)[number];
+export { RECIPES, type RecipeId } from '../../shared/api.js';
 
 /**
  * The VAE latent-translation recipe as three runs: <name>-clean (a VAE on clean photos, at
@@ -28,4 +27,17 @@ function latentRecipe<T extends TrainRequest>(base: T, patch: number): T[] {
 export function recipeStages<T extends TrainRequest>(recipe: string, base: T, patch: number): T[] {
   if (recipe === 'vae-latent') return latentRecipe(base, patch);
   throw new RestoraError('USAGE', `Unknown training recipe "${recipe}". Known: ${RECIPES.join(', ')}.`);
+}
+
+/**
+ * What a recipe fixes, checked before its first stage: 'vae-latent' trains VAEs for a x2
+ * model from degraded copies of the photos, so no teacher, GAN stage or start model.
+ */
+export function checkRecipeRequest(recipe: string, base: TrainRequest): void {
+  if (!(RECIPES as readonly string[]).includes(recipe)) throw new RestoraError('USAGE', `Unknown training recipe "${recipe}". Known: ${RECIPES.join(', ')}.`);
+  if (base.arch !== 'vae' || base.scale !== 2) {
+    throw new RestoraError('USAGE', `The ${recipe} recipe trains VAEs (arch vae) for a x2 model (scale 2); this request is ${base.arch} x${base.scale}.`, undefined, { hint: { cli: 'Leave --arch and --scale out (or give --arch vae --scale 2).', studio: 'Pick the vae architecture at x2.' } });
+  }
+  if (base.teacher || base.preset === 'none') throw new RestoraError('USAGE', 'The VAE latent recipe cannot learn from a teacher.', undefined, { hint: { cli: 'Leave --teacher out.', studio: 'Choose no teacher.' } });
+  if (base.gan || base.initModel || base.latentStage) throw new RestoraError('USAGE', `The ${recipe} recipe sets its own stages: it takes no GAN stage, start model or latent stage.`, undefined, { hint: { cli: 'Leave --gan and --init out.', studio: 'Turn GAN off and start from random weights.' } });
 }

@@ -1,8 +1,8 @@
 /** Messages between the training runner (main thread) and a training worker. */
-import type { BackendId, ComputeChoice } from '../../shared/api.js';
+import type { BackendId, ComputeChoice, TrainingStage } from '../../shared/api.js';
 import type { TrainProgress } from '../ml/train/trainer.js';
 import type { PageRequest } from '../ml/engine/pageRelay.js';
-import type { TrainRequest, TrainResult } from './trainService.js';
+import type { TrainRequest } from './trainService.js';
 
 export interface TrainWorkerData {
   home: string;
@@ -24,8 +24,11 @@ export const CONTROL_CANCEL = 2;
 export type FromTrainWorker =
   | PageRequest
   | { type: 'run'; runId: number }
-  | { type: 'progress'; progress: TrainProgress }
+  /** `stage`: a recipe's stage these steps belong to. */
+  | { type: 'progress'; progress: TrainProgress; stage?: TrainingStage }
+  /** A recipe's stage taken up (passed over when its model is installed). */
+  | { type: 'stage'; stage: TrainingStage }
   | { type: 'sample'; step: number }
   | { type: 'teacher'; done: number; total: number; secondsPerRegion: number; etaSec: number }
-  | { type: 'done'; result: TrainResult }
+  | { type: 'done'; modelId: string }
   | { type: 'error'; error: { code: string; message: string } };

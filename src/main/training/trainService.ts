@@ -6,7 +6,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { runOutcome, type DatasetStats, type ModelCard, type PairPreview, type PresetId, type RunBaselines, type RunOutcome, type TeacherEstimate, type TeacherEstimateRequest, type TrainEstimate, type TrainRequest as SharedTrainRequest } from '../../shared/api.js';
+import { runOutcome, type DatasetStats, type ModelCard, type PairPreview, type PresetId, type RunBaselines, type RunOutcome, type TeacherEstimate, type TeacherEstimateRequest, type TrainEstimate, type TrainingStage, type TrainRequest as SharedTrainRequest } from '../../shared/api.js';
 import { RestoraError, errorMessage } from '../../shared/errors.js';
 import type { Db } from '../db/database.js';
 import { degrade } from '../degrade/presets.js';
@@ -45,6 +45,8 @@ import {
 } from '../ml/train/teacher.js';
 import * as tfjs from '@tensorflow/tfjs';
 import { teacherCostRefusal } from '../ml/train/teacherCost.js';
+import { checkRecipeRequest, recipeStages } from './recipes.js';
+import { trainToFolder, type FolderTrainRequest } from './folderTraining.js';
 
 /** The shared request, plus `resume` (continue the run of the same name). */
 export type TrainRequest = SharedTrainRequest & { resume?: boolean };
@@ -91,6 +93,14 @@ export interface TeacherHooks {
   /** The measured cost, before anything is written (always measured when this is given). */
   onTeacherEstimate?: (e: TeacherEstimate) => void;
   onTeacherProgress?: (p: FillProgress & { etaSec: number }) => void;
+}
+
+/** What a recipe reports as it goes (besides each stage's steps, through onProgress). */
+export interface RecipeHooks extends TeacherHooks {
+  /** Before each stage: passed over (its model is installed), resumed or started. */
+  onStage?: (s: TrainingStage) => void;
+  /** After a stage trained, with its result. */
+  onStageDone?: (s: TrainingStage, r: TrainResult) => void;
 }
 
 /** The student's inputs in words (for the card). */
@@ -340,6 +350,7 @@ export class TrainService {
     onSample?: (step: number) => void,
     hooks: TeacherHooks = {},
   ): Promise<TrainResult> {
+    if (req.recipe) throw new RestoraError('USAGE', `The ${req.recipe} recipe trains several runs in order: run it with trainRecipe.`);
     if (!NAME.test(req.name)) throw new RestoraError('USAGE', `The run's name "${req.name}" must be letters, digits, '.', '_' or '-' (up to 64).`, undefined, { hint: { cli: 'Change --name.', studio: 'Change the Name field.' } });
     const patch = req.patch ?? 48;
     // The degraded VAE reconstructs LR photos degraded at x2 (its model works at x1 on them).
@@ -347,7 +358,7 @@ export class TrainService {
     const hp = patch * degradeScale;
     const stageParts = this.latentParts(req);
     if (taskOf(req.arch, req.archOptions ?? {}) !== 'restore') {
-      throw new RestoraError('USAGE', `The unet's ${String(req.archOptions?.head)} head is one of the damage nets; they train on masks with scripts/train-bundled.ts --task detect|inpaint.`);
+      throw new RestoraError('USAGE', `The unet's ${String(req.archOptions?.head)} head is one of the damage nets; they train on masks with restora train --task detect|inpaint --out DIR.`);
     }
     const teacherModel = this.teacherFor(req, patch);
     // Without a teacher the inputs are always a degradation of the photos (their clean originals are the targets).
@@ -637,6 +648,58 @@ export class TrainService {
     return { modelId, modelDir, runDir, heldOut: q, bicubic: bic, photos: { train: trainPhotos.length, val: valPhotos.length, skipped }, outcome };
   }
 
+  /**
+   * A training recipe (request.recipe, e.g. vae-latent): its stages trained in order, each the
+   * next one's start. A stage whose model is installed is passed over, one whose run has a
+   * checkpoint resumes, the rest start; so running the recipe again takes it up where it
+   * stopped, and a finished recipe trains nothing. `hooks.onStage` says which stage runs;
+   * the other callbacks are each stage's, as for train(). Returns the stages it trained.
+   */
+  async trainRecipe(
+    req: TrainRequest,
+    onProgress?: (p: TrainProgress, stage: TrainingStage) => void,
+    signal?: AbortSignal,
+    onRunId?: (runId: number, stage: TrainingStage) => void,
+    onSample?: (step: number, stage: TrainingStage) => void,
+    hooks: RecipeHooks = {},
+  ): Promise<{ modelId: string; results: TrainResult[] }> {
+    const recipe = req.recipe;
+    if (!recipe) throw new RestoraError('USAGE', 'No training recipe in the request.');
+    checkRecipeRequest(recipe, req);
+    const base: TrainRequest = { ...req, resume: false };
+    delete base.recipe;
+    const stages = recipeStages(recipe, base, req.patch ?? 48);
+    const results: TrainResult[] = [];
+    for (const [i, stage] of stages.entries()) {
+      const installed = this.library().list().some((m) => m.card.id === stage.name);
+      const resume = !installed && fs.existsSync(path.join(this.home, 'runs', stage.name, 'checkpoint', 'state.json'));
+      const info: TrainingStage = { recipe, name: stage.name, stage: stage.latentStage!, index: i + 1, total: stages.length, status: installed ? 'installed' : resume ? 'resuming' : 'starting' };
+      hooks.onStage?.(info);
+      if (installed) continue;
+      if (signal?.aborted) throw new RestoraError('CANCELLED', `Training stopped before the recipe's ${info.stage} stage (${info.name}).`);
+      const result = await this.train(
+        { ...stage, resume },
+        onProgress && ((p) => onProgress(p, info)),
+        signal,
+        onRunId && ((id) => onRunId(id, info)),
+        onSample && ((step) => onSample(step, info)),
+        hooks,
+      );
+      results.push(result);
+      hooks.onStageDone?.(info, result);
+    }
+    return { modelId: stages.at(-1)!.name, results };
+  }
+
+  /**
+   * A model trained into a folder rather than the library (restora train --out DIR), as the
+   * bundled models are made, the damage nets (task detect, inpaint) included: photos from
+   * DATA/train and DATA/val, its checkpoints in `req.runDir`; see folderTraining.ts.
+   */
+  trainToFolder(req: FolderTrainRequest, onProgress?: (p: TrainProgress) => void, signal?: AbortSignal): ReturnType<typeof trainToFolder> {
+    return trainToFolder(req, onProgress, signal);
+  }
+
   private library(): ModelLibrary {
     return new ModelLibrary(bundledModelsDir(), path.join(this.home, 'models'));
   }
@@ -666,6 +729,13 @@ export class TrainService {
    * done or 15 s have passed. Validation points add a little; a GAN stage is not included.
    */
   async estimateSteps(req: TrainRequest): Promise<TrainEstimate> {
+    if (req.recipe) {
+      // A recipe is timed on its first stage (the clean-photo VAE, the largest patches); each stage has the run's steps.
+      checkRecipeRequest(req.recipe, req);
+      const base: TrainRequest = { ...req };
+      delete base.recipe;
+      return this.estimateSteps(recipeStages(req.recipe, base, req.patch ?? 48)[0]!);
+    }
     const patch = req.patch ?? 48;
     const hp = patch * (req.latentStage === 'degraded' ? 2 : req.scale);
     const init = req.initModel ? this.initModel(req) : null;

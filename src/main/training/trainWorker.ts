@@ -14,6 +14,9 @@ import { openComputeEngine } from '../ml/engine/openEngine.js';
 import { parentLauncher, type PageExited } from '../ml/engine/pageRelay.js';
 import { SpeedCache } from '../ml/store/speedCache.js';
 import { TrainService } from './trainService.js';
+import type { TrainingStage } from '../../shared/api.js';
+import type { TrainProgress } from '../ml/train/trainer.js';
+import type { FillProgress } from '../ml/train/teacher.js';
 import { CONTROL_RUN, type FromTrainWorker, type TrainWorkerData } from './trainProtocol.js';
 
 if (!parentPort) throw new Error('trainWorker must run in a worker thread');
@@ -42,31 +45,32 @@ async function main(): Promise<void> {
       gpu = opened.engine !== null;
       return opened.engine ?? undefined;
     };
-    const result = await new TrainService(db, data.home, choice === 'cpu' ? undefined : openEngine).train(
-      data.request,
-      (progress) => {
-        stepsPerSec = progress.stepsPerSec;
-        send({ type: 'progress', progress });
+    const service = new TrainService(db, data.home, choice === 'cpu' ? undefined : openEngine);
+    const onProgress = (progress: TrainProgress, stage?: TrainingStage) => {
+      stepsPerSec = progress.stepsPerSec;
+      send({ type: 'progress', progress, ...(stage ? { stage } : {}) });
+      check();
+    };
+    const onRunId = (runId: number) => {
+      send({ type: 'run', runId });
+      check();
+    };
+    const onSample = (step: number) => send({ type: 'sample', step });
+    const hooks = {
+      onTeacherProgress: (p: FillProgress & { etaSec: number }) => {
+        send({ type: 'teacher', done: p.done, total: p.total, secondsPerRegion: p.seconds / Math.max(1, p.computed), etaSec: p.etaSec });
         check();
       },
-      stop.signal,
-      (runId) => {
-        send({ type: 'run', runId });
-        check();
-      },
-      (step) => send({ type: 'sample', step }),
-      {
-        onTeacherProgress: (p) => {
-          send({ type: 'teacher', done: p.done, total: p.total, secondsPerRegion: p.seconds / Math.max(1, p.computed), etaSec: p.etaSec });
-          check();
-        },
-      },
-    );
-    // Measured on this machine: shown next to the architecture choice in the wizard.
-    if (stepsPerSec > 0) {
+    };
+    // A recipe's stages run one after the other in this worker; the run's events say which stage is stepping.
+    const result = data.request.recipe
+      ? await service.trainRecipe(data.request, onProgress, stop.signal, onRunId, onSample, { ...hooks, onStage: (stage) => send({ type: 'stage', stage }) })
+      : await service.train(data.request, onProgress, stop.signal, onRunId, onSample, hooks);
+    // Measured on this machine: shown next to the architecture choice in the wizard (a recipe's stages are other archs).
+    if (stepsPerSec > 0 && !data.request.recipe) {
       new SpeedCache(data.home).record(SpeedCache.key('train', data.request.arch, gpu ? 'webgpu' : backend.id, backend.threads), stepsPerSec, 'steps/s');
     }
-    send({ type: 'done', result });
+    send({ type: 'done', modelId: result.modelId });
   } finally {
     db.close();
   }

@@ -10,13 +10,14 @@ import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import type { PageLauncher } from '../ml/engine/chromium.js';
 import { PageHost } from '../ml/engine/pageRelay.js';
-import type { BackendId, ComputeChoice, MetricPointRow, RunBaselines, RunOutcome, RunState, RunSummary, TeacherEstimate, TeacherEstimateRequest, TrainEstimate } from '../../shared/api.js';
+import type { BackendId, ComputeChoice, MetricPointRow, RunBaselines, RunOutcome, RunState, RunSummary, TeacherEstimate, TeacherEstimateRequest, TrainEstimate, TrainingStage } from '../../shared/api.js';
 import { RestoraError, type ErrorCode } from '../../shared/errors.js';
 import type { Db } from '../db/database.js';
 import type { EventBus } from '../events.js';
 import { siblingEntry, startWorker } from '../workers.js';
 import { CONTROL_CANCEL, CONTROL_PAUSE, type FromTrainWorker, type TrainWorkerData } from './trainProtocol.js';
 import type { TrainRequest } from './trainService.js';
+import { checkRecipeRequest } from './recipes.js';
 import type { EstimateWorkerData, FromEstimateWorker } from './estimateWorker.js';
 
 interface Live {
@@ -24,6 +25,9 @@ interface Live {
   control: Int32Array;
   step: number;
   ended: Promise<void>;
+  /** A recipe: the stage stepping now, and its own run (a stage before the last trains under its own name). */
+  stage?: TrainingStage;
+  stageRunId?: number;
 }
 
 interface RunRow {
@@ -77,6 +81,7 @@ export class TrainingRunner {
   private summary(r: RunRow): RunSummary {
     const c = JSON.parse(r.config_json) as { scale?: number; arch?: string; preset?: string; steps?: number; baselines?: RunBaselines; outcome?: RunOutcome };
     const d = r.dataset_json ? (JSON.parse(r.dataset_json) as { train: string[]; val: string[] }) : null;
+    const stage = this.live.get(r.id)?.stage;
     return {
       id: r.id,
       name: r.name,
@@ -94,6 +99,7 @@ export class TrainingRunner {
       photos: d ? { train: d.train.length, val: d.val.length } : null,
       baselines: c.baselines ?? null,
       outcome: c.outcome ?? null,
+      ...(stage ? { stage } : {}),
     };
   }
 
@@ -103,6 +109,8 @@ export class TrainingRunner {
 
   /** Starts a new run; returns its id at once (the photos load inside the worker). */
   start(request: TrainRequest): number {
+    // A recipe's request is checked now, so a wrong one is refused rather than started and failed.
+    if (request.recipe) checkRecipeRequest(request.recipe, request);
     const runDir = path.join(this.home, 'runs', request.name);
     const existing = this.db.prepare('SELECT id, state FROM training_runs WHERE run_dir = ?').get(runDir) as { id: number; state: RunState } | undefined;
     if (existing) {
@@ -164,7 +172,8 @@ export class TrainingRunner {
 
   /** The latest held-out sample strip of a run (LR | model | HR), or null. */
   sampleFile(runId: number): string | null {
-    const r = this.db.prepare('SELECT run_dir FROM training_runs WHERE id = ?').get(runId) as { run_dir: string } | undefined;
+    // A recipe's earlier stages write their samples in their own run folders.
+    const r = this.db.prepare('SELECT run_dir FROM training_runs WHERE id = ?').get(this.live.get(runId)?.stageRunId ?? runId) as { run_dir: string } | undefined;
     const file = r ? path.join(r.run_dir, 'sample.png') : null;
     return file && fs.existsSync(file) ? file : null;
   }
@@ -241,6 +250,12 @@ export class TrainingRunner {
       worker.on('message', (m: FromTrainWorker) => {
         if (m.type === 'openPage' || m.type === 'closePage') {
           void pages?.handle(m);
+        } else if (m.type === 'run') {
+          const live = this.live.get(runId);
+          if (live) live.stageRunId = m.runId;
+        } else if (m.type === 'stage') {
+          const live = this.live.get(runId);
+          if (live) live.stage = m.stage;
         } else if (m.type === 'progress') {
           const p = m.progress;
           const live = this.live.get(runId);
@@ -248,6 +263,7 @@ export class TrainingRunner {
           this.events.publish({
             type: 'training.progress',
             runId,
+            ...(m.stage ? { stage: m.stage } : {}),
             step: p.step,
             steps: p.steps,
             loss: p.loss,
@@ -275,7 +291,7 @@ export class TrainingRunner {
         } else if (m.type === 'sample') {
           this.events.publish({ type: 'training.sample', runId, step: m.step, media: `sample/${runId}/${m.step}` });
         } else if (m.type === 'done') {
-          finish('done', { modelId: m.result.modelId });
+          finish('done', { modelId: m.modelId });
         } else if (m.type === 'error') {
           const code = m.error.code as ErrorCode;
           finish(code === 'CANCELLED' ? 'paused' : 'failed', code === 'CANCELLED' ? {} : { error: m.error });

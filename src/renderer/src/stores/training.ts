@@ -4,7 +4,7 @@
  */
 import { defineStore } from 'pinia';
 import { computed, reactive, ref } from 'vue';
-import { DEFAULT_TEACHER_REGIONS, type AppEvent, type DatasetStats, type MetricPointRow, type PairPreview, type RunState, type RunSummary, type SpeedEstimate, type TeacherEstimate, type TrainingLive, type TrainPreset } from '../../../shared/api';
+import { DEFAULT_TEACHER_REGIONS, type AppEvent, type DatasetStats, type MetricPointRow, type PairPreview, type RunState, type RunSummary, type SpeedEstimate, type TeacherEstimate, type TrainingLive, type TrainingStage, type TrainPreset, type RecipeId } from '../../../shared/api';
 import { api } from '../api';
 import { useNotify } from './notify';
 
@@ -33,6 +33,8 @@ export const useTrainingStore = defineStore('training', () => {
     /** The user accepted a teacher cost of over an hour. */
     teacherConfirmed: false,
     arch: 'compact',
+    /** A recipe trains several models in order ('' = one model); it fixes the architecture and scale. */
+    recipe: '' as '' | RecipeId,
     /** Fine-tune: an installed model to start from ('' = random weights). */
     initModel: '',
     optionsText: '',
@@ -65,6 +67,8 @@ export const useTrainingStore = defineStore('training', () => {
   const runId = ref<number | null>(null);
   const runState = ref<RunState | null>(null);
   const live = ref<LiveStatus | null>(null);
+  /** A recipe's run: the stage stepping now (its steps, charts and sample are that stage's). */
+  const stage = ref<TrainingStage | null>(null);
   /** Loss per step (every progress event) and metric points (validation included). */
   const lossPoints = ref<[number, number][]>([]);
   const lrPoints = ref<[number, number][]>([]);
@@ -79,10 +83,11 @@ export const useTrainingStore = defineStore('training', () => {
     if (r) runs.value = [...r].sort((a, b) => b.id - a.id);
   }
 
-  function watchRun(id: number, state: RunState = 'running'): void {
+  function watchRun(id: number, state: RunState = 'running', runStage: TrainingStage | null = null): void {
     runId.value = id;
     runState.value = state;
     live.value = null;
+    stage.value = runStage;
     lossPoints.value = [];
     lrPoints.value = [];
     points.value = [];
@@ -110,6 +115,16 @@ export const useTrainingStore = defineStore('training', () => {
       const r = runs.value.find((x) => x.id === e.runId);
       if (r) r.step = e.step;
       if (e.runId !== runId.value) return;
+      // A recipe's next stage counts its steps from 1 again: its charts start afresh.
+      if (e.stage && e.stage.name !== stage.value?.name) {
+        if (stage.value) {
+          lossPoints.value = [];
+          lrPoints.value = [];
+          points.value = [];
+          sample.value = null;
+        }
+        stage.value = e.stage;
+      }
       live.value = { step: e.step, steps: e.steps, loss: e.loss, lr: e.lr, stepsPerSec: e.stepsPerSec, etaSec: e.etaSec };
       if (runState.value !== 'paused') runState.value = 'running';
       // The chart plots the logged points (mean loss over each window), exactly what Runs shows
@@ -168,7 +183,7 @@ export const useTrainingStore = defineStore('training', () => {
 
   return {
     form, stats, previews, previewSkipped, estimate, teacherEstimate, teacherLive, sample,
-    runId, runState, live, lossPoints, lrPoints, points, modelId, runError, valPsnr, valSsim, evalPsnr, recon, kl,
+    runId, runState, live, stage, lossPoints, lrPoints, points, modelId, runError, valPsnr, valSsim, evalPsnr, recon, kl,
     runs, loadRuns, watchRun, reloadHistory, onEvent, start, control,
   };
 });
