@@ -1,6 +1,7 @@
 /** restora batch. */
 import path from 'node:path';
 import { RestoraError, errorMessage } from '../../shared/errors.js';
+import { tileChangeSaid } from '../../shared/api.js';
 import { UsageError, parse, intOption, FACE_OPTIONS, facesOption, announceBackend, appFrom, OUTPUT_OPTIONS, outputOptions } from '../common.js';
 import { USAGE } from '../usage.js';
 
@@ -49,9 +50,14 @@ export async function cmdBatch(args: string[]): Promise<number> {
     const controller = new AbortController();
     process.once('SIGINT', () => controller.abort());
     const tty = process.stderr.isTTY;
+    let tileSaid = false;
     const summary = await jobs.run(prepared.jobId, {
       signal: controller.signal,
       onProgress: (p) => {
+        if (p.tile && !tileSaid) {
+          tileSaid = true;
+          process.stderr.write(`${tty ? '\r\x1b[K' : ''}Items run ${tileChangeSaid(p.tile)}.\n`);
+        }
         const line = `[${p.done + p.failed}/${p.total}] ${p.ratePerSec.toFixed(2)} img/s, ETA ${p.etaSec.toFixed(0)} s  ${path.basename(p.current ?? '')}`;
         process.stderr.write(tty ? `\r\x1b[K${line}` : `${line}\n`);
       },

@@ -20,7 +20,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DEFAULT_FACE_FIDELITY, DEFAULT_FACE_STRENGTH, DEFAULT_TILE, type BatchSpec, type JobProgress, type JobState, type JobSummary, type OutputFormat } from '../../shared/api.js';
+import { DEFAULT_FACE_FIDELITY, DEFAULT_FACE_STRENGTH, DEFAULT_TILE, type BatchSpec, type JobProgress, type JobState, type JobSummary, type OutputFormat, type TileChange } from '../../shared/api.js';
 import { RestoraError, errorMessage } from '../../shared/errors.js';
 import { guardDb, mapDbError, type Db } from '../db/database.js';
 import type { ComputeHost } from '../ml/worker/computeHost.js';
@@ -330,6 +330,7 @@ export class BatchJobs {
     const started = performance.now();
     let computed = 0;
     let lastEmit = -Infinity;
+    let tileChange: TileChange | undefined;
     const emit = (current: string, tiles?: { done: number; total: number }) => {
       if (!onProgress) return;
       lastEmit = performance.now();
@@ -348,6 +349,7 @@ export class BatchJobs {
         ratePerSec: rate,
         // 0 until there is a rate to go by.
         etaSec: rate > 0 ? Math.max(0, left) / rate : 0,
+        ...(tileChange ? { tile: tileChange } : {}),
       });
     };
 
@@ -400,7 +402,7 @@ export class BatchJobs {
         makeOutputDir(item.input_path, item.output_path);
         staging = true;
         const repair = damageNets ? repairPlanFor(damageNets, spec.repairMasks?.[item.input_path]) : undefined;
-        await this.compute.upscale(
+        const result = await this.compute.upscale(
           model.dir,
           pipelineRequest(model, item.input_path, staged, spec.format, { repair, keepColours: spec.keepColours, levels: spec.levels, quality: spec.quality, tile: spec.tile, resize: spec.resize, faces }),
           {
@@ -410,6 +412,7 @@ export class BatchJobs {
             },
           },
         );
+        tileChange ??= result.tile;
         if (!lost && commitOutput.immediate(item, staged, Math.round(performance.now() - t0))) counts.done++;
         // Else the claim lapsed: whoever holds the item now writes it; this result is dropped.
       } catch (err) {
