@@ -11,6 +11,9 @@
  *   --no-upscayl  leave out imported Real-ESRGAN models vs upscayl-bin (~3 min on 2 cores)
  *   --no-webgpu   leave out the WebGPU engine vs the wasm engine (~75 s on SwiftShader)
  *   --no-span     leave out SPAN x4 vs restora-x4 (bench/span.ts, ~5 s)
+ *   --no-archs    leave out RealPLKSR, SwinIR and DAT at their released sizes vs the bundled models, each with
+ *                 its memory and projected time on a 3000x2000 photo (bench/{realplksr,swinir,dat}.ts; several
+ *                 minutes each on 2 cores: one full-size tile of a transformer is minutes of wasm)
  *   --no-faces    leave out the face models (GFPGAN, CodeFormer: one 512 px face each, ~1 min on 2 cores)
  *   --no-distilled  leave out the distilled students vs their Real-ESRGAN teachers (bench/distilled.ts; a few
  *                 minutes on 2 cores, most of it importing x4plus and its one timed run)
@@ -279,6 +282,15 @@ if (!args.has('--no-faces')) {
 if (!args.has('--no-span')) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'span.ts')], { encoding: 'utf8', cwd: root });
   report.span = r.status === 0 ? JSON.parse(r.stdout.trim().split('\n').pop()!) : { error: r.stderr.slice(-500) };
+}
+
+// 3a''''. The community's newer architectures at their released sizes (random weights), each beside a
+// bundled model on the same crop, with peak RSS and projected time on a 3000x2000 photo (child processes).
+if (!args.has('--no-archs')) {
+  for (const arch of ['realplksr', 'swinir', 'dat']) {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'bench', `${arch}.ts`)], { encoding: 'utf8', cwd: root });
+    report[arch] = r.status === 0 ? JSON.parse(r.stdout.trim().split('\n').pop()!) : { error: r.stderr.slice(-500) };
+  }
 }
 
 // 3b. The WebGPU engine (headless Chromium, whatever adapter it finds) beside the wasm engine (child process).

@@ -13,13 +13,13 @@ describe('architecture registry', () => {
     await initBackend({ prefer: 'wasm', threads: 1 });
   });
 
-  it('registers every architecture of ../shared/DESIGN.md, plus the restoration U-Net, the VAE forms and the imported face restorers', () => {
-    expect(listArchs().map((a) => a.id).sort()).toEqual(['codeformer', 'compact', 'gfpgan', 'restoreformer', 'rrdbnet', 'span', 'srgan-discriminator', 'srresnet', 'srvgg', 'unet', 'upsampler2x', 'upsampler8x', 'vae', 'vae-mapping']);
+  it('registers every architecture of ../shared/DESIGN.md, plus the restoration U-Net, the VAE forms, the imported face restorers and the community upscalers', () => {
+    expect(listArchs().map((a) => a.id).sort()).toEqual(['codeformer', 'compact', 'dat', 'gfpgan', 'realplksr', 'restoreformer', 'rrdbnet', 'span', 'srgan-discriminator', 'srresnet', 'srvgg', 'swinir', 'unet', 'upsampler2x', 'upsampler8x', 'vae', 'vae-mapping']);
   });
 
   it('imports through one registry: each importable architecture registers its own detector beside its definition', () => {
     const ids = listDetectors().map((d) => d.arch);
-    expect(ids).toEqual(['rrdbnet', 'srvgg', 'gfpgan', 'codeformer', 'restoreformer', 'span']);
+    expect(ids).toEqual(['rrdbnet', 'srvgg', 'gfpgan', 'codeformer', 'restoreformer', 'span', 'realplksr', 'swinir', 'dat']);
     for (const id of ids) expect(getArch(id).importName, id).toBeTruthy();
     // ncnn graphs too: each arch Upscayl ships maps its own graph (rrdbnet/ncnn.ts, srvgg/ncnn.ts).
     expect(listNcnnDetectors().map((d) => d.arch)).toEqual(['rrdbnet', 'srvgg']);

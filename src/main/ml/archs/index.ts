@@ -12,5 +12,8 @@ import './gfpgan/index.js';
 import './codeformer/index.js';
 import './restoreformer/index.js';
 import './span/index.js';
+import './realplksr/index.js';
+import './swinir/index.js';
+import './dat/index.js';
 export { stackUpsamplers } from './upsampler.js';
 export * from './registry.js';

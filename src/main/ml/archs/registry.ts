@@ -39,7 +39,9 @@ export interface ArchSpec {
   /**
    * How a tile whose sides are not a multiple of `sizeMultiple` is padded (bottom and right,
    * then cropped): 'symmetric' repeats the edge pixel (Real-ESRGAN's engine), 'reflect' does
-   * not (PyTorch's F.pad 'reflect', as SwinIR pads to its window). Default 'symmetric'.
+   * not (PyTorch's F.pad 'reflect', as SwinIR pads to its window), 'inside': not at all, the
+   * model pads inside as its reference does (DAT zero-pads q/k/v in every block); tiles still
+   * start on the grid. Default 'symmetric'.
    */
   padMode?: PadMode;
   /**
@@ -51,7 +53,7 @@ export interface ArchSpec {
   maxTile?: (scale: number, options: ArchOptions) => number;
 }
 
-export type PadMode = 'reflect' | 'symmetric';
+export type PadMode = 'reflect' | 'symmetric' | 'inside';
 
 /**
  * One activation (one tensor) may take this many bytes on wasm and the CPU: big enough for

@@ -43,7 +43,7 @@ export type TileRunner = (tile: TileRequest) => Promise<Float32Array>;
  * the tensor's own size at once (one less for reflect), so a photo smaller than the pad (a
  * 1x1 image for a net that needs sides of 4) is mirrored in several passes.
  */
-export function mirrorPadBottomRight(x: tf.Tensor4D, padH: number, padW: number, mode: PadMode = 'symmetric'): tf.Tensor4D {
+export function mirrorPadBottomRight(x: tf.Tensor4D, padH: number, padW: number, mode: Exclude<PadMode, 'inside'> = 'symmetric'): tf.Tensor4D {
   let y = x;
   while (padH > 0 || padW > 0) {
     // A side of 1 cannot be reflected: that pass repeats its pixel, as reflecting would if it could.
@@ -76,7 +76,7 @@ export function localRunner(model: Predictor): TileRunner {
   return async ({ x: input, height: th, width: tw, channels, padH, padW, padMode, maxValue }) => {
     const result = tf.tidy(() => {
       let x: tf.Tensor4D = tf.tensor4d(input, [1, th, tw, channels ?? 3]);
-      if (padH || padW) x = mirrorPadBottomRight(x, padH, padW, padMode);
+      if (padH || padW) x = mirrorPadBottomRight(x, padH, padW, padMode === 'inside' ? 'symmetric' : padMode);
       let y = model.predict(x) as tf.Tensor4D;
       const s = y.shape[1] / x.shape[1];
       if (padH || padW) y = y.slice([0, 0, 0, 0], [1, th * s, tw * s, y.shape[3]]);
@@ -185,8 +185,9 @@ export async function upscaleTiled(
         for (let c = 0; c < ci; c++) input[d + ci * x + c] = src[so + c]! * inv;
       }
     }
-    const padH = (m - (th % m)) % m;
-    const padW = (m - (tw % m)) % m;
+    // A model that pads inside (as its reference does) gets the tile as it is.
+    const padH = o.padMode === 'inside' ? 0 : (m - (th % m)) % m;
+    const padW = o.padMode === 'inside' ? 0 : (m - (tw % m)) % m;
     const data = await run({ x: input, height: th, width: tw, ...(ci !== 3 ? { channels: ci } : {}), padH, padW, ...(o.padMode && o.padMode !== 'symmetric' ? { padMode: o.padMode } : {}), maxValue });
     blendTile(out, data, r, { x0, y0, tw }, { width, height, scale: s, channels: co, band: b });
     done++;

@@ -1,8 +1,10 @@
 /**
  * The imported architectures on the WebGPU engine (Chromium's SwiftShader in CI): the face
  * restorers (GFPGAN's modulated convs and SFT, CodeFormer's attention, codebook and fidelity
- * input, RestoreFormer++'s cross-attention and nearest code) and SPAN, each loaded from its
- * PyTorch fixture and run through the page, within 1e-3 of the wasm engine.
+ * input, RestoreFormer++'s cross-attention and nearest code), SPAN, RealPLKSR (17x17 convs,
+ * DySample), SwinIR (shifted windows, relative position bias) and DAT (spatial and channel
+ * attention), each loaded from its PyTorch fixture and run through the page, within 1e-3 of
+ * the wasm engine.
  */
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +18,7 @@ import { detectArchitecture, type DetectedModel } from '../../src/main/ml/import
 import { detectCodeformer } from '../../src/main/ml/archs/codeformer/torch.js';
 import { detectRestoreformer } from '../../src/main/ml/archs/restoreformer/torch.js';
 import { buildImportedModel } from '../../src/main/ml/import/buildModel.js';
+import { tilingFor } from '../../src/main/ml/archs/index.js';
 import { ROOT } from '../helpers.js';
 import { HAVE_CHROMIUM, call, seededArray } from './helpers.js';
 
@@ -34,7 +37,9 @@ async function loadRequest(key: string, file: string): Promise<{ req: Extract<En
   const model = buildImportedModel(d, file);
   let artifacts: tf.io.ModelArtifacts | undefined;
   await model.save(tf.io.withSaveHandler(async (a) => ((artifacts = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } })));
-  const side = model.inputs[0]!.shape[1] ?? 16;
+  // Windowed transformers take whole windows: the side is a multiple of the arch's grid.
+  const m = tilingFor({ arch: d.arch, scale: d.scale, archOptions: d.archOptions }).multiple;
+  const side = model.inputs[0]!.shape[1] ?? Math.ceil(16 / m) * m;
   model.dispose();
   return { req: { op: 'load', model: key, topology: artifacts!.modelTopology as object, weightSpecs: artifacts!.weightSpecs as WeightSpec[], weights: new Uint8Array(artifacts!.weightData as ArrayBuffer) }, side, scale: d.scale };
 }
@@ -56,6 +61,11 @@ describe.skipIf(!HAVE_CHROMIUM)('imported architectures on the WebGPU engine', (
     ['CodeFormer (w 0.3)', path.join(FACES, 'codeformer-small.pth'), 0.3],
     ['RestoreFormer++', path.join(FACES, 'restoreformer-small.pth'), null],
     ['SPAN x4', path.join(ROOT, 'test', 'fixtures', 'span', 'span-x4.pth'), null],
+    ['RealPLKSR x4', path.join(ROOT, 'test', 'fixtures', 'realplksr', 'realplksr-x4.pth'), null],
+    ['RealPLKSR x2 (DySample)', path.join(ROOT, 'test', 'fixtures', 'realplksr', 'realplksr-x2-dysample.pth'), null],
+    ['SwinIR classical x2', path.join(ROOT, 'test', 'fixtures', 'swinir', 'swinir-classical-x2.pth'), null],
+    ['SwinIR real-world x4', path.join(ROOT, 'test', 'fixtures', 'swinir', 'swinir-realworld-x4.pth'), null],
+    ['DAT x2', path.join(ROOT, 'test', 'fixtures', 'dat', 'dat-x2.pth'), null],
   ] as const)('%s: within 1e-3 of wasm', async (_name, file, fidelity) => {
     await tf.setBackend('wasm');
     const local = new LocalEngine();
