@@ -7,7 +7,13 @@ export default defineConfig({
     plugins: [externalizeDepsPlugin()],
     build: {
       rollupOptions: {
-        input: { index: resolve('src/main/index.ts'), computeWorker: resolve('src/main/ml/worker/computeWorker.ts'), trainWorker: resolve('src/main/training/trainWorker.ts'), degradeWorker: resolve('src/main/ml/train/degradeWorker.ts'), estimateWorker: resolve('src/main/training/estimateWorker.ts') },
+        input: {
+          index: resolve('src/main/index.ts'),
+          computeWorker: resolve('src/main/ml/worker/computeWorker.ts'),
+          trainWorker: resolve('src/main/training/trainWorker.ts'),
+          degradeWorker: resolve('src/main/ml/train/degradeWorker.ts'),
+          estimateWorker: resolve('src/main/training/estimateWorker.ts'),
+        },
       },
     },
   },

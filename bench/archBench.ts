@@ -45,7 +45,13 @@ export async function benchArch(b: ArchBench): Promise<void> {
   const source = fs.existsSync(wallpaper) ? wallpaper : path.join(root, 'resources', 'samples', 'coffee.png');
   const at = fs.existsSync(wallpaper) ? { left: 320, top: 200 } : { left: 268, top: 168 };
   const side = b.crop;
-  const crop = new Uint8Array(await sharp(source).extract({ ...at, width: side, height: side }).removeAlpha().raw().toBuffer());
+  const crop = new Uint8Array(
+    await sharp(source)
+      .extract({ ...at, width: side, height: side })
+      .removeAlpha()
+      .raw()
+      .toBuffer(),
+  );
   const tileOptions = (t: Tiling, tile: number) => ({ scale: b.scale, tile, overlap: t.overlap, multiple: t.multiple, padMode: t.padMode, edgePad: t.edgePad });
 
   async function timeModel(model: tf.LayersModel, tiling: Tiling) {

@@ -14,7 +14,11 @@ const dy = tf.randomUniform([16, 48, 48, 32]) as tf.Tensor4D;
 function time(label: string, f: () => tf.Tensor, n = 8) {
   for (let i = 0; i < 2; i++) f().dispose();
   const t = performance.now();
-  for (let i = 0; i < n; i++) { const r = f(); r.dataSync(); r.dispose(); }
+  for (let i = 0; i < n; i++) {
+    const r = f();
+    r.dataSync();
+    r.dispose();
+  }
   const ms = (performance.now() - t) / n;
   const gflop = (2 * 16 * 48 * 48 * 9 * 32 * 32) / 1e9;
   console.log(`${label.padEnd(28)} threads ${threads}: ${ms.toFixed(1)} ms  ${(gflop / (ms / 1000)).toFixed(1)} GFLOP/s`);

@@ -138,19 +138,14 @@ const ownTeacher4: string | undefined = s4.model.card.teacher?.id;
 async function entry(label: string, role: Entry['role'], model: ModelSummary, scale: number): Promise<Entry> {
   // loadTeacher is the distillation's own path: works for any upscaler, and reduces a larger scale with bicubic.
   const teacher = await loadTeacher(model, scale);
-  const pathDesc =
-    model.card.scale === scale ? `x${scale}, tiled` : `x${model.card.scale}, tiled, then reduced to x${scale} by bicubic imresize (--teacher-downscale)`;
+  const pathDesc = model.card.scale === scale ? `x${scale}, tiled` : `x${model.card.scale}, tiled, then reduced to x${scale} by bicubic imresize (--teacher-downscale)`;
   return { label, role, model, scale, path: pathDesc, teacher, slow: SLOW.has(model.card.id), seconds: [] };
 }
 
 const groups: { scale: 4 | 2; entries: Entry[] }[] = [
   {
     scale: 4,
-    entries: [
-      await entry(s4.label, 'student', s4.model, 4),
-      await entry('realesrgan-x4fast', 'teacher', byId('realesrgan-x4fast'), 4),
-      await entry('realesrgan-x4plus', 'teacher', byId('realesrgan-x4plus'), 4),
-    ],
+    entries: [await entry(s4.label, 'student', s4.model, 4), await entry('realesrgan-x4fast', 'teacher', byId('realesrgan-x4fast'), 4), await entry('realesrgan-x4plus', 'teacher', byId('realesrgan-x4plus'), 4)],
   },
   {
     scale: 2,

@@ -23,7 +23,9 @@ for (let i = 0; i < 6; i++) {
   const w = 256;
   const px = Buffer.alloc(w * w * 3);
   for (let k = 0; k < px.length; k++) px[k] = (Math.sin(k / (97 + i)) * 100 + 128 + ((k * 31) % 17)) & 255;
-  await sharp(px, { raw: { width: w, height: w, channels: 3 } }).png().toFile(path.join(photos, `p${i}.png`));
+  await sharp(px, { raw: { width: w, height: w, channels: 3 } })
+    .png()
+    .toFile(path.join(photos, `p${i}.png`));
 }
 
 const request = { dataDirs: [photos], scale: 2, preset: 'bicubic' as const, arch: 'compact', steps: STEPS, batch: 4, patch: 32 };

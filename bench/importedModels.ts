@@ -76,10 +76,14 @@ if (process.argv.includes('--big')) {
     let stoppedBy = 'finished';
     const t0 = performance.now();
     try {
-      await upscaleFile(model, { input: big, output: path.join(dir, `big-${name}.png`), scale: 4, format: 'png', tile, ...tiling }, {
-        onProgress: (d, t) => ((done = d), (total = t)),
-        isCancelled: () => done >= stopAfter,
-      });
+      await upscaleFile(
+        model,
+        { input: big, output: path.join(dir, `big-${name}.png`), scale: 4, format: 'png', tile, ...tiling },
+        {
+          onProgress: (d, t) => ((done = d), (total = t)),
+          isCancelled: () => done >= stopAfter,
+        },
+      );
     } catch (err) {
       stoppedBy = (err as Error).message;
     }
@@ -90,7 +94,7 @@ if (process.argv.includes('--big')) {
       tilesDone: done,
       tilesTotal: total,
       seconds: +sec.toFixed(1),
-      etaWholePhotoMinutes: +((sec / Math.max(1, done)) * total / 60).toFixed(1),
+      etaWholePhotoMinutes: +(((sec / Math.max(1, done)) * total) / 60).toFixed(1),
       stoppedBy,
       peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
     };

@@ -38,7 +38,10 @@ for (let i = 0; i < N; i++) {
     .jpeg({ quality: 90 })
     .toFile(path.join(photos, `photo ${String(i).padStart(3, '0')}.jpg`));
 }
-const inputs = fs.readdirSync(photos).sort().map((f) => path.join(photos, f));
+const inputs = fs
+  .readdirSync(photos)
+  .sort()
+  .map((f) => path.join(photos, f));
 
 const models = new ModelLibrary(bundledModelsDir(), path.join(work, 'models'));
 const model = models.get(MODEL);

@@ -17,7 +17,9 @@ const out: Record<string, unknown> = {};
 // 1. Library import and paging.
 {
   const tree = path.join(work, 'tree');
-  const tiny = await sharp({ create: { width: 16, height: 12, channels: 3, background: '#808080' } }).png().toBuffer();
+  const tiny = await sharp({ create: { width: 16, height: 12, channels: 3, background: '#808080' } })
+    .png()
+    .toBuffer();
   for (let i = 0; i < N; i++) {
     const dir = path.join(tree, `d${i % 50}`, `e${i % 7}`);
     if (i < 350) fs.mkdirSync(dir, { recursive: true });

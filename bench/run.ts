@@ -125,7 +125,10 @@ async function timeTrainStep(arch: string, scale: number, batch: number, patch: 
     patch,
     restora: { msPerStep: +ms.toFixed(0), samplesPerSec: +((batch * 1000) / ms).toFixed(1), stepsMs: times, numTensors: tf.memory().numTensors },
     profile: Object.fromEntries(
-      [...byKernel.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([k, v]) => [k, `${v.toFixed(0)} ms (${((100 * v) / total).toFixed(0)}%)`]),
+      [...byKernel.entries()]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 10)
+        .map(([k, v]) => [k, `${v.toFixed(0)} ms (${((100 * v) / total).toFixed(0)}%)`]),
     ),
   };
 }

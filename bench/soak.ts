@@ -39,7 +39,9 @@ async function makePhotos(dir: string, n: number): Promise<void> {
     const h = 144;
     const px = Buffer.alloc(w * h * 3);
     for (let k = 0; k < px.length; k++) px[k] = (Math.sin(k / (53 + seed)) * 90 + 128 + ((k * (seed + 7)) % 23)) & 255;
-    await sharp(px, { raw: { width: w, height: h, channels: 3 } }).png().toFile(path.join(dir, `photo-${seed}.png`));
+    await sharp(px, { raw: { width: w, height: h, channels: 3 } })
+      .png()
+      .toFile(path.join(dir, `photo-${seed}.png`));
   }
 }
 
@@ -69,14 +71,11 @@ const token = url.searchParams.get('token')!;
 function request(pathname: string, body?: unknown): Promise<{ status: number; text: string; ms: number }> {
   const t0 = performance.now();
   return new Promise((resolve) => {
-    const req = http.request(
-      { host: '127.0.0.1', port, path: pathname, method: body === undefined ? 'GET' : 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString(), ms: performance.now() - t0 }));
-      },
-    );
+    const req = http.request({ host: '127.0.0.1', port, path: pathname, method: body === undefined ? 'GET' : 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString(), ms: performance.now() - t0 }));
+    });
     req.on('error', (err) => resolve({ status: 0, text: err.message, ms: performance.now() - t0 }));
     req.end(body === undefined ? undefined : JSON.stringify(body));
   });
@@ -266,7 +265,16 @@ console.log(
     errors,
     errorSamples,
     server: { start, end: final, peakRssMB: Math.max(...samples.map((s) => s.rssMB)), peakFds: Math.max(...samples.map((s) => s.fds)) },
-    hostileModels: { files: hostile.length, imported: counts.hostileModels, outcomes: hostileOutcomes, unclear: hostileBad.slice(0, 10), peakRssMB: worstImport.peakRssMB, peakAfter: worstImport.file, boundMB: IMPORT_RSS_BOUND_MB, withinBound: worstImport.peakRssMB < IMPORT_RSS_BOUND_MB },
+    hostileModels: {
+      files: hostile.length,
+      imported: counts.hostileModels,
+      outcomes: hostileOutcomes,
+      unclear: hostileBad.slice(0, 10),
+      peakRssMB: worstImport.peakRssMB,
+      peakAfter: worstImport.file,
+      boundMB: IMPORT_RSS_BOUND_MB,
+      withinBound: worstImport.peakRssMB < IMPORT_RSS_BOUND_MB,
+    },
     ...(webgpu ? { pageEngine: { probes: counts.pageProbes, byStatus: pageStatuses, bad: pageBad } } : {}),
     samples: samples.filter((_, i) => i % 12 === 0),
   }),

@@ -95,9 +95,7 @@ try {
   const wasmTrain = await training(undefined, 5);
   const gpuTrain = await training(gpu, 5);
   report.trainStepCompactX2 = { wasm: wasmTrain, webgpu: gpuTrain, wasmOverWebgpu: +(wasmTrain.msPerStep / gpuTrain.msPerStep).toFixed(3) };
-  report.note = gpu.info.adapter?.fallback
-    ? 'software adapter (SwiftShader): proves the path only; a real GPU is the target'
-    : 'hardware adapter';
+  report.note = gpu.info.adapter?.fallback ? 'software adapter (SwiftShader): proves the path only; a real GPU is the target' : 'hardware adapter';
 } finally {
   await gpu.close();
 }

@@ -51,8 +51,8 @@ report(id, out);
 const panels = [bic, out, hr];
 const W = hr.width;
 const strip = Buffer.alloc(W * 3 * hr.height * 3);
-for (const [p, img] of panels.entries())
-  for (let r = 0; r < hr.height; r++)
-    for (let c = 0; c < W * 3; c++) strip[(r * W * 3 + p * W) * 3 + c] = Math.max(0, Math.min(255, Math.round(img.data[r * W * 3 + c]!)));
-await sharp(strip, { raw: { width: W * 3, height: hr.height, channels: 3 } }).png().toFile(values.out!);
+for (const [p, img] of panels.entries()) for (let r = 0; r < hr.height; r++) for (let c = 0; c < W * 3; c++) strip[(r * W * 3 + p * W) * 3 + c] = Math.max(0, Math.min(255, Math.round(img.data[r * W * 3 + c]!)));
+await sharp(strip, { raw: { width: W * 3, height: hr.height, channels: 3 } })
+  .png()
+  .toFile(values.out!);
 console.log(`wrote ${values.out}: bicubic of the ${values.preset} input (seed ${values.seed}) | ${id} | original`);

@@ -23,7 +23,10 @@ const nets = { a: await load(values.a!), b: await load(values.b!) };
 
 async function photos(dir: string, side: number): Promise<{ name: string; img: FloatImage }[]> {
   const out: { name: string; img: FloatImage }[] = [];
-  for (const f of fs.readdirSync(dir).filter((f) => /\.(png|jpe?g)$/i.test(f)).sort()) {
+  for (const f of fs
+    .readdirSync(dir)
+    .filter((f) => /\.(png|jpe?g)$/i.test(f))
+    .sort()) {
     let img = await decodeRgbFloat(path.join(dir, f));
     const s = Math.min(side, img.width, img.height);
     img = crop(img, Math.floor((img.width - s) / 2), Math.floor((img.height - s) / 2), s, s);

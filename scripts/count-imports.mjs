@@ -36,7 +36,15 @@ for (const f of files) {
     if (!fs.existsSync(t)) continue;
     any.add(t);
     if (m[2]) continue;
-    if (m[3] && /^\{[^}]*\}$/.test(m[3].trim()) && m[3].replace(/[{}]/g, '').split(',').every((s) => s.trim() === '' || s.trim().startsWith('type '))) continue;
+    if (
+      m[3] &&
+      /^\{[^}]*\}$/.test(m[3].trim()) &&
+      m[3]
+        .replace(/[{}]/g, '')
+        .split(',')
+        .every((s) => s.trim() === '' || s.trim().startsWith('type '))
+    )
+      continue;
     out.add(t);
   }
   edges.set(f, out);
@@ -59,33 +67,33 @@ for (const [f, ts] of edges) {
 
 /** Tarjan's strongly connected components of more than one file. */
 function cyclesOf(graph) {
-let index = 0;
-const stack = [];
-const info = new Map();
-const cycles = [];
-function strong(v) {
-  info.set(v, { index, low: index, on: true });
-  index++;
-  stack.push(v);
-  for (const w of graph.get(v) ?? []) {
-    if (!info.has(w)) {
-      strong(w);
-      info.get(v).low = Math.min(info.get(v).low, info.get(w).low);
-    } else if (info.get(w).on) info.get(v).low = Math.min(info.get(v).low, info.get(w).index);
+  let index = 0;
+  const stack = [];
+  const info = new Map();
+  const cycles = [];
+  function strong(v) {
+    info.set(v, { index, low: index, on: true });
+    index++;
+    stack.push(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!info.has(w)) {
+        strong(w);
+        info.get(v).low = Math.min(info.get(v).low, info.get(w).low);
+      } else if (info.get(w).on) info.get(v).low = Math.min(info.get(v).low, info.get(w).index);
+    }
+    if (info.get(v).low === info.get(v).index) {
+      const comp = [];
+      let w;
+      do {
+        w = stack.pop();
+        info.get(w).on = false;
+        comp.push(path.relative(root, w));
+      } while (w !== v);
+      if (comp.length > 1) cycles.push(comp.sort());
+    }
   }
-  if (info.get(v).low === info.get(v).index) {
-    const comp = [];
-    let w;
-    do {
-      w = stack.pop();
-      info.get(w).on = false;
-      comp.push(path.relative(root, w));
-    } while (w !== v);
-    if (comp.length > 1) cycles.push(comp.sort());
-  }
-}
-for (const f of files) if (!info.has(f)) strong(f);
-return cycles;
+  for (const f of files) if (!info.has(f)) strong(f);
+  return cycles;
 }
 const cycles = cyclesOf(edges);
 const typeCycles = cyclesOf(all);
@@ -98,5 +106,8 @@ const everything = [];
     else if (/\.(ts|vue)$/.test(e.name)) everything.push(path.resolve(p));
   }
 })('src');
-const largest = everything.map((f) => [path.relative(root, f), fs.readFileSync(f, 'utf8').split('\n').length]).sort((a, b) => b[1] - a[1]).slice(0, 8);
+const largest = everything
+  .map((f) => [path.relative(root, f), fs.readFileSync(f, 'utf8').split('\n').length])
+  .sort((a, b) => b[1] - a[1])
+  .slice(0, 8);
 console.log(JSON.stringify({ files: files.length, upwardImports: upward.length, upward, cycles: cycles.length, cycleFiles: cycles, cyclesWithTypeImports: typeCycles.length, typeCycleFiles: typeCycles, largestFiles: largest }, null, 2));

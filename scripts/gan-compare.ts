@@ -130,8 +130,14 @@ const sums: Record<(typeof methods)[number], Row> = Object.fromEntries(methods.m
 const hrDir = values.set5!;
 const lrDir = path.join(hrDir, 'LR_bicubic', 'X4');
 const IMG = /\.(png|jpe?g|bmp)$/i;
-const hrs = fs.readdirSync(hrDir).filter((f) => IMG.test(f)).sort();
-const lrs = fs.readdirSync(lrDir).filter((f) => IMG.test(f)).sort();
+const hrs = fs
+  .readdirSync(hrDir)
+  .filter((f) => IMG.test(f))
+  .sort();
+const lrs = fs
+  .readdirSync(lrDir)
+  .filter((f) => IMG.test(f))
+  .sort();
 const cropsDir = path.join(out, 'crops');
 fs.mkdirSync(cropsDir, { recursive: true });
 for (let i = 0; i < hrs.length; i++) {
@@ -158,7 +164,9 @@ for (let i = 0; i < hrs.length; i++) {
       for (let x = 0; x < c * 3; x++) strip[(y * c * 4 + k * c) * 3 + x] = Math.max(0, Math.min(255, Math.round(part.data[y * c * 3 + x]!)));
     }
   });
-  await sharp(strip, { raw: { width: c * 4, height: c, channels: 3 } }).png().toFile(path.join(cropsDir, `${path.parse(hrs[i]!).name}.png`));
+  await sharp(strip, { raw: { width: c * 4, height: c, channels: 3 } })
+    .png()
+    .toFile(path.join(cropsDir, `${path.parse(hrs[i]!).name}.png`));
 }
 pixel.dispose();
 console.log('\nSet5 x4 (Y, shave 4) | PSNR | SSIM | mean |grad Y| | var(Laplacian Y)');

@@ -36,7 +36,13 @@ const scale = Number(values.scale);
 const preset = values.preset as PresetId;
 const backend = await initBackend({ prefer: 'wasm', threads: Number(values.threads) });
 console.log(`backend ${backend.id} threads ${backend.threads}`);
-const load = async (dir: string) => Promise.all(fs.readdirSync(dir).sort().map((f) => decodeRgbFloat(path.join(dir, f))));
+const load = async (dir: string) =>
+  Promise.all(
+    fs
+      .readdirSync(dir)
+      .sort()
+      .map((f) => decodeRgbFloat(path.join(dir, f))),
+  );
 const photos = await load(path.join(values.data!, 'train'));
 const val: PairImage[] = [];
 for (const [i, img] of (await load(path.join(values.data!, 'val'))).entries()) {

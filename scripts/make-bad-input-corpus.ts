@@ -45,7 +45,11 @@ function chunk(type: string, data: Buffer): Buffer {
 const write = (name: string, data: Buffer | string) => fs.writeFileSync(path.join(out, name), data);
 
 // Fine inputs in awkward forms: each must come out right.
-await raw(3).jpeg({ quality: 90 }).withExif({ IFD0: { Make: 'RestoraTestCam' } }).withMetadata({ orientation: 6 }).toFile(path.join(out, 'exif-rotated.jpg'));
+await raw(3)
+  .jpeg({ quality: 90 })
+  .withExif({ IFD0: { Make: 'RestoraTestCam' } })
+  .withMetadata({ orientation: 6 })
+  .toFile(path.join(out, 'exif-rotated.jpg'));
 await raw(3).toColourspace('cmyk').jpeg().toFile(path.join(out, 'cmyk.jpg'));
 await sharp(Buffer.from(Uint16Array.from(pattern(3), (v) => v * 257 + 3).buffer), { raw: { width: W, height: H, channels: 3 } })
   .toColourspace('rgb16')
@@ -79,8 +83,5 @@ ihdr.writeUInt32BE(60000, 0);
 ihdr.writeUInt32BE(60000, 4);
 ihdr[8] = 8;
 ihdr[9] = 2;
-write(
-  'huge-header.png',
-  Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(Buffer.alloc(100))), chunk('IEND', Buffer.alloc(0))]),
-);
+write('huge-header.png', Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(Buffer.alloc(100))), chunk('IEND', Buffer.alloc(0))]));
 console.log(`wrote ${fs.readdirSync(out).length} files to ${out}`);

@@ -36,4 +36,6 @@ const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="1024" height="1024" 
   <path d="M494 492 L474 512 L494 532 M530 492 L550 512 L530 532" stroke="#1f3b57" stroke-width="10" fill="none" stroke-linecap="round" stroke-linejoin="round"/>
 </svg>`;
 
-await sharp(Buffer.from(svg)).png({ compressionLevel: 9 }).toFile(path.join(packageRoot(), 'resources', 'icon.png'));
+await sharp(Buffer.from(svg))
+  .png({ compressionLevel: 9 })
+  .toFile(path.join(packageRoot(), 'resources', 'icon.png'));

@@ -25,9 +25,7 @@ for (const id of positionals) {
   const s = card.scale;
   const metrics: Record<string, { psnr: number; ssim: number }> = { ...(card.metrics ?? {}) };
   for (const set of ['set5', 'set14']) {
-    const r = preset
-      ? await evaluateModelDegraded(dir, path.join(values.data!, set), s, preset, seed, 'wasm')
-      : await evaluateModel(dir, path.join(values.data!, set), path.join(values.data!, set, 'LR_bicubic', `X${s}`), s, 'wasm');
+    const r = preset ? await evaluateModelDegraded(dir, path.join(values.data!, set), s, preset, seed, 'wasm') : await evaluateModel(dir, path.join(values.data!, set), path.join(values.data!, set, 'LR_bicubic', `X${s}`), s, 'wasm');
     const round = (q: { psnr: number; ssim: number }) => ({ psnr: Math.round(q.psnr * 1000) / 1000, ssim: Math.round(q.ssim * 10000) / 10000 });
     const key = preset ? `${set}-${preset.replace('-', '')}` : set;
     metrics[key] = round(r);

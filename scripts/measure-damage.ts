@@ -55,7 +55,10 @@ let markedFraction = 0;
 // False alarms: pixels marked on the same photos before the defects were drawn (aged, undamaged).
 let falseAlarms = 0;
 const hrDir = path.join(values.data!, 'set14');
-const files = fs.readdirSync(hrDir).filter((f) => /\.(png|bmp|jpe?g)$/i.test(f)).sort();
+const files = fs
+  .readdirSync(hrDir)
+  .filter((f) => /\.(png|bmp|jpe?g)$/i.test(f))
+  .sort();
 for (const [i, f] of files.entries()) {
   const hr0 = await decodeRgbFloat(path.join(hrDir, f));
   const hr = crop(hr0, 0, 0, hr0.width - (hr0.width % 2), hr0.height - (hr0.height % 2));
@@ -96,7 +99,9 @@ for (const [i, f] of files.entries()) {
   process.stderr.write(`${f} `);
 }
 const iou = union ? inter / union : 1;
-console.log(`\nSet14 damaged (seed ${seed}, ${files.length} images, ${(100 * markedFraction).toFixed(2)} % of LR pixels damaged): detector IoU ${iou.toFixed(4)} at threshold ${picked.threshold}; on the undamaged LR it marks ${(100 * falseAlarms).toFixed(2)} % of pixels`);
+console.log(
+  `\nSet14 damaged (seed ${seed}, ${files.length} images, ${(100 * markedFraction).toFixed(2)} % of LR pixels damaged): detector IoU ${iou.toFixed(4)} at threshold ${picked.threshold}; on the undamaged LR it marks ${(100 * falseAlarms).toFixed(2)} % of pixels`,
+);
 console.log(`LR-level PSNR inside the true masks vs the undamaged LR: damaged input ${lrDamaged.toFixed(2)} dB, inpainted (true mask) ${lrInpainted.toFixed(2)} dB, inpainted (detected mask) ${lrPipeline.toFixed(2)} dB`);
 console.log('\n| x2 vs HR (Y, shave 2) | PSNR inside | SSIM inside | PSNR outside | SSIM outside |\n|---|---|---|---|---|');
 for (const m of methods) {
@@ -115,12 +120,7 @@ writeCard(dirOf(INPAINTER_ID), {
   scores: {
     ...(inpainter.card.scores ?? {}),
     [`${set14Key}-lr`]: { psnrInsideDamaged: round(lrDamaged, 3), psnrInsideInpaintedTrueMask: round(lrInpainted, 3), psnrInsideInpaintedDetected: round(lrPipeline, 3) },
-    ...Object.fromEntries(
-      methods.map((m) => [
-        `${set14Key}-${m}`,
-        { psnrInside: round(sums[m].inside.psnr, 3), ssimInside: round(sums[m].inside.ssim), psnrOutside: round(sums[m].outside.psnr, 3), ssimOutside: round(sums[m].outside.ssim) },
-      ]),
-    ),
+    ...Object.fromEntries(methods.map((m) => [`${set14Key}-${m}`, { psnrInside: round(sums[m].inside.psnr, 3), ssimInside: round(sums[m].inside.ssim), psnrOutside: round(sums[m].outside.psnr, 3), ssimOutside: round(sums[m].outside.ssim) }])),
   },
   measuredWith: command,
 });

@@ -19,7 +19,11 @@ await initBackend({ prefer: 'wasm', threads: 2 });
 const dir = 'resources/models/restora-inpaint';
 const net = { model: await loadLayersModel(dir), card: readCard(dir) };
 const Y = (r: number, g: number, b: number) => 16 + (65.481 * r + 128.553 * g + 24.966 * b) / 255;
-const files = fs.readdirSync(path.join(values.data!, 'set14')).filter((f) => f.endsWith('.png')).sort().slice(0, 10);
+const files = fs
+  .readdirSync(path.join(values.data!, 'set14'))
+  .filter((f) => f.endsWith('.png'))
+  .sort()
+  .slice(0, 10);
 const S = 192;
 for (const w of [2, 4, 8, 12, 16, 24, 32]) {
   let seN = 0;
@@ -35,17 +39,18 @@ for (const w of [2, 4, 8, 12, 16, 24, 32]) {
     const dam = Uint8Array.from(px);
     for (let i = 0; i < mask.length; i++) if (mask[i]) dam.set([200, 200, 200], 3 * i);
     const out = await inpaintDamage(net, dam, S, S, 255, mask, 256);
-    for (let y = y0; y < y0 + w; y++) for (let x = 16; x < S - 16; x++) {
-      const i = y * S + x;
-      const t = (y - y0 + 1) / (w + 1);
-      const a = (y0 - 1) * S + x;
-      const b = (y0 + w) * S + x;
-      const lin = [0, 1, 2].map((c) => (1 - t) * px[3 * a + c]! + t * px[3 * b + c]!);
-      const yh = Y(px[3 * i]!, px[3 * i + 1]!, px[3 * i + 2]!);
-      seN += (Y(out[3 * i]!, out[3 * i + 1]!, out[3 * i + 2]!) - yh) ** 2;
-      seL += (Y(lin[0]!, lin[1]!, lin[2]!) - yh) ** 2;
-      n++;
-    }
+    for (let y = y0; y < y0 + w; y++)
+      for (let x = 16; x < S - 16; x++) {
+        const i = y * S + x;
+        const t = (y - y0 + 1) / (w + 1);
+        const a = (y0 - 1) * S + x;
+        const b = (y0 + w) * S + x;
+        const lin = [0, 1, 2].map((c) => (1 - t) * px[3 * a + c]! + t * px[3 * b + c]!);
+        const yh = Y(px[3 * i]!, px[3 * i + 1]!, px[3 * i + 2]!);
+        seN += (Y(out[3 * i]!, out[3 * i + 1]!, out[3 * i + 2]!) - yh) ** 2;
+        seL += (Y(lin[0]!, lin[1]!, lin[2]!) - yh) ** 2;
+        n++;
+      }
   }
   const p = (se: number) => (10 * Math.log10((255 * 255) / (se / n))).toFixed(2);
   console.log(`width ${w}: net ${p(seN)} dB, linear across ${p(seL)} dB`);

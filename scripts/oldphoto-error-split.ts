@@ -33,7 +33,10 @@ const model = await loadLayersModel(modelDir);
 
 /** Least-squares gain/offset mapping a onto b. */
 function bestAffine(a: Plane, b: Plane): Plane {
-  let sa = 0, sb = 0, saa = 0, sab = 0;
+  let sa = 0,
+    sb = 0,
+    saa = 0,
+    sab = 0;
   const n = a.data.length;
   for (let i = 0; i < n; i++) {
     sa += a.data[i]!;

@@ -17,24 +17,30 @@ if (!root || !out) {
 // Photographs only (renders and abstract art left out), by package.
 const photos: string[] = [
   // lomiri-wallpapers-16.04
-  ...['Bridge_by_Sander_Klootwijk', 'Dragonfly_by_Bolly', 'Picture_0B_by_freespace', 'Picture_1A_by_freespace',
-    'Wine_by_Jakkub_Mede', 'aitzgorri_by_Aitzol_Berasategi', 'free_by_Peter_Nerlich', 'friends_by_Aitzol_Berasategi',
-    'greentock_by_Peter_Nerlich', 'life_by_Aitzol_Berasategi', 'picosdeeuropa_by_Aitzol_Berasategi',
-    'seeding_by_Clements_Engelhardt', 'sunset_by_Aitzol_Berasategi', 'umang_by_Abhishek_Mudgal'].map((n) => `usr/share/backgrounds/${n}.jpg`),
+  ...[
+    'Bridge_by_Sander_Klootwijk',
+    'Dragonfly_by_Bolly',
+    'Picture_0B_by_freespace',
+    'Picture_1A_by_freespace',
+    'Wine_by_Jakkub_Mede',
+    'aitzgorri_by_Aitzol_Berasategi',
+    'free_by_Peter_Nerlich',
+    'friends_by_Aitzol_Berasategi',
+    'greentock_by_Peter_Nerlich',
+    'life_by_Aitzol_Berasategi',
+    'picosdeeuropa_by_Aitzol_Berasategi',
+    'seeding_by_Clements_Engelhardt',
+    'sunset_by_Aitzol_Berasategi',
+    'umang_by_Abhishek_Mudgal',
+  ].map((n) => `usr/share/backgrounds/${n}.jpg`),
   // plasma-workspace-wallpapers
-  ...['FallenLeaf', 'Path', 'Autumn', 'summer_1am', 'EveningGlow', 'Grey', 'Kite', 'ColorfulCups', 'OneStandsOut',
-    'ColdRipple', 'BytheWater'].map((n) => `usr/share/wallpapers/${n}/contents/images/2560x1600.jpg`),
+  ...['FallenLeaf', 'Path', 'Autumn', 'summer_1am', 'EveningGlow', 'Grey', 'Kite', 'ColorfulCups', 'OneStandsOut', 'ColdRipple', 'BytheWater'].map((n) => `usr/share/wallpapers/${n}/contents/images/2560x1600.jpg`),
   // mate-backgrounds (nature)
-  ...['Garden', 'Dune', 'Wood', 'Aqua', 'TwoWings', 'Storm', 'GreenMeadow', 'RainDrops', 'Blinds', 'LadyBird',
-    'YellowFlower'].map((n) => `usr/share/backgrounds/mate/nature/${n}.jpg`),
+  ...['Garden', 'Dune', 'Wood', 'Aqua', 'TwoWings', 'Storm', 'GreenMeadow', 'RainDrops', 'Blinds', 'LadyBird', 'YellowFlower'].map((n) => `usr/share/backgrounds/mate/nature/${n}.jpg`),
   // palapeli-data
-  ...['cincinnati-bridge', 'european-honey-bee', 'panther-chameleon-female', 'castle-maintenon', 'citrus-fruits'].map(
-    (n) => `usr/share/palapeli/collection/${n}.jpg`,
-  ),
+  ...['cincinnati-bridge', 'european-honey-bee', 'panther-chameleon-female', 'castle-maintenon', 'citrus-fruits'].map((n) => `usr/share/palapeli/collection/${n}.jpg`),
   // python3-skimage
-  ...['astronaut.png', 'coffee.png', 'chelsea.png', 'motorcycle_left.png', 'rocket.jpg'].map(
-    (n) => `usr/lib/python3/dist-packages/skimage/data/${n}`,
-  ),
+  ...['astronaut.png', 'coffee.png', 'chelsea.png', 'motorcycle_left.png', 'rocket.jpg'].map((n) => `usr/lib/python3/dist-packages/skimage/data/${n}`),
 ];
 // Held out for validation during training (never trained on).
 const validation = new Set(['Storm', 'castle-maintenon', 'OneStandsOut', 'coffee']);

@@ -24,7 +24,10 @@ const [x, y, w, h] = values.crop!.split(',').map(Number) as [number, number, num
 const input = crop(await decodeRgbFloat(values.photo!), x, y, w, h);
 const dirOf = (id: string) => [path.join(bundledModelsDir(), id), ...(values['models-dir'] ? [path.join(values['models-dir'], id)] : [])].find((d) => fs.existsSync(path.join(d, 'model.json')));
 const panels: { label: string; png: Buffer; w: number; h: number }[] = [];
-const toPng = (data: Float32Array, pw: number, ph: number) => sharp(Buffer.from(Uint8Array.from(data, (v) => Math.max(0, Math.min(255, Math.round(v))))), { raw: { width: pw, height: ph, channels: 3 } }).png().toBuffer();
+const toPng = (data: Float32Array, pw: number, ph: number) =>
+  sharp(Buffer.from(Uint8Array.from(data, (v) => Math.max(0, Math.min(255, Math.round(v))))), { raw: { width: pw, height: ph, channels: 3 } })
+    .png()
+    .toBuffer();
 let scale = 1;
 const outputs: { id: string; data: Float32Array; w: number; h: number }[] = [];
 for (const id of values.models!.split(',')) {
@@ -40,7 +43,10 @@ for (const id of values.models!.split(',')) {
 }
 const W = w * scale;
 const H = h * scale;
-const near = await sharp(await toPng(input.data, w, h)).resize(W, H, { kernel: 'nearest' }).png().toBuffer();
+const near = await sharp(await toPng(input.data, w, h))
+  .resize(W, H, { kernel: 'nearest' })
+  .png()
+  .toBuffer();
 panels.push({ label: 'input (nearest)', png: near, w: W, h: H });
 for (const o of outputs) panels.push({ label: o.id, png: await toPng(o.data, o.w, o.h), w: o.w, h: o.h });
 const labelH = 22;
@@ -49,5 +55,8 @@ const composites = panels.flatMap((p, i) => [
   { input: p.png, left: i * W, top: labelH },
   { input: svg(p.label), left: i * W, top: 0 },
 ]);
-await sharp({ create: { width: W * panels.length, height: H + labelH, channels: 3, background: '#111' } }).composite(composites).toFormat(values.out!.endsWith('.png') ? 'png' : 'jpeg', { quality: 88 }).toFile(values.out!);
+await sharp({ create: { width: W * panels.length, height: H + labelH, channels: 3, background: '#111' } })
+  .composite(composites)
+  .toFormat(values.out!.endsWith('.png') ? 'png' : 'jpeg', { quality: 88 })
+  .toFile(values.out!);
 console.log(`wrote ${values.out}`);

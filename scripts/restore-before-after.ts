@@ -22,7 +22,9 @@ const work = fs.mkdtempSync(path.join(os.tmpdir(), 'restora-before-after-'));
 const img = await decodeRgbFloat(values.photo!);
 const d = await degradeDamaged(img, 1, new Rng(Number(values.seed)));
 const damaged = path.join(work, 'damaged.png');
-await sharp(Buffer.from(Uint8Array.from(d.img.data, (v) => Math.round(v))), { raw: { width: d.img.width, height: d.img.height, channels: 3 } }).png().toFile(damaged);
+await sharp(Buffer.from(Uint8Array.from(d.img.data, (v) => Math.round(v))), { raw: { width: d.img.width, height: d.img.height, channels: 3 } })
+  .png()
+  .toFile(damaged);
 const app = createApp({ home: path.join(work, 'home') });
 const run = async (repair: 'auto' | 'off', out: string) => {
   const [r] = await app.upscale.run([damaged], path.join(work, out), { modelId: 'restora-oldphoto-x2', repair });

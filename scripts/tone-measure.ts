@@ -22,7 +22,10 @@ const pct = (f: number) => (100 * f).toFixed(2);
 
 async function clip(inputs: string, outs: string[]): Promise<void> {
   console.log(['photo', 'input %', ...outs.map((o) => `${path.basename(o)} %`)].join('\t'));
-  for (const f of fs.readdirSync(inputs).filter((x) => IMG.test(x)).sort()) {
+  for (const f of fs
+    .readdirSync(inputs)
+    .filter((x) => IMG.test(x))
+    .sort()) {
     const a = await decodeImage(path.join(inputs, f));
     const row = [f, pct(clippedFraction(a.rgb, a.maxValue))];
     for (const o of outs) {
@@ -98,7 +101,10 @@ function fade(img: FloatImage, kind: 'yellow' | 'magenta', rng: Rng): FloatImage
 }
 
 async function levels(hrDir: string, seed: number): Promise<void> {
-  const files = fs.readdirSync(hrDir).filter((f) => IMG.test(f)).sort();
+  const files = fs
+    .readdirSync(hrDir)
+    .filter((f) => IMG.test(f))
+    .sort();
   const rows: number[][] = [];
   console.log('image\tfade\tY dB faded -> levelled\tRGB dB faded -> levelled\tclean: Y dB / RGB dB after levels');
   for (const [i, f] of files.entries()) {

@@ -103,7 +103,9 @@ if (!best) {
   process.exit(1);
 }
 const review = rows.filter((r) => r.realMean <= Number(values['review-max-mean'])).sort((a, b) => b.iou - a.iou)[0] ?? best;
-console.log(`review rule (Find damage): seed ${review.rule.seed} grow ${review.rule.grow}: real ${f(review.realMean)} % mean, ${f(review.realMax)} % max; damaged IoU ${f(review.iou, 4)}, recall ${f(review.recall, 4)}; held-out real ${f(review.evalMean)} % mean`);
+console.log(
+  `review rule (Find damage): seed ${review.rule.seed} grow ${review.rule.grow}: real ${f(review.realMean)} % mean, ${f(review.realMax)} % max; damaged IoU ${f(review.iou, 4)}, recall ${f(review.recall, 4)}; held-out real ${f(review.evalMean)} % mean`,
+);
 console.log(`picked seed ${best.rule.seed} grow ${best.rule.grow}: real ${f(best.realMean)} % mean, ${f(best.realMax)} % max; held-out clean ${f(best.heldMean)} %; damaged IoU ${f(best.iou, 4)}, recall ${f(best.recall, 4)}`);
 for (const [i, c] of clean.entries()) console.log(`  ${c.name}: ${f(best.real[i]!)} %`);
 if (heldOut.length) {

@@ -16,6 +16,8 @@ fs.mkdirSync(to, { recursive: true });
 for (const name of TOUR) {
   const src = path.join(from, `${name}.png`);
   if (!fs.existsSync(src)) throw new Error(`${src} is missing: run the browser tests first (npx vitest run test/e2e)`);
-  await sharp(src).jpeg({ quality: 82, mozjpeg: true }).toFile(path.join(to, `${name}.jpg`));
+  await sharp(src)
+    .jpeg({ quality: 82, mozjpeg: true })
+    .toFile(path.join(to, `${name}.jpg`));
 }
 console.log(`wrote ${TOUR.length} screenshots to ${to}`);

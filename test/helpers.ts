@@ -30,7 +30,7 @@ export function tmpDir(prefix = 'restora-test-'): string {
 export function synthImage(width: number, height: number, seed = 1): FloatImage {
   const data = new Float32Array(width * height * 3);
   let s = seed;
-  const rnd = () => ((s = (s * 1664525 + 1013904223) >>> 0) / 4294967296);
+  const rnd = () => (s = (s * 1664525 + 1013904223) >>> 0) / 4294967296;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const i = (y * width + x) * 3;

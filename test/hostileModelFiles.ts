@@ -173,7 +173,13 @@ function damageBytes(buf: Uint8Array, rnd: Rnd, regions: [number, number][] = [[
     case 'truncate':
       return { kind: `cut at byte ${at}`, bytes: out.subarray(0, at) };
     case 'append':
-      return { kind: 'garbage appended', bytes: cat(out, Array.from({ length: 1 + Math.floor(rnd() * 4096) }, () => Math.floor(rnd() * 256))) };
+      return {
+        kind: 'garbage appended',
+        bytes: cat(
+          out,
+          Array.from({ length: 1 + Math.floor(rnd() * 4096) }, () => Math.floor(rnd() * 256)),
+        ),
+      };
     case 'zero': {
       const n = Math.floor(rnd() * 512);
       out.fill(0, at, at + n);
@@ -272,7 +278,16 @@ function checkpoint(format: 'pth' | 'legacy', base: BaseModel, rnd: Rnd): { kind
     const valid = format === 'pth' ? torchZip(base.tensors, base.storages) : torchLegacy(base.tensors, base.storages);
     // The pickle (first in both layouts) and, for a zip, its central directory at the end.
     const pickleEnd = format === 'pth' ? 64 + statePickle(base.tensors).length : valid.length - Object.values(base.storages).reduce((n, b) => n + 8 + b.length, 0);
-    return damageBytes(valid, rnd, format === 'pth' ? [[0, pickleEnd], [valid.length - 2048, valid.length]] : [[0, pickleEnd]]);
+    return damageBytes(
+      valid,
+      rnd,
+      format === 'pth'
+        ? [
+            [0, pickleEnd],
+            [valid.length - 2048, valid.length],
+          ]
+        : [[0, pickleEnd]],
+    );
   }
   const lie = lieInCheckpoint(format, base, rnd);
   if (format === 'pth') return { kind: lie.kind, bytes: torchZip(lie.tensors, lie.storages, lie.bomb ? 6 : 0, lie.pickle) };

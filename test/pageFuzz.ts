@@ -17,7 +17,25 @@ export interface TrafficReport {
   bad: string[];
 }
 
-const PATHS = ['/', '/compute.html', '/forward.html', '/%', '/%E0%A4%A', '/%2e%2e/%2e%2e/etc/passwd', '/..%2f..%2fetc%2fpasswd', '/engine', '/compute%00.html', '//evil.example/', '/\\..\\..\\windows', '/compute.html?token=x', '/?%', `/${'a'.repeat(6000)}`, '/😀', '/compute.html#x', '*'];
+const PATHS = [
+  '/',
+  '/compute.html',
+  '/forward.html',
+  '/%',
+  '/%E0%A4%A',
+  '/%2e%2e/%2e%2e/etc/passwd',
+  '/..%2f..%2fetc%2fpasswd',
+  '/engine',
+  '/compute%00.html',
+  '//evil.example/',
+  '/\\..\\..\\windows',
+  '/compute.html?token=x',
+  '/?%',
+  `/${'a'.repeat(6000)}`,
+  '/😀',
+  '/compute.html#x',
+  '*',
+];
 const HOSTS = (port: number) => [`127.0.0.1:${port}`, `localhost:${port}`, 'evil.example', '', `[::1]:${port}`, `127.0.0.1:${port + 1}`, '127.0.0.1', `${'x'.repeat(300)}:1`];
 const METHODS = ['GET', 'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'TRACE', 'CONNECT', 'PATCH'];
 
@@ -37,7 +55,9 @@ function raw(port: number, bytes: Buffer | string, ms = 1500): Promise<string> {
 
 /** An HTTP request written by hand (Node's client refuses the odd paths), answered status or 0 when closed unanswered, -1 when it hung. */
 async function request(port: number, method: string, path: string, headers: Record<string, string>, body?: Buffer): Promise<number> {
-  const head = `${method} ${path} HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}${body ? `Content-Length: ${body.length}\r\n` : ''}Connection: close\r\n\r\n`;
+  const head = `${method} ${path} HTTP/1.1\r\n${Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('')}${body ? `Content-Length: ${body.length}\r\n` : ''}Connection: close\r\n\r\n`;
   const t0 = performance.now();
   const answer = await raw(port, body ? Buffer.concat([Buffer.from(head), body]) : head, 5000);
   if (!answer && performance.now() - t0 >= 4900) return -1;
@@ -68,7 +88,11 @@ export async function hostilePageTraffic(port: number, seed: number, n: number):
       const origin = pick([`http://127.0.0.1:${port}`, 'http://evil.example', 'null', '', `http://localhost:${port}`]);
       const path = pick([`/engine?token=${token}`, `/engine?token=${token}&token=${token}`, `/x?token=${token}`, '/engine', `/%E0%A4%A?token=${token}`]);
       const key = pick(['dGhlIHNhbXBsZSBub25jZQ==', '', '!!!']);
-      const answer = await raw(port, `GET ${path} HTTP/1.1\r\nHost: ${pick(HOSTS(port))}\r\nOrigin: ${origin}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: ${pick(['13', '8', 'x'])}\r\n\r\n`, 800);
+      const answer = await raw(
+        port,
+        `GET ${path} HTTP/1.1\r\nHost: ${pick(HOSTS(port))}\r\nOrigin: ${origin}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: ${pick(['13', '8', 'x'])}\r\n\r\n`,
+        800,
+      );
       if (answer.startsWith('HTTP/1.1 101')) report.upgradesAccepted++;
       const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0);
       note(`upgrade ${path.slice(0, 40)} from ${origin}`, status);

@@ -3,7 +3,21 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { createApp } from '../main/app/createApp.js';
-import { BACKEND_IDS, TILE_RANGE, INPAINTER_ID, OUTPUT_FORMATS, SCRATCH_DETECTOR_ID, tileChangeSaid, type BackendId, type BackendInfo, type FaceChoice, type FaceCounts, type ItemResult, type OutputFormat, type UpscaleOptions } from '../shared/api.js';
+import {
+  BACKEND_IDS,
+  TILE_RANGE,
+  INPAINTER_ID,
+  OUTPUT_FORMATS,
+  SCRATCH_DETECTOR_ID,
+  tileChangeSaid,
+  type BackendId,
+  type BackendInfo,
+  type FaceChoice,
+  type FaceCounts,
+  type ItemResult,
+  type OutputFormat,
+  type UpscaleOptions,
+} from '../shared/api.js';
 import { errorMessage } from '../shared/errors.js';
 
 export class UsageError extends Error {}
@@ -138,11 +152,7 @@ export function toneOptions(v: { highlights?: string | undefined; levels?: strin
   return { ...(v.highlights ? { keepHighlights: v.highlights === 'keep' } : {}), ...(v.levels === 'auto' ? { levels: true } : {}), ...(v.recursive ? { recursive: true } : {}) };
 }
 
-export function outputOptions(
-  cmd: string,
-  v: { out?: string | undefined; format?: string | undefined; scale?: string | undefined; quality?: string | undefined; tile?: string | undefined; colours?: string | undefined },
-  positionals: string[],
-) {
+export function outputOptions(cmd: string, v: { out?: string | undefined; format?: string | undefined; scale?: string | undefined; quality?: string | undefined; tile?: string | undefined; colours?: string | undefined }, positionals: string[]) {
   if (!v.out) throw new UsageError(`${cmd} needs --out DIR`);
   // Caught here, before any work, so it reads as a usage mistake (exit 2), not a raw EEXIST.
   if (fs.existsSync(v.out) && !fs.statSync(v.out).isDirectory()) throw new UsageError(`--out ${v.out} is a file; give a folder (it is created if missing)`);
@@ -163,7 +173,6 @@ export function coloursOption(v: string | undefined): boolean | undefined {
   if (v !== 'keep' && v !== 'model') throw new UsageError(`--colours must be keep or model, got "${v}"`);
   return v === 'keep';
 }
-
 
 /** Runs `upscale` or `restore` over the inputs with a line per item (progress and ETA on a terminal), Ctrl-C to cancel; the exit code. */
 export async function runItems(app: ReturnType<typeof appFrom>, values: { backend?: string | undefined; json?: boolean | undefined }, inputs: string[], out: string, options: UpscaleOptions): Promise<number> {
@@ -208,7 +217,6 @@ export async function runItems(app: ReturnType<typeof appFrom>, values: { backen
   return printSummary(results);
 }
 
-
 /** The restore pipeline (repair, then the model) over the inputs: `restora restore` and `upscale --task restore`. */
 export async function restoreItems(app: ReturnType<typeof appFrom>, values: { backend?: string | undefined; json?: boolean | undefined }, inputs: string[], out: string, options: UpscaleOptions): Promise<number> {
   try {
@@ -221,10 +229,8 @@ export async function restoreItems(app: ReturnType<typeof appFrom>, values: { ba
   return runItems(app, values, inputs, out, options);
 }
 
-
 /** Which backend each kind of job runs on with these options. */
 export function jobBackends(b: BackendInfo): { upscale: string; train: string } {
   const compute = b.compute?.backend === 'webgpu' ? `webgpu (${b.compute.adapter?.architecture || b.compute.adapter?.vendor || 'adapter'})` : b.id;
   return { upscale: compute, train: compute };
 }
-

@@ -81,4 +81,3 @@ Usage:
 
 Global options: --backend webgpu|gpu|node|wasm|cpu, --threads N, --help
   (webgpu: any GPU through a headless Chromium's WebGPU; see README, Backends)`;
-

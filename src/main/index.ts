@@ -153,7 +153,13 @@ function start(): void {
     const services = createApp({ pageLauncher: windowPageLauncher(openComputeWindow) });
     appServices = services;
     services.events.subscribe(createEventSink(studioWindows));
-    protocol.handle(MEDIA_SCHEME, createMediaHandler((p) => services.media.resolve(p), (file) => net.fetch(pathToFileURL(file).toString())));
+    protocol.handle(
+      MEDIA_SCHEME,
+      createMediaHandler(
+        (p) => services.media.resolve(p),
+        (file) => net.fetch(pathToFileURL(file).toString()),
+      ),
+    );
     const openPath = createOpenPath((p) => shell.openPath(p));
     const pickPaths = async (kind: 'files' | 'folder'): Promise<string[]> => {
       const options = openDialogOptions(kind);

@@ -263,7 +263,7 @@ export interface TaskDef {
 
 // Clean up runs the students distilled from Real-ESRGAN's realesr-general-x4v3 (restora train --teacher).
 export const TASKS: readonly TaskDef[] = [
-  { id: 'restore', kind: 'restore', scale: 2, label: 'Restore old photo', settingsKey: 'restore-x2', fallback: 'restora-oldphoto-x2', what: 'Old scans and prints: less grain and fading, more contrast, the photo\'s own colours kept; twice the size.' },
+  { id: 'restore', kind: 'restore', scale: 2, label: 'Restore old photo', settingsKey: 'restore-x2', fallback: 'restora-oldphoto-x2', what: "Old scans and prints: less grain and fading, more contrast, the photo's own colours kept; twice the size." },
   { id: 'upscale-x2', kind: 'upscale', scale: 2, label: 'Upscale x2', settingsKey: 'upscale-x2', fallback: 'restora-x2', what: 'Clean digital photos at twice the width and height.' },
   { id: 'upscale-x4', kind: 'upscale', scale: 4, label: 'Upscale x4', settingsKey: 'upscale-x4', fallback: 'restora-x4', what: 'Clean digital photos at four times the width and height.' },
   { id: 'cleanup', kind: 'cleanup', scale: 2, label: 'Clean up noise/JPEG x2', settingsKey: 'cleanup-x2', fallback: 'restora-clean-x2', what: 'Phone and web photos with noise, blur or JPEG blocks; twice the size.' },
@@ -278,7 +278,12 @@ export function taskFor(kind: string, scale?: number): TaskDef | undefined {
 
 /** The tasks and their scales, for messages: "restore (x2), upscale (x2, x4), cleanup (x2, x4)". */
 export function taskChoices(): string {
-  return TASK_KINDS.map((k) => `${k} (${TASKS.filter((t) => t.kind === k).map((t) => `x${t.scale}`).join(', ')})`).join(', ');
+  return TASK_KINDS.map(
+    (k) =>
+      `${k} (${TASKS.filter((t) => t.kind === k)
+        .map((t) => `x${t.scale}`)
+        .join(', ')})`,
+  ).join(', ');
 }
 
 /**
@@ -623,13 +628,8 @@ export interface RunOutcome {
 export function runOutcome(psnr: number, b: RunBaselines): RunOutcome {
   const beatsBicubic = b.bicubic === undefined ? undefined : psnr > b.bicubic;
   const beatsStart = b.start === undefined ? undefined : psnr > b.start;
-  const lost = [
-    beatsBicubic === false ? `bicubic enlargement (${b.bicubic!.toFixed(2)} dB)` : '',
-    beatsStart === false ? `the model it started from (${b.start!.toFixed(2)} dB)` : '',
-  ].filter(Boolean);
-  const verdict = lost.length
-    ? `Worse than ${lost.join(' and ')} on its held-out photos: ${psnr.toFixed(2)} dB. Not offered as a default; train longer, on more photos, or from a stronger model.`
-    : '';
+  const lost = [beatsBicubic === false ? `bicubic enlargement (${b.bicubic!.toFixed(2)} dB)` : '', beatsStart === false ? `the model it started from (${b.start!.toFixed(2)} dB)` : ''].filter(Boolean);
+  const verdict = lost.length ? `Worse than ${lost.join(' and ')} on its held-out photos: ${psnr.toFixed(2)} dB. Not offered as a default; train longer, on more photos, or from a stronger model.` : '';
   return { psnr, ...(beatsBicubic !== undefined ? { beatsBicubic } : {}), ...(beatsStart !== undefined ? { beatsStart } : {}), verdict };
 }
 

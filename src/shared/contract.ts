@@ -66,7 +66,10 @@ const batchSpec = z
     nameTemplate: z.string().min(1).max(200).default('{name}'),
     recursive: z.boolean().default(true),
     tile: z.number().int().min(TILE_RANGE.min).max(TILE_RANGE.max).optional(),
-    resize: z.object({ width: z.number().int().min(1).max(65_535).optional(), height: z.number().int().min(1).max(65_535).optional() }).strict().optional(),
+    resize: z
+      .object({ width: z.number().int().min(1).max(65_535).optional(), height: z.number().int().min(1).max(65_535).optional() })
+      .strict()
+      .optional(),
     keepColours: z.boolean().optional(),
     // The Restore pipeline's first step, as the single-photo button runs it: 'auto' repairs each
     // library photo with its saved mask, any other with the detector's.
@@ -101,7 +104,12 @@ const trainRequest = z
     batch: z.number().int().min(1).max(256).optional(),
     patch: z.number().int().min(8).max(512).optional(),
     gan: z.boolean().optional(),
-    seed: z.number().int().min(0).max(2 ** 31).optional(),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31)
+      .optional(),
     loss: z.enum(PIXEL_LOSSES).optional(),
     lr: z.number().positive().max(1).optional(),
     optimizer: z.enum(['adam', 'adamw', 'sgd']).optional(),
@@ -190,7 +198,16 @@ export const REQUEST_SCHEMAS = {
     .strict(),
   'damage.detect': z.object({ imageId: id }).strict(),
   // A PNG in base64: 64 MB of it is a mask of about 300 MP, far past any photo the library takes.
-  'damage.saveMask': z.object({ imageId: id, png: z.string().min(1).max(64 * 1024 * 1024).regex(/^[A-Za-z0-9+/]+={0,2}$/) }).strict(),
+  'damage.saveMask': z
+    .object({
+      imageId: id,
+      png: z
+        .string()
+        .min(1)
+        .max(64 * 1024 * 1024)
+        .regex(/^[A-Za-z0-9+/]+={0,2}$/),
+    })
+    .strict(),
   'upscale.cancel': z.object({ taskId: z.string().min(1).max(100) }).strict(),
   // The face step's blend of a result, set again after the fact (Compare's strength slider).
   'upscale.faceStrength': z.object({ historyId: id, strength: z.number().min(0).max(1) }).strict(),
@@ -208,7 +225,12 @@ export const REQUEST_SCHEMAS = {
       scale: z.union([z.literal(1), z.literal(2), z.literal(4), z.literal(8)]),
       count: z.number().int().min(1).max(32).default(8),
       patch: z.number().int().min(8).max(256).default(48),
-      seed: z.number().int().min(0).max(2 ** 31).default(1),
+      seed: z
+        .number()
+        .int()
+        .min(0)
+        .max(2 ** 31)
+        .default(1),
     })
     .strict(),
   'training.estimateTeacher': z
@@ -276,12 +298,10 @@ interface Responses {
   'training.history': MetricPointRow[];
 }
 
-
 export type ApiContract = { [M in ApiMethod]: { req: Req<M>; res: Responses[M] } };
 
 /** What a handler receives: the request after validation and defaults. */
 export type ApiRequest<M extends ApiMethod> = z.output<(typeof REQUEST_SCHEMAS)[M]>;
-
 
 export type ApiClient = {
   [M in ApiMethod]: (req: ApiContract[M]['req']) => Promise<ApiContract[M]['res']>;
@@ -293,7 +313,6 @@ export type ApiHandlers = {
 
 /** What crosses a transport: a result, or a typed error. */
 export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: { code: string; message: string } };
-
 
 /**
  * Images the UI shows are addressed by media paths, never by file paths:

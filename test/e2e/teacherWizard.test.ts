@@ -44,7 +44,10 @@ describe.skipIf(!HAVE_CHROMIUM)('Learn from a stronger model (wizard)', () => {
     await installTeacher('tiny-teacher', { channels: 4, blocks: 1 });
     // About 3.8 GFLOP per region: 100,000 regions take hours on any CPU.
     await installTeacher('slow-teacher', { channels: 64, blocks: 8 });
-    for (let i = 0; i < 3; i++) await sharp(toUint8(synthImage(96, 96, i + 1)), { raw: { width: 96, height: 96, channels: 3 } }).png().toFile(path.join(photos, `p${i}.png`));
+    for (let i = 0; i < 3; i++)
+      await sharp(toUint8(synthImage(96, 96, i + 1)), { raw: { width: 96, height: 96, channels: 3 } })
+        .png()
+        .toFile(path.join(photos, `p${i}.png`));
     server = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'index.ts'), 'serve', '--port', '0'], {
       cwd: ROOT,
       env: { ...process.env, RESTORA_HOME: home, RESTORA_THREADS: '1' },

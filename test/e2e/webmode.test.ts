@@ -105,7 +105,10 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     if (ctx.task.result?.state !== 'fail' || !page) return;
     const slug = ctx.task.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 40);
     await page.screenshot({ path: path.join(artifacts, `FAILED-${slug}.png`) }).catch(() => undefined);
-    const alerts = await page.locator('.alerts').textContent().catch(() => '');
+    const alerts = await page
+      .locator('.alerts')
+      .textContent()
+      .catch(() => '');
     if (alerts?.trim()) console.warn(`alerts at failure: ${alerts}`);
     if (errors.length) console.warn(`console errors: ${errors.join('\n')}`);
   });
@@ -135,16 +138,33 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     await page.getByRole('button', { name: 'Create project' }).click();
     await page.getByLabel(/Folder or file paths to import/).fill(photos);
     await page.getByRole('button', { name: 'Import', exact: true }).click();
-    await expect.poll(() => page.getByTestId('import-added').textContent().catch(() => '')).toContain('8 added');
+    await expect
+      .poll(() =>
+        page
+          .getByTestId('import-added')
+          .textContent()
+          .catch(() => ''),
+      )
+      .toContain('8 added');
     // Dropping paths (as text, the only way a sandboxed page sees them): the folder again
     // (all duplicates) and a text file, which is listed as skipped with the reason.
-    const dt = await page.evaluateHandle((text) => {
-      const d = new DataTransfer();
-      d.setData('text/plain', text);
-      return d;
-    }, `${photos}\n${path.join(photos, 'notes.txt')}`);
+    const dt = await page.evaluateHandle(
+      (text) => {
+        const d = new DataTransfer();
+        d.setData('text/plain', text);
+        return d;
+      },
+      `${photos}\n${path.join(photos, 'notes.txt')}`,
+    );
     await page.locator('.import').dispatchEvent('drop', { dataTransfer: dt });
-    await expect.poll(() => page.getByTestId('import-duplicates').textContent().catch(() => '')).toContain('8 duplicates');
+    await expect
+      .poll(() =>
+        page
+          .getByTestId('import-duplicates')
+          .textContent()
+          .catch(() => ''),
+      )
+      .toContain('8 duplicates');
     await expect(page.getByTestId('import-added').textContent()).resolves.toContain('0 added');
     await expect(page.getByTestId('import-failed').textContent()).resolves.toContain('1 skipped');
     await expect(page.getByTestId('import-failures').textContent()).resolves.toContain('notes.txt');
@@ -196,7 +216,17 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     // Task-first: "Restore old photo" runs the old-photo model (the default for that task) at once.
     await page.getByTestId('task-restore').click();
     await expect.poll(() => page.getByTestId('model-select').inputValue()).toBe('restora-oldphoto-x2');
-    await expect.poll(() => page.getByRole('combobox', { name: 'Result shown' }).locator('option:checked').textContent().catch(() => ''), { timeout: 60_000 }).toMatch(/^restora-oldphoto-x2/);
+    await expect
+      .poll(
+        () =>
+          page
+            .getByRole('combobox', { name: 'Result shown' })
+            .locator('option:checked')
+            .textContent()
+            .catch(() => ''),
+        { timeout: 60_000 },
+      )
+      .toMatch(/^restora-oldphoto-x2/);
     await expect.poll(() => page.getByTestId('upscale').textContent()).toBe('Upscale');
     expect(errors).toEqual([]);
   });
@@ -219,7 +249,10 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     const job = page.locator('[data-job-id]').first();
     await expect.poll(() => job.getByTestId('job-state').textContent(), { timeout: 90_000 }).toBe('done');
     await expect(job.getByTestId('job-counts').textContent()).resolves.toContain('5 / 5');
-    const files = fs.readdirSync(exportOut, { recursive: true }).map(String).filter((f) => f.endsWith('.png'));
+    const files = fs
+      .readdirSync(exportOut, { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith('.png'));
     expect(files).toHaveLength(5);
     // A job over paths with a file that is not an image: it fails alone, with its reason shown.
     const firstJob = await job.getAttribute('data-job-id');
@@ -324,7 +357,13 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     await page.getByTestId('wizard-next').click();
     await page.getByTestId('start-training').click();
     // A mid-run picture when the run is slow enough to catch one (20 steps can finish first).
-    await page.getByTestId('train-step').waitFor({ timeout: 20_000 }).then(() => shot('train-run'), () => undefined);
+    await page
+      .getByTestId('train-step')
+      .waitFor({ timeout: 20_000 })
+      .then(
+        () => shot('train-run'),
+        () => undefined,
+      );
     // Live progress, then the result step with the card and the final curves.
     await page.getByTestId('try-in-compare').waitFor({ timeout: 120_000 });
     const loss = page.locator('[data-testid=chart-loss] path.line');
@@ -334,7 +373,16 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     liveLossPoints = Number(await loss.getAttribute('data-points'));
     expect(((await loss.getAttribute('d')) ?? '').split('L').length).toBeGreaterThanOrEqual(2);
     // The result says plainly how the model does against bicubic on its held-out photos, drawn on the chart too.
-    await expect.poll(() => page.getByTestId('run-verdict').textContent().catch(() => ''), { timeout: 30_000 }).toMatch(/^\s*(Worse than bicubic enlargement \(\d+\.\d+ dB\)|Held-out PSNR \d+\.\d+ dB: better than bicubic \(\d+\.\d+ dB\))/);
+    await expect
+      .poll(
+        () =>
+          page
+            .getByTestId('run-verdict')
+            .textContent()
+            .catch(() => ''),
+        { timeout: 30_000 },
+      )
+      .toMatch(/^\s*(Worse than bicubic enlargement \(\d+\.\d+ dB\)|Held-out PSNR \d+\.\d+ dB: better than bicubic \(\d+\.\d+ dB\))/);
     verdict = (await page.getByTestId('run-verdict').textContent())!.trim();
     expect(await page.locator('.result path.line[data-series=bicubic]').count()).toBe(1);
     await shot('train-result');
@@ -389,7 +437,12 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     await page.locator(`article[data-model-id="${modelId}"]`).getByRole('button', { name: 'Delete…' }).click();
     await page.getByRole('button', { name: `Delete ${modelId}` }).click();
     await expect.poll(() => page.locator(`article[data-model-id="${modelId}"]`).count()).toBe(0);
-    expect(await page.locator('article[data-model-id="restora-x2"]').getByRole('button', { name: /Delete/ }).count()).toBe(0);
+    expect(
+      await page
+        .locator('article[data-model-id="restora-x2"]')
+        .getByRole('button', { name: /Delete/ })
+        .count(),
+    ).toBe(0);
     expect(errors).toEqual([]);
   });
 
@@ -450,7 +503,9 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
           const n = i + k;
           const px = Buffer.alloc(8 * 8 * 3, n % 251);
           px.writeUInt16LE(n, 0); // distinct content: the library dedupes by hash
-          return sharp(px, { raw: { width: 8, height: 8, channels: 3 } }).png().toFile(path.join(many, `m${String(n).padStart(4, '0')}.png`));
+          return sharp(px, { raw: { width: 8, height: 8, channels: 3 } })
+            .png()
+            .toFile(path.join(many, `m${String(n).padStart(4, '0')}.png`));
         }),
       );
     }
@@ -459,8 +514,26 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     await page.getByLabel(/Folder or file paths to import/).fill(many);
     await page.getByRole('button', { name: 'Import', exact: true }).click();
     // The progress bar says how long is left once the first files are in.
-    await expect.poll(() => page.getByTestId('import-eta').textContent().catch(() => ''), { timeout: 30_000 }).toMatch(/about \d+(s|m \d+s) left/);
-    await expect.poll(() => page.getByTestId('import-added').textContent().catch(() => ''), { timeout: 60_000 }).toContain('2000 added');
+    await expect
+      .poll(
+        () =>
+          page
+            .getByTestId('import-eta')
+            .textContent()
+            .catch(() => ''),
+        { timeout: 30_000 },
+      )
+      .toMatch(/about \d+(s|m \d+s) left/);
+    await expect
+      .poll(
+        () =>
+          page
+            .getByTestId('import-added')
+            .textContent()
+            .catch(() => ''),
+        { timeout: 60_000 },
+      )
+      .toContain('2000 added');
     await expect.poll(() => page.getByTestId('library-total').textContent()).toContain('2,000');
     const grid = page.getByRole('listbox', { name: 'Images' });
     const cells = grid.getByRole('option');
@@ -510,11 +583,23 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     await newProject('Damaged');
     await page.getByLabel(/Folder or file paths to import/).fill(damaged);
     await page.getByRole('button', { name: 'Import', exact: true }).click();
-    await expect.poll(() => page.getByTestId('import-added').textContent().catch(() => '')).toContain('2 added');
+    await expect
+      .poll(() =>
+        page
+          .getByTestId('import-added')
+          .textContent()
+          .catch(() => ''),
+      )
+      .toContain('2 added');
     const badge = page.getByRole('option', { name: /^cut-short\.png/ }).getByTestId('broken-badge');
     await badge.waitFor({ timeout: 30_000 });
     expect(await badge.getAttribute('title')).toMatch(/cut-short\.png: /);
-    expect(await page.getByRole('option', { name: /^fine\.png/ }).getByTestId('broken-badge').count()).toBe(0);
+    expect(
+      await page
+        .getByRole('option', { name: /^fine\.png/ })
+        .getByTestId('broken-badge')
+        .count(),
+    ).toBe(0);
     await shot('library-broken');
     // Before the check lands, the grid may have asked for the damaged photo's thumbnail once (a 404).
     expect(errors.filter((e) => !/Failed to load resource: .*404/.test(e))).toEqual([]);
@@ -535,7 +620,16 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     await expect.poll(() => page.getByTestId('first-use').count()).toBe(0);
     await sample.click();
     await page.getByTestId('task-restore').click();
-    await expect.poll(() => page.getByTestId('after-img').evaluate((i) => (i as HTMLImageElement).naturalWidth).catch(() => 0), { timeout: 120_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(
+        () =>
+          page
+            .getByTestId('after-img')
+            .evaluate((i) => (i as HTMLImageElement).naturalWidth)
+            .catch(() => 0),
+        { timeout: 120_000 },
+      )
+      .toBeGreaterThan(0);
     // Saving it needs no typed path either: Export result downloads it (into the browser's download folder).
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-result').click()]);
     const saved = path.join(work, 'downloads', download.suggestedFilename());
@@ -545,7 +639,14 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     await shot('first-use-restored');
     await nav('Library');
     await page.getByTestId('file-input').setInputFiles([path.join(photos, 'photo-3.png'), path.join(photos, 'photo-4.png'), path.join(photos, 'notes.txt')]);
-    await expect.poll(() => page.getByTestId('import-added').textContent().catch(() => '')).toContain('2 added');
+    await expect
+      .poll(() =>
+        page
+          .getByTestId('import-added')
+          .textContent()
+          .catch(() => ''),
+      )
+      .toContain('2 added');
     await expect(page.getByTestId('import-ignored').textContent()).resolves.toContain('1 non-image file');
     await expect.poll(() => page.getByRole('listbox', { name: 'Images' }).getByRole('option').count()).toBe(3);
     expect(errors).toEqual([]);
@@ -580,7 +681,10 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     // The stored mask is the painted one: the photo's size, as many white pixels.
     const maskFile = fs.readdirSync(path.join(home, 'masks')).filter((f) => f.endsWith('.png') && !f.includes('.part'));
     expect(maskFile).toHaveLength(1);
-    const { data, info } = await sharp(path.join(home, 'masks', maskFile[0]!)).greyscale().raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(path.join(home, 'masks', maskFile[0]!))
+      .greyscale()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     expect([info.width, info.height]).toEqual([600, 400]);
     expect(Array.from(data).filter((v) => v >= 128).length).toBe(painted);
     // Erasing takes pixels away again (the layout must not have moved the photo since the stroke).
@@ -593,10 +697,23 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     // Upscale with "Use my mask": the edited mask is saved first, then repaired and restored.
     await page.getByTestId('model-select').selectOption('restora-oldphoto-x2');
     await page.getByTestId('upscale').click();
-    await expect.poll(() => page.getByRole('combobox', { name: 'Result shown' }).locator('option:checked').textContent().catch(() => ''), { timeout: 120_000 }).toMatch(/^restora-oldphoto-x2/);
+    await expect
+      .poll(
+        () =>
+          page
+            .getByRole('combobox', { name: 'Result shown' })
+            .locator('option:checked')
+            .textContent()
+            .catch(() => ''),
+        { timeout: 120_000 },
+      )
+      .toMatch(/^restora-oldphoto-x2/);
     await expect.poll(() => count.textContent()).not.toMatch(/not saved/);
     const erased = Number((await count.textContent())!.split(' ')[0]!.replace(/\D/g, ''));
-    const saved = await sharp(path.join(home, 'masks', maskFile[0]!)).greyscale().raw().toBuffer();
+    const saved = await sharp(path.join(home, 'masks', maskFile[0]!))
+      .greyscale()
+      .raw()
+      .toBuffer();
     expect(Array.from(saved).filter((v) => v >= 128).length).toBe(erased);
     expect(errors).toEqual([]);
   });
@@ -605,13 +722,22 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     // coffee.png is open, with the mask saved and used by the restore above.
     const choice = page.getByTestId('repair-choice');
     // The After pane's tag names the model of the result shown (the result picker appears only with two results).
-    const shown = () => page.locator('.tag.right').textContent({ timeout: 1000 }).catch(() => '');
+    const shown = () =>
+      page
+        .locator('.tag.right')
+        .textContent({ timeout: 1000 })
+        .catch(() => '');
     expect(await choice.inputValue()).toBe('mask');
     await page.getByTestId('task-upscale-x2').click();
     await expect.poll(shown, { timeout: 120_000 }).toBe('After · restora-x2');
     expect(await choice.inputValue()).toBe('off');
     // The restore before it says what it repaired; the upscale says nothing of the kind.
-    expect(await page.getByRole('combobox', { name: 'Result shown' }).locator('option', { hasText: /^restora-oldphoto-x2 \(repaired [\d,]+ px, my mask\)/ }).count()).toBe(1);
+    expect(
+      await page
+        .getByRole('combobox', { name: 'Result shown' })
+        .locator('option', { hasText: /^restora-oldphoto-x2 \(repaired [\d,]+ px, my mask\)/ })
+        .count(),
+    ).toBe(1);
     // Another photo, without a mask: no repair chosen, "Use my mask" not offered, and a plain upscale works.
     await nav('Library');
     await page.getByRole('option', { name: /^photo-3\.png/ }).click();
@@ -624,13 +750,25 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     // One click for "restore and enlarge x4": the restore, then the x4 real-world model, four times the photo.
     await page.getByTestId('task-restore-x4').click();
     await expect.poll(shown, { timeout: 120_000 }).toBe('After · restora-oldphoto-x2+restora-clean-x4');
-    const [w] = /(\d+)×(\d+)/.exec((await page.getByTestId('compare-image').textContent())!)!.slice(1).map(Number);
+    const [w] = /(\d+)×(\d+)/
+      .exec((await page.getByTestId('compare-image').textContent())!)!
+      .slice(1)
+      .map(Number);
     await expect.poll(() => page.getByTestId('after-img').evaluate((i) => (i as HTMLImageElement).naturalWidth)).toBe(w! * 4);
     // Back on coffee.png: its saved mask comes back with it, offered but not chosen.
     await nav('Library');
     await page.getByRole('option', { name: /^coffee\.png/ }).click();
     await page.getByRole('heading', { name: 'Compare' }).waitFor();
-    await expect.poll(() => page.getByTestId('mask-count').textContent().catch(() => ''), { timeout: 30_000 }).toMatch(/^[\d,]+ pixels marked/);
+    await expect
+      .poll(
+        () =>
+          page
+            .getByTestId('mask-count')
+            .textContent()
+            .catch(() => ''),
+        { timeout: 30_000 },
+      )
+      .toMatch(/^[\d,]+ pixels marked/);
     expect(await choice.locator('option[value=mask]').isDisabled()).toBe(false);
     expect(await choice.inputValue()).toBe('off');
     // A brush-wide dab is more than the repair can fill: the mask says so (and how wide) when the stroke ends.
@@ -661,7 +799,16 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     await nav('Library');
     await newProject('Training set');
     await page.getByTestId('file-input').setInputFiles([...[0, 1, 2, 3, 4, 5].map((i) => path.join(trainData, `t${i}.png`)), broken]);
-    await expect.poll(() => page.getByTestId('import-added').textContent().catch(() => ''), { timeout: 30_000 }).toContain('7 added');
+    await expect
+      .poll(
+        () =>
+          page
+            .getByTestId('import-added')
+            .textContent()
+            .catch(() => ''),
+        { timeout: 30_000 },
+      )
+      .toContain('7 added');
     await expect.poll(() => page.getByRole('listbox', { name: 'Images' }).getByRole('option').count(), { timeout: 30_000 }).toBe(7);
     // Sort by Name sorts uploads by their own names (not by the hash folders they are kept in).
     await page.getByLabel('Sort by').selectOption('name');
@@ -675,7 +822,14 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     await page.getByLabel('Patch (LR px)').first().fill('16');
     await page.getByTestId('inspect-data').click();
     // Every photo is decoded: the one cut short is listed with its reason, and Preview just skips it.
-    await expect.poll(() => page.getByTestId('dataset-stats').textContent().catch(() => '')).toMatch(/6\s*usable.*1\s*skipped/s);
+    await expect
+      .poll(() =>
+        page
+          .getByTestId('dataset-stats')
+          .textContent()
+          .catch(() => ''),
+      )
+      .toMatch(/6\s*usable.*1\s*skipped/s);
     expect(await page.getByTestId('dataset-stats').locator('details').textContent()).toMatch(/cut-upload\.png — .*cannot be decoded/);
     await page.getByTestId('wizard-next').click();
     await page.getByTestId('preview-grid').waitFor({ timeout: 60_000 });
@@ -748,7 +902,10 @@ describe.skipIf(!HAVE_CHROMIUM)('web mode in Chromium', () => {
     const p = await browser.newPage();
     const res = await p.goto(url.replace(/\?token=.*/, ''));
     expect(res?.status()).toBe(200);
-    await p.getByText(/Not signed in/).first().waitFor();
+    await p
+      .getByText(/Not signed in/)
+      .first()
+      .waitFor();
     expect((await p.goto(url.replace(/token=.*/, 'token=wrong')))?.status()).toBe(401);
     await p.close();
   });

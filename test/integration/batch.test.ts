@@ -16,7 +16,13 @@ function batch(out: string, extra: string[] = []) {
 }
 
 function outputs(dir: string): string[] {
-  return fs.existsSync(dir) ? fs.readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith('.png')).sort() : [];
+  return fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir, { recursive: true })
+        .map(String)
+        .filter((f) => f.endsWith('.png'))
+        .sort()
+    : [];
 }
 
 beforeAll(async () => {
@@ -59,7 +65,12 @@ describe('resumable batch export', () => {
     expect(final.stderr).toMatch(/Resuming job/);
     const files = outputs(out);
     expect(files).toEqual(outputs(clean));
-    expect(fs.readdirSync(out, { recursive: true }).map(String).filter((f) => f.endsWith('.part'))).toEqual([]);
+    expect(
+      fs
+        .readdirSync(out, { recursive: true })
+        .map(String)
+        .filter((f) => f.endsWith('.part')),
+    ).toEqual([]);
     for (const f of files) {
       const a = await sharp(path.join(out, f)).raw().toBuffer();
       const b = await sharp(path.join(clean, f)).raw().toBuffer();

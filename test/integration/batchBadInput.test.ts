@@ -28,7 +28,9 @@ let jobs: BatchJobs;
 async function photo(file: string, width: number, height: number, seed = 1): Promise<string> {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const img = synthImage(width, height, seed);
-  await sharp(Buffer.from(toUint8(img)), { raw: { width, height, channels: 3 } }).png().toFile(file);
+  await sharp(Buffer.from(toUint8(img)), { raw: { width, height, channels: 3 } })
+    .png()
+    .toFile(file);
   return file;
 }
 
@@ -46,7 +48,10 @@ function items(jobId: number): { input_path: string; output_path: string; state:
 }
 
 function partFiles(dir: string): string[] {
-  return fs.readdirSync(dir, { recursive: true }).map(String).filter((f) => f.endsWith('.part'));
+  return fs
+    .readdirSync(dir, { recursive: true })
+    .map(String)
+    .filter((f) => f.endsWith('.part'));
 }
 
 beforeAll(async () => {
@@ -177,9 +182,7 @@ describe('batch export: the database', () => {
       const lockedJobs = new BatchJobs(mine, models, compute);
       await photo(path.join(dir, 'in', 'a.png'), 16, 16);
       const t0 = performance.now();
-      expect(() => lockedJobs.prepare(spec([path.join(dir, 'in')], path.join(dir, 'out')))).toThrow(
-        expect.objectContaining({ code: 'DB_UNAVAILABLE', message: expect.stringContaining(file) }),
-      );
+      expect(() => lockedJobs.prepare(spec([path.join(dir, 'in')], path.join(dir, 'out')))).toThrow(expect.objectContaining({ code: 'DB_UNAVAILABLE', message: expect.stringContaining(file) }));
       expect(performance.now() - t0).toBeGreaterThanOrEqual(150); // it waited before giving up
       other.exec('COMMIT');
       expect(lockedJobs.prepare(spec([path.join(dir, 'in')], path.join(dir, 'out'))).resumed).toBe(false);
@@ -195,9 +198,7 @@ describe('batch export: the database', () => {
     migrate(old, SCHEMA_VERSION - 1);
     old.exec('BEGIN EXCLUSIVE');
     try {
-      expect(() => openDatabase(file, { busyTimeoutMs: 100 })).toThrow(
-        expect.objectContaining({ code: 'DB_UNAVAILABLE', message: expect.stringMatching(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*locked`)) }),
-      );
+      expect(() => openDatabase(file, { busyTimeoutMs: 100 })).toThrow(expect.objectContaining({ code: 'DB_UNAVAILABLE', message: expect.stringMatching(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*locked`)) }));
     } finally {
       old.exec('ROLLBACK');
       old.close();
@@ -328,7 +329,10 @@ describe('batch export: pause, progress, resize', () => {
     // 16-bit RGBA PNG and an 8-bit JPEG with EXIF.
     const rgba = Buffer.alloc(w * h * 4);
     for (let i = 0; i < w * h; i++) rgba.set([(i * 7) % 256, (i * 3) % 256, 200, i % w < w / 2 ? 255 : 40], i * 4);
-    await sharp(rgba, { raw: { width: w, height: h, channels: 4 } }).toColourspace('rgb16').png().toFile(path.join(inp, 'alpha.png'));
+    await sharp(rgba, { raw: { width: w, height: h, channels: 4 } })
+      .toColourspace('rgb16')
+      .png()
+      .toFile(path.join(inp, 'alpha.png'));
     await sharp(Buffer.from(toUint8(synthImage(w, h))), { raw: { width: w, height: h, channels: 3 } })
       .withExif({ IFD0: { Make: 'RestoraTest' } })
       .jpeg()
@@ -456,9 +460,14 @@ describe('batch export: one runner per item across processes', () => {
     const { jobId } = jobs.prepare(spec([inp], path.join(dir, 'out')));
     const first = db.prepare('SELECT min(id) AS id FROM job_items WHERE job_id = ?').get(jobId) as { id: number };
     db.prepare("UPDATE job_items SET state = 'running', claimed_by = 'cli-host:3:live', claim_expires_ms = ? WHERE id = ?").run(Date.now() + 60_000, first.id);
-    const runner = new JobRunner(db, jobs, () => {
-      throw new Error('no library here');
-    }, new EventBus());
+    const runner = new JobRunner(
+      db,
+      jobs,
+      () => {
+        throw new Error('no library here');
+      },
+      new EventBus(),
+    );
     expect(jobs.summary(jobId)).toMatchObject({ state: 'running', runningElsewhere: true });
     expect(() => runner.resume(jobId)).toThrow(/running in another process/);
     db.prepare("UPDATE job_items SET state = 'pending', claimed_by = NULL, claim_expires_ms = NULL WHERE id = ?").run(first.id);

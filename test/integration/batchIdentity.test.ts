@@ -55,7 +55,11 @@ afterAll(() => db?.close());
 
 describe('batch job identity (item 9)', () => {
   it('one job for one spec in any key order and with its defaults spelled out or left implicit', () => {
-    const jobs = new BatchJobs(db, models, fakeCompute(async () => undefined));
+    const jobs = new BatchJobs(
+      db,
+      models,
+      fakeCompute(async () => undefined),
+    );
     const inp = inputsDir(2);
     const out = tmpDir();
     // As the CLI builds it.
@@ -77,7 +81,11 @@ describe('batch job identity (item 9)', () => {
     const inp = inputsDir(3);
     const out = tmpDir();
     let computed = 0;
-    const jobs = new BatchJobs(db, models, fakeCompute(async (req) => (computed++, fs.writeFileSync(req.output, 'out'))));
+    const jobs = new BatchJobs(
+      db,
+      models,
+      fakeCompute(async (req) => (computed++, fs.writeFileSync(req.output, 'out'))),
+    );
     // `restora batch IN --out OUT --model tiny-x2 --recursive`, as cmdBatch spells it.
     const cli = jobs.prepare({ inputs: [inp], outDir: out, format: 'png', nameTemplate: '{name}', recursive: true, modelId: 'tiny-x2' });
     expect((await jobs.run(cli.jobId)).done).toBe(3);
@@ -92,7 +100,12 @@ describe('batch job identity (item 9)', () => {
       const started = await handlers['jobs.start'](req.value as Parameters<(typeof handlers)['jobs.start']>[0]);
       expect(started).toEqual({ jobId: cli.jobId, resumed: true });
       await expect.poll(() => app.jobs().summary(cli.jobId).state).toBe('done');
-      expect(app.jobs().list().filter((j) => path.resolve(j.spec.outDir) === path.resolve(out))).toHaveLength(1);
+      expect(
+        app
+          .jobs()
+          .list()
+          .filter((j) => path.resolve(j.spec.outDir) === path.resolve(out)),
+      ).toHaveLength(1);
     } finally {
       await app.close();
     }
@@ -109,7 +122,11 @@ describe('batch job identity (item 9)', () => {
     const oldId = Number(db.prepare('INSERT INTO export_jobs (signature, spec_json) VALUES (?, ?)').run(legacy, JSON.stringify(spec)).lastInsertRowid);
     db.prepare("INSERT INTO job_items (job_id, input_path, output_path, state) VALUES (?, ?, ?, 'done')").run(oldId, path.join(inp, 'p0.png'), path.join(out, 'p0.png'));
 
-    const jobs = new BatchJobs(db, models, fakeCompute(async () => undefined));
+    const jobs = new BatchJobs(
+      db,
+      models,
+      fakeCompute(async () => undefined),
+    );
     expect(jobs.prepare(spec)).toEqual({ jobId: oldId, resumed: true });
     expect(item(oldId)).toMatchObject([{ state: 'done' }]);
     // Spelled another way, it is found too (by the canonical signature it now has).

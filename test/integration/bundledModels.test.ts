@@ -37,7 +37,11 @@ describe('bundled models', () => {
     const photo = await decodeRgbFloat(path.join(ROOT, 'resources', 'samples', 'coffee.png'));
     const model = await loadLayersModel(dir);
     let gain = 0;
-    for (const [seed, [x, y]] of [[1, [180, 60]], [2, [20, 220]], [3, [360, 200]]] as const) {
+    for (const [seed, [x, y]] of [
+      [1, [180, 60]],
+      [2, [20, 220]],
+      [3, [360, 200]],
+    ] as const) {
       const hr = crop(photo, x, y, 200, 160);
       const lr = await degrade(hr, 2, 'realistic', new Rng(seed));
       const ours = measure(predictImage(model, lr), hr, 2).psnr;
@@ -51,7 +55,10 @@ describe('bundled models', () => {
   });
 
   describe.skipIf(!HAVE_SET5)('cards state what the models measure (Set5)', () => {
-    for (const [id, scale, floor] of [['restora-x2', 2, 36.5], ['restora-x4', 4, 30.3]] as const) {
+    for (const [id, scale, floor] of [
+      ['restora-x2', 2, 36.5],
+      ['restora-x4', 4, 30.3],
+    ] as const) {
       it(`${id}: Set5 Y-PSNR matches its card and reaches ${floor} dB`, async () => {
         const dir = path.join(bundledModelsDir(), id);
         const card = readCard(dir);
@@ -82,7 +89,10 @@ describe('bundled models', () => {
       expect(Math.abs(r.bicubic.psnr - card.metrics!['set5-realistic-bicubic']!.psnr)).toBeLessThan(0.01);
     });
 
-    for (const [id, scale] of [['restora-clean-x2', 2], ['restora-clean-x4', 4]] as const) {
+    for (const [id, scale] of [
+      ['restora-clean-x2', 2],
+      ['restora-clean-x4', 4],
+    ] as const) {
       it(`${id}: a distilled student whose card names its teacher; Set5 realistic (seed 1) measures what the card says`, async () => {
         const dir = path.join(bundledModelsDir(), id);
         const card = readCard(dir);

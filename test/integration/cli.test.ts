@@ -39,7 +39,11 @@ describe('restora upscale over the bad-input corpus', () => {
 
   it('writes every good file once and leaves no partial or temp output', () => {
     const files = listAll(out).sort();
-    const good = fs.readdirSync(CORPUS).filter((f) => !BROKEN.includes(f)).map((f) => f.replace(/\.[^.]+$/, '.png')).sort();
+    const good = fs
+      .readdirSync(CORPUS)
+      .filter((f) => !BROKEN.includes(f))
+      .map((f) => f.replace(/\.[^.]+$/, '.png'))
+      .sort();
     expect(files).toEqual(good);
     expect(files.some((f) => f.startsWith('.') || f.endsWith('.part'))).toBe(false);
   });
@@ -161,12 +165,16 @@ describe('restora upscale and restore on a folder with subfolders (issue 25)', (
     expect(run.code).toBe(0);
     expect(run.err).toContain('4 of 4 done.');
     expect(run.err).not.toContain('left out');
-    expect(listAll(out).filter((f) => f.endsWith('.png')).sort()).toEqual(['a.png', 'b.png', path.join('sub', 'a.png'), path.join('sub', 'deeper', 'c.png')].sort());
+    expect(
+      listAll(out)
+        .filter((f) => f.endsWith('.png'))
+        .sort(),
+    ).toEqual(['a.png', 'b.png', path.join('sub', 'a.png'), path.join('sub', 'deeper', 'c.png')].sort());
   });
 });
 
 describe('restora faces (issue 26)', () => {
-  it('lists each photo\'s faces with box, score and five points; a bad file fails alone, named', () => {
+  it("lists each photo's faces with box, score and five points; a bad file fails alone, named", () => {
     const dir = tmpDir('restora-faces-');
     const bad = path.join(dir, 'notes ü.png');
     fs.writeFileSync(bad, 'not an image');

@@ -34,7 +34,12 @@ describe('restoration keeps a grayscale scan neutral', () => {
   beforeAll(async () => {
     compute = new ComputeHost({ backend: 'wasm' });
     // A black-and-white photo stored as RGB, as scanners write them.
-    await sharp(path.join(ROOT, 'resources', 'samples', 'coffee.png')).extract({ left: 150, top: 80, width: 160, height: 120 }).grayscale().toColourspace('srgb').png().toFile(scan);
+    await sharp(path.join(ROOT, 'resources', 'samples', 'coffee.png'))
+      .extract({ left: 150, top: 80, width: 160, height: 120 })
+      .grayscale()
+      .toColourspace('srgb')
+      .png()
+      .toFile(scan);
   });
   afterAll(async () => {
     await compute.close();

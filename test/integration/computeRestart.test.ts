@@ -17,7 +17,9 @@ beforeAll(async () => {
   const dir = tmpDir();
   modelDir = await installTinyModel(dir);
   input = path.join(dir, 'in.png');
-  await sharp({ create: { width: 200, height: 150, channels: 3, background: '#336699' } }).png().toFile(input);
+  await sharp({ create: { width: 200, height: 150, channels: 3, background: '#336699' } })
+    .png()
+    .toFile(input);
   host = new ComputeHost({ backend: 'wasm', threads: 1 });
 });
 
@@ -31,14 +33,18 @@ describe('compute worker restart', () => {
     const first = workerOf(host)!;
     const out = path.join(tmpDir(), 'out.png');
     let killed = false;
-    const inFlight = host.upscale(modelDir, { input, output: out, scale: 2, format: 'png', tile: 16, overlap: 4 }, {
-      onProgress: (done) => {
-        if (done === 1 && !killed) {
-          killed = true;
-          void first.terminate();
-        }
+    const inFlight = host.upscale(
+      modelDir,
+      { input, output: out, scale: 2, format: 'png', tile: 16, overlap: 4 },
+      {
+        onProgress: (done) => {
+          if (done === 1 && !killed) {
+            killed = true;
+            void first.terminate();
+          }
+        },
       },
-    });
+    );
     await expect(inFlight).rejects.toMatchObject({ name: 'RestoraError', code: 'INTERNAL', message: expect.stringMatching(/compute worker stopped .*next one starts a fresh worker/) });
     expect(killed).toBe(true);
 
@@ -57,7 +63,7 @@ describe('compute worker restart', () => {
 });
 
 describe.skipIf(findChromium() == null || process.platform !== 'linux')('compute worker restart with a WebGPU page', () => {
-  it('closes the dead worker\'s Chromium, and the next call opens a fresh page', async () => {
+  it("closes the dead worker's Chromium, and the next call opens a fresh page", async () => {
     const pages: { exited: boolean }[] = [];
     const gpuHost = new ComputeHost({ backend: 'webgpu', threads: 1 }, async (url) => {
       const page = await chromiumLauncher(url);

@@ -22,7 +22,14 @@ import { Rng } from '../../src/main/ml/core/rng.js';
 import { SCRATCH_DETECTOR_ID } from '../../src/shared/api.js';
 import { ROOT, SHARED_DATA } from '../helpers.js';
 
-const photosIn = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => IMAGE_EXTENSIONS.has(path.extname(f).toLowerCase())).sort().map((f) => path.join(dir, f)) : []);
+const photosIn = (dir: string) =>
+  fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir)
+        .filter((f) => IMAGE_EXTENSIONS.has(path.extname(f).toLowerCase()))
+        .sort()
+        .map((f) => path.join(dir, f))
+    : [];
 const committed = photosIn(path.join(ROOT, 'test', 'fixtures', 'real-photos'));
 const shared = photosIn(path.join(SHARED_DATA, 'real-photos'));
 if (shared.length === 0) console.warn('detectorFalseAlarms: ../shared/data/real-photos not found; only the committed real photos are checked');

@@ -55,7 +55,12 @@ describe('restora restore --faces (issue 26)', () => {
     let faceDiff = 0;
     for (let y = 150; y < 250; y++) for (let x = 200; x < 300; x++) for (let c = 0; c < 3; c++) faceDiff += Math.abs(a[(y * w + x) * 3 + c]! - b[(y * w + x) * 3 + c]!);
     expect(faceDiff / (100 * 100 * 3)).toBeGreaterThan(2);
-    for (const [x0, y0] of [[0, 0], [482, 0], [0, 482], [482, 482]] as const) {
+    for (const [x0, y0] of [
+      [0, 0],
+      [482, 0],
+      [0, 482],
+      [482, 482],
+    ] as const) {
       for (let y = y0; y < y0 + 30; y++) for (let x = x0; x < x0 + 30; x++) for (let c = 0; c < 3; c++) expect(a[(y * w + x) * 3 + c]).toBe(b[(y * w + x) * 3 + c]);
     }
     // Strength 0: the face step runs and changes nothing.
@@ -133,7 +138,7 @@ describe('restora restore --faces (issue 26)', () => {
     }
   });
 
-  it('CodeFormer\'s fidelity w reaches the model (a second input beside the face)', async () => {
+  it("CodeFormer's fidelity w reaches the model (a second input beside the face)", async () => {
     // The CodeFormer fixture uses 4 GroupNorm groups where released files use 32 (a state dict
     // does not say which): installed here as the importer would, with the fixture's numbers.
     await initBackend({ prefer: 'wasm', threads: 1 });

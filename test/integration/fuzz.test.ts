@@ -143,14 +143,11 @@ function payload(schema: Schema, rnd: () => number): { kind: string; body: unkno
 
 function post(method: string, body: string | Buffer, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: '127.0.0.1', port: server.port, path: `/api/${method}`, method: 'POST', headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json', ...headers } },
-      (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => (text += c.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-      },
-    );
+    const req = http.request({ host: '127.0.0.1', port: server.port, path: `/api/${method}`, method: 'POST', headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json', ...headers } }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
     req.on('error', reject);
     req.end(body);
   });
@@ -169,7 +166,9 @@ beforeAll(async () => {
   photos = path.join(home, 'photos');
   fs.mkdirSync(photos);
   for (let i = 0; i < 2; i++) {
-    await sharp(Buffer.from(toUint8(synthImage(32, 24, i + 1))), { raw: { width: 32, height: 24, channels: 3 } }).png().toFile(path.join(photos, `p${i}.png`));
+    await sharp(Buffer.from(toUint8(synthImage(32, 24, i + 1))), { raw: { width: 32, height: 24, channels: 3 } })
+      .png()
+      .toFile(path.join(photos, `p${i}.png`));
   }
   pathPool = [photos, path.join(photos, 'p0.png'), path.join(home, 'out'), path.join(home, 'nope', 'missing.png'), path.join(home, 'ünïcødé 写真'), `${home}/${'x'.repeat(300)}`, path.join(home, 'photos', '..', 'photos')];
   app = createApp({ home, backend: 'wasm', threads: 1 });

@@ -27,14 +27,11 @@ let cases: HostileCase[] = [];
 
 function post(method: string, body: unknown): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: '127.0.0.1', port: server.port, path: `/api/${method}`, method: 'POST', headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' } },
-      (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => (text += c.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-      },
-    );
+    const req = http.request({ host: '127.0.0.1', port: server.port, path: `/api/${method}`, method: 'POST', headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' } }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
     req.on('error', reject);
     req.end(JSON.stringify(body));
   });
@@ -92,7 +89,9 @@ describe('model import under fuzz', () => {
         bad.push(`${what} -> ${reply.error!.code}: ${reply.error!.message.slice(0, 300)}`);
       }
     }
-    console.log(`import fuzz: ${cases.length} models, outcomes ${JSON.stringify(outcome)}, peak RSS ${peakRssMB().toFixed(0)} MB, seconds importing ${(ms.imported / 1000).toFixed(1)} and refusing ${(ms.refused / 1000).toFixed(1)}, largest growth in one import ${JSON.stringify(worstGrowth)}`);
+    console.log(
+      `import fuzz: ${cases.length} models, outcomes ${JSON.stringify(outcome)}, peak RSS ${peakRssMB().toFixed(0)} MB, seconds importing ${(ms.imported / 1000).toFixed(1)} and refusing ${(ms.refused / 1000).toFixed(1)}, largest growth in one import ${JSON.stringify(worstGrowth)}`,
+    );
     expect(bad).toEqual([]);
     for (const f of HOSTILE_FORMATS) expect(Object.values(outcome[f] ?? {}).reduce((a, b) => a + b, 0)).toBe(PER_FORMAT);
     expect((await post('app.info', {})).status).toBe(200);

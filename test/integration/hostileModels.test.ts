@@ -202,7 +202,6 @@ describe('hostile pickles: integers and operation counts (items 3 and 4)', () =>
     expect((process.memoryUsage().heapUsed - heap) / MB).toBeLessThan(256);
   });
 
-
   it('refuses a 192 KB LONG4 integer at once, and reads long integers in linear time', () => {
     const dir = tmpDir();
     const n = 192 * 1024;

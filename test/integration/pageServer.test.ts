@@ -93,8 +93,7 @@ function fakePage(firstFrame: (url: URL) => Uint8Array): { launcher: PageLaunche
   const statuses: number[] = [];
   const launcher: PageLauncher = async (address) => {
     const url = new URL(address);
-    const status = (p: string) =>
-      new Promise<number>((resolve, reject) => http.get({ host: url.hostname, port: url.port, path: p }, (res) => (res.resume(), resolve(res.statusCode ?? 0))).on('error', reject));
+    const status = (p: string) => new Promise<number>((resolve, reject) => http.get({ host: url.hostname, port: url.port, path: p }, (res) => (res.resume(), resolve(res.statusCode ?? 0))).on('error', reject));
     statuses.push(await status('/%E0%A4%A'), await status(url.pathname));
     let close: () => void = () => undefined;
     const exited = new Promise<string>((resolve) => (close = () => resolve('closed')));

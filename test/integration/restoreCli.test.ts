@@ -21,7 +21,9 @@ let damagedCount = 0;
 const restora = (args: string[]) => runCli(home, args, 180_000);
 
 async function writeMask(file: string, w: number, h: number, on: (i: number) => boolean): Promise<void> {
-  await sharp(Buffer.from(Array.from({ length: w * h }, (_, i) => (on(i) ? 255 : 0))), { raw: { width: w, height: h, channels: 1 } }).png().toFile(file);
+  await sharp(Buffer.from(Array.from({ length: w * h }, (_, i) => (on(i) ? 255 : 0))), { raw: { width: w, height: h, channels: 1 } })
+    .png()
+    .toFile(file);
 }
 
 beforeAll(async () => {
@@ -31,7 +33,9 @@ beforeAll(async () => {
   const sample = await decodeRgbFloat(path.join(ROOT, 'resources', 'samples', 'coffee.png'));
   const d = await degradeDamaged(crop(sample, 100, 50, 256, 192), 1, new Rng(5));
   photo = path.join(work, 'old print.png');
-  await sharp(Buffer.from(Uint8Array.from(d.img.data, (v) => Math.round(v))), { raw: { width: 256, height: 192, channels: 3 } }).png().toFile(photo);
+  await sharp(Buffer.from(Uint8Array.from(d.img.data, (v) => Math.round(v))), { raw: { width: 256, height: 192, channels: 3 } })
+    .png()
+    .toFile(photo);
   trueMask = path.join(work, 'mask.png');
   await writeMask(trueMask, 256, 192, (i) => d.mask[i] === 1);
   damagedCount = d.mask.reduce((a, b) => a + b, 0);
@@ -52,17 +56,30 @@ describe('restora restore', () => {
     expect(Array.from(mask.data).filter((v) => v > 127).length).toBe(item!.repairedPixels);
   });
 
-  it('photos smaller than the nets\' context (1x1, 3x2) are repaired and restored with what fits', async () => {
+  it("photos smaller than the nets' context (1x1, 3x2) are repaired and restored with what fits", async () => {
     const out = path.join(work, 'tiny');
     const one = path.join(work, 'one pixel.png');
     const small = path.join(work, 'three by two.png');
-    await sharp({ create: { width: 1, height: 1, channels: 3, background: '#806040' } }).png().toFile(one);
-    await sharp({ create: { width: 3, height: 2, channels: 3, background: '#404040' } }).png().toFile(small);
+    await sharp({ create: { width: 1, height: 1, channels: 3, background: '#806040' } })
+      .png()
+      .toFile(one);
+    await sharp({ create: { width: 3, height: 2, channels: 3, background: '#404040' } })
+      .png()
+      .toFile(small);
     const r = restora(['restore', one, small, '--out', out, '--json']);
     expect(r.code, r.err).toBe(0);
     const items = JSON.parse(r.out) as { output: string }[];
-    const sizes = await Promise.all(items.map(async (i) => sharp(i.output).metadata().then((m) => [m.width, m.height])));
-    expect(sizes).toEqual([[2, 2], [6, 4]]);
+    const sizes = await Promise.all(
+      items.map(async (i) =>
+        sharp(i.output)
+          .metadata()
+          .then((m) => [m.width, m.height]),
+      ),
+    );
+    expect(sizes).toEqual([
+      [2, 2],
+      [6, 4],
+    ]);
   });
 
   it('--model none with a mask: only the masked pixels change, at the photo size', async () => {

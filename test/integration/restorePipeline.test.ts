@@ -45,7 +45,9 @@ beforeAll(async () => {
   const photos = path.join(home, 'photos');
   fs.mkdirSync(photos);
   photo = path.join(photos, 'scratched.png');
-  await sharp(Buffer.from(rgb), { raw: { width: W, height: H, channels: 3 } }).png().toFile(photo);
+  await sharp(Buffer.from(rgb), { raw: { width: W, height: H, channels: 3 } })
+    .png()
+    .toFile(photo);
   app = createApp({ home: path.join(home, 'app'), backend: 'wasm', threads: 1 });
   h = createHandlers(app);
   const project = await h['projects.create']({ name: 'pipeline' });
@@ -78,7 +80,11 @@ describe('one Restore pipeline', () => {
   it('with a saved mask, the batch repairs each photo with its own mask, as the button does', async () => {
     const mask = Buffer.alloc(W * H);
     for (let y = 38; y < 46; y++) for (let x = 58; x < 66; x++) mask[y * W + x] = 255;
-    const png = (await sharp(mask, { raw: { width: W, height: H, channels: 1 } }).png().toBuffer()).toString('base64');
+    const png = (
+      await sharp(mask, { raw: { width: W, height: H, channels: 1 } })
+        .png()
+        .toBuffer()
+    ).toString('base64');
     await h['damage.saveMask']({ imageId, png });
     expect((await h['library.get']({ id: imageId })).savedMask).toBe(`mask/${imageId}`);
     const single = (await h['upscale.image']({ imageId, modelId: restoreModel, taskId: 'masked', keepColours: true, repair: 'mask' })) as UpscaleImageResult;

@@ -268,9 +268,7 @@ describe('web-mode HTTP server under hostile clients', () => {
     const frame = Buffer.from([0x81, 0x82, 1, 2, 3, 4, 0xc3 ^ 1, 0x28 ^ 2]);
     const sock = net.connect(server.port, '127.0.0.1');
     await new Promise((r) => sock.once('connect', r));
-    sock.write(
-      `GET /events HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nAuthorization: Bearer ${server.token}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`,
-    );
+    sock.write(`GET /events HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nAuthorization: Bearer ${server.token}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
     await new Promise((r) => sock.once('data', r));
     sock.write(frame);
     await new Promise((r) => sock.once('close', r));
@@ -340,7 +338,7 @@ describe('batch results as downloads (web mode, issue 25)', () => {
   afterAll(async () => dl?.close());
   const url = (p: string, key = true) => `http://127.0.0.1:${dl.port}${p}${key ? `?${MEDIA_KEY_PARAM}=${mediaKeyOf(dl.token)}` : ''}`;
 
-  it('streams a job\'s outputs as one zip, to the page\'s read-only media key', async () => {
+  it("streams a job's outputs as one zip, to the page's read-only media key", async () => {
     expect((await fetch(url('/download/job/3.zip', false))).status).toBe(401);
     const r = await fetch(url('/download/job/3.zip'));
     expect(r.status).toBe(200);

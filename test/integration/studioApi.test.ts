@@ -43,7 +43,9 @@ function waitFor(pred: (e: AppEvent) => boolean, timeoutMs = 90_000): Promise<Ap
 }
 
 async function writePhoto(file: string, w: number, h: number, seed: number): Promise<void> {
-  await sharp(toUint8(synthImage(w, h, seed)), { raw: { width: w, height: h, channels: 3 } }).png().toFile(file);
+  await sharp(toUint8(synthImage(w, h, seed)), { raw: { width: w, height: h, channels: 3 } })
+    .png()
+    .toFile(file);
 }
 
 beforeAll(async () => {
@@ -130,7 +132,10 @@ describe('studio API', () => {
     fs.mkdirSync(path.join(root, 'LR'));
     fs.mkdirSync(path.join(root, 'HR'));
     await writePhoto(path.join(root, 'HR', 'scan.png'), 64, 48, 9);
-    await sharp(path.join(root, 'HR', 'scan.png')).resize(32, 24).png().toFile(path.join(root, 'LR', 'scan.png'));
+    await sharp(path.join(root, 'HR', 'scan.png'))
+      .resize(32, 24)
+      .png()
+      .toFile(path.join(root, 'LR', 'scan.png'));
     const { id: projectId } = await call('projects.create', { name: 'With references' });
     await call('library.import', { projectId, paths: [path.join(root, 'LR')] });
     const [img] = (await call('library.list', { projectId })).rows;
@@ -196,7 +201,10 @@ describe('studio API', () => {
     const fromFolder = await call('datasets.inspect', { dataDirs: [photos], scale: 2, patch: 16 });
     expect(all.usable).toBe(fromFolder.usable);
     // Only the chosen photos.
-    const chosen = rows.filter((r) => r.problem === null).slice(0, 3).map((r) => r.id);
+    const chosen = rows
+      .filter((r) => r.problem === null)
+      .slice(0, 3)
+      .map((r) => r.id);
     expect((await call('datasets.inspect', { library: { projectId: project.id, imageIds: chosen }, scale: 2, patch: 16 })).usable).toBe(3);
     const { pairs } = await call('training.preview', { library: { projectId: project.id, imageIds: chosen }, preset: 'old-photo', scale: 2, count: 2, patch: 16 });
     expect(pairs).toHaveLength(2);
@@ -279,7 +287,7 @@ describe('studio API', () => {
     const base = { dataDirs: [photos], scale: 2 as const, preset: 'bicubic' as const, archOptions: {}, steps: 400, batch: 2, patch: 16 };
     const disc = await call('training.start', { ...base, name: 'disc-run', arch: 'srgan-discriminator' });
     const failed = await waitFor((e) => e.type === 'training.state' && e.runId === disc.runId && (e.state === 'failed' || e.state === 'done'));
-    expect(failed).toMatchObject({ state: 'failed', error: { code: 'USAGE', message: expect.stringContaining("discriminator, not a model to train") } });
+    expect(failed).toMatchObject({ state: 'failed', error: { code: 'USAGE', message: expect.stringContaining('discriminator, not a model to train') } });
 
     const { runId } = await call('training.start', { ...base, name: 'to-cancel', arch: 'compact', archOptions: { channels: 8, blocks: 1 } });
     await waitFor((e) => e.type === 'training.progress' && e.runId === runId);

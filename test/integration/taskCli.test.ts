@@ -18,7 +18,7 @@ let photo = '';
 let bright = '';
 
 const restora = (args: string[]) => runCli(home, args, 180_000);
-const pixels = async (file: string) => (await sharp(file).raw().toBuffer({ resolveWithObject: true }));
+const pixels = async (file: string) => await sharp(file).raw().toBuffer({ resolveWithObject: true });
 
 beforeAll(async () => {
   home = tmpDir('restora-home-');
@@ -26,12 +26,16 @@ beforeAll(async () => {
   await installTinyModel(home, 'tiny-x2');
   const sample = await decodeRgbFloat(path.join(ROOT, 'resources', 'samples', 'coffee.png'));
   photo = path.join(work, 'photo.png');
-  await sharp(Buffer.from(toUint8(crop(sample, 120, 60, 64, 48))), { raw: { width: 64, height: 48, channels: 3 } }).png().toFile(photo);
+  await sharp(Buffer.from(toUint8(crop(sample, 120, 60, 64, 48))), { raw: { width: 64, height: 48, channels: 3 } })
+    .png()
+    .toFile(photo);
   // A faded print with a bright cup: restora-oldphoto-x2 stretches it and clips 1.6 % of it (none in the input).
   const c = crop(sample, 300, 200, 96, 72);
   for (let i = 0; i < c.data.length; i++) c.data[i] = 40 + 0.8 * c.data[i]!;
   bright = path.join(work, 'bright.png');
-  await sharp(Buffer.from(toUint8(c)), { raw: { width: 96, height: 72, channels: 3 } }).png().toFile(bright);
+  await sharp(Buffer.from(toUint8(c)), { raw: { width: 96, height: 72, channels: 3 } })
+    .png()
+    .toFile(bright);
 }, 60_000);
 
 describe('restora upscale --task', () => {
@@ -50,7 +54,7 @@ describe('restora upscale --task', () => {
     expect(fs.existsSync(out)).toBe(false);
   });
 
-  it('runs the task\'s bundled model, and the user\'s default from Settings once one is set', async () => {
+  it("runs the task's bundled model, and the user's default from Settings once one is set", async () => {
     const a = restora(['upscale', photo, '--out', path.join(work, 'cleanup4'), '--task', 'cleanup', '--scale', '4']);
     expect(a.code, a.err).toBe(0);
     expect(a.err).toMatch(/Clean up noise\/JPEG x4: restora-clean-x4/);
@@ -99,7 +103,9 @@ describe('tone options', () => {
     // `photo` squeezed into 70..200: a faded print.
     const faded = path.join(work, 'faded.png');
     const p = await pixels(photo);
-    await sharp(Buffer.from(p.data.map((v) => 70 + Math.round((v * 130) / 255))), { raw: { width: p.info.width, height: p.info.height, channels: 3 } }).png().toFile(faded);
+    await sharp(Buffer.from(p.data.map((v) => 70 + Math.round((v * 130) / 255))), { raw: { width: p.info.width, height: p.info.height, channels: 3 } })
+      .png()
+      .toFile(faded);
     // A trained upscaler (tiny-x2 has random weights, whose overshoot made the plain range vary run to run).
     const up = restora(['upscale', faded, '--out', path.join(work, 'levels'), '--model', 'restora-x2', '--levels', 'auto']);
     expect(up.code, up.err).toBe(0);
@@ -112,6 +118,10 @@ describe('tone options', () => {
       return hi - lo;
     };
     expect(range((await pixels(path.join(work, 'levels', 'faded.png'))).data)).toBeGreaterThan(range((await pixels(path.join(work, 'plain', 'faded.png'))).data) + 40);
-    for (const args of [['--levels', 'max'], ['--highlights', 'clip']]) expect(restora(['upscale', bright, '--out', path.join(work, 'x'), ...args]).code).toBe(2);
+    for (const args of [
+      ['--levels', 'max'],
+      ['--highlights', 'clip'],
+    ])
+      expect(restora(['upscale', bright, '--out', path.join(work, 'x'), ...args]).code).toBe(2);
   });
 });

@@ -60,7 +60,10 @@ beforeAll(async () => {
   app.events.subscribe((e) => events.push(e));
   handlers = createHandlers(app);
   photos = tmpDir('restora-photos-');
-  for (let i = 0; i < 3; i++) await sharp(toUint8(synthImage(96, 96, i + 1)), { raw: { width: 96, height: 96, channels: 3 } }).png().toFile(path.join(photos, `p${i}.png`));
+  for (let i = 0; i < 3; i++)
+    await sharp(toUint8(synthImage(96, 96, i + 1)), { raw: { width: 96, height: 96, channels: 3 } })
+      .png()
+      .toFile(path.join(photos, `p${i}.png`));
 });
 
 afterAll(async () => {

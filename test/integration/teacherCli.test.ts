@@ -24,7 +24,9 @@ beforeAll(async () => {
   home = tmpDir('restora-home-');
   photos = tmpDir('restora-photos-');
   for (let i = 0; i < 3; i++) {
-    await sharp(toUint8(synthImage(96, 96, i + 1)), { raw: { width: 96, height: 96, channels: 3 } }).png().toFile(path.join(photos, `p${i}.png`));
+    await sharp(toUint8(synthImage(96, 96, i + 1)), { raw: { width: 96, height: 96, channels: 3 } })
+      .png()
+      .toFile(path.join(photos, `p${i}.png`));
   }
   await installTeacher('tiny-teacher', { channels: 4, blocks: 1 });
   // About 3.8 GFLOP per region: 100,000 regions take hours on any CPU.

@@ -28,7 +28,9 @@ beforeAll(async () => {
       .png()
       .toFile(path.join(photos, i % 2 ? 'sub' : '', `p${i}.png`));
   }
-  await sharp({ create: { width: 10, height: 10, channels: 3, background: '#000' } }).png().toFile(path.join(photos, 'too-small.png'));
+  await sharp({ create: { width: 10, height: 10, channels: 3, background: '#000' } })
+    .png()
+    .toFile(path.join(photos, 'too-small.png'));
   fs.writeFileSync(path.join(photos, 'corrupt.jpg'), 'garbage');
 });
 

@@ -15,14 +15,21 @@ let server: RunningServer;
 let png: Buffer;
 
 const upload = (query: string, body: Buffer | string) =>
-  fetch(`http://127.0.0.1:${server.port}/upload?${query}`, { method: 'POST', body: typeof body === 'string' ? body : new Uint8Array(body), headers: { authorization: `Bearer ${server.token}` } }).then(async (r) => ({ status: r.status, json: (await r.json()) as { ok: boolean; value?: { added: number; duplicates: number }; error?: { code: string; message: string } } }));
+  fetch(`http://127.0.0.1:${server.port}/upload?${query}`, { method: 'POST', body: typeof body === 'string' ? body : new Uint8Array(body), headers: { authorization: `Bearer ${server.token}` } }).then(async (r) => ({
+    status: r.status,
+    json: (await r.json()) as { ok: boolean; value?: { added: number; duplicates: number }; error?: { code: string; message: string } },
+  }));
 const call = (method: string, body: unknown) =>
-  fetch(`http://127.0.0.1:${server.port}/api/${method}`, { method: 'POST', body: JSON.stringify(body), headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' } }).then((r) => r.json() as Promise<{ ok: boolean; value?: unknown; error?: { code: string } }>);
+  fetch(`http://127.0.0.1:${server.port}/api/${method}`, { method: 'POST', body: JSON.stringify(body), headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' } }).then(
+    (r) => r.json() as Promise<{ ok: boolean; value?: unknown; error?: { code: string } }>,
+  );
 
 beforeAll(async () => {
   app = createApp({ home: tmpDir('restora-upload-'), backend: 'wasm', threads: 1 });
   server = await startServer(createHandlers(app, { transport: 'http' }), { upload: createUploadHandler(app), media: app.media });
-  png = await sharp(Buffer.from(toUint8(synthImage(48, 32, 3))), { raw: { width: 48, height: 32, channels: 3 } }).png().toBuffer();
+  png = await sharp(Buffer.from(toUint8(synthImage(48, 32, 3))), { raw: { width: 48, height: 32, channels: 3 } })
+    .png()
+    .toBuffer();
 });
 afterAll(async () => {
   await server?.close();
@@ -31,15 +38,26 @@ afterAll(async () => {
 
 describe('uploads and the sample photo', () => {
   it('stores an uploaded photo once under uploads/<hash>/<name> and imports it; the same bytes again are a duplicate', async () => {
-    const { id } = app.library().listProjects().find((p) => p.name === 'web') ?? { id: app.library().createProject('web') };
+    const { id } = app
+      .library()
+      .listProjects()
+      .find((p) => p.name === 'web') ?? { id: app.library().createProject('web') };
     const first = await upload(`projectId=${id}&name=${encodeURIComponent('grand mère 1952.png')}`, png);
     expect(first).toMatchObject({ status: 200, json: { ok: true, value: { added: 1, duplicates: 0 } } });
     const again = await upload(`projectId=${id}&name=copy.png`, png);
     expect(again.json).toMatchObject({ ok: true, value: { added: 0, duplicates: 1 } });
-    const stored = fs.readdirSync(path.join(app.home, 'uploads'), { recursive: true }).map(String).filter((f) => f.endsWith('.png'));
+    const stored = fs
+      .readdirSync(path.join(app.home, 'uploads'), { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith('.png'));
     expect(stored).toHaveLength(1);
     expect(stored[0]).toMatch(/^[0-9a-f]{32}\/grand mère 1952\.png$/);
-    expect(app.library().list(id).rows.map((r) => path.basename(r.path))).toEqual(['grand mère 1952.png']);
+    expect(
+      app
+        .library()
+        .list(id)
+        .rows.map((r) => path.basename(r.path)),
+    ).toEqual(['grand mère 1952.png']);
   });
 
   it('refuses what is not a photo, a bad name or no project with a clear answer, leaving no partial file', async () => {
@@ -57,13 +75,22 @@ describe('uploads and the sample photo', () => {
   it('imports the sample photo shipped with Restora, and says the open dialog is desktop-only', async () => {
     const id = app.library().createProject('sample');
     expect(await call('library.importSample', { projectId: id })).toMatchObject({ ok: true, value: { added: 1 } });
-    expect(app.library().list(id).rows.map((r) => path.basename(r.path))).toEqual(['coffee.png']);
+    expect(
+      app
+        .library()
+        .list(id)
+        .rows.map((r) => path.basename(r.path)),
+    ).toEqual(['coffee.png']);
     expect(await call('app.pickPaths', { kind: 'files' })).toMatchObject({ ok: false, error: { code: 'UNSUPPORTED' } });
   });
 });
 
 describe('hostile uploads and masks (issue 24, item 8)', () => {
-  const storedDirs = () => fs.readdirSync(path.join(app.home, 'uploads')).filter((f) => !f.startsWith('.')).sort();
+  const storedDirs = () =>
+    fs
+      .readdirSync(path.join(app.home, 'uploads'))
+      .filter((f) => !f.startsWith('.'))
+      .sort();
 
   it('a 400-byte file name gets a clear 400 naming the limit (not a 500), and stores nothing', async () => {
     const id = app.library().createProject('long names');
@@ -97,9 +124,9 @@ describe('hostile uploads and masks (issue 24, item 8)', () => {
       sock.on('data', (d: Buffer) => {
         got += d.toString();
         if (!got.includes('\r\n\r\n')) return;
-      clearTimeout(timer);
-      sock.destroy();
-      resolve(got);
+        clearTimeout(timer);
+        sock.destroy();
+        resolve(got);
       });
       sock.on('error', () => (clearTimeout(timer), resolve(got)));
     });
@@ -109,11 +136,15 @@ describe('hostile uploads and masks (issue 24, item 8)', () => {
 
   it('a mask is measured from its header before it is decoded: a small file claiming 16000x16000 is refused by its size', async () => {
     const id = app.library().createProject('masks');
-    const photo = await sharp({ create: { width: 48, height: 32, channels: 3, background: { r: 9, g: 80, b: 200 } } }).png().toBuffer();
+    const photo = await sharp({ create: { width: 48, height: 32, channels: 3, background: { r: 9, g: 80, b: 200 } } })
+      .png()
+      .toBuffer();
     expect((await upload(`projectId=${id}&name=mask-target.png`, photo)).json).toMatchObject({ ok: true, value: { added: 1 } });
     const imageId = app.library().list(id).rows[0]!.id;
     // A real 8x8 PNG whose header claims 16000x16000 (CRC fixed): 256 MP to decode, a few bytes to read.
-    const small = await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 255, g: 255, b: 255 } } }).png().toBuffer();
+    const small = await sharp({ create: { width: 8, height: 8, channels: 3, background: { r: 255, g: 255, b: 255 } } })
+      .png()
+      .toBuffer();
     const claim = Buffer.from(small);
     claim.writeUInt32BE(16000, 16);
     claim.writeUInt32BE(16000, 20);

@@ -26,7 +26,11 @@ describe.skipIf(missing !== null)('ncnn import matches upscayl-bin', () => {
     // Two real-photo regions: the cup's rim and highlights, and the saucer with the table's wood grain.
     for (const [name, region] of Object.entries({ rim: { left: 200, top: 100 }, saucer: { left: 40, top: 300 } })) {
       crops[name] = path.join(dir, `${name}.png`);
-      await sharp(photo).extract({ ...region, width: 96, height: 64 }).removeAlpha().png().toFile(crops[name]!);
+      await sharp(photo)
+        .extract({ ...region, width: 96, height: 64 })
+        .removeAlpha()
+        .png()
+        .toFile(crops[name]!);
     }
   });
   afterAll(async () => {
@@ -62,23 +66,27 @@ describe.skipIf(missing !== null)('ncnn import matches upscayl-bin', () => {
   it.each([
     ['realesrgan-x4fast', ['rim', 'saucer']],
     ['realesrgan-x4plus', ['rim']],
-  ] as const)('%s within 2/255 MAD on %j', async (model, names) => {
-    const modelDir = path.join(dir, model);
-    const card = await compute.importModel({ format: 'ncnn', files: [path.join(UPSCAYL_MODELS, `${model}.param`), path.join(UPSCAYL_MODELS, `${model}.bin`)] }, modelDir, { id: model, name: model });
-    expect(card.scale).toBe(4);
-    for (const name of names) {
-      const theirs = path.join(dir, `${name}-${model}-upscayl.png`);
-      const ours = path.join(dir, `${name}-${model}-restora.png`);
-      runUpscayl(crops[name]!, theirs, model);
-      await compute.upscale(modelDir, { input: crops[name]!, output: ours, scale: 4, format: 'png', tile: 384, overlap: 0 });
-      const c = await compare(theirs, ours);
-      console.log(`${model} on ${name}: MAD ${c.mad.toFixed(3)} / 255 over all samples; ${c.madUnwrapped.toFixed(3)} without the ${(100 * c.wrapped).toFixed(2)} % upscayl-bin wrapped`);
-      expect(c.madUnwrapped).toBeLessThan(2);
-      expect(c.wrapped).toBeLessThan(0.02);
-      // Not a trivial agreement: the model's output is far from a plain resize of the crop.
-      const nearest = path.join(dir, `${name}-nearest.png`);
-      await sharp(crops[name]!).resize(384, 256, { kernel: 'nearest' }).png().toFile(nearest);
-      expect((await compare(theirs, nearest)).mad).toBeGreaterThan(2);
-    }
-  }, 600_000);
+  ] as const)(
+    '%s within 2/255 MAD on %j',
+    async (model, names) => {
+      const modelDir = path.join(dir, model);
+      const card = await compute.importModel({ format: 'ncnn', files: [path.join(UPSCAYL_MODELS, `${model}.param`), path.join(UPSCAYL_MODELS, `${model}.bin`)] }, modelDir, { id: model, name: model });
+      expect(card.scale).toBe(4);
+      for (const name of names) {
+        const theirs = path.join(dir, `${name}-${model}-upscayl.png`);
+        const ours = path.join(dir, `${name}-${model}-restora.png`);
+        runUpscayl(crops[name]!, theirs, model);
+        await compute.upscale(modelDir, { input: crops[name]!, output: ours, scale: 4, format: 'png', tile: 384, overlap: 0 });
+        const c = await compare(theirs, ours);
+        console.log(`${model} on ${name}: MAD ${c.mad.toFixed(3)} / 255 over all samples; ${c.madUnwrapped.toFixed(3)} without the ${(100 * c.wrapped).toFixed(2)} % upscayl-bin wrapped`);
+        expect(c.madUnwrapped).toBeLessThan(2);
+        expect(c.wrapped).toBeLessThan(0.02);
+        // Not a trivial agreement: the model's output is far from a plain resize of the crop.
+        const nearest = path.join(dir, `${name}-nearest.png`);
+        await sharp(crops[name]!).resize(384, 256, { kernel: 'nearest' }).png().toFile(nearest);
+        expect((await compare(theirs, nearest)).mad).toBeGreaterThan(2);
+      }
+    },
+    600_000,
+  );
 });

@@ -14,7 +14,11 @@ describe('architecture registry', () => {
   });
 
   it('registers every architecture of ../shared/DESIGN.md, plus the restoration U-Net, the VAE forms, the imported face restorers and the community upscalers', () => {
-    expect(listArchs().map((a) => a.id).sort()).toEqual(['codeformer', 'compact', 'dat', 'gfpgan', 'realplksr', 'restoreformer', 'rrdbnet', 'span', 'srgan-discriminator', 'srresnet', 'srvgg', 'swinir', 'unet', 'upsampler2x', 'upsampler8x', 'vae', 'vae-mapping']);
+    expect(
+      listArchs()
+        .map((a) => a.id)
+        .sort(),
+    ).toEqual(['codeformer', 'compact', 'dat', 'gfpgan', 'realplksr', 'restoreformer', 'rrdbnet', 'span', 'srgan-discriminator', 'srresnet', 'srvgg', 'swinir', 'unet', 'upsampler2x', 'upsampler8x', 'vae', 'vae-mapping']);
   });
 
   it('imports through one registry: each importable architecture registers its own detector beside its definition', () => {

@@ -22,7 +22,9 @@ describe('batch-norm gradient without Tile', () => {
         const { mean, variance } = tf.moments(a, [0, 1, 2]);
         return tf.sum(tf.mul(tf.batchNorm(a, mean, variance, o, s, 1e-3), w));
       };
-      return tf.grads(f)([x, scale, offset]).map((t) => t.arraySync());
+      return tf
+        .grads(f)([x, scale, offset])
+        .map((t) => t.arraySync());
     });
   }
 

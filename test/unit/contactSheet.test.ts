@@ -5,21 +5,15 @@
 import fs from 'node:fs';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import {
-  clippedFraction,
-  composeSheet,
-  differsFraction,
-  enlargeMask,
-  enlargeNearest,
-  maskFraction,
-  maskOverlay,
-  meanAndMax,
-  sheetLayout,
-  type Rgb8,
-} from '../../src/main/imaging/contactSheet.js';
+import { clippedFraction, composeSheet, differsFraction, enlargeMask, enlargeNearest, maskFraction, maskOverlay, meanAndMax, sheetLayout, type Rgb8 } from '../../src/main/imaging/contactSheet.js';
 
 const img = (width: number, height: number, pixels: [number, number, number][]): Rgb8 => ({ width, height, data: Uint8Array.from(pixels.flat()) });
-const solid = (width: number, height: number, rgb: [number, number, number]): Rgb8 => img(width, height, Array.from({ length: width * height }, () => rgb));
+const solid = (width: number, height: number, rgb: [number, number, number]): Rgb8 =>
+  img(
+    width,
+    height,
+    Array.from({ length: width * height }, () => rgb),
+  );
 
 describe('evaluation metrics', () => {
   it('maskFraction counts marked pixels over all', () => {
@@ -29,8 +23,18 @@ describe('evaluation metrics', () => {
   });
 
   it('differsFraction counts pixels with any channel more than 4 levels apart', () => {
-    const a = img(2, 2, [[10, 10, 10], [20, 20, 20], [30, 30, 30], [40, 40, 40]]);
-    const b = img(2, 2, [[10, 10, 14], [20, 25, 20], [30, 30, 30], [36, 44, 40]]);
+    const a = img(2, 2, [
+      [10, 10, 10],
+      [20, 20, 20],
+      [30, 30, 30],
+      [40, 40, 40],
+    ]);
+    const b = img(2, 2, [
+      [10, 10, 14],
+      [20, 25, 20],
+      [30, 30, 30],
+      [36, 44, 40],
+    ]);
     // Pixel 0: 4 apart (not counted); pixel 1: 5 apart in green; pixel 3: 4 apart in two channels.
     expect(differsFraction(a, b)).toBe(0.25);
     expect(differsFraction(a, b, 3)).toBe(0.75);
@@ -40,7 +44,12 @@ describe('evaluation metrics', () => {
 
   it('clippedFraction uses BT.601 luma >= 250', () => {
     // luma: 250 (yes), 249 (no), 255*0.886+240*0.114 = 253.3 (yes), yellow 226 (no).
-    const x = img(4, 1, [[250, 250, 250], [249, 249, 249], [255, 255, 240], [255, 255, 0]]);
+    const x = img(4, 1, [
+      [250, 250, 250],
+      [249, 249, 249],
+      [255, 255, 240],
+      [255, 255, 0],
+    ]);
     expect(clippedFraction(x)).toBe(0.5);
     expect(clippedFraction(x, 254)).toBe(0);
     expect(clippedFraction(solid(3, 3, [255, 255, 255]))).toBe(1);
@@ -55,7 +64,10 @@ describe('evaluation metrics', () => {
 
 describe('contact sheet panels', () => {
   it('enlargeNearest turns every pixel into a block', () => {
-    const x = img(2, 1, [[1, 2, 3], [4, 5, 6]]);
+    const x = img(2, 1, [
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     const big = enlargeNearest(x, 2);
     expect([big.width, big.height]).toEqual([4, 2]);
     expect(Array.from(big.data)).toEqual([1, 2, 3, 1, 2, 3, 4, 5, 6, 4, 5, 6, 1, 2, 3, 1, 2, 3, 4, 5, 6, 4, 5, 6]);
@@ -77,7 +89,11 @@ describe('contact sheet panels', () => {
     const row = sheetLayout(100, 80, 3, { gap: 8, labelHeight: 24 });
     expect(row.direction).toBe('row');
     expect([row.width, row.height]).toEqual([8 + 3 * 108, 8 + 24 + 80 + 8]);
-    expect(row.panels).toEqual([{ left: 8, top: 8 }, { left: 116, top: 8 }, { left: 224, top: 8 }]);
+    expect(row.panels).toEqual([
+      { left: 8, top: 8 },
+      { left: 116, top: 8 },
+      { left: 224, top: 8 },
+    ]);
     const col = sheetLayout(300, 100, 4, { gap: 8, labelHeight: 24 });
     expect(col.direction).toBe('column');
     expect([col.width, col.height]).toEqual([316, 8 + 4 * (124 + 8)]);
@@ -97,7 +113,11 @@ describe('contact sheet panels', () => {
   });
 
   it('composeSheet places each panel at full resolution under its label', async () => {
-    const colours: [number, number, number][] = [[200, 0, 0], [0, 200, 0], [0, 0, 200]];
+    const colours: [number, number, number][] = [
+      [200, 0, 0],
+      [0, 200, 0],
+      [0, 0, 200],
+    ];
     const panels = colours.map((c, i) => ({ image: solid(40, 30, c), label: `panel ${i} & <co>` }));
     // One distinct pixel in the third panel, to check the exact placement.
     panels[2]!.image.data.set([255, 255, 0], (5 * 40 + 7) * 3);

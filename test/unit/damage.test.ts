@@ -54,7 +54,10 @@ describe('damage nets', () => {
     expect(Math.min(...pv)).toBeGreaterThanOrEqual(0);
     expect(Math.max(...pv)).toBeLessThanOrEqual(1);
     const inp = buildArch('unet', 1, { head: 'inpaint', channels: 8, midBlocks: 1 });
-    const mask = tf.tensor4d(Float32Array.from({ length: 256 }, (_, i) => (i % 16 === 5 ? 1 : 0)), [1, 16, 16, 1]);
+    const mask = tf.tensor4d(
+      Float32Array.from({ length: 256 }, (_, i) => (i % 16 === 5 ? 1 : 0)),
+      [1, 16, 16, 1],
+    );
     const y = inp.predict(tf.concat([x, mask], 3)) as tf.Tensor;
     const yv = y.dataSync();
     const xv = x.dataSync();
@@ -103,7 +106,10 @@ describe('damage nets', () => {
       validateEvery: 100,
       checkpointEvery: 100,
     };
-    const val = await damagedPairs(held.map((img, i) => ({ name: `v${i}`, img })), 3);
+    const val = await damagedPairs(
+      held.map((img, i) => ({ name: `v${i}`, img })),
+      3,
+    );
     const t = await Trainer.open(config, damagedSource(train, 64), val, tmpDir());
     const h = await t.run();
     const iou = h.at(-1)!.valIou!;
@@ -154,7 +160,9 @@ describe('damage nets', () => {
     const dir = tmpDir();
     const write = async (name: string, w: number, h: number, fill: (i: number) => number) => {
       const f = path.join(dir, name);
-      await sharp(Buffer.from(Array.from({ length: w * h }, (_, i) => fill(i))), { raw: { width: w, height: h, channels: 1 } }).png().toFile(f);
+      await sharp(Buffer.from(Array.from({ length: w * h }, (_, i) => fill(i))), { raw: { width: w, height: h, channels: 1 } })
+        .png()
+        .toFile(f);
       return f;
     };
     const good = await write('mäske.png', 8, 6, (i) => (i % 5 === 0 ? 255 : 0));

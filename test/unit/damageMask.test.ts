@@ -11,7 +11,7 @@ function probOf(rows: string[]): { prob: Uint8Array; w: number; h: number } {
 }
 const rowsOf = (m: Uint8Array, w: number) => Array.from({ length: m.length / w }, (_, y) => [...m.slice(y * w, (y + 1) * w)].join(''));
 
-describe('the detector\'s mask rule (hysteresis)', () => {
+describe("the detector's mask rule (hysteresis)", () => {
   it('keeps only regions that reach the seed, with their connected rims over the grow threshold', () => {
     const { prob, w, h } = probOf([
       '0000000000',

@@ -64,7 +64,7 @@ describe('synthetic defects of old prints, with their masks', () => {
   });
 });
 
-describe('real thin structures (the detector\'s hard negatives)', () => {
+describe("real thin structures (the detector's hard negatives)", () => {
   it('are drawn into the picture, seeded, and vary with the seed', () => {
     const src = synthImage(W, H, 4);
     const a = addSceneStructures(src, new Rng(3));

@@ -10,25 +10,8 @@ import { createEventSink, registerIpc, type EventTargetWindow, type IpcEventLike
 import { createMediaHandler, mediaRequestToPath, parseMediaUrl } from '../../src/main/electron/mediaProtocol.js';
 import { ACCELERATORS, buildMenuTemplate, flattenMenu, type MenuActions } from '../../src/main/electron/menu.js';
 import { createOpenPath } from '../../src/main/electron/openPath.js';
-import {
-  CONTENT_SECURITY_POLICY,
-  MEDIA_SCHEME_PRIVILEGES,
-  isAppPageUrl,
-  isTrustedSender,
-  secureWebPreferences,
-} from '../../src/main/electron/security.js';
-import {
-  DEFAULT_WINDOW,
-  MIN_WINDOW,
-  WINDOW_STATE_FILE,
-  defaultWindowState,
-  loadWindowState,
-  saveWindowState,
-  trackWindowState,
-  validateWindowState,
-  type Rect,
-  type TrackedWindow,
-} from '../../src/main/electron/windowState.js';
+import { CONTENT_SECURITY_POLICY, MEDIA_SCHEME_PRIVILEGES, isAppPageUrl, isTrustedSender, secureWebPreferences } from '../../src/main/electron/security.js';
+import { DEFAULT_WINDOW, MIN_WINDOW, WINDOW_STATE_FILE, defaultWindowState, loadWindowState, saveWindowState, trackWindowState, validateWindowState, type Rect, type TrackedWindow } from '../../src/main/electron/windowState.js';
 import { API_METHODS, IPC_CHANNEL_PREFIX, IPC_EVENT_CHANNEL, type ApiHandlers, type AppEvent } from '../../src/shared/contract.js';
 import { RestoraError } from '../../src/shared/errors.js';
 import { ROOT, tmpDir } from '../helpers.js';
@@ -89,7 +72,11 @@ describe('window hardening', () => {
   });
 
   it('CSP allows only the app itself and its media scheme', () => {
-    const directives = new Map(CONTENT_SECURITY_POLICY.split(';').map((d) => d.trim().split(/\s+/)).map(([k, ...v]) => [k, v]));
+    const directives = new Map(
+      CONTENT_SECURITY_POLICY.split(';')
+        .map((d) => d.trim().split(/\s+/))
+        .map(([k, ...v]) => [k, v]),
+    );
     expect(directives.get('default-src')).toEqual(["'self'"]);
     expect(directives.get('script-src')).toEqual(["'self'"]);
     expect(directives.get('img-src')).toContain('restora-media:');
@@ -318,7 +305,7 @@ describe('media protocol guard', () => {
     expect(asked).toEqual([]);
   });
 
-  it('the handler takes the app\'s async resolver and refuses what it throws on', async () => {
+  it("the handler takes the app's async resolver and refuses what it throws on", async () => {
     const handler = createMediaHandler(
       async (p) => {
         if (p === 'thumb/2') throw new Error('db closed');

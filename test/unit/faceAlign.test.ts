@@ -29,8 +29,17 @@ describe('face alignment and paste-back', () => {
     const angle = 0.35;
     const s = 1.7;
     const truth = { a: s * Math.cos(angle), b: s * Math.sin(angle), tx: 40, ty: -12 };
-    const src: [number, number][] = [[10, 20], [60, 22], [35, 50], [15, 70], [55, 71]];
-    const t = similarityFrom(src, src.map(([x, y]) => applySimilarity(truth, x, y)));
+    const src: [number, number][] = [
+      [10, 20],
+      [60, 22],
+      [35, 50],
+      [15, 70],
+      [55, 71],
+    ];
+    const t = similarityFrom(
+      src,
+      src.map(([x, y]) => applySimilarity(truth, x, y)),
+    );
     for (const k of ['a', 'b', 'tx', 'ty'] as const) expect(t[k]).toBeCloseTo(truth[k], 9);
     const [x, y] = applySimilarity(invertSimilarity(t), ...applySimilarity(t, 123, -45));
     expect(x).toBeCloseTo(123, 9);
@@ -63,7 +72,7 @@ describe('face alignment and paste-back', () => {
     expect(diffs[Math.floor(diffs.length * 0.99)]).toBeLessThan(8);
   });
 
-  it('changes no pixel beyond the crop\'s footprint, and fills the inside with the restored face', () => {
+  it("changes no pixel beyond the crop's footprint, and fills the inside with the restored face", () => {
     const t = similarityFrom(points, FFHQ_TEMPLATE_512);
     const restored: FloatImage = { width: FACE_CROP, height: FACE_CROP, channels: 3, data: new Float32Array(FACE_CROP * FACE_CROP * 3).fill(200) };
     const out: FloatImage = { ...photo, data: Float32Array.from(photo.data) };

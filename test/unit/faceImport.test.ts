@@ -17,11 +17,7 @@ import { RestoraError } from '../../src/shared/errors.js';
 import { ROOT, maxDiff } from '../helpers.js';
 
 const FIX = path.join(ROOT, 'test/fixtures/face-import');
-const cases = JSON.parse(fs.readFileSync(path.join(FIX, 'gfpgan-cases.json'), 'utf8')) as Record<
-  string,
-  { size: number; numStyleFeat: number; differentW: boolean; sftHalf: boolean; channels: number }
->;
-
+const cases = JSON.parse(fs.readFileSync(path.join(FIX, 'gfpgan-cases.json'), 'utf8')) as Record<string, { size: number; numStyleFeat: number; differentW: boolean; sftHalf: boolean; channels: number }>;
 
 describe('face model import (GFPGAN clean)', () => {
   beforeAll(async () => {

@@ -46,7 +46,6 @@ const cases = JSON.parse(fs.readFileSync(path.join(FIX, 'codeformer-cases.json')
 const small = cases['codeformer-small.pth'];
 const S = small.S;
 
-
 function refusal(fn: () => unknown): Error {
   let err: unknown;
   try {

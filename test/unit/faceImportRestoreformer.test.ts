@@ -53,7 +53,6 @@ const codeformerCases = JSON.parse(fs.readFileSync(path.join(FIX, 'codeformer-ca
 const small = cases['restoreformer-small.pth'];
 const S = small.S;
 
-
 function refusal(fn: () => unknown): Error {
   let err: unknown;
   try {

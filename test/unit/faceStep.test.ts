@@ -70,7 +70,7 @@ describe('face step', () => {
     expect(changedInside).toBeGreaterThan(0.3 * inside.reduce((a, b) => a + b, 0));
   });
 
-  it('brings an unchanged face back unchanged (no seam, no colour step) and keeps the photo\'s tone', async () => {
+  it("brings an unchanged face back unchanged (no seam, no colour step) and keeps the photo's tone", async () => {
     const [w, h] = [120, 120];
     const input = photo(w, h);
     const faces = [faceAt(20, 20, 80)];

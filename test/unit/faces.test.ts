@@ -24,7 +24,7 @@ beforeAll(async () => {
 });
 
 describe('face detection', () => {
-  it('finds the portrait\'s face with its five points in place', async () => {
+  it("finds the portrait's face with its five points in place", async () => {
     const p = await rgbOf(sharp(FACE));
     const faces = await detectFaces(p.rgb, p.width, p.height);
     expect(faces).toHaveLength(1);
@@ -52,7 +52,14 @@ describe('face detection', () => {
 
   it('finds it in grayscale and sepia too, in the same place', async () => {
     const colour = (await detectFaces(...(Object.values(await rgbOf(sharp(FACE))) as [Uint8Array, number, number])))[0]!;
-    for (const img of [sharp(FACE).greyscale(), sharp(FACE).recomb([[0.393, 0.769, 0.189], [0.349, 0.686, 0.168], [0.272, 0.534, 0.131]])]) {
+    for (const img of [
+      sharp(FACE).greyscale(),
+      sharp(FACE).recomb([
+        [0.393, 0.769, 0.189],
+        [0.349, 0.686, 0.168],
+        [0.272, 0.534, 0.131],
+      ]),
+    ]) {
       const p = await rgbOf(img);
       const faces = await detectFaces(p.rgb, p.width, p.height);
       expect(faces).toHaveLength(1);
@@ -68,7 +75,11 @@ describe('face detection', () => {
     expect(inSmall[0]!.box.width).toBeLessThan(30);
     // The same 20-odd pixel face at (1100, 700) in a 1600x1200 photo (the detector alone would shrink it away).
     const face = await sharp(FACE).resize(64, 64).png().toBuffer();
-    const big = await rgbOf(sharp({ create: { width: 1600, height: 1200, channels: 3, background: '#777777' } }).composite([{ input: face, left: 1100, top: 700 }]).png());
+    const big = await rgbOf(
+      sharp({ create: { width: 1600, height: 1200, channels: 3, background: '#777777' } })
+        .composite([{ input: face, left: 1100, top: 700 }])
+        .png(),
+    );
     const inBig = await detectFaces(big.rgb, big.width, big.height);
     expect(inBig).toHaveLength(1);
     expect(inBig[0]!.box.x).toBeGreaterThan(1100);

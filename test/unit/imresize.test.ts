@@ -7,7 +7,11 @@ import { HAVE_SET5, SET5_NAMES, SHARED_DATA, synthImage } from '../helpers.js';
 
 describe('imresize (MATLAB-compatible bicubic)', () => {
   it('weights of every output sample sum to 1, taps cover the antialiased kernel', () => {
-    for (const [n, m, s] of [[10, 20, 2], [20, 10, 0.5], [17, 5, 5 / 17]] as const) {
+    for (const [n, m, s] of [
+      [10, 20, 2],
+      [20, 10, 0.5],
+      [17, 5, 5 / 17],
+    ] as const) {
       const w = axisWeights(n, m, s);
       expect(w.taps).toBe(s < 1 ? Math.ceil(4 / s) + 2 : 6);
       for (let i = 0; i < m; i++) {
@@ -36,7 +40,10 @@ describe('imresize (MATLAB-compatible bicubic)', () => {
 
   describe.skipIf(!HAVE_SET5)('reproduces the standard Set5 bicubic data', () => {
     const set5 = path.join(SHARED_DATA, 'set5');
-    for (const [scale, published] of [[2, 33.66], [4, 28.42]] as const) {
+    for (const [scale, published] of [
+      [2, 33.66],
+      [4, 28.42],
+    ] as const) {
       it(`bicubic x${scale} of the shipped LR scores ${published} +/- 0.03 dB`, async () => {
         let psnr = 0;
         for (let i = 0; i < 5; i++) {

@@ -18,7 +18,7 @@ function meanChroma(p: Uint8Array): [number, number] {
   return [b / (p.length / 3), r / (p.length / 3)];
 }
 
-describe('keep the photo\'s colours', () => {
+describe("keep the photo's colours", () => {
   const img = synthImage(40, 30, 3);
   const input = toUint8(img);
   const up = toUint8(imresize(img, 2));

@@ -16,10 +16,16 @@ beforeAll(async () => {
   fs.mkdirSync(path.join(tree, '1998', 'summer'), { recursive: true });
   fs.mkdirSync(path.join(tree, 'raw'), { recursive: true });
   const mk = (w: number, h: number, c: string) => sharp({ create: { width: w, height: h, channels: 3, background: c } });
-  await mk(40, 30, '#102030').png().toFile(path.join(tree, '1998', 'beach.png'));
-  await mk(50, 20, '#aa2030').jpeg().toFile(path.join(tree, '1998', 'summer', 'ünïcødé dog.jpg'));
+  await mk(40, 30, '#102030')
+    .png()
+    .toFile(path.join(tree, '1998', 'beach.png'));
+  await mk(50, 20, '#aa2030')
+    .jpeg()
+    .toFile(path.join(tree, '1998', 'summer', 'ünïcødé dog.jpg'));
   fs.copyFileSync(path.join(tree, '1998', 'beach.png'), path.join(tree, 'raw', 'beach-copy.png')); // duplicate content
-  await mk(10, 10, '#000000').png().toFile(path.join(tree, 'raw', 'skip-me.png'));
+  await mk(10, 10, '#000000')
+    .png()
+    .toFile(path.join(tree, 'raw', 'skip-me.png'));
   fs.writeFileSync(path.join(tree, 'raw', 'broken.png'), 'not an image');
   fs.symlinkSync(tree, path.join(tree, 'raw', 'loop')); // symlink loop
 });
@@ -53,7 +59,11 @@ describe('library', () => {
   it('sorts by the file name, not its folder (uploads live in uploads/<hash>/name), ignoring case', async () => {
     const dir = tmpDir('restora-names-');
     const mk = (c: string) => sharp({ create: { width: 8, height: 8, channels: 3, background: c } }).png();
-    for (const [folder, name, c] of [['0f3a', 'zebra.png', '#010203'], ['ff01', 'Apple.png', '#040506'], ['a7c2', 'mango.png', '#070809']] as const) {
+    for (const [folder, name, c] of [
+      ['0f3a', 'zebra.png', '#010203'],
+      ['ff01', 'Apple.png', '#040506'],
+      ['a7c2', 'mango.png', '#070809'],
+    ] as const) {
       fs.mkdirSync(path.join(dir, folder));
       await mk(c).toFile(path.join(dir, folder, name));
     }
@@ -80,7 +90,9 @@ describe('library', () => {
     const home = tmpDir();
     const dir = tmpDir();
     for (let i = 0; i < 8; i++) {
-      await sharp({ create: { width: 300 + i, height: 200, channels: 3, background: `#${(i * 30).toString(16).padStart(2, '0')}4060` } }).png().toFile(path.join(dir, `p${i}.png`));
+      await sharp({ create: { width: 300 + i, height: 200, channels: 3, background: `#${(i * 30).toString(16).padStart(2, '0')}4060` } })
+        .png()
+        .toFile(path.join(dir, `p${i}.png`));
     }
     const db = openDatabase(path.join(home, 'r.db'));
     const mine = new Library(db, path.join(home, 'thumbs'));

@@ -19,10 +19,7 @@ import { RestoraError } from '../../src/shared/errors.js';
 import { ROOT, tmpDir, writeSafetensors } from '../helpers.js';
 
 const FIX = path.join(ROOT, 'test/fixtures/import');
-const cases = JSON.parse(fs.readFileSync(path.join(FIX, 'cases.json'), 'utf8')) as Record<
-  string,
-  { arch: string; scale: number; input: [number, number]; output: [number, number]; nf: number; nb?: number; gc?: number; numConv?: number }
->;
+const cases = JSON.parse(fs.readFileSync(path.join(FIX, 'cases.json'), 'utf8')) as Record<string, { arch: string; scale: number; input: [number, number]; output: [number, number]; nf: number; nb?: number; gc?: number; numConv?: number }>;
 
 function expectRefusal(fn: () => unknown, file: string, reason: RegExp): void {
   let err: unknown;

@@ -16,7 +16,9 @@ let input = '';
 beforeAll(async () => {
   dir = tmpDir('restora-oom-');
   input = path.join(dir, 'in.png');
-  await sharp({ create: { width: 100, height: 60, channels: 3, background: '#406080' } }).png().toFile(input);
+  await sharp({ create: { width: 100, height: 60, channels: 3, background: '#406080' } })
+    .png()
+    .toFile(input);
 });
 
 /** Nearest x2 of the tile, failing like a GPU that cannot hold tiles wider than `limit` (with context). */

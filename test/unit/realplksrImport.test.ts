@@ -63,7 +63,12 @@ function refusal(file: string, sdFile = path.join(FIX, file)): RestoraError {
 /** The detector-facing file list of the other architectures' fixtures. */
 function otherFixtures(): string[] {
   const dirs = ['span', 'import', 'face-import', 'swinir', 'dat'].map((d) => path.join(ROOT, 'test/fixtures', d)).filter((d) => fs.existsSync(d));
-  return dirs.flatMap((d) => fs.readdirSync(d).filter((f) => /\.(pth|safetensors)$/.test(f) && f !== 'evil.pth').map((f) => path.join(d, f)));
+  return dirs.flatMap((d) =>
+    fs
+      .readdirSync(d)
+      .filter((f) => /\.(pth|safetensors)$/.test(f) && f !== 'evil.pth')
+      .map((f) => path.join(d, f)),
+  );
 }
 
 describe('RealPLKSR import', () => {

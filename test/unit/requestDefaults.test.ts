@@ -22,7 +22,9 @@ beforeAll(async () => {
   app = createApp({ home, threads: 1, backend: 'wasm' });
   app.settings.set({ tile: 48 });
   photo = path.join(tmpDir('restora-defaults-in-'), 'p.png');
-  await sharp({ create: { width: 20, height: 10, channels: 3, background: '#808080' } }).png().toFile(photo);
+  await sharp({ create: { width: 20, height: 10, channels: 3, background: '#808080' } })
+    .png()
+    .toFile(photo);
   // The compute worker stands aside: what matters is the request each front end builds.
   app.compute.upscale = async (_dir: string | null, req: UpscaleFileRequest) => {
     tiles.push(req.tile);

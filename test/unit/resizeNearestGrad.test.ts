@@ -9,10 +9,7 @@ const [B, H, W, C] = [2, 4, 3, 5];
 /** d/dx of sum(resize(x) * w): each input pixel gets the sum of w over the block it was copied into. */
 function blockSums(w: Float32Array, sh: number, sw: number): Float32Array {
   const out = new Float32Array(B * H * W * C);
-  for (let b = 0; b < B; b++)
-    for (let i = 0; i < H * sh; i++)
-      for (let j = 0; j < W * sw; j++)
-        for (let c = 0; c < C; c++) out[((b * H + Math.floor(i / sh)) * W + Math.floor(j / sw)) * C + c]! += w[((b * H * sh + i) * W * sw + j) * C + c]!;
+  for (let b = 0; b < B; b++) for (let i = 0; i < H * sh; i++) for (let j = 0; j < W * sw; j++) for (let c = 0; c < C; c++) out[((b * H + Math.floor(i / sh)) * W + Math.floor(j / sw)) * C + c]! += w[((b * H * sh + i) * W * sw + j) * C + c]!;
   return out;
 }
 
@@ -45,7 +42,7 @@ describe('nearest upsampling gradient', () => {
     }
   });
 
-  it("replaces a cpu kernel that is wrong (so the cpu reference of the gradient tests can be trusted)", async () => {
+  it('replaces a cpu kernel that is wrong (so the cpu reference of the gradient tests can be trusted)', async () => {
     await tf.setBackend('cpu');
     try {
       tf.registerGradient(tfjsOwn!);

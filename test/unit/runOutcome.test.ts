@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { losesToBaselines, runOutcome } from '../../src/shared/api.js';
 
 describe('runOutcome', () => {
-  it('says plainly when the new model is worse than bicubic (the issue\'s 22.28 vs 23.03 dB)', () => {
+  it("says plainly when the new model is worse than bicubic (the issue's 22.28 vs 23.03 dB)", () => {
     const o = runOutcome(22.28, { bicubic: 23.03 });
     expect(o.beatsBicubic).toBe(false);
     expect(o.verdict).toBe('Worse than bicubic enlargement (23.03 dB) on its held-out photos: 22.28 dB. Not offered as a default; train longer, on more photos, or from a stronger model.');

@@ -18,10 +18,7 @@ import { RestoraError } from '../../src/shared/errors.js';
 import { ROOT, tmpDir, writeSafetensors, maxDiff } from '../helpers.js';
 
 const FIX = path.join(ROOT, 'test/fixtures/span');
-const cases = JSON.parse(fs.readFileSync(path.join(FIX, 'cases.json'), 'utf8')) as Record<
-  string,
-  { scale: number; features: number; norm: boolean; evalConv: 'fused' | 'stale'; input: [number, number]; output: [number, number] }
->;
+const cases = JSON.parse(fs.readFileSync(path.join(FIX, 'cases.json'), 'utf8')) as Record<string, { scale: number; features: number; norm: boolean; evalConv: 'fused' | 'stale'; input: [number, number]; output: [number, number] }>;
 
 function readIo(file: string): Float32Array {
   return new Float32Array(fs.readFileSync(path.join(FIX, file)).buffer.slice(0));
@@ -65,7 +62,7 @@ describe('SPAN import', () => {
     expect(maxDiff(got, raw)).toBeGreaterThan(1e-2);
   });
 
-  it("fuses the Conv3XC branches as the reference does: a stale eval_conv is ignored, a fused-only file loads its eval_conv", () => {
+  it('fuses the Conv3XC branches as the reference does: a stale eval_conv is ignored, a fused-only file loads its eval_conv', () => {
     expect(cases['span-x3.pth']!.evalConv).toBe('stale'); // and span-x3 matches PyTorch above
     // span-x2 stores the fused kernels: with its branches removed, the eval_conv weights give the same output.
     const sd = readStateDict(path.join(FIX, 'span-x2.safetensors'));

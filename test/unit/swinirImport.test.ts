@@ -93,7 +93,7 @@ describe('SwinIR import', () => {
     expect(Math.max(...y) - Math.min(...y)).toBeGreaterThan(0.3);
   });
 
-  it('a side no multiple of the window: tiled with the arch\'s multiple and reflect padding, one tile over the image, as PyTorch pads and crops', async () => {
+  it("a side no multiple of the window: tiled with the arch's multiple and reflect padding, one tile over the image, as PyTorch pads and crops", async () => {
     const file = Object.keys(cases).find((f) => cases[f]!.padded)!;
     const c = cases[file]!;
     const io = c.padded!;
@@ -150,7 +150,12 @@ describe('SwinIR import', () => {
     const others = fs
       .readdirSync(fixtures)
       .filter((d) => d !== 'swinir' && fs.statSync(path.join(fixtures, d)).isDirectory())
-      .flatMap((d) => fs.readdirSync(path.join(fixtures, d)).filter((f) => /\.(pth|pt|ckpt|safetensors)$/.test(f)).map((f) => path.join(fixtures, d, f)));
+      .flatMap((d) =>
+        fs
+          .readdirSync(path.join(fixtures, d))
+          .filter((f) => /\.(pth|pt|ckpt|safetensors)$/.test(f))
+          .map((f) => path.join(fixtures, d, f)),
+      );
     expect(others.length).toBeGreaterThan(10);
     let read = 0;
     for (const f of others) {

@@ -21,7 +21,7 @@ describe('tasks', () => {
     expect(taskChoices()).toBe('restore (x2), upscale (x2, x4), cleanup (x2, x4)');
   });
 
-  it('runs the user\'s default for a task, else the bundled fallback', () => {
+  it("runs the user's default for a task, else the bundled fallback", () => {
     const c4 = taskFor('cleanup', 4)!;
     expect(taskModel(c4, undefined)).toBe('restora-clean-x4');
     expect(taskModel(taskFor('cleanup', 2)!, {})).toBe('restora-clean-x2');
@@ -67,7 +67,7 @@ describe('the batch service and the studio use the same choice', () => {
     expect(spec.modelId).toBe('restora-oldphoto-x2');
   });
 
-  it('refuses a default whose scale is not its task\'s', async () => {
+  it("refuses a default whose scale is not its task's", async () => {
     const handlers = createHandlers(app);
     await expect(handlers['settings.set']({ defaults: { 'cleanup-x4': 'restora-realworld-x2' } })).rejects.toThrow(/x2; it cannot be the default for cleanup-x4/);
   });

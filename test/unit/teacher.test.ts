@@ -40,7 +40,9 @@ async function writePhotos(dir: string, n: number, w: number, h: number): Promis
     // Integer pixels, as a decoded PNG has.
     img.data.set(toUint8(img));
     const file = path.join(dir, `p${i}.png`);
-    await sharp(toUint8(img), { raw: { width: w, height: h, channels: 3 } }).png().toFile(file);
+    await sharp(toUint8(img), { raw: { width: w, height: h, channels: 3 } })
+      .png()
+      .toFile(file);
     out.push({ file, img });
   }
   return out;
@@ -167,8 +169,16 @@ describe('the teacher pool', () => {
     const failing: TeacherFn = (lr, w, h) => (++n === 3 ? Promise.reject(new Error('power cut')) : counting(lr, w, h));
     await expect(TeacherPool.open(options).fill(failing)).rejects.toThrow(/power cut/);
     const dir = path.join(home, 'run', 'teacher');
-    expect(fs.readdirSync(dir).filter((f) => f.endsWith('.bin')).sort()).toEqual(['r000000.bin', 'r000001.bin']);
-    expect(fs.readdirSync(dir).some((f) => f.endsWith('.part')), 'no partial file').toBe(false);
+    expect(
+      fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith('.bin'))
+        .sort(),
+    ).toEqual(['r000000.bin', 'r000001.bin']);
+    expect(
+      fs.readdirSync(dir).some((f) => f.endsWith('.part')),
+      'no partial file',
+    ).toBe(false);
     const first = fs.readFileSync(path.join(dir, 'r000001.bin'));
 
     // A write cut short by a crash leaves its temp file only: the reopened pool drops it.
@@ -324,9 +334,7 @@ describe('TrainService with a teacher', () => {
     expect(estimates[0]!.secondsPerRegion).toBeGreaterThan(0);
 
     const stop = new AbortController();
-    await expect(
-      svc.train(request('resumed'), (p) => p.step === 3 && stop.abort(), stop.signal),
-    ).rejects.toMatchObject({ code: 'CANCELLED' });
+    await expect(svc.train(request('resumed'), (p) => p.step === 3 && stop.abort(), stop.signal)).rejects.toMatchObject({ code: 'CANCELLED' });
     const cache = path.join(home, 'runs', 'resumed', 'teacher');
     const stamps = new Map(fs.readdirSync(cache).map((f) => [f, fs.statSync(path.join(cache, f)).mtimeMs]));
     expect(stamps.size).toBe(6); // pool.json + 4 train regions + 1 held-out
@@ -382,9 +390,7 @@ describe('TrainService with a teacher', () => {
     expect(fs.existsSync(path.join(home, 'runs', 'costly'))).toBe(false);
     // Confirmed, it starts: stopped after its first region, that region is kept.
     const stop = new AbortController();
-    await expect(
-      svc.train(request('costly', { ...big, teacherConfirmed: true }), undefined, stop.signal, undefined, undefined, { onTeacherProgress: () => stop.abort() }),
-    ).rejects.toMatchObject({ code: 'CANCELLED' });
+    await expect(svc.train(request('costly', { ...big, teacherConfirmed: true }), undefined, stop.signal, undefined, undefined, { onTeacherProgress: () => stop.abort() })).rejects.toMatchObject({ code: 'CANCELLED' });
     expect(fs.existsSync(path.join(home, 'runs', 'costly', 'teacher', 'r000000.bin'))).toBe(true);
     db.close();
   });

@@ -50,7 +50,19 @@ describe('tile size from the model and the backend', () => {
 
   it("pads the way the original does: 'reflect' skips the edge pixel, 'symmetric' repeats it, in several passes when the pad is wider than the image", () => {
     const row = (mode: 'reflect' | 'symmetric', w: number, pad: number) =>
-      Array.from(tf.tidy(() => mirrorPadBottomRight(tf.tensor4d(Array.from({ length: w }, (_, i) => i + 1), [1, 1, w, 1]), 0, pad, mode).dataSync()));
+      Array.from(
+        tf.tidy(() =>
+          mirrorPadBottomRight(
+            tf.tensor4d(
+              Array.from({ length: w }, (_, i) => i + 1),
+              [1, 1, w, 1],
+            ),
+            0,
+            pad,
+            mode,
+          ).dataSync(),
+        ),
+      );
     expect(row('reflect', 4, 3)).toEqual([1, 2, 3, 4, 3, 2, 1]); // torch.nn.functional.pad(..., mode='reflect')
     expect(row('symmetric', 4, 3)).toEqual([1, 2, 3, 4, 4, 3, 2]);
     expect(row('reflect', 2, 5)).toEqual([1, 2, 1, 2, 1, 2, 1]);
@@ -64,7 +76,9 @@ describe('an upscale at a tile the model cannot take', () => {
   beforeAll(async () => {
     dir = tmpDir('restora-tilefit-');
     input = path.join(dir, 'in.png');
-    await sharp({ create: { width: 90, height: 70, channels: 3, background: '#406080' } }).png().toFile(input);
+    await sharp({ create: { width: 90, height: 70, channels: 3, background: '#406080' } })
+      .png()
+      .toFile(input);
   });
 
   /** Nearest x2 of each tile, recording the tiles and their padding. */

@@ -56,9 +56,7 @@ describe('tiled inference', () => {
     await upscaleTiled(model, src.subarray(0, 8 * 8 * 3), 8, 8, 255, { scale: 2, tile: 8, overlap: 2 }); // builds the anchor's constant kernel once
     const before = tf.memory().numTensors;
     let calls = 0;
-    await expect(
-      upscaleTiled(model, src, 64, 64, 255, { scale: 2, tile: 16, overlap: 4, isCancelled: () => ++calls > 3 }),
-    ).rejects.toMatchObject({ code: 'CANCELLED' });
+    await expect(upscaleTiled(model, src, 64, 64, 255, { scale: 2, tile: 16, overlap: 4, isCancelled: () => ++calls > 3 })).rejects.toMatchObject({ code: 'CANCELLED' });
     expect(tf.memory().numTensors).toBe(before);
   });
 
@@ -70,7 +68,7 @@ describe('tiled inference', () => {
     expect(Math.max(...out)).toBeGreaterThan(255);
   });
 
-  it('cross-fades tiles: a model whose output follows each tile\'s own statistics leaves no seam', async () => {
+  it("cross-fades tiles: a model whose output follows each tile's own statistics leaves no seam", async () => {
     // A stand-in for a GAN: nearest x2 plus an offset from the tile's mean, so two tiles disagree everywhere.
     const byTileMean = {
       predict: (x: tf.Tensor4D) => tf.tidy(() => tf.image.resizeNearestNeighbor(x, [x.shape[1] * 2, x.shape[2] * 2]).add(x.mean().sub(0.5).mul(0.5))),

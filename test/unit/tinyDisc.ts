@@ -19,7 +19,15 @@ if (!listArchs().some((a) => a.id === 'tiny-disc')) {
       const input = tf.input({ shape: [p, p, 3] });
       const lrelu = (x: S, name: string): S => tf.layers.leakyReLU({ alpha: 0.2, name }).apply(x) as S;
       let x = lrelu(tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', name: 'd0' }).apply(input) as S, 'd0_lrelu');
-      const plan: [number, number][] = [[4, 2], [6, 1], [6, 2], [8, 1], [8, 2], [8, 1], [8, 2]];
+      const plan: [number, number][] = [
+        [4, 2],
+        [6, 1],
+        [6, 2],
+        [8, 1],
+        [8, 2],
+        [8, 1],
+        [8, 2],
+      ];
       plan.forEach(([filters, strides], i) => {
         const c = tf.layers.conv2d({ filters, kernelSize: 3, strides, padding: 'same', name: `d${i + 1}` }).apply(x) as S;
         x = lrelu(tf.layers.batchNormalization({ name: `d${i + 1}_bn`, momentum: 0.9 }).apply(c) as S, `d${i + 1}_lrelu`);

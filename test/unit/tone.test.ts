@@ -39,7 +39,7 @@ describe('highlight guard', () => {
   const h = 64;
   const input = scene(w, h);
 
-  it('keeps the clipped fraction within the input\'s + 0.5 points where the model blows the whites out', () => {
+  it("keeps the clipped fraction within the input's + 0.5 points where the model blows the whites out", () => {
     const out = overexpose(input, w, h);
     const before = clippedFraction(out, 255);
     // The case must really overexpose, or the bound below proves nothing.
@@ -66,7 +66,7 @@ describe('highlight guard', () => {
     expect(same).toEqual(copy);
   });
 
-  it('is monotone in the output\'s brightness and keeps hue (equal shift on R, G, B)', () => {
+  it("is monotone in the output's brightness and keeps hue (equal shift on R, G, B)", () => {
     // One input level, a ramp of output levels over it.
     const inp = new Float32Array([200, 190, 170]);
     const outs = new Float32Array(3 * 60);
@@ -135,7 +135,7 @@ describe('levels and white balance', () => {
     expect(Math.max(...grey)).toBeGreaterThan(220);
   });
 
-  it('leaves a strongly coloured photo\'s colour alone (a sunset is not a cast)', () => {
+  it("leaves a strongly coloured photo's colour alone (a sunset is not a cast)", () => {
     const w = 64;
     const h = 48;
     const warm = new Uint8Array(w * h * 3);

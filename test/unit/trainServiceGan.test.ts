@@ -18,7 +18,9 @@ describe('TrainService with gan: true', () => {
     fs.mkdirSync(data);
     for (let i = 0; i < 3; i++) {
       const img = synthImage(40, 40, i + 1);
-      await sharp(toUint8(img), { raw: { width: 40, height: 40, channels: 3 } }).png().toFile(path.join(data, `p${i}.png`));
+      await sharp(toUint8(img), { raw: { width: 40, height: 40, channels: 3 } })
+        .png()
+        .toFile(path.join(data, `p${i}.png`));
     }
     const db = openDatabase(path.join(home, 'restora.db'));
     const svc = new TrainService(db, home);

@@ -12,7 +12,6 @@ const val = TINY_VAL;
 const config: TrainerConfig = TINY_TRAINER_CONFIG;
 const NEW_KEYS = ['optimizer', 'weightDecay', 'schedule', 'milestones', 'gamma', 'ema'] as const;
 
-
 describe('trainer options: AdamW, step schedule, EMA', () => {
   beforeAll(async () => {
     await initBackend({ prefer: 'wasm', threads: 1 });
@@ -49,8 +48,7 @@ describe('trainer options: AdamW, step schedule, EMA', () => {
       adam.trainStep();
       adamw.trainStep();
     }
-    const norm = (m: tf.LayersModel) =>
-      m.weights.filter((w) => /kernel$/.test(w.originalName)).reduce((sum, w) => sum + (w.read().square().sum().dataSync()[0] ?? 0), 0);
+    const norm = (m: tf.LayersModel) => m.weights.filter((w) => /kernel$/.test(w.originalName)).reduce((sum, w) => sum + (w.read().square().sum().dataSync()[0] ?? 0), 0);
     expect(norm(adamw.model)).toBeLessThan(norm(adam.model));
     adam.dispose();
     adamw.dispose();

@@ -74,16 +74,20 @@ describe('training memory stays flat', () => {
     ['AdamW + EMA + step schedule', { optimizer: 'adamw', weightDecay: 0.01, ema: 0.999, schedule: 'step', milestones: [500, 1500] }],
   ];
   for (const [label, extra] of variants) {
-    it(`${label}: tensors, wasm and JS heaps and RSS flat from step 100 to step ${STEPS}`, async () => {
-      const t = await Trainer.open({ ...config, ...extra }, pairs, [], tmpDir());
-      let at100 = snapshot();
-      for (let s = 1; s <= STEPS; s++) {
-        t.trainStep();
-        if (s === 100) at100 = snapshot();
-      }
-      expectFlat(at100, snapshot());
-      t.dispose();
-    }, TIMEOUT);
+    it(
+      `${label}: tensors, wasm and JS heaps and RSS flat from step 100 to step ${STEPS}`,
+      async () => {
+        const t = await Trainer.open({ ...config, ...extra }, pairs, [], tmpDir());
+        let at100 = snapshot();
+        for (let s = 1; s <= STEPS; s++) {
+          t.trainStep();
+          if (s === 100) at100 = snapshot();
+        }
+        expectFlat(at100, snapshot());
+        t.dispose();
+      },
+      TIMEOUT,
+    );
   }
 
   // A narrow RRDBNet (8 features, 1 block, growth 4; Real-ESRGAN x2plus's layout with its
@@ -91,50 +95,65 @@ describe('training memory stays flat', () => {
   // full x4plus fine-tune would use: batch 4, 64 px LR patches.
   // Its wasm heap grows once while the allocator settles (between steps 100 and 150 in one
   // run, before step 50 in another), then stays put: the reference is taken at step 200.
-  it('RRDBNet fine-tune from an imported model at batch 4 / 64 px LR patches: starts from its weights, flat from step 200 to 500', async () => {
-    const file = path.join(ROOT, 'test/fixtures/import/rrdb-x2.safetensors');
-    const detected = detectArchitecture(readStateDict(file), file);
-    const imported = buildImportedModel(detected, file);
-    const init = tmpDir();
-    await saveLayersModel(imported, init);
-    const big = [makeBicubicPair('b', synthImage(320, 320, 3), 2)];
-    const t = await Trainer.open({ ...config, arch: 'rrdbnet', archOptions: detected.archOptions, scale: 2, batch: 4, patch: 64, initFrom: init, lr: 1e-4 }, big, [], tmpDir());
-    const probe = tf.randomUniform([1, 16, 16, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
-    const same = tf.tidy(() => (t.model.predict(probe) as tf.Tensor).sub(imported.predict(probe) as tf.Tensor).abs().max().dataSync()[0]!);
-    expect(same).toBeLessThan(1e-6);
-    imported.dispose();
-    let at200 = snapshot();
-    for (let s = 1; s <= 500; s++) {
-      const loss = t.trainStep();
-      expect(Number.isFinite(loss)).toBe(true);
-      if (s === 200) at200 = snapshot();
-      if (process.env.RESTORA_MEMORY_LOG && s % 50 === 0) console.log(`RRDBNet step ${s}: ${JSON.stringify(snapshot())}`);
-    }
-    expectFlat(at200, snapshot());
-    probe.dispose();
-    t.dispose();
-  }, TIMEOUT);
+  it(
+    'RRDBNet fine-tune from an imported model at batch 4 / 64 px LR patches: starts from its weights, flat from step 200 to 500',
+    async () => {
+      const file = path.join(ROOT, 'test/fixtures/import/rrdb-x2.safetensors');
+      const detected = detectArchitecture(readStateDict(file), file);
+      const imported = buildImportedModel(detected, file);
+      const init = tmpDir();
+      await saveLayersModel(imported, init);
+      const big = [makeBicubicPair('b', synthImage(320, 320, 3), 2)];
+      const t = await Trainer.open({ ...config, arch: 'rrdbnet', archOptions: detected.archOptions, scale: 2, batch: 4, patch: 64, initFrom: init, lr: 1e-4 }, big, [], tmpDir());
+      const probe = tf.randomUniform([1, 16, 16, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
+      const same = tf.tidy(
+        () =>
+          (t.model.predict(probe) as tf.Tensor)
+            .sub(imported.predict(probe) as tf.Tensor)
+            .abs()
+            .max()
+            .dataSync()[0]!,
+      );
+      expect(same).toBeLessThan(1e-6);
+      imported.dispose();
+      let at200 = snapshot();
+      for (let s = 1; s <= 500; s++) {
+        const loss = t.trainStep();
+        expect(Number.isFinite(loss)).toBe(true);
+        if (s === 200) at200 = snapshot();
+        if (process.env.RESTORA_MEMORY_LOG && s % 50 === 0) console.log(`RRDBNet step ${s}: ${JSON.stringify(snapshot())}`);
+      }
+      expectFlat(at200, snapshot());
+      probe.dispose();
+      t.dispose();
+    },
+    TIMEOUT,
+  );
 
-  it(`GAN step: tensors, wasm and JS heaps and RSS flat from step 100 to step ${GAN_STEPS}`, async () => {
-    const init = tmpDir();
-    const g = buildSeeded({ ...config, seed: 2 });
-    await saveLayersModel(g, init);
-    g.dispose();
-    const gan = await GanTrainer.open(
-      { ...DEFAULT_GAN_CONFIG, arch: 'compact', archOptions: config.archOptions, scale: 2, steps: STEPS, batch: 1, patch: 8, discArch: 'tiny-disc', validateEvery: 100_000, checkpointEvery: 100_000 },
-      pairSource(pairs),
-      [],
-      tmpDir(),
-      init,
-    );
-    let at100 = snapshot();
-    for (let s = 1; s <= GAN_STEPS; s++) {
-      await gan.nextStep();
-      if (s === 100) at100 = snapshot();
-    }
-    const end = snapshot();
-    if (process.env.RESTORA_GAN_MEMORY_STEPS) console.log(`GAN memory: step 100 ${JSON.stringify(at100)}, step ${GAN_STEPS} ${JSON.stringify(end)}`);
-    expectFlat(at100, end);
-    gan.dispose();
-  }, TIMEOUT);
+  it(
+    `GAN step: tensors, wasm and JS heaps and RSS flat from step 100 to step ${GAN_STEPS}`,
+    async () => {
+      const init = tmpDir();
+      const g = buildSeeded({ ...config, seed: 2 });
+      await saveLayersModel(g, init);
+      g.dispose();
+      const gan = await GanTrainer.open(
+        { ...DEFAULT_GAN_CONFIG, arch: 'compact', archOptions: config.archOptions, scale: 2, steps: STEPS, batch: 1, patch: 8, discArch: 'tiny-disc', validateEvery: 100_000, checkpointEvery: 100_000 },
+        pairSource(pairs),
+        [],
+        tmpDir(),
+        init,
+      );
+      let at100 = snapshot();
+      for (let s = 1; s <= GAN_STEPS; s++) {
+        await gan.nextStep();
+        if (s === 100) at100 = snapshot();
+      }
+      const end = snapshot();
+      if (process.env.RESTORA_GAN_MEMORY_STEPS) console.log(`GAN memory: step 100 ${JSON.stringify(at100)}, step ${GAN_STEPS} ${JSON.stringify(end)}`);
+      expectFlat(at100, end);
+      gan.dispose();
+    },
+    TIMEOUT,
+  );
 });

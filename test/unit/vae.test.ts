@@ -19,7 +19,6 @@ const pairs = [makeBicubicPair('a', synthImage(64, 48, 1), 2), makeBicubicPair('
 const val = [makeBicubicPair('v', synthImage(32, 32, 3), 2)];
 const config: TrainerConfig = { ...TINY_TRAINER_CONFIG, arch: 'vae', archOptions: VAE, patch: 16, klWeight: 0.05, klWarmup: 4 };
 
-
 /** Scale-1 autoencoder pairs (input = target), as the recipe's VAE stages train. */
 function autoencoderPairs(ps: readonly PairImage[]): PairImage[] {
   return ps.map((p) => ({ name: p.name, lr: p.hr, hr: p.hr }));
@@ -61,7 +60,14 @@ describe('VAE', () => {
       await tf.setBackend(backend);
       const m = buildArch('vae', 2, VAE);
       // The same weights on both backends: a fixed pattern, not the initialiser's draw.
-      m.setWeights(m.getWeights().map((w, i) => tf.tensor(Float32Array.from({ length: w.size }, (_, k) => Math.sin(k * 0.37 + i) * 0.2), w.shape)));
+      m.setWeights(
+        m.getWeights().map((w, i) =>
+          tf.tensor(
+            Float32Array.from({ length: w.size }, (_, k) => Math.sin(k * 0.37 + i) * 0.2),
+            w.shape,
+          ),
+        ),
+      );
       latentSampler(m)!.noiseSeed = b.noiseSeed;
       const weights = m.trainableWeights.map((w) => w.read() as tf.Variable);
       const { grads, value } = tf.variableGrads(() => {
@@ -127,7 +133,14 @@ describe('VAE', () => {
       ['vae-mapping', 2, { ...VAE, mapChannels: 4, mapBlocks: 1 }],
     ] as const) {
       const m = buildArch(id, scale, o);
-      m.setWeights(m.getWeights().map((w, i) => tf.tensor(Float32Array.from({ length: w.size }, (_, k) => Math.sin(k * 0.91 + i) * 0.3), w.shape)));
+      m.setWeights(
+        m.getWeights().map((w, i) =>
+          tf.tensor(
+            Float32Array.from({ length: w.size }, (_, k) => Math.sin(k * 0.91 + i) * 0.3),
+            w.shape,
+          ),
+        ),
+      );
       const t = tilingFor({ arch: id, scale, archOptions: o });
       const img = synthImage(72, 60, 5);
       const rgb = Uint8Array.from(img.data, (v) => Math.round(v));

@@ -12,8 +12,19 @@ const cases: Case[] = [
   { name: 'valid s2 4x4', x: [2, 12, 10, 2], w: [4, 4, 2, 3], stride: 2, pad: 'valid' },
   { name: 'same s1 1x1', x: [4, 5, 6, 7], w: [1, 1, 7, 3], stride: 1, pad: 'same' },
   { name: 'same s1 even kernel', x: [2, 7, 9, 2], w: [4, 2, 2, 3], stride: 1, pad: 'same' },
-  { name: 'explicit uneven padding s1 3x3', x: [3, 10, 8, 5], w: [3, 3, 5, 4], stride: 1, pad: [[0, 0], [2, 0], [1, 3], [0, 0]] },
-  { name: 'same s1 3x3, the default net\'s channels', x: [4, 12, 12, 32], w: [3, 3, 32, 32], stride: 1, pad: 'same' },
+  {
+    name: 'explicit uneven padding s1 3x3',
+    x: [3, 10, 8, 5],
+    w: [3, 3, 5, 4],
+    stride: 1,
+    pad: [
+      [0, 0],
+      [2, 0],
+      [1, 3],
+      [0, 0],
+    ],
+  },
+  { name: "same s1 3x3, the default net's channels", x: [4, 12, 12, 32], w: [3, 3, 32, 32], stride: 1, pad: 'same' },
 ];
 
 function relErr(a: Float32Array, b: Float32Array): number {

@@ -15,7 +15,9 @@ describe.skipIf(!HAVE_CHROMIUM)('compute choice in Settings', () => {
     const h = createHandlers(app);
     try {
       const photo = path.join(home, 'in.png');
-      await sharp(Buffer.from(toUint8(synthImage(24, 16, 4))), { raw: { width: 24, height: 16, channels: 3 } }).png().toFile(photo);
+      await sharp(Buffer.from(toUint8(synthImage(24, 16, 4))), { raw: { width: 24, height: 16, channels: 3 } })
+        .png()
+        .toFile(photo);
       const upscale = async (name: string) => {
         const [r] = await app.upscale.run([photo], path.join(home, name), { scale: 2, format: 'png' });
         expect(r?.error).toBeUndefined();

@@ -70,8 +70,14 @@ describe.skipIf(!HAVE_CHROMIUM)('WebGPU engine on Chromium', () => {
       const patch = 8;
       const hp = patch * scale;
       const req: EngineRequest = {
-        op: 'gradients', model: 'grad', loss: 'mse', batch, patch, scale,
-        x: seededArray(batch * patch * patch * 3, 11), y: seededArray(batch * hp * hp * 3, 13),
+        op: 'gradients',
+        model: 'grad',
+        loss: 'mse',
+        batch,
+        patch,
+        scale,
+        x: seededArray(batch * patch * patch * 3, 11),
+        y: seededArray(batch * hp * hp * 3, 13),
         stats: loaded.conditioned ? seededArray(batch * GLOBAL_STATS, 17) : null,
       };
       const ref = await call(cpu, req, 'gradients');
@@ -123,8 +129,7 @@ describe.skipIf(!HAVE_CHROMIUM)('WebGPU engine on Chromium', () => {
     // A small net: 200 steps of the default one take a minute on SwiftShader.
     await call(gpu, await seededModel('leak', 'srvgg', 2, { features: 8, convs: 2 }), 'loaded');
     await call(gpu, { op: 'trainInit', model: 'leak', setup: { beta1: 0.9, beta2: 0.99, epsilon: 1e-8, loss: 'charbonnier', ema: 0.999 } }, 'done');
-    const step = (i: number) =>
-      call(gpu, { op: 'trainStep', model: 'leak', lr: 1e-3, weightDecay: 1e-4, batch: 2, patch: 8, scale: 2, x: seededArray(2 * 8 * 8 * 3, i), y: seededArray(2 * 16 * 16 * 3, i + 1), stats: null }, 'stepped');
+    const step = (i: number) => call(gpu, { op: 'trainStep', model: 'leak', lr: 1e-3, weightDecay: 1e-4, batch: 2, patch: 8, scale: 2, x: seededArray(2 * 8 * 8 * 3, i), y: seededArray(2 * 16 * 16 * 3, i + 1), stats: null }, 'stepped');
     for (let i = 0; i < 20; i++) await step(i);
     const before = (await call(gpu, { op: 'memory' }, 'memory')).memory as { numTensors: number; numBytes: number; gpuBytesAllocated?: number };
     for (let i = 20; i < 200; i++) await step(i);

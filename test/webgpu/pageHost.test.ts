@@ -20,7 +20,9 @@ describe.skipIf(!HAVE_CHROMIUM)('pages opened by the main thread', () => {
     const photos = path.join(home, 'photos');
     fs.mkdirSync(photos);
     for (let i = 0; i < 4; i++) {
-      await sharp(Buffer.from(toUint8(synthImage(64, 64, i + 1))), { raw: { width: 64, height: 64, channels: 3 } }).png().toFile(path.join(photos, `p${i}.png`));
+      await sharp(Buffer.from(toUint8(synthImage(64, 64, i + 1))), { raw: { width: 64, height: 64, channels: 3 } })
+        .png()
+        .toFile(path.join(photos, `p${i}.png`));
     }
     const opened: LaunchedPage[] = [];
     // Each page counted once, however many times close is asked (the worker and the app both may ask).
@@ -43,9 +45,7 @@ describe.skipIf(!HAVE_CHROMIUM)('pages opened by the main thread', () => {
       expect(opened).toHaveLength(1);
 
       const { runId } = await h['training.start']({ name: 'gpu-run', dataDirs: [photos], scale: 2, preset: 'bicubic', arch: 'compact', archOptions: { channels: 8, blocks: 1 }, steps: 4, batch: 2, patch: 16 });
-      await expect
-        .poll(() => events.find((e) => e.type === 'training.state' && e.runId === runId && (e.state === 'done' || e.state === 'failed')), { timeout: 90_000, interval: 200 })
-        .toMatchObject({ state: 'done', modelId: 'gpu-run' });
+      await expect.poll(() => events.find((e) => e.type === 'training.state' && e.runId === runId && (e.state === 'done' || e.state === 'failed')), { timeout: 90_000, interval: 200 }).toMatchObject({ state: 'done', modelId: 'gpu-run' });
       // The training worker's page came from this thread, and was closed when the run ended.
       expect(opened).toHaveLength(2);
       await expect.poll(() => closedPages.has(opened[1]!), { timeout: 10_000 }).toBe(true);

@@ -59,7 +59,10 @@ describe.skipIf(!HAVE_CHROMIUM)('a teacher on WebGPU', () => {
   it('trains a student with its steps and its teacher on the GPU engine', async () => {
     const data = path.join(home, 'photos');
     fs.mkdirSync(data);
-    for (let i = 0; i < 3; i++) await sharp(toUint8(synthImage(96, 96, i + 1)), { raw: { width: 96, height: 96, channels: 3 } }).png().toFile(path.join(data, `p${i}.png`));
+    for (let i = 0; i < 3; i++)
+      await sharp(toUint8(synthImage(96, 96, i + 1)), { raw: { width: 96, height: 96, channels: 3 } })
+        .png()
+        .toFile(path.join(data, `p${i}.png`));
     const db = openDatabase(path.join(home, 'restora.db'));
     try {
       const svc = new TrainService(db, home, () => PageEngine.start());

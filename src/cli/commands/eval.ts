@@ -31,9 +31,7 @@ export async function cmdEval(args: string[]): Promise<number> {
   await app.close();
   const backend = backendOption(values.backend);
   const { evaluateModel, evaluateModelDegraded } = await import('../../main/ml/eval/evaluate.js');
-  const report = values.degrade
-    ? await evaluateModelDegraded(model.dir, values.hr, scale, values.degrade as PresetId, seed, backend)
-    : await evaluateModel(model.dir, values.hr, values.lr!, scale, backend);
+  const report = values.degrade ? await evaluateModelDegraded(model.dir, values.hr, scale, values.degrade as PresetId, seed, backend) : await evaluateModel(model.dir, values.hr, values.lr!, scale, backend);
   if (values.json) console.log(JSON.stringify({ model: values.model, ...report }, null, 2));
   else {
     for (const r of report.images) console.log(`${r.hr.padEnd(20)} ${r.psnr.toFixed(3)} dB  ${r.ssim.toFixed(4)}`);

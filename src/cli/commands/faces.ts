@@ -28,7 +28,15 @@ export async function cmdFaces(args: string[]): Promise<number> {
         console.log(`${file}: ${faces.length === 0 ? 'no face' : `${faces.length} face${faces.length === 1 ? '' : 's'}`}`);
         for (const f of faces) {
           const b = f.box;
-          console.log(`  ${Math.round(b.width)}x${Math.round(b.height)} at ${Math.round(b.x)},${Math.round(b.y)}  score ${f.score.toFixed(2)}  eyes ${f.points.slice(0, 2).map((p) => p.map(Math.round).join(',')).join(' ')}  nose ${f.points[2]!.map(Math.round).join(',')}  mouth ${f.points.slice(3).map((p) => p.map(Math.round).join(',')).join(' ')}`);
+          console.log(
+            `  ${Math.round(b.width)}x${Math.round(b.height)} at ${Math.round(b.x)},${Math.round(b.y)}  score ${f.score.toFixed(2)}  eyes ${f.points
+              .slice(0, 2)
+              .map((p) => p.map(Math.round).join(','))
+              .join(' ')}  nose ${f.points[2]!.map(Math.round).join(',')}  mouth ${f.points
+              .slice(3)
+              .map((p) => p.map(Math.round).join(','))
+              .join(' ')}`,
+          );
         }
       }
     } catch (err) {

@@ -35,7 +35,9 @@ export async function cmdInfo(args: string[]): Promise<number> {
     console.log(`tfjs      ${backend.tfjsVersion}`);
     if (webgpu.adapter) {
       const a = webgpu.adapter;
-      console.log(`webgpu    ${[a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' ')}${a.fallback ? ' (software adapter: works, slower than wasm)' : ''}; max buffer ${(a.maxBufferSize / 2 ** 20).toFixed(0)} MiB, max binding ${(a.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB`);
+      console.log(
+        `webgpu    ${[a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' ')}${a.fallback ? ' (software adapter: works, slower than wasm)' : ''}; max buffer ${(a.maxBufferSize / 2 ** 20).toFixed(0)} MiB, max binding ${(a.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)} MiB`,
+      );
     } else console.log(`webgpu    not available: ${webgpu.unavailable}`);
     console.log(`jobs      upscale/batch/eval on ${info.jobs.upscale}; train on ${info.jobs.train}`);
     console.log(`node      ${info.node}`);

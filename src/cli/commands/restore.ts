@@ -33,5 +33,15 @@ export async function cmdRestore(args: string[]): Promise<number> {
     throw err;
   }
   if (faces) process.stderr.write(`faces: ${faces.modelId} (strength ${faces.strength ?? DEFAULT_FACE_STRENGTH}; --faces off to skip)\n`);
-  return restoreItems(app, values, positionals, out, { format, modelId, repair, ...(faces ? { faces } : {}), ...(values['save-mask'] ? { saveMask: true } : {}), ...(quality ? { quality } : {}), ...(tile ? { tile } : {}), ...(keepColours !== undefined ? { keepColours } : {}), ...tone });
+  return restoreItems(app, values, positionals, out, {
+    format,
+    modelId,
+    repair,
+    ...(faces ? { faces } : {}),
+    ...(values['save-mask'] ? { saveMask: true } : {}),
+    ...(quality ? { quality } : {}),
+    ...(tile ? { tile } : {}),
+    ...(keepColours !== undefined ? { keepColours } : {}),
+    ...tone,
+  });
 }

@@ -201,7 +201,17 @@ export async function cmdTrain(args: string[]): Promise<number> {
     values.preset ??= stored.preset;
     values.arch ??= stored.arch;
     if (!values.opt?.length) values.opt = Object.entries(stored.archOptions ?? {}).map(([k, v]) => `${k}=${String(v)}`);
-    for (const [flag, v] of [['steps', stored.steps], ['batch', stored.batch], ['patch', stored.patch], ['seed', stored.seed], ['lr', stored.lr], ['weight-decay', stored.weightDecay], ['ema', stored.ema], ['kl-weight', stored.klWeight], ['kl-warmup', stored.klWarmup]] as const) {
+    for (const [flag, v] of [
+      ['steps', stored.steps],
+      ['batch', stored.batch],
+      ['patch', stored.patch],
+      ['seed', stored.seed],
+      ['lr', stored.lr],
+      ['weight-decay', stored.weightDecay],
+      ['ema', stored.ema],
+      ['kl-weight', stored.klWeight],
+      ['kl-warmup', stored.klWarmup],
+    ] as const) {
       if (values[flag] === undefined && v !== undefined) values[flag] = String(v);
     }
     values.loss ??= stored.loss;
@@ -287,32 +297,32 @@ export async function cmdTrain(args: string[]): Promise<number> {
     const patch = intOption(values.patch, 'patch', 8, 1024);
     const seed = intOption(values.seed, 'seed', 0, 2 ** 31);
     const request: TrainRequest & { resume: boolean } = {
-        name: values.name,
-        dataDirs: values.data,
-        scale,
-        preset: preset as TrainPreset,
-        arch: values.arch ?? 'compact',
-        archOptions,
-        resume: Boolean(values.resume),
-        // --gan: after --steps of pixel-loss training, steps/2 of SRGAN fine-tuning.
-        ...(values.gan ? { gan: true } : {}),
-        ...(values.init ? { initModel: values.init } : {}),
-        ...(steps ? { steps } : {}),
-        ...(batch ? { batch } : {}),
-        ...(patch ? { patch } : {}),
-        ...(seed !== undefined ? { seed } : {}),
-        ...(loss ? { loss } : {}),
-        ...(lr ? { lr } : {}),
-        ...(optimizer ? { optimizer } : {}),
-        ...(momentum !== undefined ? { momentum } : {}),
-        ...(values.nesterov ? { nesterov: true } : {}),
-        ...(weightDecay !== undefined ? { weightDecay } : {}),
-        ...(schedule ? { schedule } : {}),
-        ...(ema ? { ema } : {}),
-        ...(klWeight !== undefined ? { klWeight } : {}),
-        ...(klWarmup !== undefined ? { klWarmup } : {}),
-        ...(values['eval-dir'] ? { evalDir: values['eval-dir'] } : {}),
-        ...(values.teacher ? { teacher: values.teacher, ...(teacherRegions !== undefined ? { teacherRegions } : {}), ...(values['teacher-downscale'] ? { teacherDownscale: true } : {}), ...(values.yes ? { teacherConfirmed: true } : {}) } : {}),
+      name: values.name,
+      dataDirs: values.data,
+      scale,
+      preset: preset as TrainPreset,
+      arch: values.arch ?? 'compact',
+      archOptions,
+      resume: Boolean(values.resume),
+      // --gan: after --steps of pixel-loss training, steps/2 of SRGAN fine-tuning.
+      ...(values.gan ? { gan: true } : {}),
+      ...(values.init ? { initModel: values.init } : {}),
+      ...(steps ? { steps } : {}),
+      ...(batch ? { batch } : {}),
+      ...(patch ? { patch } : {}),
+      ...(seed !== undefined ? { seed } : {}),
+      ...(loss ? { loss } : {}),
+      ...(lr ? { lr } : {}),
+      ...(optimizer ? { optimizer } : {}),
+      ...(momentum !== undefined ? { momentum } : {}),
+      ...(values.nesterov ? { nesterov: true } : {}),
+      ...(weightDecay !== undefined ? { weightDecay } : {}),
+      ...(schedule ? { schedule } : {}),
+      ...(ema ? { ema } : {}),
+      ...(klWeight !== undefined ? { klWeight } : {}),
+      ...(klWarmup !== undefined ? { klWarmup } : {}),
+      ...(values['eval-dir'] ? { evalDir: values['eval-dir'] } : {}),
+      ...(values.teacher ? { teacher: values.teacher, ...(teacherRegions !== undefined ? { teacherRegions } : {}), ...(values['teacher-downscale'] ? { teacherDownscale: true } : {}), ...(values.yes ? { teacherConfirmed: true } : {}) } : {}),
     };
     const training = await app.training();
     const onProgress = (p: TrainProgress) => {

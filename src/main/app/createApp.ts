@@ -64,11 +64,14 @@ export function createApp(config: AppConfig = {}): App {
   const home = config.home ?? dataHome();
   const settings = new SettingsStore(home);
   const models = new ModelLibrary(bundledModelsDir(), path.join(home, 'models'), () => settings.get().defaults);
-  const compute = new ComputeHost({
-    ...(config.backend ? { backend: config.backend } : {}),
-    ...(config.threads ? { threads: config.threads } : {}),
-    compute: settings.get().compute,
-  }, config.pageLauncher);
+  const compute = new ComputeHost(
+    {
+      ...(config.backend ? { backend: config.backend } : {}),
+      ...(config.threads ? { threads: config.threads } : {}),
+      compute: settings.get().compute,
+    },
+    config.pageLauncher,
+  );
   const speed = new SpeedCache(home);
   const events = new EventBus();
   let db: Db | null = null;
@@ -102,12 +105,7 @@ export function createApp(config: AppConfig = {}): App {
     library: getLibrary,
     jobRunner: () => (jobRunner ??= new JobRunner(getDb(), getJobs(), getLibrary, events)),
     trainingRunner: getTrainingRunner,
-    training: async () =>
-      (training ??= new (await import('../training/trainService.js')).TrainService(
-        getDb(),
-        home,
-        trainingEngine(effectiveCompute(config.backend, settings.get().compute)),
-      )),
+    training: async () => (training ??= new (await import('../training/trainService.js')).TrainService(getDb(), home, trainingEngine(effectiveCompute(config.backend, settings.get().compute)))),
     close: async () => {
       await jobRunner?.close();
       await trainingRunner?.close();

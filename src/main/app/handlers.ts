@@ -30,7 +30,6 @@ export function samplesDir(): string {
   return path.join(packageRoot(), 'resources', 'samples');
 }
 
-
 export function createHandlers(app: App, adapters: AdapterCapabilities = {}): ApiHandlers {
   const version = (JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
   const upscaleTasks = new Map<string, AbortController>();
@@ -99,13 +98,15 @@ export function createHandlers(app: App, adapters: AdapterCapabilities = {}): Ap
     'projects.list': async () => app.library().listProjects(),
     'projects.create': async ({ name }) => ({ id: app.library().createProject(name) }),
 
-    'library.import': async ({ projectId, paths, recursive, include, exclude }) =>
-      importInto(app, projectId, paths, { recursive, ...(include ? { include } : {}), ...(exclude ? { exclude } : {}) }),
+    'library.import': async ({ projectId, paths, recursive, include, exclude }) => importInto(app, projectId, paths, { recursive, ...(include ? { include } : {}), ...(exclude ? { exclude } : {}) }),
     'library.importSample': async ({ projectId }) =>
       importInto(
         app,
         projectId,
-        fs.readdirSync(samplesDir()).filter((f) => /\.(png|jpe?g|webp|tiff?)$/i.test(f)).map((f) => path.join(samplesDir(), f)),
+        fs
+          .readdirSync(samplesDir())
+          .filter((f) => /\.(png|jpe?g|webp|tiff?)$/i.test(f))
+          .map((f) => path.join(samplesDir(), f)),
       ),
     'library.list': async ({ projectId, ...query }) => app.library().list(projectId, query),
     'library.get': async ({ id }) => ({ ...app.library().get(id), savedMask: libraryMaskFile(app, id) ? `mask/${id}` : null }),
@@ -116,8 +117,13 @@ export function createHandlers(app: App, adapters: AdapterCapabilities = {}): Ap
       upscaleTasks.set(taskId, controller);
       try {
         const s = app.settings.get();
-        return await upscaleLibraryImage(app, imageId, modelId, { tile: upscaleDefaults(s).tile, format: s.outputFormat, quality: s.quality, ...(keepColours !== undefined ? { keepColours } : {}), ...(levels ? { levels } : {}), ...(repair ? { repair } : {}), ...(faces ? { faces } : {}) }, controller.signal, (done, total) =>
-          app.events.publish({ type: 'upscale.progress', taskId, done, total }),
+        return await upscaleLibraryImage(
+          app,
+          imageId,
+          modelId,
+          { tile: upscaleDefaults(s).tile, format: s.outputFormat, quality: s.quality, ...(keepColours !== undefined ? { keepColours } : {}), ...(levels ? { levels } : {}), ...(repair ? { repair } : {}), ...(faces ? { faces } : {}) },
+          controller.signal,
+          (done, total) => app.events.publish({ type: 'upscale.progress', taskId, done, total }),
           then,
         );
       } finally {
@@ -184,7 +190,13 @@ export function createHandlers(app: App, adapters: AdapterCapabilities = {}): Ap
  * background and a broken one gets a badge with the reason. Used by the API and by uploads.
  */
 export async function importInto(app: App, projectId: number, paths: string[], o: { recursive?: boolean; include?: string[]; exclude?: string[] } = {}): Promise<ImportReport> {
-  if (!app.library().listProjects().some((p) => p.id === projectId)) throw new RestoraError('NOT_FOUND', `No project ${projectId}.`);
+  if (
+    !app
+      .library()
+      .listProjects()
+      .some((p) => p.id === projectId)
+  )
+    throw new RestoraError('NOT_FOUND', `No project ${projectId}.`);
   return app.library().importPaths(projectId, paths, {
     ...o,
     onProgress: (done, total) => {
@@ -207,7 +219,13 @@ export async function importInto(app: App, projectId: number, paths: string[], o
  */
 export function createUploadHandler(app: App): ((query: { projectId: number; name: string }, body: AsyncIterable<Buffer>) => Promise<ImportReport>) & { maxBytes: number } {
   const handler = async ({ projectId, name }: { projectId: number; name: string }, body: AsyncIterable<Buffer>): Promise<ImportReport> => {
-    if (!app.library().listProjects().some((p) => p.id === projectId)) throw new RestoraError('NOT_FOUND', `No project ${projectId}.`);
+    if (
+      !app
+        .library()
+        .listProjects()
+        .some((p) => p.id === projectId)
+    )
+      throw new RestoraError('NOT_FOUND', `No project ${projectId}.`);
     const { file, created } = await storeUpload(app.home, name, body);
     const unused = () => created && !app.library().hasPath(file);
     try {

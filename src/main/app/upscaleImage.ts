@@ -64,17 +64,14 @@ export async function upscaleLibraryImage(
   const strength = output.faces?.strength ?? DEFAULT_FACE_STRENGTH;
   // The face step runs on the last step at full strength, keeping the result without faces beside it:
   // the chosen strength is a blend of the two (Compare's slider shows it live, and may set it again).
-  const faces = faceModel
-    ? { modelDir: faceModel.dir, strength: 1, fidelity: output.faces?.fidelity ?? DEFAULT_FACE_FIDELITY, beforeOut: faceSideFile(dest, false) }
-    : undefined;
+  const faces = faceModel ? { modelDir: faceModel.dir, strength: 1, fidelity: output.faces?.fidelity ?? DEFAULT_FACE_FIDELITY, beforeOut: faceSideFile(dest, false) } : undefined;
   const last = faces ? faceSideFile(dest, true) : dest;
   const t0 = performance.now();
   const first = then ? `${dest}.step1.png` : last;
-  let r = await app.compute.upscale(
-    model.dir,
-    pipelineRequest(model, input, first, 'png', { repair: repair ?? undefined, keepColours: output.keepColours, levels: output.levels, tile: output.tile, faces: then ? undefined : faces }),
-    { onProgress, signal },
-  );
+  let r = await app.compute.upscale(model.dir, pipelineRequest(model, input, first, 'png', { repair: repair ?? undefined, keepColours: output.keepColours, levels: output.levels, tile: output.tile, faces: then ? undefined : faces }), {
+    onProgress,
+    signal,
+  });
   const repairedPixels = r.repairedPixels;
   let tile = r.tile;
   if (then) {
@@ -122,7 +119,18 @@ export async function upscaleLibraryImage(
     },
     output: dest,
   });
-  return { historyId, output: dest, modelId: resultId, width: r.outWidth, height: r.outHeight, ms, ...(reference ? { reference } : {}), ...(repairedPixels !== undefined ? { repairedPixels } : {}), ...(faceResult ? { faces: faceResult } : {}), ...(tile ? { tile } : {}) };
+  return {
+    historyId,
+    output: dest,
+    modelId: resultId,
+    width: r.outWidth,
+    height: r.outHeight,
+    ms,
+    ...(reference ? { reference } : {}),
+    ...(repairedPixels !== undefined ? { repairedPixels } : {}),
+    ...(faceResult ? { faces: faceResult } : {}),
+    ...(tile ? { tile } : {}),
+  };
 }
 
 /**

@@ -13,7 +13,6 @@ import { enumerateInputs } from '../imaging/inputs.js';
 import type { ModelLibrary } from '../ml/store/modelLibrary.js';
 import { SpeedCache } from '../ml/store/speedCache.js';
 
-
 export interface UpscaleEvents {
   onItemStart?(index: number, total: number, input: string): void;
   onItemProgress?(index: number, done: number, total: number): void;
@@ -43,13 +42,7 @@ export class UpscaleService {
     private readonly defaults: () => UpscaleDefaults = () => ({ tile: DEFAULT_TILE }),
   ) {}
 
-  async run(
-    inputs: readonly string[],
-    outDir: string,
-    options: UpscaleOptions,
-    events: UpscaleEvents = {},
-    signal?: AbortSignal,
-  ): Promise<ItemResult[]> {
+  async run(inputs: readonly string[], outDir: string, options: UpscaleOptions, events: UpscaleEvents = {}, signal?: AbortSignal): Promise<ItemResult[]> {
     const model = options.modelId === 'none' ? null : this.models.resolve(options.modelId, options.scale);
     const repairing = options.repair !== undefined && options.repair !== 'off';
     if (!model && !repairing) throw new RestoraError('USAGE', 'With no model there is nothing to do unless scratches are repaired.', undefined, { hint: { cli: '--model none needs --scratches auto or a mask.' } });
@@ -110,7 +103,15 @@ export class UpscaleService {
         );
         claimed.set(path.resolve(dest), file);
         const ms = performance.now() - started;
-        result = { input: file, output: dest, ok: true, ms: Math.round(ms), ...(done.repairedPixels !== undefined ? { repairedPixels: done.repairedPixels } : {}), ...(done.faces ? { faces: done.faces } : {}), ...(done.tile ? { tile: done.tile } : {}) };
+        result = {
+          input: file,
+          output: dest,
+          ok: true,
+          ms: Math.round(ms),
+          ...(done.repairedPixels !== undefined ? { repairedPixels: done.repairedPixels } : {}),
+          ...(done.faces ? { faces: done.faces } : {}),
+          ...(done.tile ? { tile: done.tile } : {}),
+        };
         if (this.speed && model && !repair && ms > 200) {
           backend ??= await this.compute.info();
           const mp = (done.outWidth * done.outHeight) / 1e6;

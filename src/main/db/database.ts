@@ -23,11 +23,7 @@ export function schemaVersion(db: Db): number {
 export function migrate(db: Db, target = SCHEMA_VERSION): void {
   const current = schemaVersion(db);
   if (current > SCHEMA_VERSION) {
-    throw new RestoraError(
-      'DB_TOO_NEW',
-      `${db.name}: written by a newer Restora (schema ${current}, this version knows ${SCHEMA_VERSION}); it was left untouched. Update Restora to open it.`,
-      db.name,
-    );
+    throw new RestoraError('DB_TOO_NEW', `${db.name}: written by a newer Restora (schema ${current}, this version knows ${SCHEMA_VERSION}); it was left untouched. Update Restora to open it.`, db.name);
   }
   for (let v = current; v < target; v++) {
     const step = MIGRATIONS[v]!;
@@ -50,12 +46,7 @@ function isLockError(err: unknown): boolean {
 }
 
 function lockedError(file: string, err: unknown): RestoraError {
-  return new RestoraError(
-    'DB_UNAVAILABLE',
-    `${file}: the database is locked by another process (another Restora is writing to it); try again when it finishes`,
-    file,
-    { cause: err },
-  );
+  return new RestoraError('DB_UNAVAILABLE', `${file}: the database is locked by another process (another Restora is writing to it); try again when it finishes`, file, { cause: err });
 }
 
 /**

@@ -26,14 +26,7 @@ function normalise(k: Float32Array): Float32Array {
 }
 
 /** Isotropic or anisotropic Gaussian, or generalized (shape beta) / plateau kernels (Real-ESRGAN). */
-export function blurKernel(
-  size: number,
-  sigmaX: number,
-  sigmaY: number,
-  theta: number,
-  shape: 'gaussian' | 'generalized' | 'plateau' = 'gaussian',
-  beta = 2,
-): Kernel2D {
+export function blurKernel(size: number, sigmaX: number, sigmaY: number, theta: number, shape: 'gaussian' | 'generalized' | 'plateau' = 'gaussian', beta = 2): Kernel2D {
   const r = (size - 1) / 2;
   const c = Math.cos(theta);
   const s = Math.sin(theta);
@@ -46,8 +39,7 @@ export function blurKernel(
       const u = (c * dx + s * dy) / sigmaX;
       const v = (-s * dx + c * dy) / sigmaY;
       const d2 = u * u + v * v;
-      k[y * size + x] =
-        shape === 'gaussian' ? Math.exp(-0.5 * d2) : shape === 'generalized' ? Math.exp(-0.5 * Math.pow(d2, beta / 2)) : 1 / (1 + Math.pow(d2, beta / 2));
+      k[y * size + x] = shape === 'gaussian' ? Math.exp(-0.5 * d2) : shape === 'generalized' ? Math.exp(-0.5 * Math.pow(d2, beta / 2)) : 1 / (1 + Math.pow(d2, beta / 2));
     }
   }
   return { size, data: normalise(k) };

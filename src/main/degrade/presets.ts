@@ -7,23 +7,7 @@ import { imresize, type FloatImage } from '../imaging/imresize.js';
 import type { Rng } from '../ml/core/rng.js';
 import { RestoraError } from '../../shared/errors.js';
 import { randomDefects, type Damaged } from './defects.js';
-import {
-  blurKernel,
-  clamp255,
-  convolve,
-  fadeAndYellow,
-  filmGrain,
-  gaussianNoise,
-  jpegRoundTrip,
-  poissonNoise,
-  resizeTo,
-  saltAndPepper,
-  scratchesAndDust,
-  sincKernel,
-  speckleNoise,
-  toGrayscale,
-  type ResizeMode,
-} from './ops.js';
+import { blurKernel, clamp255, convolve, fadeAndYellow, filmGrain, gaussianNoise, jpegRoundTrip, poissonNoise, resizeTo, saltAndPepper, scratchesAndDust, sincKernel, speckleNoise, toGrayscale, type ResizeMode } from './ops.js';
 
 export type PresetId = 'bicubic' | 'jpeg' | 'old-photo' | 'realistic' | 'noise-jpeg';
 export const PRESET_SCALES = [1, 2, 4, 8] as const;

@@ -3,17 +3,7 @@
  * before a handler runs: the sender must be one of the app's own frames, and the
  * payload must pass the method's zod schema; handlers only ever see parsed requests.
  */
-import {
-  API_METHODS,
-  IPC_CHANNEL_PREFIX,
-  IPC_EVENT_CHANNEL,
-  parseRequest,
-  type ApiContract,
-  type ApiHandlers,
-  type ApiMethod,
-  type ApiResult,
-  type AppEvent,
-} from '../../shared/contract.js';
+import { API_METHODS, IPC_CHANNEL_PREFIX, IPC_EVENT_CHANNEL, parseRequest, type ApiContract, type ApiHandlers, type ApiMethod, type ApiResult, type AppEvent } from '../../shared/contract.js';
 import { RestoraError, errorMessage } from '../../shared/errors.js';
 import { isTrustedSender } from './security.js';
 

@@ -59,10 +59,7 @@ export interface MediaRequestLike {
  * resolver refuses (and for a file that cannot be read), else the file's response.
  * The resolver may be async (the app's converts formats a browser cannot show).
  */
-export function createMediaHandler(
-  resolve: (mediaPath: string) => string | null | Promise<string | null>,
-  fetchFile: (file: string) => Promise<Response>,
-): (request: MediaRequestLike) => Promise<Response> {
+export function createMediaHandler(resolve: (mediaPath: string) => string | null | Promise<string | null>, fetchFile: (file: string) => Promise<Response>): (request: MediaRequestLike) => Promise<Response> {
   return async (request) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') return new Response(null, { status: 405 });
     const notFound = () => new Response(null, { status: 404 });

@@ -13,10 +13,7 @@ export const OPENABLE_FILE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp
  * Returns `openPath(p)` for the handlers: checks the path, then asks the shell
  * (Electron's shell.openPath answers an error string, empty on success).
  */
-export function createOpenPath(
-  openWithShell: (p: string) => Promise<string>,
-  stat: (p: string) => Promise<{ isDirectory(): boolean; isFile(): boolean }> = (p) => fs.promises.stat(p),
-): (p: string) => Promise<void> {
+export function createOpenPath(openWithShell: (p: string) => Promise<string>, stat: (p: string) => Promise<{ isDirectory(): boolean; isFile(): boolean }> = (p) => fs.promises.stat(p)): (p: string) => Promise<void> {
   return async (p) => {
     if (!path.isAbsolute(p)) throw new RestoraError('USAGE', `Cannot open ${p}: not an absolute path`, p);
     let s: { isDirectory(): boolean; isFile(): boolean };

@@ -110,11 +110,7 @@ export interface TrackedWindow {
  * window keeps the last saved state. Save errors go to `onError`, never into the
  * window's event loop.
  */
-export function trackWindowState(
-  win: TrackedWindow,
-  save: (state: WindowState) => void,
-  opts: { delayMs?: number; onError?: (err: unknown) => void } = {},
-): { flush(): void } {
+export function trackWindowState(win: TrackedWindow, save: (state: WindowState) => void, opts: { delayMs?: number; onError?: (err: unknown) => void } = {}): { flush(): void } {
   const delayMs = opts.delayMs ?? 500;
   let timer: ReturnType<typeof setTimeout> | null = null;
   const snapshot = (): WindowState | null => {

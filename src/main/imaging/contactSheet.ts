@@ -120,13 +120,8 @@ export function sheetLayout(panelWidth: number, panelHeight: number, count: numb
   if (count < 1 || panelWidth < 1 || panelHeight < 1) throw new Error(`sheetLayout: ${count} panels of ${panelWidth}x${panelHeight}`);
   const cellH = labelHeight + panelHeight;
   const direction: 'row' | 'column' = panelWidth > 1.5 * panelHeight ? 'column' : 'row';
-  const panels =
-    direction === 'row'
-      ? Array.from({ length: count }, (_, i) => ({ left: gap + i * (panelWidth + gap), top: gap }))
-      : Array.from({ length: count }, (_, i) => ({ left: gap, top: gap + i * (cellH + gap) }));
-  return direction === 'row'
-    ? { width: gap + count * (panelWidth + gap), height: 2 * gap + cellH, direction, panels, labelHeight }
-    : { width: 2 * gap + panelWidth, height: gap + count * (cellH + gap), direction, panels, labelHeight };
+  const panels = direction === 'row' ? Array.from({ length: count }, (_, i) => ({ left: gap + i * (panelWidth + gap), top: gap })) : Array.from({ length: count }, (_, i) => ({ left: gap, top: gap + i * (cellH + gap) }));
+  return direction === 'row' ? { width: gap + count * (panelWidth + gap), height: 2 * gap + cellH, direction, panels, labelHeight } : { width: 2 * gap + panelWidth, height: gap + count * (cellH + gap), direction, panels, labelHeight };
 }
 
 function escapeXml(s: string): string {
@@ -138,8 +133,7 @@ function labelSvg(text: string, width: number, height: number): Buffer {
   // DejaVu Sans is about 0.55 em per character; shrink the font for long labels on small panels.
   const size = Math.max(8, Math.min(Math.round(height * 0.62), Math.floor(width / (0.56 * Math.max(1, text.length)))));
   return Buffer.from(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">` +
-      `<text x="2" y="${Math.round(height * 0.72)}" font-family="DejaVu Sans, sans-serif" font-size="${size}" fill="#111">${escapeXml(text)}</text></svg>`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">` + `<text x="2" y="${Math.round(height * 0.72)}" font-family="DejaVu Sans, sans-serif" font-size="${size}" fill="#111">${escapeXml(text)}</text></svg>`,
   );
 }
 

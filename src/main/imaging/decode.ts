@@ -4,12 +4,7 @@ import type { FloatImage } from './imresize.js';
 
 /** Decodes any sharp-readable image to 8-bit sRGB RGB samples as floats 0..255. */
 export async function decodeRgbFloat(file: string): Promise<FloatImage> {
-  const { data, info } = await sharp(file, { failOn: 'error' })
-    .rotate()
-    .toColourspace('srgb')
-    .removeAlpha()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(file, { failOn: 'error' }).rotate().toColourspace('srgb').removeAlpha().raw().toBuffer({ resolveWithObject: true });
   const out = new Float32Array(info.width * info.height * 3);
   if (info.channels === 3) {
     for (let i = 0; i < out.length; i++) out[i] = data[i]!;

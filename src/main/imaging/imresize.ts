@@ -39,13 +39,7 @@ export interface AxisWeights {
  */
 export type Border = 'replicate' | 'symmetric';
 
-export function axisWeights(
-  inLength: number,
-  outLength: number,
-  scale: number,
-  antialias = true,
-  border: Border = 'replicate',
-): AxisWeights {
+export function axisWeights(inLength: number, outLength: number, scale: number, antialias = true, border: Border = 'replicate'): AxisWeights {
   const shrinking = scale < 1 && antialias;
   const kernelWidth = shrinking ? 4 / scale : 4;
   const taps = Math.ceil(kernelWidth) + 2;
@@ -136,11 +130,7 @@ function roundClamp(img: FloatImage): FloatImage {
  * Resize by `scale` (output size = ceil(input * scale)), or to an explicit size.
  * Like MATLAB, the dimension with the smaller scale is processed first.
  */
-export function imresize(
-  src: FloatImage,
-  scale: number | { width: number; height: number },
-  options: ImresizeOptions = {},
-): FloatImage {
+export function imresize(src: FloatImage, scale: number | { width: number; height: number }, options: ImresizeOptions = {}): FloatImage {
   const antialias = options.antialias ?? true;
   let outW: number, outH: number, sx: number, sy: number;
   if (typeof scale === 'number') {
@@ -162,9 +152,15 @@ export function imresize(
     return options.uint8 ? roundClamp(r) : r;
   };
   if (sy <= sx) {
-    return pass(pass(src, (i) => resizeCols(i, wy)), (i) => resizeRows(i, wx));
+    return pass(
+      pass(src, (i) => resizeCols(i, wy)),
+      (i) => resizeRows(i, wx),
+    );
   }
-  return pass(pass(src, (i) => resizeRows(i, wx)), (i) => resizeCols(i, wy));
+  return pass(
+    pass(src, (i) => resizeRows(i, wx)),
+    (i) => resizeCols(i, wy),
+  );
 }
 
 /** Crop so that both sides are a multiple of `m` (the protocol's "modcrop"). */

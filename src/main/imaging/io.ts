@@ -86,11 +86,7 @@ export async function probeImage(file: string): Promise<ImageInfo> {
   const height = meta.height ?? 0;
   if (width < 1 || height < 1) throw bad(file, 'CORRUPT_IMAGE', 'header has no valid size');
   if (width * height > MAX_INPUT_PIXELS) {
-    throw new RestoraError(
-      'IMAGE_TOO_LARGE',
-      `${file}: ${width}x${height} (${((width * height) / 1e6).toFixed(0)} MP) exceeds the ${(MAX_INPUT_PIXELS / 1e6).toFixed(0)} MP limit; split or downscale it first`,
-      file,
-    );
+    throw new RestoraError('IMAGE_TOO_LARGE', `${file}: ${width}x${height} (${((width * height) / 1e6).toFixed(0)} MP) exceeds the ${(MAX_INPUT_PIXELS / 1e6).toFixed(0)} MP limit; split or downscale it first`, file);
   }
   const sixteen = meta.depth === 'ushort' || meta.depth === 'short' || (meta.bitsPerSample ?? 8) > 8;
   return {
@@ -130,12 +126,8 @@ export async function decodeImage(file: string, known?: ImageInfo): Promise<Deco
   try {
     const base = sharp(file, { failOn: 'error', pages: 1, page: 0, limitInputPixels: MAX_INPUT_PIXELS }).autoOrient();
     const colour = base.toColourspace(sixteen ? 'rgb16' : 'srgb');
-    const { data, info: out } = await (info.hasAlpha ? colour.ensureAlpha() : colour.removeAlpha())
-      .raw({ depth: sixteen ? 'ushort' : 'uchar' })
-      .toBuffer({ resolveWithObject: true });
-    const samples: Pixels = sixteen
-      ? new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2)
-      : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const { data, info: out } = await (info.hasAlpha ? colour.ensureAlpha() : colour.removeAlpha()).raw({ depth: sixteen ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true });
+    const samples: Pixels = sixteen ? new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     const n = out.width * out.height;
     const ch = out.channels;
     if (ch === 3) {
@@ -267,7 +259,7 @@ export async function encodeImage(img: EncodeInput, dest: string, options: Encod
     throw new RestoraError('IMAGE_TOO_LARGE', `${dest}: output ${img.width}x${img.height} exceeds ${MAX_OUTPUT_PIXELS / 1e6} MP`, dest);
   }
   const keep16 = img.maxValue === 65535 && SIXTEEN_BIT_FORMATS.has(options.format);
-  const withAlpha: EncodeInput = options.format === 'jpg' ? { ...img, alpha: undefined } as EncodeInput : img;
+  const withAlpha: EncodeInput = options.format === 'jpg' ? ({ ...img, alpha: undefined } as EncodeInput) : img;
   const { buf, channels, depth } = interleave(withAlpha, !keep16);
   let iccTmp: string | null = null;
   try {

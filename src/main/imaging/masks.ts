@@ -18,8 +18,7 @@ export function countMarked(mask: Uint8Array): number {
  * photo is damaged. Refused when its size differs, or when it marks nothing or everything.
  */
 export async function readMask(file: string, width: number, height: number, photo: string): Promise<Uint8Array> {
-  const wrongSize = (w: number, h: number) =>
-    new RestoraError('USAGE', `${file}: the mask is ${w}x${h}, but ${photo} is ${width}x${height}; draw the mask on the photo itself.`, file);
+  const wrongSize = (w: number, h: number) => new RestoraError('USAGE', `${file}: the mask is ${w}x${h}, but ${photo} is ${width}x${height}; draw the mask on the photo itself.`, file);
   // The size from the header first: a small file can claim a huge image, and decoding it
   // in full (hundreds of MB) before looking would let a few uploads exhaust memory.
   let meta: sharp.Metadata;
@@ -35,7 +34,11 @@ export async function readMask(file: string, width: number, height: number, phot
   let raw: { data: Buffer; info: sharp.OutputInfo };
   try {
     // Only this many pixels, whatever the header said (it was checked just above).
-    raw = await sharp(file, { limitInputPixels: width * height }).rotate().greyscale().raw().toBuffer({ resolveWithObject: true });
+    raw = await sharp(file, { limitInputPixels: width * height })
+      .rotate()
+      .greyscale()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
   } catch (err) {
     throw new RestoraError('CORRUPT_IMAGE', `${file}: cannot read the mask (${(err as Error).message})`, file);
   }
@@ -44,7 +47,8 @@ export async function readMask(file: string, width: number, height: number, phot
   const mask = new Uint8Array(width * height);
   for (let i = 0; i < mask.length; i++) mask[i] = data[i * info.channels]! >= 128 ? 1 : 0;
   const marked = countMarked(mask);
-  if (marked === 0) throw new RestoraError('USAGE', `${file}: the mask is empty (no white pixels), so there is nothing to repair.`, file, { hint: { cli: 'Paint the damage white, or use --scratches off.', studio: 'Paint the damage, or choose not to repair.' } });
+  if (marked === 0)
+    throw new RestoraError('USAGE', `${file}: the mask is empty (no white pixels), so there is nothing to repair.`, file, { hint: { cli: 'Paint the damage white, or use --scratches off.', studio: 'Paint the damage, or choose not to repair.' } });
   if (marked === mask.length) throw new RestoraError('USAGE', `${file}: the mask is white everywhere; inpainting cannot invent a whole photo. Paint only the damage white.`, file);
   return mask;
 }
@@ -53,5 +57,7 @@ export async function readMask(file: string, width: number, height: number, phot
 export async function writeMask(mask: Uint8Array, width: number, height: number, file: string): Promise<void> {
   const data = Buffer.alloc(mask.length);
   for (let i = 0; i < mask.length; i++) data[i] = mask[i] ? 255 : 0;
-  await sharp(data, { raw: { width, height, channels: 1 } }).png().toFile(file);
+  await sharp(data, { raw: { width, height, channels: 1 } })
+    .png()
+    .toFile(file);
 }

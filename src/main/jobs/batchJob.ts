@@ -77,9 +77,10 @@ const LOSSY_FORMATS: ReadonlySet<OutputFormat> = new Set(['jpg', 'webp', 'avif']
  * defaults left implicit; both come out the same here (issue 24, item 9).
  */
 export function canonicalSpec(spec: BatchSpec, model: { id: string; scale: number; task?: string }): BatchSpec & { modelId: string } {
-  const resize = spec.resize && (spec.resize.width !== undefined || spec.resize.height !== undefined)
-    ? { resize: { ...(spec.resize.width !== undefined ? { width: spec.resize.width } : {}), ...(spec.resize.height !== undefined ? { height: spec.resize.height } : {}) } }
-    : {};
+  const resize =
+    spec.resize && (spec.resize.width !== undefined || spec.resize.height !== undefined)
+      ? { resize: { ...(spec.resize.width !== undefined ? { width: spec.resize.width } : {}), ...(spec.resize.height !== undefined ? { height: spec.resize.height } : {}) } }
+      : {};
   return {
     inputs: [...new Set(spec.inputs.map((p) => path.resolve(p)))].sort(),
     outDir: path.resolve(spec.outDir),
@@ -93,7 +94,9 @@ export function canonicalSpec(spec: BatchSpec, model: { id: string; scale: numbe
     ...resize,
     // The compute worker's default: restoration models keep the photo's colours.
     keepColours: spec.keepColours ?? model.task === 'restore',
-    ...(spec.repair === 'auto' ? { repair: 'auto' as const, ...(spec.repairMasks && Object.keys(spec.repairMasks).length ? { repairMasks: Object.fromEntries(Object.entries(spec.repairMasks).map(([k, v]) => [path.resolve(k), path.resolve(v)])) } : {}) } : {}),
+    ...(spec.repair === 'auto'
+      ? { repair: 'auto' as const, ...(spec.repairMasks && Object.keys(spec.repairMasks).length ? { repairMasks: Object.fromEntries(Object.entries(spec.repairMasks).map(([k, v]) => [path.resolve(k), path.resolve(v)])) } : {}) }
+      : {}),
     ...(spec.levels ? { levels: true } : {}),
     ...(spec.faces ? { faces: { modelId: spec.faces.modelId, strength: spec.faces.strength ?? DEFAULT_FACE_STRENGTH, fidelity: spec.faces.fidelity ?? DEFAULT_FACE_FIDELITY } } : {}),
   };
@@ -104,7 +107,10 @@ function stableJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
   if (value && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-    return `{${entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+    return `{${entries
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`)
+      .join(',')}}`;
   }
   return JSON.stringify(value);
 }
@@ -204,7 +210,10 @@ export class BatchJobs {
     const model = this.models.resolve(spec.modelId, spec.scale);
     if (spec.faces) {
       this.models.face(spec.faces.modelId);
-      for (const [k, v] of [['strength', spec.faces.strength], ['fidelity', spec.faces.fidelity]] as const) {
+      for (const [k, v] of [
+        ['strength', spec.faces.strength],
+        ['fidelity', spec.faces.fidelity],
+      ] as const) {
         if (v !== undefined && !(v >= 0 && v <= 1)) throw new RestoraError('USAGE', `face ${k} must be from 0 to 1, got ${v}`);
       }
     }
@@ -225,35 +234,37 @@ export class BatchJobs {
          WHERE job_items.state = 'failed'`,
       );
       let existing: { id: number } | undefined;
-      const jobId = this.db.transaction(() => {
-        existing = bySignature.get(sig) as { id: number } | undefined;
-        if (!existing) {
-          // A job from before canonical signatures, spelled as this request spells it: it
-          // takes the canonical signature, so every spelling finds it from now on.
-          existing = bySignature.get(oldSig) as { id: number } | undefined;
-          if (existing) this.db.prepare('UPDATE export_jobs SET signature = ?, spec_json = ? WHERE id = ?').run(sig, JSON.stringify(canonical), existing.id);
-        }
-        const id = existing?.id ?? Number(insertJob.run(sig, JSON.stringify(canonical)).lastInsertRowid);
-        const claimed = new Map<string, string>();
-        const outDir = path.resolve(spec.outDir);
-        for (const e of entries) {
-          let out = '';
-          let err: [string, string] | null = null;
-          try {
-            out = path.join(outDir, e.relDir, renderName(spec.nameTemplate, e.input, model.card.id, model.card.scale, spec.format));
-            const prior = claimed.get(out);
-            if (prior) err = ['WOULD_OVERWRITE_INPUT', `${e.input}: output ${out} is also the output of ${prior}; use --name with {ext} or rename one`];
-            else if (out === e.input) err = ['WOULD_OVERWRITE_INPUT', `${e.input}: output would overwrite the input; choose another --out folder`];
-            claimed.set(out, e.input);
-          } catch (x) {
-            err = ['USAGE', errorMessage(x)];
+      const jobId = this.db
+        .transaction(() => {
+          existing = bySignature.get(sig) as { id: number } | undefined;
+          if (!existing) {
+            // A job from before canonical signatures, spelled as this request spells it: it
+            // takes the canonical signature, so every spelling finds it from now on.
+            existing = bySignature.get(oldSig) as { id: number } | undefined;
+            if (existing) this.db.prepare('UPDATE export_jobs SET signature = ?, spec_json = ? WHERE id = ?').run(sig, JSON.stringify(canonical), existing.id);
           }
-          upsertItem.run(id, e.input, out, err ? 'failed' : 'pending', err?.[0] ?? null, err?.[1] ?? null);
-        }
-        for (const m of missing) upsertItem.run(id, m, '', 'failed', 'NOT_FOUND', `${m}: no such file or folder`);
-        this.writeState(id, 'running');
-        return id;
-      }).immediate(); // the lookup and the insert under one write lock, waited for up front: a read that later wants to write cannot wait out another writer
+          const id = existing?.id ?? Number(insertJob.run(sig, JSON.stringify(canonical)).lastInsertRowid);
+          const claimed = new Map<string, string>();
+          const outDir = path.resolve(spec.outDir);
+          for (const e of entries) {
+            let out = '';
+            let err: [string, string] | null = null;
+            try {
+              out = path.join(outDir, e.relDir, renderName(spec.nameTemplate, e.input, model.card.id, model.card.scale, spec.format));
+              const prior = claimed.get(out);
+              if (prior) err = ['WOULD_OVERWRITE_INPUT', `${e.input}: output ${out} is also the output of ${prior}; use --name with {ext} or rename one`];
+              else if (out === e.input) err = ['WOULD_OVERWRITE_INPUT', `${e.input}: output would overwrite the input; choose another --out folder`];
+              claimed.set(out, e.input);
+            } catch (x) {
+              err = ['USAGE', errorMessage(x)];
+            }
+            upsertItem.run(id, e.input, out, err ? 'failed' : 'pending', err?.[0] ?? null, err?.[1] ?? null);
+          }
+          for (const m of missing) upsertItem.run(id, m, '', 'failed', 'NOT_FOUND', `${m}: no such file or folder`);
+          this.writeState(id, 'running');
+          return id;
+        })
+        .immediate(); // the lookup and the insert under one write lock, waited for up front: a read that later wants to write cannot wait out another writer
       return { jobId, resumed: Boolean(existing) };
     });
   }
@@ -309,11 +320,8 @@ export class BatchJobs {
     const FENCE = `id = @id AND claimed_by = @owner AND attempts = @fence AND state = 'running' AND claim_expires_ms >= @now`;
     const renewStmt = this.db.prepare(`UPDATE job_items SET claim_expires_ms = @expires WHERE ${FENCE}`);
     const renew = (item: ItemRow) => renewStmt.run({ id: item.id, owner: this.owner, fence: item.attempts, now: Date.now(), expires: Date.now() + this.claimMs }).changes > 0;
-    const setItemStmt = this.db.prepare(
-      `UPDATE job_items SET state = @state, error_code = @code, error_message = @message, ms = @ms, claimed_by = NULL, claim_expires_ms = NULL, updated_at = ${NOW} WHERE ${FENCE}`,
-    );
-    const setItem = (state: string, code: string | null, message: string | null, ms: number | null, item: ItemRow) =>
-      setItemStmt.run({ state, code, message, ms, id: item.id, owner: this.owner, fence: item.attempts, now: Date.now() }).changes > 0;
+    const setItemStmt = this.db.prepare(`UPDATE job_items SET state = @state, error_code = @code, error_message = @message, ms = @ms, claimed_by = NULL, claim_expires_ms = NULL, updated_at = ${NOW} WHERE ${FENCE}`);
+    const setItem = (state: string, code: string | null, message: string | null, ms: number | null, item: ItemRow) => setItemStmt.run({ state, code, message, ms, id: item.id, owner: this.owner, fence: item.attempts, now: Date.now() }).changes > 0;
     /**
      * Publishes the staged output and records the item done, only under a live claim: in one
      * write transaction, so no runner can take the item over between the check and the rename.
@@ -385,19 +393,22 @@ export class BatchJobs {
       let staging = false;
       // The claim is renewed while the item is worked on (the compute runs in a worker, so this
       // timer fires). A renewal that fails means another runner may own the item now: stop it.
-      const heartbeat = setInterval(() => {
-        let renewed: boolean;
-        try {
-          renewed = lost || renew(item);
-        } catch {
-          // The store was busy past its timeout: try again on the next beat. If the claim
-          // lapses meanwhile, that renewal fails, and the fence at commit refuses the write.
-          return;
-        }
-        if (renewed) return;
-        lost = true;
-        itemStop.abort(LOST_CLAIM);
-      }, Math.max(50, this.claimMs / 3));
+      const heartbeat = setInterval(
+        () => {
+          let renewed: boolean;
+          try {
+            renewed = lost || renew(item);
+          } catch {
+            // The store was busy past its timeout: try again on the next beat. If the claim
+            // lapses meanwhile, that renewal fails, and the fence at commit refuses the write.
+            return;
+          }
+          if (renewed) return;
+          lost = true;
+          itemStop.abort(LOST_CLAIM);
+        },
+        Math.max(50, this.claimMs / 3),
+      );
       try {
         makeOutputDir(item.input_path, item.output_path);
         staging = true;
@@ -437,41 +448,25 @@ export class BatchJobs {
     Object.assign(counts, this.countItems(jobId));
     const finished = counts.done + counts.failed === counts.total;
     // An abort that comes after the last item changes nothing: the job is finished.
-    const state: JobState = finished
-      ? counts.failed
-        ? 'failed'
-        : 'done'
-      : stopped || signal?.aborted
-        ? signal?.reason === PAUSE
-          ? 'paused'
-          : 'cancelled'
-        : 'running';
+    const state: JobState = finished ? (counts.failed ? 'failed' : 'done') : stopped || signal?.aborted ? (signal?.reason === PAUSE ? 'paused' : 'cancelled') : 'running';
     this.writeState(jobId, state);
     return this.summary(jobId);
   }
 
   /** Whether another process holds a live claim on one of the job's items. */
   runningElsewhere(jobId: number): boolean {
-    return Boolean(
-      this.db
-        .prepare("SELECT 1 FROM job_items WHERE job_id = ? AND state = 'running' AND claimed_by IS NOT NULL AND claimed_by != ? AND claim_expires_ms >= ? LIMIT 1")
-        .get(jobId, this.owner, Date.now()),
-    );
+    return Boolean(this.db.prepare("SELECT 1 FROM job_items WHERE job_id = ? AND state = 'running' AND claimed_by IS NOT NULL AND claimed_by != ? AND claim_expires_ms >= ? LIMIT 1").get(jobId, this.owner, Date.now()));
   }
 
   private countItems(jobId: number): { total: number; done: number; failed: number; pending: number } {
     return this.db
-      .prepare(
-        "SELECT count(*) AS total, coalesce(sum(state IN ('done','skipped')),0) AS done, coalesce(sum(state = 'failed'),0) AS failed, coalesce(sum(state IN ('pending','running')),0) AS pending FROM job_items WHERE job_id = ?",
-      )
+      .prepare("SELECT count(*) AS total, coalesce(sum(state IN ('done','skipped')),0) AS done, coalesce(sum(state = 'failed'),0) AS failed, coalesce(sum(state IN ('pending','running')),0) AS pending FROM job_items WHERE job_id = ?")
       .get(jobId) as { total: number; done: number; failed: number; pending: number };
   }
 
   summary(jobId: number): JobSummary {
     return guardDb(this.db, () => {
-      const j = this.db.prepare('SELECT id, state, created_at, spec_json FROM export_jobs WHERE id = ?').get(jobId) as
-        | { id: number; state: JobState; created_at: string; spec_json: string }
-        | undefined;
+      const j = this.db.prepare('SELECT id, state, created_at, spec_json FROM export_jobs WHERE id = ?').get(jobId) as { id: number; state: JobState; created_at: string; spec_json: string } | undefined;
       if (!j) throw new RestoraError('NOT_FOUND', `No export job ${jobId}.`);
       const c = this.countItems(jobId);
       const failures = (

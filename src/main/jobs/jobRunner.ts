@@ -21,11 +21,7 @@ export class JobRunner {
     private readonly events: EventBus,
   ) {
     // Jobs left 'running' by a crash are paused; one another process is working on (a live claim) is not.
-    this.db
-      .prepare(
-        "UPDATE export_jobs SET state = 'paused' WHERE state = 'running' AND NOT EXISTS (SELECT 1 FROM job_items i WHERE i.job_id = export_jobs.id AND i.state = 'running' AND i.claim_expires_ms >= ?)",
-      )
-      .run(Date.now());
+    this.db.prepare("UPDATE export_jobs SET state = 'paused' WHERE state = 'running' AND NOT EXISTS (SELECT 1 FROM job_items i WHERE i.job_id = export_jobs.id AND i.state = 'running' AND i.claim_expires_ms >= ?)").run(Date.now());
   }
 
   start(spec: BatchSpec): { jobId: number; resumed: boolean } {

@@ -49,9 +49,7 @@ export class Library {
   }
 
   listProjects(): { id: number; name: string; images: number }[] {
-    return this.db
-      .prepare('SELECT p.id, p.name, count(i.id) AS images FROM projects p LEFT JOIN images i ON i.project_id = p.id GROUP BY p.id ORDER BY p.name')
-      .all() as { id: number; name: string; images: number }[];
+    return this.db.prepare('SELECT p.id, p.name, count(i.id) AS images FROM projects p LEFT JOIN images i ON i.project_id = p.id GROUP BY p.id ORDER BY p.name').all() as { id: number; name: string; images: number }[];
   }
 
   async importPaths(projectId: number, paths: readonly string[], o: ImportOptions = {}): Promise<ImportReport> {
@@ -68,9 +66,7 @@ export class Library {
     const entries = all.filter((e) => !e.missing).map((e) => ({ ...e, input: path.resolve(e.input) }));
     const missing = all.filter((e) => e.missing).map((e) => path.resolve(e.input));
     const report: ImportReport = { added: 0, duplicates: 0, skipped: 0, failed: missing.map((p) => ({ path: p, code: 'NOT_FOUND', message: `${p}: no such file or folder` })), ignored };
-    const insert = this.db.prepare(
-      'INSERT OR IGNORE INTO images (project_id, path, content_hash, size, format, width, height, exif_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-    );
+    const insert = this.db.prepare('INSERT OR IGNORE INTO images (project_id, path, content_hash, size, format, width, height, exif_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
     const pending: unknown[][] = [];
     const addedIds: number[] = [];
     const flush = this.db.transaction((rows: unknown[][]) => {

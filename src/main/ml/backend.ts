@@ -95,7 +95,11 @@ export async function initBackend(options: BackendOptions = {}): Promise<Backend
     let why: string | null;
     if (id === 'gpu') why = await tryNative('@tensorflow/tfjs-node-gpu');
     else if (id === 'node') why = await tryNative('@tensorflow/tfjs-node');
-    else if (id === 'wasm') why = await initWasm(threads).then((ok) => (ok ? null : 'the wasm backend did not start'), (err: Error) => `the wasm backend did not start: ${err.message}`);
+    else if (id === 'wasm')
+      why = await initWasm(threads).then(
+        (ok) => (ok ? null : 'the wasm backend did not start'),
+        (err: Error) => `the wasm backend did not start: ${err.message}`,
+      );
     else why = (await tf.setBackend('cpu')) ? null : 'the cpu backend did not start';
     // Never silently: a backend the user asked for and did not get is said, with the reason.
     if (why && id === prefer) fallbackReason = `${id} is unavailable: ${why}`;

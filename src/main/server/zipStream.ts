@@ -18,7 +18,13 @@ export async function streamZip(res: http.ServerResponse, files: readonly { name
     else if (!res.destroyed) res.write(chunk);
     if (final || err) res.end();
   });
-  const drained = () => (res.writableNeedDrain && !res.destroyed ? new Promise<void>((r) => { res.once('drain', r); res.once('close', r); }) : Promise.resolve());
+  const drained = () =>
+    res.writableNeedDrain && !res.destroyed
+      ? new Promise<void>((r) => {
+          res.once('drain', r);
+          res.once('close', r);
+        })
+      : Promise.resolve();
   for (const f of files) {
     if (res.destroyed || failed) break;
     const entry = new ZipPassThrough(f.name);

@@ -13,13 +13,8 @@ import { openDatabase } from '../db/database.js';
 import { initBackend } from '../ml/backend.js';
 import { TrainService, type TrainRequest } from './trainService.js';
 
-export type EstimateWorkerData = { home: string; backend?: BackendId; threads?: number } & (
-  | { kind: 'teacher'; request: TeacherEstimateRequest }
-  | { kind: 'steps'; request: TrainRequest }
-);
-export type FromEstimateWorker =
-  | { type: 'estimate'; estimate: TeacherEstimate | TrainEstimate }
-  | { type: 'error'; error: { code: string; message: string } };
+export type EstimateWorkerData = { home: string; backend?: BackendId; threads?: number } & ({ kind: 'teacher'; request: TeacherEstimateRequest } | { kind: 'steps'; request: TrainRequest });
+export type FromEstimateWorker = { type: 'estimate'; estimate: TeacherEstimate | TrainEstimate } | { type: 'error'; error: { code: string; message: string } };
 
 if (!parentPort) throw new Error('estimateWorker must run in a worker thread');
 const port = parentPort;

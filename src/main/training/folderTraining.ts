@@ -97,10 +97,21 @@ export async function trainToFolder(req: FolderTrainRequest, onProgress?: (p: Tr
   }
   const train =
     task !== 'restore'
-      ? threadedDegradedSource(trainImages.map((t) => t.img), 'old-photo', req.context, false, true)
+      ? threadedDegradedSource(
+          trainImages.map((t) => t.img),
+          'old-photo',
+          req.context,
+          false,
+          true,
+        )
       : preset === 'bicubic'
         ? trainImages.map(({ name, img }) => makeBicubicPair(name, img, scale))
-        : threadedDegradedSource(trainImages.map((t) => t.img), preset, req.context, req.jitter ?? false);
+        : threadedDegradedSource(
+            trainImages.map((t) => t.img),
+            preset,
+            req.context,
+            req.jitter ?? false,
+          );
   const config: TrainerConfig = {
     ...DEFAULT_TRAINER_CONFIG,
     arch: req.arch,
@@ -146,7 +157,12 @@ export async function trainToFolder(req: FolderTrainRequest, onProgress?: (p: Tr
     params: trainer.exportModel.countParams(),
     task: task === 'detect' ? 'detect-damage' : task === 'inpaint' ? 'inpaint' : preset === 'bicubic' ? 'upscale' : 'restore',
     trainingData: `${trainImages.length} photos from ${req.dataSource ?? req.dataDir}`,
-    degradation: task !== 'restore' ? 'old-photo, then scratches, creases, dust and torn corners with their masks (src/main/degrade/defects.ts)' : preset === 'bicubic' ? 'bicubic (MATLAB imresize, antialiased)' : `${preset} (src/main/degrade/presets.ts), on the fly, seeded`,
+    degradation:
+      task !== 'restore'
+        ? 'old-photo, then scratches, creases, dust and torn corners with their masks (src/main/degrade/defects.ts)'
+        : preset === 'bicubic'
+          ? 'bicubic (MATLAB imresize, antialiased)'
+          : `${preset} (src/main/degrade/presets.ts), on the fly, seeded`,
     steps: config.steps + (req.priorSteps ?? 0),
     ...(task === 'restore'
       ? { metrics: last ? { 'heldout-val': { psnr: last.valPsnr!, ssim: last.valSsim! } } : {} }

@@ -36,8 +36,11 @@ export function recipeStages<T extends TrainRequest>(recipe: string, base: T, pa
 export function checkRecipeRequest(recipe: string, base: TrainRequest): void {
   if (!(RECIPES as readonly string[]).includes(recipe)) throw new RestoraError('USAGE', `Unknown training recipe "${recipe}". Known: ${RECIPES.join(', ')}.`);
   if (base.arch !== 'vae' || base.scale !== 2) {
-    throw new RestoraError('USAGE', `The ${recipe} recipe trains VAEs (arch vae) for a x2 model (scale 2); this request is ${base.arch} x${base.scale}.`, undefined, { hint: { cli: 'Leave --arch and --scale out (or give --arch vae --scale 2).', studio: 'Pick the vae architecture at x2.' } });
+    throw new RestoraError('USAGE', `The ${recipe} recipe trains VAEs (arch vae) for a x2 model (scale 2); this request is ${base.arch} x${base.scale}.`, undefined, {
+      hint: { cli: 'Leave --arch and --scale out (or give --arch vae --scale 2).', studio: 'Pick the vae architecture at x2.' },
+    });
   }
   if (base.teacher || base.preset === 'none') throw new RestoraError('USAGE', 'The VAE latent recipe cannot learn from a teacher.', undefined, { hint: { cli: 'Leave --teacher out.', studio: 'Choose no teacher.' } });
-  if (base.gan || base.initModel || base.latentStage) throw new RestoraError('USAGE', `The ${recipe} recipe sets its own stages: it takes no GAN stage, start model or latent stage.`, undefined, { hint: { cli: 'Leave --gan and --init out.', studio: 'Turn GAN off and start from random weights.' } });
+  if (base.gan || base.initModel || base.latentStage)
+    throw new RestoraError('USAGE', `The ${recipe} recipe sets its own stages: it takes no GAN stage, start model or latent stage.`, undefined, { hint: { cli: 'Leave --gan and --init out.', studio: 'Turn GAN off and start from random weights.' } });
 }

@@ -6,7 +6,20 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { runOutcome, type DatasetStats, type ModelCard, type PairPreview, type PresetId, type RunBaselines, type RunOutcome, type TeacherEstimate, type TeacherEstimateRequest, type TrainEstimate, type TrainingStage, type TrainRequest as SharedTrainRequest } from '../../shared/api.js';
+import {
+  runOutcome,
+  type DatasetStats,
+  type ModelCard,
+  type PairPreview,
+  type PresetId,
+  type RunBaselines,
+  type RunOutcome,
+  type TeacherEstimate,
+  type TeacherEstimateRequest,
+  type TrainEstimate,
+  type TrainingStage,
+  type TrainRequest as SharedTrainRequest,
+} from '../../shared/api.js';
 import { RestoraError, errorMessage } from '../../shared/errors.js';
 import type { Db } from '../db/database.js';
 import { degrade } from '../degrade/presets.js';
@@ -29,20 +42,7 @@ import { predictImage } from '../ml/infer/predict.js';
 import { DEFAULT_GAN_CONFIG, GanTrainer, type GanConfig } from '../ml/train/gan.js';
 import type * as tf from '@tensorflow/tfjs';
 import type { Engine } from '../ml/engine/protocol.js';
-import {
-  DEFAULT_TEACHER_REGIONS,
-  TEACHER_CONFIRM_SEC,
-  TEACHER_MARGIN,
-  TEACHER_REGION,
-  TeacherPool,
-  cachedRegionCount,
-  loadTeacher,
-  resolveTeacher,
-  teacherCacheDir,
-  timeTeacher,
-  type FillProgress,
-  type LoadedTeacher,
-} from '../ml/train/teacher.js';
+import { DEFAULT_TEACHER_REGIONS, TEACHER_CONFIRM_SEC, TEACHER_MARGIN, TEACHER_REGION, TeacherPool, cachedRegionCount, loadTeacher, resolveTeacher, teacherCacheDir, timeTeacher, type FillProgress, type LoadedTeacher } from '../ml/train/teacher.js';
 import * as tfjs from '@tensorflow/tfjs';
 import { teacherCostRefusal } from '../ml/train/teacherCost.js';
 import { checkRecipeRequest, recipeStages } from './recipes.js';
@@ -190,12 +190,17 @@ async function writeImageAtomic(img: FloatImage, file: string): Promise<void> {
 async function writePng(img: FloatImage, file: string): Promise<void> {
   const bytes = new Uint8Array(img.width * img.height * 3);
   for (let i = 0; i < bytes.length; i++) bytes[i] = Math.max(0, Math.min(255, Math.round(img.data[i]!)));
-  await sharp(bytes, { raw: { width: img.width, height: img.height, channels: 3 } }).png().toFile(file);
+  await sharp(bytes, { raw: { width: img.width, height: img.height, channels: 3 } })
+    .png()
+    .toFile(file);
 }
 
 export function heldOutSplit<T extends { file: string }>(photos: readonly T[]): { train: T[]; val: T[] } {
   const key = (p: T) => crypto.createHash('md5').update(p.file).digest('hex');
-  const ordered = photos.map((p) => ({ p, k: key(p) })).sort((a, b) => (a.k < b.k ? -1 : 1)).map(({ p }) => p);
+  const ordered = photos
+    .map((p) => ({ p, k: key(p) }))
+    .sort((a, b) => (a.k < b.k ? -1 : 1))
+    .map(({ p }) => p);
   const nVal = Math.max(1, Math.floor(ordered.length / 10));
   return { val: ordered.slice(0, nVal), train: ordered.slice(nVal) };
 }
@@ -393,7 +398,8 @@ export class TrainService {
     const hasCheckpoint = fs.existsSync(path.join(runDir, 'checkpoint', 'state.json'));
     // A distillation stopped while its teacher was labelling regions has no checkpoint yet, but a cache to go on with.
     const hasTeacherCache = Boolean(teacherModel) && fs.existsSync(path.join(teacherCacheDir(runDir), 'pool.json'));
-    if (hasCheckpoint && !req.resume) throw new RestoraError('USAGE', `A run named "${req.name}" exists in ${runDir}.`, undefined, { hint: { cli: 'Pass --resume to continue it, or choose another --name.', studio: 'Resume it in Runs, or give this run another name.' } });
+    if (hasCheckpoint && !req.resume)
+      throw new RestoraError('USAGE', `A run named "${req.name}" exists in ${runDir}.`, undefined, { hint: { cli: 'Pass --resume to continue it, or choose another --name.', studio: 'Resume it in Runs, or give this run another name.' } });
     if (!hasCheckpoint && !hasTeacherCache && req.resume) throw new RestoraError('NOT_FOUND', `No run named "${req.name}" to resume in ${runDir}.`);
     // The teacher's pool: regions cached in the run's folder are read, nothing is written yet.
     const pool = teacherModel
@@ -428,10 +434,12 @@ export class TrainService {
           }
         : degraded;
     // An engine that cannot start (no Chromium, no adapter) fails the run with its reason before any step.
-    const engine = this.openEngine ? await this.openEngine().catch(async (err: unknown) => {
-      await source.close();
-      throw err;
-    }) : undefined;
+    const engine = this.openEngine
+      ? await this.openEngine().catch(async (err: unknown) => {
+          await source.close();
+          throw err;
+        })
+      : undefined;
     // The teacher: its cost measured on one region and shown (or refused over an hour unconfirmed) before anything is written.
     let teacher: LoadedTeacher | null = null;
     if (pool && teacherModel && pool.missing > 0) {
@@ -469,9 +477,7 @@ export class TrainService {
         }
       } catch (err) {
         const paused = err instanceof RestoraError && err.code === 'CANCELLED';
-        this.db
-          .prepare("UPDATE training_runs SET state = ?, error = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?")
-          .run(paused ? 'paused' : 'failed', paused ? null : errorMessage(err), runId);
+        this.db.prepare("UPDATE training_runs SET state = ?, error = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?").run(paused ? 'paused' : 'failed', paused ? null : errorMessage(err), runId);
         trainer.dispose();
         await source.close();
         await engine?.close();
@@ -495,17 +501,14 @@ export class TrainService {
       ...(start !== undefined ? { start, startSsim } : init && val.length && !hasCheckpoint ? startScore(validate(trainer.exportModel, val, req.scale)) : {}),
     };
     this.updateRunJson(runId, { baselines });
-    const insert = this.db.prepare(
-      'INSERT OR REPLACE INTO metric_points (run_id, step, wall_ms, loss, lr, val_psnr, val_ssim, g_loss, d_loss, eval_psnr, eval_ssim, recon, kl) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    );
+    const insert = this.db.prepare('INSERT OR REPLACE INTO metric_points (run_id, step, wall_ms, loss, lr, val_psnr, val_ssim, g_loss, d_loss, eval_psnr, eval_ssim, recon, kl) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
     // With an evaluation set (e.g. Set5), every validation point is also scored on it.
     const withEval = (p: MetricPoint, model: tf.LayersModel): MetricPoint => {
       if (!evalSet || p.valPsnr === undefined) return p;
       const q = validate(model, evalSet.pairs, req.scale);
       return { ...p, evalPsnr: q.psnr, evalSsim: q.ssim };
     };
-    const insertPoint = (p: MetricPoint) =>
-      insert.run(runId, p.step, p.wallMs, p.loss, p.lr, p.valPsnr ?? null, p.valSsim ?? null, p.gLoss ?? null, p.dLoss ?? null, p.evalPsnr ?? null, p.evalSsim ?? null, p.recon ?? null, p.kl ?? null);
+    const insertPoint = (p: MetricPoint) => insert.run(runId, p.step, p.wallMs, p.loss, p.lr, p.valPsnr ?? null, p.valSsim ?? null, p.gLoss ?? null, p.dLoss ?? null, p.evalPsnr ?? null, p.evalSsim ?? null, p.recon ?? null, p.kl ?? null);
     // GAN stage: after pixel-loss pretraining, half as many adversarial fine-tuning steps.
     const ganSteps = req.gan ? Math.max(1, Math.round(config.steps / 2)) : 0;
     const total = config.steps + ganSteps;
@@ -618,10 +621,7 @@ export class TrainService {
               inputs: inputsText(req.preset, req.scale),
             },
             // Both sources of the weights, when a fine-tune learns from a teacher.
-            license: [
-              init?.card.license ? `weights derived from ${init.card.id}: ${init.card.license}` : '',
-              `weights distilled from ${teacherModel.card.id}${teacherModel.card.license ? ` (${teacherModel.card.license})` : ''}`,
-            ]
+            license: [init?.card.license ? `weights derived from ${init.card.id}: ${init.card.license}` : '', `weights distilled from ${teacherModel.card.id}${teacherModel.card.license ? ` (${teacherModel.card.license})` : ''}`]
               .filter(Boolean)
               .join('; '),
           }
@@ -671,20 +671,15 @@ export class TrainService {
     const stages = recipeStages(recipe, base, req.patch ?? 48);
     const results: TrainResult[] = [];
     for (const [i, stage] of stages.entries()) {
-      const installed = this.library().list().some((m) => m.card.id === stage.name);
+      const installed = this.library()
+        .list()
+        .some((m) => m.card.id === stage.name);
       const resume = !installed && fs.existsSync(path.join(this.home, 'runs', stage.name, 'checkpoint', 'state.json'));
       const info: TrainingStage = { recipe, name: stage.name, stage: stage.latentStage!, index: i + 1, total: stages.length, status: installed ? 'installed' : resume ? 'resuming' : 'starting' };
       hooks.onStage?.(info);
       if (installed) continue;
       if (signal?.aborted) throw new RestoraError('CANCELLED', `Training stopped before the recipe's ${info.stage} stage (${info.name}).`);
-      const result = await this.train(
-        { ...stage, resume },
-        onProgress && ((p) => onProgress(p, info)),
-        signal,
-        onRunId && ((id) => onRunId(id, info)),
-        onSample && ((step) => onSample(step, info)),
-        hooks,
-      );
+      const result = await this.train({ ...stage, resume }, onProgress && ((p) => onProgress(p, info)), signal, onRunId && ((id) => onRunId(id, info)), onSample && ((step) => onSample(step, info)), hooks);
       results.push(result);
       hooks.onStageDone?.(info, result);
     }
@@ -707,13 +702,20 @@ export class TrainService {
   /** The run's teacher (usage errors name the choices), or null; checks what goes with it. */
   private teacherFor(req: TrainRequest, patch: number): ReturnType<typeof resolveTeacher> | null {
     if (!req.teacher) {
-      if (req.preset === 'none') throw new RestoraError('USAGE', 'Learning from the photos themselves (no degradation) needs a teacher: without one there is no target to learn.', undefined, { hint: { cli: 'Add --teacher MODEL, or pick a --preset.', studio: 'Pick a teacher model, or a degradation preset.' } });
-      if (req.teacherDownscale || req.teacherRegions !== undefined) throw new RestoraError('USAGE', 'The teacher\'s downscale and regions go with a teacher.', undefined, { hint: { cli: '--teacher-downscale and --teacher-regions need --teacher MODEL.' } });
+      if (req.preset === 'none')
+        throw new RestoraError('USAGE', 'Learning from the photos themselves (no degradation) needs a teacher: without one there is no target to learn.', undefined, {
+          hint: { cli: 'Add --teacher MODEL, or pick a --preset.', studio: 'Pick a teacher model, or a degradation preset.' },
+        });
+      if (req.teacherDownscale || req.teacherRegions !== undefined)
+        throw new RestoraError('USAGE', "The teacher's downscale and regions go with a teacher.", undefined, { hint: { cli: '--teacher-downscale and --teacher-regions need --teacher MODEL.' } });
       return null;
     }
     if (req.latentStage) throw new RestoraError('USAGE', 'The VAE latent recipe cannot learn from a teacher.', undefined, { hint: { cli: 'Leave --teacher out.', studio: 'Choose no teacher.' } });
     const m = resolveTeacher(this.library().list(), req.teacher, req.scale, req.teacherDownscale);
-    if (patch > TEACHER_REGION) throw new RestoraError('USAGE', `The patch (${patch} px) is larger than the teacher's ${TEACHER_REGION} px regions.`, undefined, { hint: { cli: `Use --patch ${TEACHER_REGION} or less.`, studio: `Set the patch to ${TEACHER_REGION} px or less.` } });
+    if (patch > TEACHER_REGION)
+      throw new RestoraError('USAGE', `The patch (${patch} px) is larger than the teacher's ${TEACHER_REGION} px regions.`, undefined, {
+        hint: { cli: `Use --patch ${TEACHER_REGION} or less.`, studio: `Set the patch to ${TEACHER_REGION} px or less.` },
+      });
     return m;
   }
 
@@ -838,13 +840,18 @@ export class TrainService {
     }
     const models = new ModelLibrary(bundledModelsDir(), path.join(this.home, 'models'));
     const parts: { dir: string; prefix: string }[] = [];
-    for (const [stage, prefix] of [['clean', 'clean_'], ['degraded', 'deg_']] as const) {
+    for (const [stage, prefix] of [
+      ['clean', 'clean_'],
+      ['degraded', 'deg_'],
+    ] as const) {
       const id = `${req.name}-${stage}`;
       let m;
       try {
         m = models.get(id);
       } catch {
-        throw new RestoraError('USAGE', `The mapping stage needs its two VAEs, and the ${stage}-photo VAE "${id}" is not trained yet: run the recipe's ${stage} stage first.`, undefined, { hint: { cli: 'restora train --recipe vae-latent trains all three in order.' } });
+        throw new RestoraError('USAGE', `The mapping stage needs its two VAEs, and the ${stage}-photo VAE "${id}" is not trained yet: run the recipe's ${stage} stage first.`, undefined, {
+          hint: { cli: 'restora train --recipe vae-latent trains all three in order.' },
+        });
       }
       if (m.card.arch !== 'vae') throw new RestoraError('USAGE', `"${id}" is a ${m.card.arch} model, not the recipe's ${stage}-photo VAE.`);
       for (const k of ['channels', 'latent', 'blocks'] as const) {
@@ -860,10 +867,15 @@ export class TrainService {
   /** The model a fine-tune starts from: it must be trainable here and match the request. */
   private initModel(req: TrainRequest): { dir: string; card: ModelCard } {
     const m = new ModelLibrary(bundledModelsDir(), path.join(this.home, 'models')).get(req.initModel!);
-    if (m.card.scale !== req.scale) throw new RestoraError('USAGE', `The start model ${m.card.id} upscales x${m.card.scale}; this run is x${req.scale}.`, undefined, { hint: { cli: `Use --scale ${m.card.scale}, or another --init.`, studio: `Pick x${m.card.scale}, or another start model.` } });
-    if (m.card.arch !== req.arch) throw new RestoraError('USAGE', `The start model ${m.card.id} is a ${m.card.arch} model; this run's architecture is ${req.arch}.`, undefined, { hint: { cli: "Leave --arch out to take the model's.", studio: "Pick the model's architecture." } });
+    if (m.card.scale !== req.scale)
+      throw new RestoraError('USAGE', `The start model ${m.card.id} upscales x${m.card.scale}; this run is x${req.scale}.`, undefined, {
+        hint: { cli: `Use --scale ${m.card.scale}, or another --init.`, studio: `Pick x${m.card.scale}, or another start model.` },
+      });
+    if (m.card.arch !== req.arch)
+      throw new RestoraError('USAGE', `The start model ${m.card.id} is a ${m.card.arch} model; this run's architecture is ${req.arch}.`, undefined, { hint: { cli: "Leave --arch out to take the model's.", studio: "Pick the model's architecture." } });
     if (m.card.arch === 'imported') throw new RestoraError('USAGE', `${m.card.id} was imported as a bare tfjs model of unknown architecture and cannot be fine-tuned.`);
-    if (req.archOptions && Object.keys(req.archOptions).length) throw new RestoraError('USAGE', `The start model ${m.card.id} fixes the architecture's options.`, undefined, { hint: { cli: 'Leave --opt out.', studio: 'Leave the architecture options as they are.' } });
+    if (req.archOptions && Object.keys(req.archOptions).length)
+      throw new RestoraError('USAGE', `The start model ${m.card.id} fixes the architecture's options.`, undefined, { hint: { cli: 'Leave --opt out.', studio: 'Leave the architecture options as they are.' } });
     return m;
   }
 
@@ -884,23 +896,19 @@ export class TrainService {
     const before = row ? (JSON.parse(row.config_json) as { baselines?: RunBaselines }) : {};
     const json = JSON.stringify({ ...config, preset: req.preset, data: req.dataDirs, request, ...(before.baselines ? { baselines: before.baselines } : {}) });
     if (row) {
-      this.db
-        .prepare("UPDATE training_runs SET state = 'running', error = NULL, config_json = ?, steps = ?, dataset_id = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?")
-        .run(json, config.steps, datasetId, row.id);
+      this.db.prepare("UPDATE training_runs SET state = 'running', error = NULL, config_json = ?, steps = ?, dataset_id = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?").run(json, config.steps, datasetId, row.id);
       return row.id;
     }
-    return Number(
-      this.db
-        .prepare("INSERT INTO training_runs (name, config_json, state, run_dir, steps, dataset_id) VALUES (?, ?, 'running', ?, ?, ?)")
-        .run(req.name, json, runDir, config.steps, datasetId).lastInsertRowid,
-    );
+    return Number(this.db.prepare("INSERT INTO training_runs (name, config_json, state, run_dir, steps, dataset_id) VALUES (?, ?, 'running', ?, ?, ?)").run(req.name, json, runDir, config.steps, datasetId).lastInsertRowid);
   }
 
   history(name: string): { step: number; loss: number; lr: number; valPsnr: number | null; valSsim: number | null }[] {
-    return this.db
-      .prepare(
-        'SELECT step, loss, lr, val_psnr AS valPsnr, val_ssim AS valSsim FROM metric_points WHERE run_id = (SELECT id FROM training_runs WHERE name = ? ORDER BY id DESC LIMIT 1) ORDER BY step',
-      )
-      .all(name) as { step: number; loss: number; lr: number; valPsnr: number | null; valSsim: number | null }[];
+    return this.db.prepare('SELECT step, loss, lr, val_psnr AS valPsnr, val_ssim AS valSsim FROM metric_points WHERE run_id = (SELECT id FROM training_runs WHERE name = ? ORDER BY id DESC LIMIT 1) ORDER BY step').all(name) as {
+      step: number;
+      loss: number;
+      lr: number;
+      valPsnr: number | null;
+      valSsim: number | null;
+    }[];
   }
 }

@@ -69,11 +69,9 @@ export class TrainingRunner {
   }
 
   private row(runId: number): RunRow {
-    const r = this.db
-      .prepare(
-        'SELECT r.*, (SELECT max(step) FROM metric_points m WHERE m.run_id = r.id) AS last_step, d.config_json AS dataset_json FROM training_runs r LEFT JOIN datasets d ON d.id = r.dataset_id WHERE r.id = ?',
-      )
-      .get(runId) as RunRow | undefined;
+    const r = this.db.prepare('SELECT r.*, (SELECT max(step) FROM metric_points m WHERE m.run_id = r.id) AS last_step, d.config_json AS dataset_json FROM training_runs r LEFT JOIN datasets d ON d.id = r.dataset_id WHERE r.id = ?').get(runId) as
+      | RunRow
+      | undefined;
     if (!r) throw new RestoraError('NOT_FOUND', `No training run ${runId}.`);
     return r;
   }
@@ -119,9 +117,7 @@ export class TrainingRunner {
       throw new RestoraError('USAGE', `A run named "${request.name}" already exists (${existing.state}); ${resumable ? 'resume it or choose another name' : 'choose another name'}.`);
     }
     const runId = Number(
-      this.db
-        .prepare("INSERT INTO training_runs (name, config_json, state, run_dir, steps) VALUES (?, ?, 'running', ?, ?)")
-        .run(request.name, JSON.stringify({ ...request, request }), runDir, request.steps ?? 2000).lastInsertRowid,
+      this.db.prepare("INSERT INTO training_runs (name, config_json, state, run_dir, steps) VALUES (?, ?, 'running', ?, ?)").run(request.name, JSON.stringify({ ...request, request }), runDir, request.steps ?? 2000).lastInsertRowid,
     );
     this.launch(runId, { ...request, resume: false });
     return runId;
@@ -206,9 +202,7 @@ export class TrainingRunner {
         void worker.terminate();
         f();
       };
-      worker.on('message', (m: FromEstimateWorker) =>
-        settle(() => (m.type === 'estimate' ? resolve(m.estimate) : reject(new RestoraError(m.error.code as ErrorCode, m.error.message)))),
-      );
+      worker.on('message', (m: FromEstimateWorker) => settle(() => (m.type === 'estimate' ? resolve(m.estimate) : reject(new RestoraError(m.error.code as ErrorCode, m.error.message)))));
       worker.on('error', (err) => settle(() => reject(err)));
       worker.on('exit', (code) => settle(() => reject(new RestoraError('INTERNAL', `the ${what.kind} estimate's worker exited (code ${code})`))));
     });

@@ -87,7 +87,10 @@ function headlineScore(card: ModelCard): string | null {
     const key = Object.keys(m).find((k) => k.startsWith(set) && !k.endsWith('-bicubic'));
     if (!key) continue;
     const base = m[`${key}-bicubic`];
-    const name = key.replace(/^set14/, 'Set14').replace(/^set5/, 'Set5').replace(/^heldout(-val)?/, 'held-out photos');
+    const name = key
+      .replace(/^set14/, 'Set14')
+      .replace(/^set5/, 'Set5')
+      .replace(/^heldout(-val)?/, 'held-out photos');
     return `${name}: ${m[key]!.psnr.toFixed(2)} dB${base ? ` (bicubic ${base.psnr.toFixed(2)} dB)` : ''}`;
   }
   return null;
@@ -108,9 +111,17 @@ type Points = [number, number][];
  * when there is one, and the baselines as flat lines across its steps ("bicubic", "start model").
  */
 export function psnrSeries(psnr: Points, evalPsnr: Points, b: RunBaselines | null | undefined, steps: number): { name: string; points: Points }[] {
-  const flat = (v: number): Points => [[0, v], [steps, v]];
+  const flat = (v: number): Points => [
+    [0, v],
+    [steps, v],
+  ];
   return [
-    ...(evalPsnr.length ? [{ name: 'held-out', points: psnr }, { name: 'eval set', points: evalPsnr }] : [{ name: 'PSNR', points: psnr }]),
+    ...(evalPsnr.length
+      ? [
+          { name: 'held-out', points: psnr },
+          { name: 'eval set', points: evalPsnr },
+        ]
+      : [{ name: 'PSNR', points: psnr }]),
     ...(b && steps > 0 && b.bicubic !== undefined ? [{ name: 'bicubic', points: flat(b.bicubic) }] : []),
     ...(b && steps > 0 && b.start !== undefined ? [{ name: 'start model', points: flat(b.start) }] : []),
   ];

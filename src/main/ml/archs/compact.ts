@@ -13,18 +13,11 @@ function build(scale: number, o: ArchOptions): tf.LayersModel {
   const channels = num(o, 'channels');
   const blocks = num(o, 'blocks');
   const input = tf.input({ shape: [null, null, 3], name: 'lr' });
-  const conv = (filters: number, name: string, act: 'relu' | 'linear') =>
-    tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', activation: act, name, kernelInitializer: 'heNormal' });
+  const conv = (filters: number, name: string, act: 'relu' | 'linear') => tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', activation: act, name, kernelInitializer: 'heNormal' });
   let x = conv(channels, 'head', 'relu').apply(input) as tf.SymbolicTensor;
   for (let i = 0; i < blocks; i++) x = conv(channels, `body${i}`, 'relu').apply(x) as tf.SymbolicTensor;
-  const tail = tf.layers
-    .conv2d({ filters: 3 * scale * scale, kernelSize: 3, padding: 'same', name: 'tail', kernelInitializer: tf.initializers.varianceScaling({ scale: 0.1 }) })
-    .apply(x) as tf.SymbolicTensor;
-  const anchor = (
-    o.anchor === 'nearest' || scale === 1
-      ? new RepeatChannels({ times: scale * scale, name: 'anchor' })
-      : new BicubicAnchor({ scale, name: 'anchor' })
-  ).apply(input) as tf.SymbolicTensor;
+  const tail = tf.layers.conv2d({ filters: 3 * scale * scale, kernelSize: 3, padding: 'same', name: 'tail', kernelInitializer: tf.initializers.varianceScaling({ scale: 0.1 }) }).apply(x) as tf.SymbolicTensor;
+  const anchor = (o.anchor === 'nearest' || scale === 1 ? new RepeatChannels({ times: scale * scale, name: 'anchor' }) : new BicubicAnchor({ scale, name: 'anchor' })).apply(input) as tf.SymbolicTensor;
   const sum = tf.layers.add({ name: 'residual' }).apply([tail, anchor]) as tf.SymbolicTensor;
   const out = new PixelShuffle({ scale, name: 'shuffle' }).apply(sum) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: out, name: `compact_x${scale}` });

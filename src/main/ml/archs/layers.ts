@@ -14,7 +14,10 @@ export function pixelShuffle(x: tf.Tensor4D, r: number): tf.Tensor4D {
   const [b, h, w, c] = x.shape;
   const out = c / (r * r);
   return tf.tidy(() =>
-    x.reshape([b, h, w, r, r, out]).transpose([0, 1, 3, 2, 4, 5]).reshape([b, h * r, w * r, out]),
+    x
+      .reshape([b, h, w, r, r, out])
+      .transpose([0, 1, 3, 2, 4, 5])
+      .reshape([b, h * r, w * r, out]),
   );
 }
 
@@ -22,7 +25,10 @@ export function pixelShuffle(x: tf.Tensor4D, r: number): tf.Tensor4D {
 export function pixelUnshuffle(x: tf.Tensor4D, r: number): tf.Tensor4D {
   const [b, h, w, c] = x.shape;
   return tf.tidy(() =>
-    x.reshape([b, h / r, r, w / r, r, c]).transpose([0, 1, 3, 2, 4, 5]).reshape([b, h / r, w / r, r * r * c]),
+    x
+      .reshape([b, h / r, r, w / r, r, c])
+      .transpose([0, 1, 3, 2, 4, 5])
+      .reshape([b, h / r, w / r, r * r * c]),
   );
 }
 
@@ -144,10 +150,7 @@ export function replicatePad(x: tf.Tensor4D, p: number): tf.Tensor4D {
   return tf.tidy(() => {
     const [, h, w] = x.shape;
     const rows = tf.concat([tf.tile(x.slice([0, 0, 0, 0], [-1, 1, -1, -1]), [1, p, 1, 1]), x, tf.tile(x.slice([0, h - 1, 0, 0], [-1, 1, -1, -1]), [1, p, 1, 1])], 1);
-    return tf.concat(
-      [tf.tile(rows.slice([0, 0, 0, 0], [-1, -1, 1, -1]), [1, 1, p, 1]), rows, tf.tile(rows.slice([0, 0, w - 1, 0], [-1, -1, 1, -1]), [1, 1, p, 1])],
-      2,
-    ) as tf.Tensor4D;
+    return tf.concat([tf.tile(rows.slice([0, 0, 0, 0], [-1, -1, 1, -1]), [1, 1, p, 1]), rows, tf.tile(rows.slice([0, 0, w - 1, 0], [-1, -1, 1, -1]), [1, 1, p, 1])], 2) as tf.Tensor4D;
   });
 }
 

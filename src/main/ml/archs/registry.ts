@@ -96,7 +96,9 @@ export function getTrainableArch(id: string, opts: { composite?: boolean } = {})
   const a = getArch(id);
   if (a.role === 'discriminator') {
     const generators = [...archs.values()].filter((x) => (x.role ?? 'generator') === 'generator').map((x) => x.id);
-    throw new RestoraError('USAGE', `"${id}" is the GAN stage's discriminator, not a model to train; pick one of ${generators.join(', ')}.`, undefined, { hint: { cli: 'Add --gan to train against it.', studio: 'Turn on the GAN stage to train against it.' } });
+    throw new RestoraError('USAGE', `"${id}" is the GAN stage's discriminator, not a model to train; pick one of ${generators.join(', ')}.`, undefined, {
+      hint: { cli: 'Add --gan to train against it.', studio: 'Turn on the GAN stage to train against it.' },
+    });
   }
   if (a.role === 'face') {
     throw new RestoraError('USAGE', `"${id}" is a face restorer: Restora imports its community weights and runs it on aligned faces; it cannot be trained here.`);

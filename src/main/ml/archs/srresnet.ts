@@ -9,8 +9,7 @@ import { num, registerArch, type ArchOptions } from './registry.js';
 import { PixelShuffle } from './layers.js';
 
 type S = tf.SymbolicTensor;
-const conv = (x: S, filters: number, k: number, name: string, strides = 1): S =>
-  tf.layers.conv2d({ filters, kernelSize: k, strides, padding: 'same', name }).apply(x) as S;
+const conv = (x: S, filters: number, k: number, name: string, strides = 1): S => tf.layers.conv2d({ filters, kernelSize: k, strides, padding: 'same', name }).apply(x) as S;
 const prelu = (x: S, name: string): S => tf.layers.prelu({ sharedAxes: [1, 2], name }).apply(x) as S;
 const bn = (x: S, name: string): S => tf.layers.batchNormalization({ name, momentum: 0.9 }).apply(x) as S;
 
@@ -40,7 +39,15 @@ function buildDiscriminator(_scale: number, o: ArchOptions): tf.LayersModel {
   const input = tf.input({ shape: [p, p, 3], name: 'hr' });
   const lrelu = (x: S, name: string): S => tf.layers.leakyReLU({ alpha: 0.2, name }).apply(x) as S;
   let x = lrelu(conv(input, 64, 3, 'd0'), 'd0_lrelu');
-  const plan: [number, number][] = [[64, 2], [128, 1], [128, 2], [256, 1], [256, 2], [512, 1], [512, 2]];
+  const plan: [number, number][] = [
+    [64, 2],
+    [128, 1],
+    [128, 2],
+    [256, 1],
+    [256, 2],
+    [512, 1],
+    [512, 2],
+  ];
   plan.forEach(([filters, stride], i) => {
     x = lrelu(bn(conv(x, filters, 3, `d${i + 1}`, stride), `d${i + 1}_bn`), `d${i + 1}_lrelu`);
   });

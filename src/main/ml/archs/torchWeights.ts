@@ -98,7 +98,15 @@ export function loadCanonical(model: tf.LayersModel, layers: CanonicalLayers, fi
     layer.setWeights(values);
     tf.dispose(values);
   }
-  if (byLayer.size > 0) throw new RestoraError('MODEL_INVALID', `${file}: tensors with no place in ${layout}: ${[...byLayer.values()].map((v) => v.canonical).slice(0, 5).join(', ')}`, file);
+  if (byLayer.size > 0)
+    throw new RestoraError(
+      'MODEL_INVALID',
+      `${file}: tensors with no place in ${layout}: ${[...byLayer.values()]
+        .map((v) => v.canonical)
+        .slice(0, 5)
+        .join(', ')}`,
+      file,
+    );
 }
 
 // ---- helpers for the detectors: tensors of a state dict by name ------------------

@@ -34,8 +34,7 @@ function build(scale: number, o: ArchOptions): tf.LayersModel {
   const head = (o.head ?? 'image') as UnetHead;
   if (head !== 'image' && (scale !== 1 || o.global)) throw new Error(`the unet's ${head} head works at the photo's own size (scale 1) without whole-image statistics`);
   const input = tf.input({ shape: [null, null, head === 'inpaint' ? 4 : 3], name: 'lr' });
-  const conv = (x: S, filters: number, k: number, name: string, act: 'relu' | 'linear' = 'relu'): S =>
-    tf.layers.conv2d({ filters, kernelSize: k, padding: 'same', activation: act, name, kernelInitializer: 'heNormal' }).apply(x) as S;
+  const conv = (x: S, filters: number, k: number, name: string, act: 'relu' | 'linear' = 'relu'): S => tf.layers.conv2d({ filters, kernelSize: k, padding: 'same', activation: act, name, kernelInitializer: 'heNormal' }).apply(x) as S;
   const add = (a: S, b: S, name: string): S => tf.layers.add({ name }).apply([a, b]) as S;
 
   const e1 = conv(conv(input, c, 3, 'head'), c, 3, 'enc1');
@@ -59,13 +58,9 @@ function build(scale: number, o: ArchOptions): tf.LayersModel {
     const logits = tf.layers.conv2d({ filters: 1, kernelSize: 3, padding: 'same', name: 'tail', activation: 'sigmoid' }).apply(d1) as S;
     return tf.model({ inputs: input, outputs: logits, name: 'unet_mask' });
   }
-  const tail = tf.layers
-    .conv2d({ filters: 3 * scale * scale, kernelSize: 3, padding: 'same', name: 'tail', kernelInitializer: tf.initializers.varianceScaling({ scale: 0.1 }) })
-    .apply(d1) as S;
+  const tail = tf.layers.conv2d({ filters: 3 * scale * scale, kernelSize: 3, padding: 'same', name: 'tail', kernelInitializer: tf.initializers.varianceScaling({ scale: 0.1 }) }).apply(d1) as S;
   const rgb = head === 'inpaint' ? (new TakeChannels({ start: 0, count: 3, name: 'rgb' }).apply(input) as S) : input;
-  let anchor = (
-    scale === 1 ? new RepeatChannels({ times: 1, name: 'anchor' }) : new BicubicAnchor({ scale, name: 'anchor' })
-  ).apply(rgb) as S;
+  let anchor = (scale === 1 ? new RepeatChannels({ times: 1, name: 'anchor' }) : new BicubicAnchor({ scale, name: 'anchor' })).apply(rgb) as S;
   if (condFeatures) {
     const affine = tf.layers.dense({ units: 6, kernelInitializer: 'zeros', name: 'cond_affine' }).apply(condFeatures) as S;
     anchor = new ChannelAffine({ phases: scale * scale, name: 'anchor_affine' }).apply([anchor, affine]) as S;

@@ -56,9 +56,7 @@ function encode(x: S, v: VaeShape, levels: number, p: string, trainable: boolean
   h = resBlocks(h, v.blocks, width(v.channels, levels), `${p}enc_res`, trainable);
   const mean = tf.layers.conv2d({ filters: v.latent, kernelSize: 1, name: `${p}latent_mean`, trainable }).apply(h) as S;
   // Starts as a near-deterministic autoencoder (variance e^-6); the KL term, warmed up from 0, widens it.
-  const logVar = tf.layers
-    .conv2d({ filters: v.latent, kernelSize: 1, name: `${p}latent_logvar`, trainable, kernelInitializer: 'zeros', biasInitializer: tf.initializers.constant({ value: -6 }) })
-    .apply(h) as S;
+  const logVar = tf.layers.conv2d({ filters: v.latent, kernelSize: 1, name: `${p}latent_logvar`, trainable, kernelInitializer: 'zeros', biasInitializer: tf.initializers.constant({ value: -6 }) }).apply(h) as S;
   return { mean, logVar };
 }
 
@@ -71,9 +69,7 @@ function decode(z: S, v: VaeShape, levels: number, outPhases: number, p: string,
     h = new PixelShuffle({ scale: 2, name: `${p}dec_up${i}_shuffle` }).apply(h) as S;
     h = conv(h, width(v.channels, i - 1), 3, `${p}dec_conv${i}`, 'relu', trainable);
   }
-  return tf.layers
-    .conv2d({ filters: 3 * outPhases, kernelSize: 3, padding: 'same', name: `${p}dec_tail`, trainable, kernelInitializer: tf.initializers.varianceScaling({ scale: 0.1 }) })
-    .apply(h) as S;
+  return tf.layers.conv2d({ filters: 3 * outPhases, kernelSize: 3, padding: 'same', name: `${p}dec_tail`, trainable, kernelInitializer: tf.initializers.varianceScaling({ scale: 0.1 }) }).apply(h) as S;
 }
 
 function finish(input: S, tail: S, scale: number, name: string): tf.LayersModel {

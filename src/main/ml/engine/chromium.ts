@@ -32,9 +32,16 @@ export function effectiveCompute(asked: BackendId | undefined, setting: ComputeC
   return setting ?? 'cpu';
 }
 
-const CANDIDATES = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome', '/usr/bin/google-chrome-stable',
-  '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome', '/Applications/Chromium.app/Contents/MacOS/Chromium',
-  'C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe', 'C:\\Program Files (x86)\\Google\\Chrome\\Application\\chrome.exe'];
+const CANDIDATES = [
+  '/usr/bin/chromium',
+  '/usr/bin/chromium-browser',
+  '/usr/bin/google-chrome',
+  '/usr/bin/google-chrome-stable',
+  '/Applications/Google Chrome.app/Contents/MacOS/Google Chrome',
+  '/Applications/Chromium.app/Contents/MacOS/Chromium',
+  'C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe',
+  'C:\\Program Files (x86)\\Google\\Chrome\\Application\\chrome.exe',
+];
 
 /** RESTORA_CHROMIUM, or the first Chromium/Chrome found in the usual places; null if none. */
 export function findChromium(): string | null {
@@ -68,12 +75,20 @@ export async function chromiumLauncher(url: string, { unlockWebGpu = true }: Chr
   const start = path.join(profile, 'start.html');
   fs.writeFileSync(start, `<!doctype html><meta charset="utf-8"><script>location.replace(${JSON.stringify(url).replace(/</g, '\\u003c')})</script>`, { mode: 0o600 });
   const args = [
-    '--headless=new', ...sandboxFlags(),
+    '--headless=new',
+    ...sandboxFlags(),
     ...(unlockWebGpu ? ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--ignore-gpu-blocklist'] : ['--disable-gpu']),
     // Nothing but the page: no sync, updates, first-run UI or background connections (the machine may be offline).
-    '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic',
-    '--disable-extensions', '--disable-background-timer-throttling', '--disable-renderer-backgrounding',
-    `--user-data-dir=${profile}`, pathToFileURL(start).href,
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--disable-quic',
+    '--disable-extensions',
+    '--disable-background-timer-throttling',
+    '--disable-renderer-backgrounding',
+    `--user-data-dir=${profile}`,
+    pathToFileURL(start).href,
   ];
   const child = spawn(exe, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -84,7 +99,13 @@ export async function chromiumLauncher(url: string, { unlockWebGpu = true }: Chr
     child.on('error', (err) => resolve(`${exe} did not start: ${err.message}`));
     child.on('exit', (code, signal) => {
       // Headless Chromium logs harmless D-Bus complaints on machines without a session bus; keep only the rest.
-      const tail = code ? stderr.split('\n').filter((l) => l.trim() && !/dbus/i.test(l)).slice(-3).join(' | ') : '';
+      const tail = code
+        ? stderr
+            .split('\n')
+            .filter((l) => l.trim() && !/dbus/i.test(l))
+            .slice(-3)
+            .join(' | ')
+        : '';
       const hint = /no usable sandbox/i.test(stderr) ? ' (this system has no usable Chromium sandbox; set RESTORA_CHROMIUM_NO_SANDBOX=1 to run without it)' : '';
       resolve(`${path.basename(exe)} exited (${signal ?? `code ${code}`})${tail ? `: ${tail}` : ''}${hint}`);
     });

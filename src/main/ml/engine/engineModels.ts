@@ -21,10 +21,7 @@ export function engineLimits(engine: Engine): BackendLimits {
 /** Sends a model folder's topology and weights to the engine under the folder's path. */
 export async function loadOnEngine(engine: Engine, dir: string): Promise<EngineModel> {
   const a = readModelArtifacts(dir);
-  const r = expectReply(
-    await engine.call({ op: 'load', model: dir, topology: a.modelTopology, weightSpecs: a.weightSpecs as WeightSpec[], weights: a.weightData }),
-    'loaded',
-  );
+  const r = expectReply(await engine.call({ op: 'load', model: dir, topology: a.modelTopology, weightSpecs: a.weightSpecs as WeightSpec[], weights: a.weightData }), 'loaded');
   return { engine, key: dir, params: r.params, conditioned: r.conditioned };
 }
 

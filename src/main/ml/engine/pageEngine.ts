@@ -16,12 +16,7 @@ import { chromiumLauncher, type LaunchedPage, type PageLauncher } from './chromi
 import { decodeFrame, encodeFrame } from './wire.js';
 import type { AdapterInfo, Engine, EngineInfo, EngineReply, EngineRequest } from './protocol.js';
 
-type FromPage =
-  | { type: 'ready'; info: EngineInfo }
-  | { type: 'unavailable'; reason: string }
-  | { type: 'lost'; reason: string }
-  | { type: 'reply'; id: number; reply: EngineReply }
-  | { type: 'error'; id: number; message: string };
+type FromPage = { type: 'ready'; info: EngineInfo } | { type: 'unavailable'; reason: string } | { type: 'lost'; reason: string } | { type: 'reply'; id: number; reply: EngineReply } | { type: 'error'; id: number; message: string };
 
 const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.wasm': 'application/wasm', '.map': 'application/json' };
 
@@ -82,7 +77,10 @@ function servePageFile(dir: string, port: number, req: http.IncomingMessage, res
   }
   res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
   if (req.method === 'HEAD') res.end();
-  else fs.createReadStream(file).on('error', () => res.destroy()).pipe(res);
+  else
+    fs.createReadStream(file)
+      .on('error', () => res.destroy())
+      .pipe(res);
 }
 
 /**
@@ -115,8 +113,7 @@ export async function startPageServer(dir: string, token: string, { maxPayload =
         return;
       }
       const given = Buffer.from(url.searchParams.get('token') ?? '');
-      const ok = !taken && loopbackHost(req.headers.host, port) && req.headers.origin === `http://127.0.0.1:${port}` && url.pathname === '/engine' &&
-        given.length === expected.length && crypto.timingSafeEqual(given, expected);
+      const ok = !taken && loopbackHost(req.headers.host, port) && req.headers.origin === `http://127.0.0.1:${port}` && url.pathname === '/engine' && given.length === expected.length && crypto.timingSafeEqual(given, expected);
       if (!ok) {
         sock.destroy();
         return;

@@ -25,8 +25,14 @@ const IMG = /\.(png|jpe?g|bmp|tiff?|webp)$/i;
 
 /** Pairs HR and LR files by sorted order (the Set5/Set14 naming convention) and scores `upscale`. */
 export async function evaluatePairs(hrDir: string, lrDir: string, scale: number, upscale: (lr: FloatImage) => FloatImage): Promise<EvalReport> {
-  const hrs = fs.readdirSync(hrDir).filter((f) => IMG.test(f) && fs.statSync(path.join(hrDir, f)).isFile()).sort();
-  const lrs = fs.readdirSync(lrDir).filter((f) => IMG.test(f) && fs.statSync(path.join(lrDir, f)).isFile()).sort();
+  const hrs = fs
+    .readdirSync(hrDir)
+    .filter((f) => IMG.test(f) && fs.statSync(path.join(hrDir, f)).isFile())
+    .sort();
+  const lrs = fs
+    .readdirSync(lrDir)
+    .filter((f) => IMG.test(f) && fs.statSync(path.join(lrDir, f)).isFile())
+    .sort();
   if (hrs.length === 0 || hrs.length !== lrs.length) {
     throw new RestoraError('USAGE', `${hrDir} has ${hrs.length} images and ${lrDir} has ${lrs.length}; they must pair one to one`);
   }
@@ -69,7 +75,10 @@ export async function evaluateModel(modelDir: string, hrDir: string, lrDir: stri
  * folder and seed always give the same damage (eval --degrade, training's --eval-dir).
  */
 export async function degradedPairs(hrDir: string, scale: number, preset: PresetId, seed: number): Promise<PairImage[]> {
-  const hrs = fs.readdirSync(hrDir).filter((f) => IMG.test(f) && fs.statSync(path.join(hrDir, f)).isFile()).sort();
+  const hrs = fs
+    .readdirSync(hrDir)
+    .filter((f) => IMG.test(f) && fs.statSync(path.join(hrDir, f)).isFile())
+    .sort();
   if (hrs.length === 0) throw new RestoraError('USAGE', `${hrDir} has no images`);
   const pairs: PairImage[] = [];
   for (const [i, f] of hrs.entries()) {

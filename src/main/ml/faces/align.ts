@@ -33,16 +33,29 @@ export interface Similarity {
 export function similarityFrom(src: readonly (readonly [number, number])[], dst: readonly (readonly [number, number])[]): Similarity {
   const n = src.length;
   if (n < 2 || dst.length !== n) throw new Error('a similarity needs at least two matching points');
-  let sx = 0, sy = 0, dx = 0, dy = 0;
+  let sx = 0,
+    sy = 0,
+    dx = 0,
+    dy = 0;
   for (let i = 0; i < n; i++) {
-    sx += src[i]![0]; sy += src[i]![1]; dx += dst[i]![0]; dy += dst[i]![1];
+    sx += src[i]![0];
+    sy += src[i]![1];
+    dx += dst[i]![0];
+    dy += dst[i]![1];
   }
-  sx /= n; sy /= n; dx /= n; dy /= n;
+  sx /= n;
+  sy /= n;
+  dx /= n;
+  dy /= n;
   // With centred points p (source) and q (target): a = sum(p.q) / |p|^2, b = sum(p x q) / |p|^2.
-  let pp = 0, dot = 0, cross = 0;
+  let pp = 0,
+    dot = 0,
+    cross = 0;
   for (let i = 0; i < n; i++) {
-    const px = src[i]![0] - sx, py = src[i]![1] - sy;
-    const qx = dst[i]![0] - dx, qy = dst[i]![1] - dy;
+    const px = src[i]![0] - sx,
+      py = src[i]![1] - sy;
+    const qx = dst[i]![0] - dx,
+      qy = dst[i]![1] - dy;
     pp += px * px + py * py;
     dot += px * qx + py * qy;
     cross += px * qy - py * qx;
@@ -69,9 +82,12 @@ function sample(img: FloatImage, x: number, y: number, c: number): number {
   const { width: w, height: h, channels: ch, data } = img;
   const cx = Math.min(Math.max(x, 0), w - 1);
   const cy = Math.min(Math.max(y, 0), h - 1);
-  const x0 = Math.floor(cx), y0 = Math.floor(cy);
-  const x1 = Math.min(x0 + 1, w - 1), y1 = Math.min(y0 + 1, h - 1);
-  const fx = cx - x0, fy = cy - y0;
+  const x0 = Math.floor(cx),
+    y0 = Math.floor(cy);
+  const x1 = Math.min(x0 + 1, w - 1),
+    y1 = Math.min(y0 + 1, h - 1);
+  const fx = cx - x0,
+    fy = cy - y0;
   const top = data[(y0 * w + x0) * ch + c]! * (1 - fx) + data[(y0 * w + x1) * ch + c]! * fx;
   const bottom = data[(y1 * w + x0) * ch + c]! * (1 - fx) + data[(y1 * w + x1) * ch + c]! * fx;
   return top * (1 - fy) + bottom * fy;
@@ -95,7 +111,9 @@ export function alignedCrop(photo: FloatImage, toCrop: Similarity, side = FACE_C
 export function isGrey(img: FloatImage, tol = 1): boolean {
   if (img.channels < 3) return true;
   for (let i = 0; i < img.width * img.height; i++) {
-    const r = img.data[i * img.channels]!, g = img.data[i * img.channels + 1]!, b = img.data[i * img.channels + 2]!;
+    const r = img.data[i * img.channels]!,
+      g = img.data[i * img.channels + 1]!,
+      b = img.data[i * img.channels + 2]!;
     if (Math.abs(r - g) > tol || Math.abs(g - b) > tol) return false;
   }
   return true;
@@ -104,7 +122,12 @@ export function isGrey(img: FloatImage, tol = 1): boolean {
 /** The photo pixels (inclusive bounds, clipped to the photo) a crop of `side` cut with `toCrop` covers. */
 export function footprint(toCrop: Similarity, side: number, width: number, height: number): { x0: number; y0: number; x1: number; y1: number } {
   const back = invertSimilarity(toCrop);
-  const corners = [[0, 0], [side, 0], [0, side], [side, side]].map(([x, y]) => applySimilarity(back, x!, y!));
+  const corners = [
+    [0, 0],
+    [side, 0],
+    [0, side],
+    [side, side],
+  ].map(([x, y]) => applySimilarity(back, x!, y!));
   return {
     x0: Math.max(0, Math.floor(Math.min(...corners.map((p) => p[0])))),
     x1: Math.min(width - 1, Math.ceil(Math.max(...corners.map((p) => p[0])))),

@@ -15,7 +15,10 @@ import { RestoraError } from '../../../shared/errors.js';
 interface FaceApi {
   nets: { ssdMobilenetv1: { loadFromDisk(dir: string): Promise<void> }; faceLandmark68Net: { loadFromDisk(dir: string): Promise<void> } };
   SsdMobilenetv1Options: new (o: { minConfidence: number; maxResults: number }) => unknown;
-  detectAllFaces(input: tf.Tensor3D, options: unknown): {
+  detectAllFaces(
+    input: tf.Tensor3D,
+    options: unknown,
+  ): {
     withFaceLandmarks(): Promise<{ detection: { box: { x: number; y: number; width: number; height: number }; score: number }; landmarks: { positions: { x: number; y: number }[] } }[]>;
   };
 }
@@ -106,12 +109,17 @@ export async function detectFaces(rgb: Uint8Array, width: number, height: number
             const h = Math.min(TILE, height - y0);
             const w = Math.min(TILE, width - x0);
             if ((x0 > 0 && w < TILE_OVERLAP) || (y0 > 0 && h < TILE_OVERLAP)) continue; // inside the tile before
-            const tile = tf.tidy(() => tf.image.resizeBilinear(tf.slice(photo, [y0, x0, 0], [h, w, 3]).toFloat(), [Math.round(h * up), Math.round(w * up)]).round().toInt() as tf.Tensor3D);
+            const tile = tf.tidy(
+              () =>
+                tf.image
+                  .resizeBilinear(tf.slice(photo, [y0, x0, 0], [h, w, 3]).toFloat(), [Math.round(h * up), Math.round(w * up)])
+                  .round()
+                  .toInt() as tf.Tensor3D,
+            );
             try {
               // A face cut by a seam between tiles is whole in the next tile (or, when bigger than the overlap, in the whole-photo pass).
               // (The detector's box of a cut face stops a few pixels short of the seam.)
-              const cut = (f: Found) =>
-                (x0 > 0 && f.box.x <= x0 + SEAM) || (y0 > 0 && f.box.y <= y0 + SEAM) || (x0 + w < width && f.box.x + f.box.width >= x0 + w - SEAM) || (y0 + h < height && f.box.y + f.box.height >= y0 + h - SEAM);
+              const cut = (f: Found) => (x0 > 0 && f.box.x <= x0 + SEAM) || (y0 > 0 && f.box.y <= y0 + SEAM) || (x0 + w < width && f.box.x + f.box.width >= x0 + w - SEAM) || (y0 + h < height && f.box.y + f.box.height >= y0 + h - SEAM);
               passes.push((await detectOnce(api, tile, minScore, (x, y) => [x / up + x0, y / up + y0], up)).filter((f) => !cut(f)));
             } finally {
               tile.dispose();
@@ -121,7 +129,14 @@ export async function detectFaces(rgb: Uint8Array, width: number, height: number
       }
     } else {
       const up = DETECT_SIDE / long;
-      const enlarged = tf.tidy(() => tf.image.resizeBilinear(photo.toFloat(), [Math.round(height * up), Math.round(width * up)]).round().clipByValue(0, 255).toInt() as tf.Tensor3D);
+      const enlarged = tf.tidy(
+        () =>
+          tf.image
+            .resizeBilinear(photo.toFloat(), [Math.round(height * up), Math.round(width * up)])
+            .round()
+            .clipByValue(0, 255)
+            .toInt() as tf.Tensor3D,
+      );
       try {
         passes.push(await detectOnce(api, enlarged, minScore, (x, y) => [x / up, y / up], up));
       } finally {
@@ -129,7 +144,18 @@ export async function detectFaces(rgb: Uint8Array, width: number, height: number
       }
       const top = Math.floor((DETECT_SIDE - height) / 2);
       const left = Math.floor((DETECT_SIDE - width) / 2);
-      const framed = tf.tidy(() => tf.pad(photo, [[top, DETECT_SIDE - height - top], [left, DETECT_SIDE - width - left], [0, 0]], 128) as tf.Tensor3D);
+      const framed = tf.tidy(
+        () =>
+          tf.pad(
+            photo,
+            [
+              [top, DETECT_SIDE - height - top],
+              [left, DETECT_SIDE - width - left],
+              [0, 0],
+            ],
+            128,
+          ) as tf.Tensor3D,
+      );
       try {
         passes.push(await detectOnce(api, framed, minScore, (x, y) => [x - left, y - top], 1));
       } finally {

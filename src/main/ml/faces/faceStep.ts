@@ -123,10 +123,13 @@ export async function restoreFaces(input: Image, output: Image, scale: number, m
       continue;
     }
     const toCrop = similarityFrom(face.points, template);
-    const fit = Math.sqrt(face.points.reduce((sum, [x, y], i) => {
-      const [u, v] = applySimilarity(toCrop, x, y);
-      return sum + (u - template[i]![0]) ** 2 + (v - template[i]![1]) ** 2;
-    }, 0) / face.points.length) / k;
+    const fit =
+      Math.sqrt(
+        face.points.reduce((sum, [x, y], i) => {
+          const [u, v] = applySimilarity(toCrop, x, y);
+          return sum + (u - template[i]![0]) ** 2 + (v - template[i]![1]) ** 2;
+        }, 0) / face.points.length,
+      ) / k;
     if (fit > MAX_FIT_512) {
       misshapen++;
       continue;

@@ -27,7 +27,6 @@ export interface ImportMeta {
   license?: string;
 }
 
-
 /** A model's inputs for image x: a face model with a fidelity input (CodeFormer) gets w = 0.5 beside it. */
 function probeInputs(model: tf.LayersModel, x: tf.Tensor): tf.Tensor | tf.Tensor[] {
   return model.inputs.length === 2 ? [x, tf.fill([x.shape[0]!, 1], 0.5)] : x;

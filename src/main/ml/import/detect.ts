@@ -16,7 +16,11 @@ function unsupported(file: string, sd: StateDict): never {
   const keys = [...sd.keys()];
   const sample = keys.slice(0, 6).join(', ') + (keys.length > 6 ? `, ... (${keys.length} tensors)` : '');
   const known = listArchs().filter((a) => listDetectors().some((d) => d.arch === a.id));
-  const named = (role: 'face' | 'upscaler') => known.filter((a) => (a.role === 'face') === (role === 'face')).map((a) => a.importName ?? a.id).join(', ');
+  const named = (role: 'face' | 'upscaler') =>
+    known
+      .filter((a) => (a.role === 'face') === (role === 'face'))
+      .map((a) => a.importName ?? a.id)
+      .join(', ');
   throw new RestoraError('UNSUPPORTED', `${file}: unsupported architecture: keys look like ${sample}. Restora imports ${named('upscaler')} upscalers, and ${named('face')} face restorers.`, file);
 }
 

@@ -68,7 +68,11 @@ export interface ImportDeps {
 }
 
 function idFrom(name: string): string {
-  return name.normalize('NFC').replace(/[^\p{L}\p{N}._-]+/gu, '-').replace(/^[^\p{L}\p{N}]+/u, '').slice(0, 64);
+  return name
+    .normalize('NFC')
+    .replace(/[^\p{L}\p{N}._-]+/gu, '-')
+    .replace(/^[^\p{L}\p{N}]+/u, '')
+    .slice(0, 64);
 }
 
 /** A card is a few KB; one that is a pipe, a link out or huge is refused before readCard opens it. */

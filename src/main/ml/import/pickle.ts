@@ -101,11 +101,7 @@ export function unpickle(buf: Uint8Array, hooks: PickleHooks, file: string, star
   const makeGlobal = (module: string, name: string) => {
     const g = hooks.global(module, name);
     if (g === undefined) {
-      throw new RestoraError(
-        'MODEL_INVALID',
-        `${file}: refused: the checkpoint asks to run ${module}.${name}, and Restora only reads tensors and plain containers (it never runs code from a model file)`,
-        file,
-      );
+      throw new RestoraError('MODEL_INVALID', `${file}: refused: the checkpoint asks to run ${module}.${name}, and Restora only reads tensors and plain containers (it never runs code from a model file)`, file);
     }
     return g;
   };

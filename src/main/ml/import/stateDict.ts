@@ -32,18 +32,20 @@ const MAX_ELEMENTS = MAX_EXPANDED_BYTES / 4;
 type DType = 'f32' | 'f16' | 'bf16' | 'f64' | 'i64' | 'i32' | 'i16' | 'i8' | 'u8' | 'bool';
 const ELEMENT_BYTES: Record<DType, number> = { f32: 4, f16: 2, bf16: 2, f64: 8, i64: 8, i32: 4, i16: 2, i8: 1, u8: 1, bool: 1 };
 // Maps, not objects: a name like "constructor" or "__proto__" must not be found on a prototype.
-const TORCH_STORAGES = new Map<string, DType>(Object.entries({
-  FloatStorage: 'f32',
-  HalfStorage: 'f16',
-  BFloat16Storage: 'bf16',
-  DoubleStorage: 'f64',
-  LongStorage: 'i64',
-  IntStorage: 'i32',
-  ShortStorage: 'i16',
-  CharStorage: 'i8',
-  ByteStorage: 'u8',
-  BoolStorage: 'bool',
-} satisfies Record<string, DType>));
+const TORCH_STORAGES = new Map<string, DType>(
+  Object.entries({
+    FloatStorage: 'f32',
+    HalfStorage: 'f16',
+    BFloat16Storage: 'bf16',
+    DoubleStorage: 'f64',
+    LongStorage: 'i64',
+    IntStorage: 'i32',
+    ShortStorage: 'i16',
+    CharStorage: 'i8',
+    ByteStorage: 'u8',
+    BoolStorage: 'bool',
+  } satisfies Record<string, DType>),
+);
 const SAFETENSORS_DTYPES = new Map<unknown, DType>(Object.entries({ F32: 'f32', F16: 'f16', BF16: 'bf16', F64: 'f64', I64: 'i64', I32: 'i32', I16: 'i16', I8: 'i8', U8: 'u8', BOOL: 'bool' } satisfies Record<string, DType>));
 
 /** IEEE half -> float. */

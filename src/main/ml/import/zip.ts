@@ -124,11 +124,7 @@ export function openZip(buf: Uint8Array, file: string, cap: number): ZipReader {
       }
       if (e.method !== 8) throw new RestoraError('MODEL_INVALID', `${file}: zip entry ${name} uses compression method ${e.method}; Restora reads stored and deflated entries`, file);
       if (inflated + e.size > budget) {
-        throw new RestoraError(
-          'MODEL_INVALID',
-          `${file}: zip entry ${name} inflates to ${sizeText(e.size)} (declared), over the limit of ${sizeText(budget - inflated)} left for this ${sizeText(buf.byteLength)} archive: refused as a zip bomb`,
-          file,
-        );
+        throw new RestoraError('MODEL_INVALID', `${file}: zip entry ${name} inflates to ${sizeText(e.size)} (declared), over the limit of ${sizeText(budget - inflated)} left for this ${sizeText(buf.byteLength)} archive: refused as a zip bomb`, file);
       }
       inflated += e.size;
       // Streamed in 16 KB slices (at most ~16 MB out each): output past the declared size stops it at once.

@@ -51,8 +51,28 @@ export function mirrorPadBottomRight(x: tf.Tensor4D, padH: number, padW: number,
     const reflectW = mode === 'reflect' && y.shape[2] > 1;
     const h = Math.min(padH, reflectH ? y.shape[1] - 1 : y.shape[1]);
     const w = Math.min(padW, reflectW ? y.shape[2] - 1 : y.shape[2]);
-    if (h > 0) y = tf.mirrorPad(y, [[0, 0], [0, h], [0, 0], [0, 0]], reflectH ? 'reflect' : 'symmetric');
-    if (w > 0) y = tf.mirrorPad(y, [[0, 0], [0, 0], [0, w], [0, 0]], reflectW ? 'reflect' : 'symmetric');
+    if (h > 0)
+      y = tf.mirrorPad(
+        y,
+        [
+          [0, 0],
+          [0, h],
+          [0, 0],
+          [0, 0],
+        ],
+        reflectH ? 'reflect' : 'symmetric',
+      );
+    if (w > 0)
+      y = tf.mirrorPad(
+        y,
+        [
+          [0, 0],
+          [0, 0],
+          [0, w],
+          [0, 0],
+        ],
+        reflectW ? 'reflect' : 'symmetric',
+      );
     padH -= h;
     padW -= w;
   }
@@ -135,14 +155,7 @@ export function planTiles(width: number, height: number, tile: number): TileRect
  * the same sample type. Yields to the event loop between tiles so messages
  * (cancel) can arrive.
  */
-export async function upscaleTiled(
-  model: Predictor | TileRunner,
-  src: Pixels,
-  width: number,
-  height: number,
-  maxValue: number,
-  o: TileOptions,
-): Promise<Pixels> {
+export async function upscaleTiled(model: Predictor | TileRunner, src: Pixels, width: number, height: number, maxValue: number, o: TileOptions): Promise<Pixels> {
   const s = o.scale;
   const outW = width * s;
   const outH = height * s;
@@ -212,13 +225,7 @@ function axisWeight(p: number, start: number, end: number, size: number, band: n
  * alpha = wx*wy / (that + wx*wy) gives each tile exactly its weight wx*wy, without a
  * float buffer the size of the photo.
  */
-function blendTile(
-  out: Pixels,
-  data: Float32Array,
-  r: TileRect,
-  at: { x0: number; y0: number; tw: number },
-  g: { width: number; height: number; scale: number; channels: number; band: number },
-): void {
+function blendTile(out: Pixels, data: Float32Array, r: TileRect, at: { x0: number; y0: number; tw: number }, g: { width: number; height: number; scale: number; channels: number; band: number }): void {
   const { scale: s, channels: co } = g;
   const band = g.band * s;
   const outW = g.width * s;

@@ -109,11 +109,7 @@ export async function upscaleFile(
   const info = await probeImage(req.input);
   const upright = uprightSize(info);
   if (upright.width * upright.height * req.scale * req.scale > MAX_OUTPUT_PIXELS) {
-    throw new RestoraError(
-      'IMAGE_TOO_LARGE',
-      `${req.input}: x${req.scale} output would be ${upright.width * req.scale}x${upright.height * req.scale}, over the ${MAX_OUTPUT_PIXELS / 1e6} MP limit`,
-      req.input,
-    );
+    throw new RestoraError('IMAGE_TOO_LARGE', `${req.input}: x${req.scale} output would be ${upright.width * req.scale}x${upright.height * req.scale}, over the ${MAX_OUTPUT_PIXELS / 1e6} MP limit`, req.input);
   }
   const img = await decodeImage(req.input, info);
   let repairedPixels: number | undefined;
@@ -169,5 +165,15 @@ export async function upscaleFile(
   }
   // The encoder takes EXIF/XMP/ICC from the source file, whatever the pixel size.
   await encodeImage(out, req.output, { format: req.format, ...(req.quality !== undefined ? { quality: req.quality } : {}) }, info);
-  return { width: img.width, height: img.height, outWidth: out.width, outHeight: out.height, keptColours: Boolean(req.keepColours), keptHighlights: Boolean(req.keepHighlights), ...(repairedPixels !== undefined ? { repairedPixels } : {}), ...(faces ? { faces } : {}), ...(tile !== fitted.tile ? { tile: { asked: req.tile, used: tile, reason: 'gpu-out-of-memory' as const } } : fitted.change ? { tile: fitted.change } : {}) };
+  return {
+    width: img.width,
+    height: img.height,
+    outWidth: out.width,
+    outHeight: out.height,
+    keptColours: Boolean(req.keepColours),
+    keptHighlights: Boolean(req.keepHighlights),
+    ...(repairedPixels !== undefined ? { repairedPixels } : {}),
+    ...(faces ? { faces } : {}),
+    ...(tile !== fitted.tile ? { tile: { asked: req.tile, used: tile, reason: 'gpu-out-of-memory' as const } } : fitted.change ? { tile: fitted.change } : {}),
+  };
 }

@@ -69,14 +69,7 @@ function releaseView(backend: Backend, v: TensorInfo): void {
  * so XNNPACK packs it once. Against the conv formulation below this avoids packing an
  * activation-sized filter per call (tfjs transposes a conv filter element by element).
  */
-function conv2DBackpropFilterStride1(
-  backend: Backend,
-  x: TensorInfo,
-  dy: TensorInfo,
-  kh: number,
-  kw: number,
-  pad: { top: number; bottom: number; left: number; right: number },
-): TensorInfo {
+function conv2DBackpropFilterStride1(backend: Backend, x: TensorInfo, dy: TensorInfo, kh: number, kw: number, pad: { top: number; bottom: number; left: number; right: number }): TensorInfo {
   const [B, H, W, ci] = x.shape as [number, number, number, number];
   const [, oh, ow, co] = dy.shape as [number, number, number, number];
   const Hp = H + pad.top + pad.bottom;
@@ -86,10 +79,38 @@ function conv2DBackpropFilterStride1(
   const keep = (t: TensorInfo): TensorInfo => (temps.push(t), t);
   try {
     const xp = keep(
-      call('PadV2', backend, { x }, { paddings: [[0, 0], [pad.top, pad.bottom], [pad.left, pad.right], [0, 1]], constantValue: 0 }),
+      call(
+        'PadV2',
+        backend,
+        { x },
+        {
+          paddings: [
+            [0, 0],
+            [pad.top, pad.bottom],
+            [pad.left, pad.right],
+            [0, 1],
+          ],
+          constantValue: 0,
+        },
+      ),
     );
     const X = keep(call('Transpose', backend, { x: xp }, { perm: [3, 0, 1, 2] }));
-    const dp = keep(call('PadV2', backend, { x: dy }, { paddings: [[0, 0], [0, Hp - oh], [0, Wp - ow], [0, 0]], constantValue: 0 }));
+    const dp = keep(
+      call(
+        'PadV2',
+        backend,
+        { x: dy },
+        {
+          paddings: [
+            [0, 0],
+            [0, Hp - oh],
+            [0, Wp - ow],
+            [0, 0],
+          ],
+          constantValue: 0,
+        },
+      ),
+    );
     const D = keep(call('Reshape', backend, { x: dp }, { shape: [1, n, co] }));
     const taps: TensorInfo[] = [];
     for (let i = 0; i < kh; i++) {
@@ -121,14 +142,7 @@ function conv2DBackpropFilter(args: { inputs: Record<string, TensorInfo>; backen
   const x = inputs.x!;
   const dy = inputs.dy!;
   if (attrs.dataFormat === 'NCHW') throw new Error('Conv2DBackpropFilter: NCHW is not supported on wasm');
-  const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    attrs.filterShape,
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-  );
+  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, padInfo } = info;
   const { top, bottom, left, right } = padInfo;
   if (sh === 1 && sw === 1 && Math.min(top, bottom, left, right) >= 0 && x.dtype === 'float32' && viewsSupported(backend)) {
@@ -140,17 +154,25 @@ function conv2DBackpropFilter(args: { inputs: Record<string, TensorInfo>; backen
     let xp = x;
     if (top > 0 || bottom > 0 || left > 0 || right > 0) {
       xp = keep(
-        call('PadV2', backend, { x }, {
-          paddings: [[0, 0], [Math.max(0, top), Math.max(0, bottom)], [Math.max(0, left), Math.max(0, right)], [0, 0]],
-          constantValue: 0,
-        }),
+        call(
+          'PadV2',
+          backend,
+          { x },
+          {
+            paddings: [
+              [0, 0],
+              [Math.max(0, top), Math.max(0, bottom)],
+              [Math.max(0, left), Math.max(0, right)],
+              [0, 0],
+            ],
+            constantValue: 0,
+          },
+        ),
       );
     }
     const xT = keep(call('Transpose', backend, { x: xp }, { perm: [3, 1, 2, 0] }));
     const dyT = keep(call('Transpose', backend, { x: dy }, { perm: [1, 2, 0, 3] }));
-    const full = keep(
-      call('Conv2D', backend, { x: xT, filter: dyT }, { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [sh, sw] }),
-    );
+    const full = keep(call('Conv2D', backend, { x: xT, filter: dyT }, { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', dilations: [sh, sw] }));
     let cropped = full;
     if (full.shape[1] !== kh || full.shape[2] !== kw) {
       cropped = keep(call('Slice', backend, { x: full }, { begin: [0, 0, 0, 0], size: [-1, kh, kw, -1] }));
@@ -171,14 +193,7 @@ function makeConv2DBackpropInput(fallback: KernelFunc): KernelFunc {
     const attrs = args.attrs as unknown as Conv2DAttrs & { inputShape: [number, number, number, number] };
     const dy = inputs.dy!;
     const filter = inputs.filter!;
-    const info = tf.backend_util.computeConv2DInfo(
-      attrs.inputShape,
-      filter.shape as [number, number, number, number],
-      attrs.strides,
-      1,
-      attrs.pad,
-      attrs.dimRoundingMode,
-    );
+    const info = tf.backend_util.computeConv2DInfo(attrs.inputShape, filter.shape as [number, number, number, number], attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
     const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, padInfo } = info;
     const pt = kh - 1 - padInfo.top;
     const pb = kh - 1 - padInfo.bottom;
@@ -193,7 +208,12 @@ function makeConv2DBackpropInput(fallback: KernelFunc): KernelFunc {
       const flipped = keep(call('Reverse', backend, { x: filter }, { dims: [0, 1] }));
       const swapped = keep(call('Transpose', backend, { x: flipped }, { perm: [0, 1, 3, 2] }));
       // The conv pads dy itself (XNNPACK's implicit padding): no padded copy of dy.
-      const pad = [[0, 0], [pt, pb], [pl, pr], [0, 0]];
+      const pad = [
+        [0, 0],
+        [pt, pb],
+        [pl, pr],
+        [0, 0],
+      ];
       return call('Conv2D', backend, { x: dy, filter: swapped }, { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [1, 1] });
     } finally {
       for (const t of temps) backend.disposeData(t.dataId);

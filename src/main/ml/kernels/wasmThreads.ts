@@ -13,9 +13,7 @@ import path from 'node:path';
 
 const FACTORY_PREFIX = 'var WasmBackendModuleThreadedSimd';
 // The factory body references the bundle's CommonJS helpers by these names.
-const FACTORY_PRELUDE =
-  "var require$$0=require('fs'),require$$1=require('path'),require$$2=require('worker_threads')," +
-  "require$$3=require('perf_hooks'),require$$4=require('os'),commonjsGlobal=globalThis;\n";
+const FACTORY_PRELUDE = "var require$$0=require('fs'),require$$1=require('path'),require$$2=require('worker_threads')," + "require$$3=require('perf_hooks'),require$$4=require('os'),commonjsGlobal=globalThis;\n";
 
 let installed = false;
 

@@ -115,5 +115,3 @@ export function maskedPsnr(a: FloatImage, b: FloatImage, mask: ArrayLike<number>
   }
   return psnrOf(n ? se / n : 0);
 }
-
-

@@ -44,7 +44,9 @@ export class ModelLibrary {
 
   /** A face model by id; anything else is a usage error that names the face models installed. */
   face(id: string): ModelSummary {
-    const faces = this.list().filter((m) => m.card.task === 'face').map((m) => m.card.id);
+    const faces = this.list()
+      .filter((m) => m.card.task === 'face')
+      .map((m) => m.card.id);
     const m = this.list().find((s) => s.card.id === id);
     const which = faces.length ? `Face models installed: ${faces.join(', ')}.` : 'No face model is installed: import a GFPGAN v1.3 / v1.4, CodeFormer or RestoreFormer++ file with restora models import.';
     if (!m) throw new RestoraError('NOT_FOUND', `Unknown face model "${id}". ${which}`);

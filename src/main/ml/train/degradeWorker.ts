@@ -19,7 +19,10 @@ parentPort!.on('message', (req: LoaderRequest) => {
   make(req).then(
     (b) => {
       const reply: LoaderReply = { id: req.id, lr: b.lr, hr: b.hr, ...(b.cond ? { cond: b.cond } : {}), ...(b.mask ? { mask: b.mask } : {}) };
-      parentPort!.postMessage(reply, [b.lr, b.hr, b.cond, b.mask].filter((a): a is Float32Array => !!a).map((a) => a.buffer as ArrayBuffer));
+      parentPort!.postMessage(
+        reply,
+        [b.lr, b.hr, b.cond, b.mask].filter((a): a is Float32Array => !!a).map((a) => a.buffer as ArrayBuffer),
+      );
     },
     (err: unknown) => {
       const reply: LoaderReply = { id: req.id, error: err instanceof Error ? err.message : String(err) };

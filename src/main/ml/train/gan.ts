@@ -283,10 +283,7 @@ export class GanTrainer {
       const l = await this.nextStep();
       this.elapsedMs += performance.now() - t0;
       if (![l.pixel, l.g, l.d].every(Number.isFinite)) {
-        throw new RestoraError(
-          'TRAINING_DIVERGED',
-          `GAN losses became G ${l.g} / D ${l.d} at step ${this.step}; the last good checkpoint in ${this.checkpointDir} is kept. Lower the learning rates and resume.`,
-        );
+        throw new RestoraError('TRAINING_DIVERGED', `GAN losses became G ${l.g} / D ${l.d} at step ${this.step}; the last good checkpoint in ${this.checkpointDir} is kept. Lower the learning rates and resume.`);
       }
       sum.pixel += l.pixel;
       sum.g += l.g;

@@ -76,10 +76,7 @@ export function resolveTeacher(models: readonly ModelSummary[], id: string, scal
   if (m.card.scale === scale) return m;
   if (downscale && m.card.scale > scale && m.card.scale % scale === 0) return m;
   if (m.card.scale > scale && m.card.scale % scale === 0) {
-    throw new RestoraError(
-      'USAGE',
-      `${id} upscales x${m.card.scale}; this run is x${scale}. Add --teacher-downscale to reduce its x${m.card.scale} output to x${scale} with bicubic imresize, or pick a x${scale} teacher. ${choices}`,
-    );
+    throw new RestoraError('USAGE', `${id} upscales x${m.card.scale}; this run is x${scale}. Add --teacher-downscale to reduce its x${m.card.scale} output to x${scale} with bicubic imresize, or pick a x${scale} teacher. ${choices}`);
   }
   throw new RestoraError('USAGE', `${id} upscales x${m.card.scale}; this run is x${scale}, and a teacher cannot be smaller than the run. ${choices}`);
 }
@@ -446,7 +443,8 @@ export class TeacherPool {
    */
   sample(rng: Rng, batch: number, patch: number, scale: number): Batch {
     if (scale !== this.o.scale) throw new Error(`the teacher pool is x${this.o.scale}, not x${scale}`);
-    if (patch > this.region) throw new RestoraError('USAGE', `The patch (${patch}px) is larger than the teacher's regions (${this.region}px).`, undefined, { hint: { cli: `Use --patch ${this.region} or less.`, studio: `Set the patch to ${this.region} px or less.` } });
+    if (patch > this.region)
+      throw new RestoraError('USAGE', `The patch (${patch}px) is larger than the teacher's regions (${this.region}px).`, undefined, { hint: { cli: `Use --patch ${this.region} or less.`, studio: `Set the patch to ${this.region} px or less.` } });
     const hp = patch * scale;
     const lr = new Float32Array(batch * patch * patch * 3);
     const hr = new Float32Array(batch * hp * hp * 3);
@@ -469,4 +467,3 @@ export class TeacherPool {
     return { next: (rng, batch, patch, scale) => this.sample(rng, batch, patch, scale) };
   }
 }
-

@@ -13,8 +13,5 @@ export function teacherCostText(e: TeacherEstimate): string {
 
 /** The refusal of a run whose teacher would take over an hour without the user's yes. */
 export function teacherCostRefusal(e: TeacherEstimate): RestoraError {
-  return new RestoraError(
-    'USAGE',
-    `Computing the teacher's outputs would take over an hour: ${teacherCostText(e)}. Add --yes to start anyway (the studio asks you to confirm), or ask for fewer --teacher-regions.`,
-  );
+  return new RestoraError('USAGE', `Computing the teacher's outputs would take over an hour: ${teacherCostText(e)}. Add --yes to start anyway (the studio asks you to confirm), or ask for fewer --teacher-regions.`);
 }

@@ -140,7 +140,6 @@ export function learningRateAt(c: TrainerConfig, step: number): number {
   return c.lrMin + 0.5 * (c.lr - c.lrMin) * (1 + Math.cos(Math.PI * t));
 }
 
-
 /**
  * Copies every layer's weights from `from` into `to`. `to` may have extra layers
  * named cond_* (whole-image conditioning, zero-initialised) that `from` lacks: a
@@ -342,8 +341,7 @@ export class Trainer {
       if (!sameArch(state.config, config)) {
         throw new RestoraError(
           'CHECKPOINT_MISMATCH',
-          `Run in ${runDir} was trained as ${state.config.arch} x${state.config.scale} ${JSON.stringify(state.config.archOptions)}; ` +
-            `it cannot resume as ${config.arch} x${config.scale} ${JSON.stringify(config.archOptions)}.`,
+          `Run in ${runDir} was trained as ${state.config.arch} x${state.config.scale} ${JSON.stringify(state.config.archOptions)}; ` + `it cannot resume as ${config.arch} x${config.scale} ${JSON.stringify(config.archOptions)}.`,
           runDir,
         );
       }
@@ -406,10 +404,7 @@ export class Trainer {
       }),
     );
     const a = artifacts!;
-    expectReply(
-      await engine.call({ op: 'load', model: ENGINE_KEY, topology: a.modelTopology as object, weightSpecs: a.weightSpecs as WeightSpec[], weights: new Uint8Array(a.weightData as ArrayBuffer) }),
-      'loaded',
-    );
+    expectReply(await engine.call({ op: 'load', model: ENGINE_KEY, topology: a.modelTopology as object, weightSpecs: a.weightSpecs as WeightSpec[], weights: new Uint8Array(a.weightData as ArrayBuffer) }), 'loaded');
     const c = this.config;
     const resumed = this.step > 0;
     const setup = {
@@ -463,13 +458,9 @@ export class Trainer {
       // A full disk (or any write error) must not touch the last good checkpoint: drop the partial one.
       fs.rmSync(tmp, { recursive: true, force: true });
       const full = (err as NodeJS.ErrnoException).code === 'ENOSPC' || /ENOSPC|no space/i.test(String((err as Error).message));
-      throw new RestoraError(
-        'WRITE_FAILED',
-        `Could not write the checkpoint of step ${this.step} in ${dir}: ${full ? 'the disk is full' : (err as Error).message}. ` +
-          `The last good checkpoint is kept; free some space and resume.`,
-        dir,
-        { cause: err },
-      );
+      throw new RestoraError('WRITE_FAILED', `Could not write the checkpoint of step ${this.step} in ${dir}: ${full ? 'the disk is full' : (err as Error).message}. ` + `The last good checkpoint is kept; free some space and resume.`, dir, {
+        cause: err,
+      });
     }
     fs.rmSync(`${dir}.old`, { recursive: true, force: true });
     if (fs.existsSync(dir)) fs.renameSync(dir, `${dir}.old`);
@@ -551,10 +542,7 @@ export class Trainer {
       const loss = await this.nextStep();
       this.elapsedMs += performance.now() - t0;
       if (!Number.isFinite(loss)) {
-        throw new RestoraError(
-          'TRAINING_DIVERGED',
-          `Loss became ${loss} at step ${this.step}; the last good checkpoint in ${this.checkpointDir} is kept. Lower the learning rate and resume.`,
-        );
+        throw new RestoraError('TRAINING_DIVERGED', `Loss became ${loss} at step ${this.step}; the last good checkpoint in ${this.checkpointDir} is kept. Lower the learning rate and resume.`);
       }
       lossSum += loss;
       lossCount++;

@@ -135,19 +135,13 @@ export class ComputeHost {
     return this.call({ type: 'importModel', id: this.nextId++, source, outDir, meta });
   }
 
-  upscale(
-    modelDir: string | null,
-    request: UpscaleFileRequest,
-    opts: { onProgress?: (done: number, total: number) => void; signal?: AbortSignal } = {},
-  ): Promise<UpscaleFileResult> {
+  upscale(modelDir: string | null, request: UpscaleFileRequest, opts: { onProgress?: (done: number, total: number) => void; signal?: AbortSignal } = {}): Promise<UpscaleFileResult> {
     const cancel = new SharedArrayBuffer(4);
     const flag = new Int32Array(cancel);
     const onAbort = () => Atomics.store(flag, 0, 1);
     if (opts.signal?.aborted) onAbort();
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-    return this.call<UpscaleFileResult>({ type: 'upscale', id: this.nextId++, modelDir, request, cancel }, opts.onProgress).finally(() =>
-      opts.signal?.removeEventListener('abort', onAbort),
-    );
+    return this.call<UpscaleFileResult>({ type: 'upscale', id: this.nextId++, modelDir, request, cancel }, opts.onProgress).finally(() => opts.signal?.removeEventListener('abort', onAbort));
   }
 
   async close(): Promise<void> {

@@ -51,7 +51,6 @@ let computeChoice: ComputeChoice = init.compute ?? 'cpu';
 /** 'auto' looks for a GPU once (a Chromium start), not before every job. */
 let autoSettled = false;
 
-
 async function currentEngine(): Promise<Engine> {
   if (engine instanceof PageEngine && engine.lostReason) {
     // The device went away (driver reset, page crash): the next job starts a fresh page.
@@ -181,7 +180,12 @@ async function damageNet(dir: string): Promise<DamageNet> {
 let faceDir: string | null = null;
 async function faceModel(dir: string): Promise<{ model: EngineModel; side: number }> {
   const card = readCard(dir);
-  if (card.task !== 'face') throw new RestoraError('USAGE', `${card.id} is not a face model (it is ${card.task === 'upscale' || card.task === 'restore' ? `an x${card.scale} ${card.task} model` : `a ${card.task} net`}); pick a face model imported from GFPGAN, CodeFormer or RestoreFormer++.`, dir);
+  if (card.task !== 'face')
+    throw new RestoraError(
+      'USAGE',
+      `${card.id} is not a face model (it is ${card.task === 'upscale' || card.task === 'restore' ? `an x${card.scale} ${card.task} model` : `a ${card.task} net`}); pick a face model imported from GFPGAN, CodeFormer or RestoreFormer++.`,
+      dir,
+    );
   const other = faceDir !== null && faceDir !== dir ? models.get(faceDir) : undefined;
   if (other) {
     models.delete(faceDir!);
@@ -293,16 +297,23 @@ async function handle(msg: Exclude<ToWorker, { type: 'pageExited' }>): Promise<v
       ...(repair ? { repair } : {}),
     };
     if (msg.modelDir === null) {
-      if (!repair || msg.request.scale !== 1) throw new RestoraError('USAGE', 'Without a model there is only the repair step, at the photo\'s own size.');
+      if (!repair || msg.request.scale !== 1) throw new RestoraError('USAGE', "Without a model there is only the repair step, at the photo's own size.");
       send({ type: 'upscaled', id: msg.id, result: await upscaleFile(() => identityRunner, { ...msg.request, keepColours: false }, hooks) });
       return;
     }
     const m = await model(msg.modelDir);
-    const request = { ...msg.request, maxTile: m.maxTile, overlap: Math.max(msg.request.overlap, m.overlap), multiple: m.multiple, padMode: m.padMode, edgePad: m.edgePad,
+    const request = {
+      ...msg.request,
+      maxTile: m.maxTile,
+      overlap: Math.max(msg.request.overlap, m.overlap),
+      multiple: m.multiple,
+      padMode: m.padMode,
+      edgePad: m.edgePad,
       // Restoration models keep the photo's own colours unless asked otherwise.
       keepColours: msg.request.keepColours ?? m.restores,
       // Restoration models stretch contrast and blew out whites on real prints: guard them by default.
-      keepHighlights: msg.request.keepHighlights ?? m.restores };
+      keepHighlights: msg.request.keepHighlights ?? m.restores,
+    };
     const result = await upscaleFile((rgb, w, h, max) => engineRunnerFor(m.model, rgb, w, h, max), request, hooks);
     send({ type: 'upscaled', id: msg.id, result });
   } catch (err) {

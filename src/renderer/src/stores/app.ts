@@ -27,10 +27,7 @@ export const useAppStore = defineStore('app', () => {
   });
 
   async function load(): Promise<void> {
-    const [i, s] = await Promise.all([
-      notify.attempt('Reading app info', () => api['app.info']({})),
-      notify.attempt('Reading settings', () => api['settings.get']({})),
-    ]);
+    const [i, s] = await Promise.all([notify.attempt('Reading app info', () => api['app.info']({})), notify.attempt('Reading settings', () => api['settings.get']({}))]);
     if (i) info.value = i;
     if (s) settings.value = s;
   }

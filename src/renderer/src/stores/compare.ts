@@ -46,7 +46,16 @@ export const useCompareStore = defineStore('compare', () => {
     progress.value = { done: 0, total: 0 };
     startedAt.value = performance.now();
     try {
-      const r = await api['upscale.image']({ imageId: img.id, modelId: modelId.value || undefined, taskId: id, keepColours: keepColours.value, levels: levels.value, repair: repair.value, ...(then ? { then } : {}), ...(faceModel.value ? { faces: { modelId: faceModel.value, strength: faceStrength.value } } : {}) });
+      const r = await api['upscale.image']({
+        imageId: img.id,
+        modelId: modelId.value || undefined,
+        taskId: id,
+        keepColours: keepColours.value,
+        levels: levels.value,
+        repair: repair.value,
+        ...(then ? { then } : {}),
+        ...(faceModel.value ? { faces: { modelId: faceModel.value, strength: faceStrength.value } } : {}),
+      });
       if (image.value?.id === img.id) result.value = r;
       // A transformer's windows or the model's memory changed Settings' tile: say so once, here.
       if (r.tile) notify.info(`Upscaled ${tileChangeSaid(r.tile)}.`);

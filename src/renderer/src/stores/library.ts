@@ -240,7 +240,31 @@ export const useLibraryStore = defineStore('library', () => {
   watch(() => [filters.status, filters.format, filters.sort, filters.descending], reset);
 
   return {
-    projects, projectId, project, filters, total, pages, generation, selected, importing, importStarted, lastImport, lastOpened,
-    loadProjects, createProject, reset, ensureRange, rowAt, importPaths, uploadFiles, importSample, toggleSelected, selectRange, selectAll, clearSelection, onImportProgress, onChecked,
+    projects,
+    projectId,
+    project,
+    filters,
+    total,
+    pages,
+    generation,
+    selected,
+    importing,
+    importStarted,
+    lastImport,
+    lastOpened,
+    loadProjects,
+    createProject,
+    reset,
+    ensureRange,
+    rowAt,
+    importPaths,
+    uploadFiles,
+    importSample,
+    toggleSelected,
+    selectRange,
+    selectAll,
+    clearSelection,
+    onImportProgress,
+    onChecked,
   };
 });

@@ -4,7 +4,21 @@
  */
 import { defineStore } from 'pinia';
 import { computed, reactive, ref } from 'vue';
-import { DEFAULT_TEACHER_REGIONS, type AppEvent, type DatasetStats, type MetricPointRow, type PairPreview, type RunState, type RunSummary, type SpeedEstimate, type TeacherEstimate, type TrainingLive, type TrainingStage, type TrainPreset, type RecipeId } from '../../../shared/api';
+import {
+  DEFAULT_TEACHER_REGIONS,
+  type AppEvent,
+  type DatasetStats,
+  type MetricPointRow,
+  type PairPreview,
+  type RunState,
+  type RunSummary,
+  type SpeedEstimate,
+  type TeacherEstimate,
+  type TrainingLive,
+  type TrainingStage,
+  type TrainPreset,
+  type RecipeId,
+} from '../../../shared/api';
 import { api } from '../api';
 import { useNotify } from './notify';
 
@@ -182,8 +196,34 @@ export const useTrainingStore = defineStore('training', () => {
   const kl = computed<[number, number][]>(() => points.value.filter((p) => p.kl != null).map((p) => [p.step, p.kl as number]));
 
   return {
-    form, stats, previews, previewSkipped, estimate, teacherEstimate, teacherLive, sample,
-    runId, runState, live, stage, lossPoints, lrPoints, points, modelId, runError, valPsnr, valSsim, evalPsnr, recon, kl,
-    runs, loadRuns, watchRun, reloadHistory, onEvent, start, control,
+    form,
+    stats,
+    previews,
+    previewSkipped,
+    estimate,
+    teacherEstimate,
+    teacherLive,
+    sample,
+    runId,
+    runState,
+    live,
+    stage,
+    lossPoints,
+    lrPoints,
+    points,
+    modelId,
+    runError,
+    valPsnr,
+    valSsim,
+    evalPsnr,
+    recon,
+    kl,
+    runs,
+    loadRuns,
+    watchRun,
+    reloadHistory,
+    onEvent,
+    start,
+    control,
   };
 });

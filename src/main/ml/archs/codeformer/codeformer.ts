@@ -145,8 +145,7 @@ export function codeformerConfig(o: ArchOptions): CodeformerConfig {
 function build(_scale: number, o: ArchOptions): tf.LayersModel {
   const cfg = codeformerConfig(o);
   const plan = codeformerPlan(cfg);
-  const conv = (x: S, filters: number, kernelSize: number, name: string, strides = 1, padding: 'same' | 'valid' = 'same'): S =>
-    tf.layers.conv2d({ filters, kernelSize, strides, padding, name }).apply(x) as S;
+  const conv = (x: S, filters: number, kernelSize: number, name: string, strides = 1, padding: 'same' | 'valid' = 'same'): S => tf.layers.conv2d({ filters, kernelSize, strides, padding, name }).apply(x) as S;
   const norm = (x: S, name: string, swish: boolean): S => new GroupNorm({ groups: cfg.groups, epsilon: 1e-6, swish, name }).apply(x) as S;
   const resBlock = (x: S, cout: number, name: string): S => vqganResBlock(x, cout, name, cfg.groups, 'conv_out');
   const attnBlock = (x: S, name: string): S => {
@@ -166,7 +165,22 @@ function build(_scale: number, o: ArchOptions): tf.LayersModel {
       case 'attn':
         return attnBlock(x, name);
       case 'down': // PyTorch's VQGAN pads right and bottom by one, then a valid stride-2 conv
-        return conv(tf.layers.zeroPadding2d({ padding: [[0, 1], [0, 1]], name: `${name}_pad` }).apply(x) as S, b.cout, 3, `${name}_conv`, 2, 'valid');
+        return conv(
+          tf.layers
+            .zeroPadding2d({
+              padding: [
+                [0, 1],
+                [0, 1],
+              ],
+              name: `${name}_pad`,
+            })
+            .apply(x) as S,
+          b.cout,
+          3,
+          `${name}_conv`,
+          2,
+          'valid',
+        );
       case 'up':
         return conv(tf.layers.upSampling2d({ size: [2, 2], interpolation: 'nearest', name: `${name}_upsample` }).apply(x) as S, b.cout, 3, `${name}_conv`);
       case 'norm':

@@ -34,7 +34,11 @@ function swish(x: tf.Tensor): tf.Tensor {
 /** LayerNorm over the last axis (PyTorch's nn.LayerNorm): biased variance, eps inside the root. */
 function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor {
   const { mean, variance } = tf.moments(x, -1, true);
-  return x.sub(mean).mul(tf.rsqrt(variance.add(eps))).mul(gamma).add(beta);
+  return x
+    .sub(mean)
+    .mul(tf.rsqrt(variance.add(eps)))
+    .mul(gamma)
+    .add(beta);
 }
 
 /** x [..., K] @ kernel [K, N] for any rank of x (as a 2-D product, which every backend has). */
@@ -99,7 +103,10 @@ export class GroupNorm extends tf.layers.Layer {
       const { mean, variance } = tf.moments(grouped, [1, 2, 4], true);
       // Folded into one per-channel gain and offset, so the full-size map is touched twice, not four times.
       const gain = tf.rsqrt(variance.add(this.cfg.epsilon)).mul(this.gamma.read().reshape([1, 1, 1, g, c / g]));
-      const offset = this.beta.read().reshape([1, 1, 1, g, c / g]).sub(mean.mul(gain));
+      const offset = this.beta
+        .read()
+        .reshape([1, 1, 1, g, c / g])
+        .sub(mean.mul(gain));
       const y = x.mul(gain.reshape([b, 1, 1, c])).add(offset.reshape([b, 1, 1, c]));
       return this.cfg.swish ? swish(y) : y;
     });
@@ -288,7 +295,14 @@ export class FidelityFuse extends tf.layers.Layer {
   }
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const [dec, scale, shift, w] = inputs as tf.Tensor[];
-    return tf.tidy(() => dec!.add(dec!.mul(scale!).add(shift!).mul(w!.reshape([-1, 1, 1, 1]))));
+    return tf.tidy(() =>
+      dec!.add(
+        dec!
+          .mul(scale!)
+          .add(shift!)
+          .mul(w!.reshape([-1, 1, 1, 1])),
+      ),
+    );
   }
 }
 

@@ -89,7 +89,10 @@ export function detectCodeformer(sd: Dict, file: string, assume: CodeformerAssum
   const latent = Math.round(Math.sqrt(tokensN));
   if (latent * latent !== tokensN) refuse(`position_emb has ${tokensN} rows, not a square latent grid`);
   const [codebookSize, embDim] = shape('quantize.embedding.weight', 2) as [number, number];
-  const tail = enc.slice(-5).map((b) => b.kind).join();
+  const tail = enc
+    .slice(-5)
+    .map((b) => b.kind)
+    .join();
   if (enc[0]!.kind !== 'conv_in' || tail !== 'res,attn,res,norm,conv_out') refuse('its encoder does not start and end as a VQGAN encoder does');
   const nf = enc[0]!.cout;
   const levels: Block[][] = [[]];
@@ -102,7 +105,14 @@ export function detectCodeformer(sd: Dict, file: string, assume: CodeformerAssum
   const resBlocks = levels[0]!.filter((b) => b.kind === 'res').length;
   const chMult = levels.map((l) => l[l.length - 1]?.cout ?? 0).map((c) => c / nf);
   const attnResolutions = levels.flatMap((l, i) => (l.some((b) => b.kind === 'attn') ? [size / 2 ** i] : []));
-  const connect = [...new Set(keys.map((k) => /^fuse_convs_dict\.(\d+)\./.exec(k)?.[1]).filter((v): v is string => v !== undefined).map(Number))].sort((a, b) => a - b);
+  const connect = [
+    ...new Set(
+      keys
+        .map((k) => /^fuse_convs_dict\.(\d+)\./.exec(k)?.[1])
+        .filter((v): v is string => v !== undefined)
+        .map(Number),
+    ),
+  ].sort((a, b) => a - b);
   const layers = count(keys, /^ft_layers\.(\d+)\./);
   if (layers < 1) refuse('its transformer layers are missing or misnumbered');
 
@@ -142,8 +152,7 @@ export function detectCodeformer(sd: Dict, file: string, assume: CodeformerAssum
   };
   // Read every tensor now, so a missing one fails detection (before a network is built).
   const layerPlan: Plan = new Map();
-  const put = (prefix: string, cls: LayerClass, suffixes = ['weight', 'bias']) =>
-    layerPlan.set(prefix.replaceAll('.', '_'), { cls, tensors: suffixes.map((s) => take(s ? `${prefix}.${s}` : prefix)) });
+  const put = (prefix: string, cls: LayerClass, suffixes = ['weight', 'bias']) => layerPlan.set(prefix.replaceAll('.', '_'), { cls, tensors: suffixes.map((s) => take(s ? `${prefix}.${s}` : prefix)) });
   const resBlock = (p: string, b: Block) => {
     for (const m of ['norm1', 'norm2']) put(`${p}.${m}`, 'Norm');
     for (const m of ['conv1', 'conv2']) put(`${p}.${m}`, 'Conv2D');
@@ -168,7 +177,20 @@ export function detectCodeformer(sd: Dict, file: string, assume: CodeformerAssum
     const p = `ft_layers.${l}`;
     layerPlan.set(p.replace('.', '_'), {
       cls: 'TransformerLayer',
-      tensors: ['norm1.weight', 'norm1.bias', 'self_attn.in_proj_weight', 'self_attn.in_proj_bias', 'self_attn.out_proj.weight', 'self_attn.out_proj.bias', 'norm2.weight', 'norm2.bias', 'linear1.weight', 'linear1.bias', 'linear2.weight', 'linear2.bias'].map((s) => take(`${p}.${s}`)),
+      tensors: [
+        'norm1.weight',
+        'norm1.bias',
+        'self_attn.in_proj_weight',
+        'self_attn.in_proj_bias',
+        'self_attn.out_proj.weight',
+        'self_attn.out_proj.bias',
+        'norm2.weight',
+        'norm2.bias',
+        'linear1.weight',
+        'linear1.bias',
+        'linear2.weight',
+        'linear2.bias',
+      ].map((s) => take(`${p}.${s}`)),
     });
   }
   put('idx_pred_layer.0', 'Norm');

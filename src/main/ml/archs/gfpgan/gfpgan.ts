@@ -70,9 +70,10 @@ function build(_scale: number, o: ArchOptions): tf.LayersModel {
   feat = conv(feat, at(unet, 4), 3, 'final_conv', true);
 
   const flat = tf.layers.flatten({ name: 'style_flatten' }).apply(feat) as S;
-  const styleCode = o.differentW === true
-    ? tf.layers.reshape({ targetShape: [latents, styleDim], name: 'style_latents' }).apply(tf.layers.dense({ units: styleDim * latents, name: 'final_linear' }).apply(flat) as S)
-    : tf.layers.repeatVector({ n: latents, name: 'style_latents' }).apply(tf.layers.dense({ units: styleDim, name: 'final_linear' }).apply(flat) as S);
+  const styleCode =
+    o.differentW === true
+      ? tf.layers.reshape({ targetShape: [latents, styleDim], name: 'style_latents' }).apply(tf.layers.dense({ units: styleDim * latents, name: 'final_linear' }).apply(flat) as S)
+      : tf.layers.repeatVector({ n: latents, name: 'style_latents' }).apply(tf.layers.dense({ units: styleDim, name: 'final_linear' }).apply(flat) as S);
   const code = styleCode as S;
 
   const conditions: [S, S][] = [];

@@ -20,15 +20,16 @@ export function looksLikeFaceModel(keys: string[]): boolean {
 
 export function unsupportedFaceModel(file: string, keys: string[], why?: string): never {
   const sample = keys.slice(0, 6).join(', ') + (keys.length > 6 ? `, ... (${keys.length} tensors)` : '');
-  throw new RestoraError(
-    'UNSUPPORTED',
-    `${file}: unsupported face model: keys look like ${sample}${why ? ` (${why})` : ''}. Restora imports GFPGAN v1.3 / v1.4 (the clean architecture), CodeFormer and RestoreFormer++.`,
-    file,
-  );
+  throw new RestoraError('UNSUPPORTED', `${file}: unsupported face model: keys look like ${sample}${why ? ` (${why})` : ''}. Restora imports GFPGAN v1.3 / v1.4 (the clean architecture), CodeFormer and RestoreFormer++.`, file);
 }
 
 function count(keys: string[], re: RegExp): number {
-  const seen = new Set(keys.map((k) => re.exec(k)?.[1]).filter((v): v is string => v !== undefined).map(Number));
+  const seen = new Set(
+    keys
+      .map((k) => re.exec(k)?.[1])
+      .filter((v): v is string => v !== undefined)
+      .map(Number),
+  );
   for (let i = 0; i < seen.size; i++) if (!seen.has(i)) return -1;
   return seen.size;
 }

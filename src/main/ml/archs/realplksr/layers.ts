@@ -157,7 +157,11 @@ function bilinearSample(h: number, w: number): (src: tf.Tensor, ix: tf.Tensor, i
     const [b, g, ho, wo] = ix.shape;
     const c = src.shape[1];
     // Row of pixel (0, 0) of each (batch, group) plane (made in each pass: the forward's tensors are gone by the backward).
-    const planes = () => tf.range(0, b * g, 1, 'int32').mul(int(h * w)).reshape([b, g, 1, 1]);
+    const planes = () =>
+      tf
+        .range(0, b * g, 1, 'int32')
+        .mul(int(h * w))
+        .reshape([b, g, 1, 1]);
     const plane = planes();
     const x0f = tf.floor(ix);
     const y0f = tf.floor(iy);
@@ -244,13 +248,28 @@ export class DySampler extends tf.layers.Layer {
       const pos = tf.tensor1d(dysampleInitPos(s, g));
       const o = offset!.mul(tf.sigmoid(scope!)).mul(0.5).add(pos);
       // (i, j) of each LR pixel to the HR grid: [B,H,W,G,s,s] -> [B,G,H*s,W*s].
-      const toHr = (t: tf.Tensor) => t.reshape([b, h, w, g, s, s]).transpose([0, 3, 1, 4, 2, 5]).reshape([b, g, h * s, w * s]);
-      const baseX = tf.range(0, w).reshape([w, 1]).tile([1, s]).reshape([1, 1, 1, w * s]);
-      const baseY = tf.range(0, h).reshape([h, 1]).tile([1, s]).reshape([1, 1, h * s, 1]);
+      const toHr = (t: tf.Tensor) =>
+        t
+          .reshape([b, h, w, g, s, s])
+          .transpose([0, 3, 1, 4, 2, 5])
+          .reshape([b, g, h * s, w * s]);
+      const baseX = tf
+        .range(0, w)
+        .reshape([w, 1])
+        .tile([1, s])
+        .reshape([1, 1, 1, w * s]);
+      const baseY = tf
+        .range(0, h)
+        .reshape([h, 1])
+        .tile([1, s])
+        .reshape([1, 1, h * s, 1]);
       const ix = tf.clipByValue(baseX.add(toHr(o.slice([0, 0, 0, 0], [b, h, w, n]))), 0, w - 1);
       const iy = tf.clipByValue(baseY.add(toHr(o.slice([0, 0, 0, n], [b, h, w, n]))), 0, h - 1);
       // One row per pixel of each group's plane: [B,H,W,G,C/G] -> [B*G*H*W, C/G].
-      const src = x!.reshape([b, h, w, g, c / g]).transpose([0, 3, 1, 2, 4]).reshape([b * g * h * w, c / g]);
+      const src = x!
+        .reshape([b, h, w, g, c / g])
+        .transpose([0, 3, 1, 2, 4])
+        .reshape([b * g * h * w, c / g]);
       const out = bilinearSample(h, w)(src, ix, iy); // [B, G, sH, sW, C/G]
       return out.transpose([0, 2, 3, 1, 4]).reshape([b, h * s, w * s, c]);
     });

@@ -83,9 +83,7 @@ function build(scale: number, o: ArchOptions): tf.LayersModel {
   const c = realPlksrConfig(scale, o);
   // The 1x1 convs are tfjs's own (no indirection buffer on wasm); the others see UncachedConv2D.
   const conv = (x: S, filters: number, name: string, kernelSize: number, activation?: 'mish' | 'sigmoid', useBias = true): S =>
-    kernelSize === 1
-      ? (tf.layers.conv2d({ filters, kernelSize, padding: 'same', name, useBias }).apply(x) as S)
-      : (new UncachedConv2D({ filters, kernelSize, name, ...(activation ? { activation } : {}) }).apply(x) as S);
+    kernelSize === 1 ? (tf.layers.conv2d({ filters, kernelSize, padding: 'same', name, useBias }).apply(x) as S) : (new UncachedConv2D({ filters, kernelSize, name, ...(activation ? { activation } : {}) }).apply(x) as S);
   const input = tf.input({ shape: [null, null, 3], name: 'lr' });
   let feat = conv(input, c.dim, 'feats_0', 3);
   for (let b = 1; b <= c.blocks; b++) {
@@ -113,11 +111,7 @@ function build(scale: number, o: ArchOptions): tf.LayersModel {
     const skip = new RepeatInterleave({ times: r2, name: 'repeat' }).apply(input) as S;
     const sum = tf.layers.add({ name: 'skip_add' }).apply([last, skip]) as S;
     const n = 2 * c.dysampleGroups * r2;
-    const sampled = new DySampler({ scale, groups: c.dysampleGroups, name: 'to_img_sample' }).apply([
-      sum,
-      conv(sum, n, 'to_img_offset', 1),
-      conv(sum, n, 'to_img_scope', 1, undefined, false),
-    ]) as S;
+    const sampled = new DySampler({ scale, groups: c.dysampleGroups, name: 'to_img_sample' }).apply([sum, conv(sum, n, 'to_img_offset', 1), conv(sum, n, 'to_img_scope', 1, undefined, false)]) as S;
     out = conv(sampled, 3, 'to_img_end_conv', 1);
   } else if (scale === 1) {
     out = tf.layers.add({ name: 'skip_add' }).apply([last, input]) as S;
@@ -157,7 +151,8 @@ export function realPlksrRadius(o: ArchOptions): number {
 registerArch({
   id: 'realplksr',
   importName: 'RealPLKSR',
-  description: 'RealPLKSR (partial large-kernel CNN, neosr / traiNNer-redux): blocks of a doubled 3x3 channel mixer, a 17x17 conv over a quarter of the channels, element-wise attention and GroupNorm or LayerNorm; pixel shuffle or DySample; import RealPLKSR models into it',
+  description:
+    'RealPLKSR (partial large-kernel CNN, neosr / traiNNer-redux): blocks of a doubled 3x3 channel mixer, a 17x17 conv over a quarter of the channels, element-wise attention and GroupNorm or LayerNorm; pixel shuffle or DySample; import RealPLKSR models into it',
   scales: [1, 2, 3, 4],
   defaults: { dim: 64, n_blocks: 28, kernel_size: 17, split_ratio: 0.25, use_ea: true, layer_norm: false, norm_groups: 4, upsampler: 'pixelshuffle', dysample_groups: 4 },
   build,

@@ -53,7 +53,14 @@ export function detectRealPlksr(sd: Dict, file: string): DetectedRealPlksr | nul
   };
 
   // feats: 0 the head, 1..n the blocks, n+1 the dropout (no tensors), n+2 the last conv.
-  const indices = [...new Set(keys.map((k) => /^feats\.(\d+)\./.exec(k)?.[1]).filter((v): v is string => v !== undefined).map(Number))].sort((a, b) => a - b);
+  const indices = [
+    ...new Set(
+      keys
+        .map((k) => /^feats\.(\d+)\./.exec(k)?.[1])
+        .filter((v): v is string => v !== undefined)
+        .map(Number),
+    ),
+  ].sort((a, b) => a - b);
   const last = indices[indices.length - 1]!;
   const blocks = last - 2;
   const expected = [0, ...Array.from({ length: Math.max(blocks, 0) }, (_, i) => i + 1), last];
@@ -68,9 +75,19 @@ export function detectRealPlksr(sd: Dict, file: string): DetectedRealPlksr | nul
   const mixer2 = sd.get(`${b1}.channel_mixer.2.weight`);
   if (mixer2 && mixer2.shape[2] !== 3) refuse(file, `its channel mixer ends in a ${mixer2.shape[2]}x${mixer2.shape[3]} conv (${b1}.channel_mixer.2.weight [${mixer2.shape.join(', ')}]; Restora knows the 3x3 -> 3x3 DCCM)`);
   const lk = sd.get(`${b1}.lk.conv.weight`);
-  if (!lk) refuse(file, `${b1}.lk.conv.weight is missing (${keys.filter((k) => k.startsWith(`${b1}.lk.`)).slice(0, 3).join(', ') || 'no lk keys'}: a large-kernel form Restora does not know)`);
+  if (!lk)
+    refuse(
+      file,
+      `${b1}.lk.conv.weight is missing (${
+        keys
+          .filter((k) => k.startsWith(`${b1}.lk.`))
+          .slice(0, 3)
+          .join(', ') || 'no lk keys'
+      }: a large-kernel form Restora does not know)`,
+    );
   const [pdim, , kernel] = lk.shape as [number, number, number, number];
-  if (lk.shape.length !== 4 || lk.shape[1] !== pdim || lk.shape[3] !== kernel || kernel % 2 === 0 || pdim > dim) refuse(file, `its large kernel ${b1}.lk.conv.weight is [${lk.shape.join(', ')}] (Restora knows [pdim, pdim, k, k] with odd k, pdim <= ${dim})`);
+  if (lk.shape.length !== 4 || lk.shape[1] !== pdim || lk.shape[3] !== kernel || kernel % 2 === 0 || pdim > dim)
+    refuse(file, `its large kernel ${b1}.lk.conv.weight is [${lk.shape.join(', ')}] (Restora knows [pdim, pdim, k, k] with odd k, pdim <= ${dim})`);
   const useEa = sd.has(`${b1}.attn.f.0.weight`);
   const layerNorm = sd.has(`${b1}.layer_norm.weight`);
   if (layerNorm === sd.has(`${b1}.norm.weight`)) refuse(file, `${b1} has ${layerNorm ? 'both a layer_norm and a norm' : 'neither a norm nor a layer_norm'}`);
@@ -100,7 +117,11 @@ export function detectRealPlksr(sd: Dict, file: string): DetectedRealPlksr | nul
     const p = `feats.${b}`;
     const n = `feats_${b}`;
     // Every block has block 1's parts: a block without one (or with another) is a layout we do not know.
-    for (const [part, has] of [['attn.f.0', useEa], ['layer_norm', layerNorm], ['norm', !layerNorm]] as const) {
+    for (const [part, has] of [
+      ['attn.f.0', useEa],
+      ['layer_norm', layerNorm],
+      ['norm', !layerNorm],
+    ] as const) {
       if (sd.has(`${p}.${part}.weight`) !== has) refuse(file, `its blocks differ: ${p}.${part}.weight is ${has ? 'missing' : 'there'}, unlike in feats.1`);
     }
     if (layerNorm) norm(`${p}.layer_norm`, `${n}_layer_norm`);
@@ -130,7 +151,8 @@ export function detectRealPlksr(sd: Dict, file: string): DetectedRealPlksr | nul
     }
     if (scale === 1) refuse(file, 'it uses the DySample upsampler at x1');
     dysampleGroups = off.shape[0]! / (2 * r2);
-    if (!Number.isInteger(dysampleGroups) || dysampleGroups < 1 || (3 * r2) % dysampleGroups !== 0) refuse(file, `its DySample offset conv to_img.offset.weight is [${shape('to_img.offset.weight')}] (Restora knows 2 * groups * scale^2 outputs, groups dividing ${3 * r2})`);
+    if (!Number.isInteger(dysampleGroups) || dysampleGroups < 1 || (3 * r2) % dysampleGroups !== 0)
+      refuse(file, `its DySample offset conv to_img.offset.weight is [${shape('to_img.offset.weight')}] (Restora knows 2 * groups * scale^2 outputs, groups dividing ${3 * r2})`);
     const pos = take('to_img.init_pos');
     const want = dysampleInitPos(scale, dysampleGroups);
     if (pos.data.length !== want.length || want.some((v, i) => Math.abs(v - pos.data[i]!) > 1e-6)) refuse(file, 'its DySample init_pos is not the standard sub-pixel grid');
@@ -147,7 +169,10 @@ export function detectRealPlksr(sd: Dict, file: string): DetectedRealPlksr | nul
     const per = w.data.length / (3 * r2);
     const weight = new Float32Array(w.data.length);
     perm.forEach((src, dst) => weight.set(w.data.subarray(src * per, (src + 1) * per), dst * per));
-    entry.tensors = [{ shape: w.shape, data: weight }, { shape: b.shape, data: Float32Array.from(perm, (k) => b.data[k]!) }];
+    entry.tensors = [
+      { shape: w.shape, data: weight },
+      { shape: b.shape, data: Float32Array.from(perm, (k) => b.data[k]!) },
+    ];
   }
 
   // Anything else under RealPLKSR's prefixes is a variant (extra layers, another mixer or norm).

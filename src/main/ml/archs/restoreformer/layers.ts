@@ -35,7 +35,10 @@ function groupNorm(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor, groups: nu
 /** [B, L, C] @ [C, N] + [N] as one 2-D product (which every backend has). */
 function dense(x: tf.Tensor, kernel: tf.Tensor, bias: tf.Tensor): tf.Tensor {
   const [b, l, c] = x.shape as [number, number, number];
-  return tf.matMul(x.reshape([b * l, c]) as tf.Tensor2D, kernel as tf.Tensor2D).add(bias).reshape([b, l, kernel.shape[1]!]);
+  return tf
+    .matMul(x.reshape([b * l, c]) as tf.Tensor2D, kernel as tf.Tensor2D)
+    .add(bias)
+    .reshape([b, l, kernel.shape[1]!]);
 }
 
 interface AttentionConfig extends tf.serialization.ConfigDict {
@@ -143,7 +146,11 @@ export class NearestCode extends tf.layers.Layer {
         const e = args[1] as tf.Tensor2D;
         const [b, h, w, d] = zt.shape;
         const flat = zt.reshape([b * h * w, d]) as tf.Tensor2D;
-        const dist = flat.square().sum(1, true).add(e.square().sum(1)).sub(tf.matMul(flat, e, false, true).mul(2));
+        const dist = flat
+          .square()
+          .sum(1, true)
+          .add(e.square().sum(1))
+          .sub(tf.matMul(flat, e, false, true).mul(2));
         const idx = tf.argMin(dist, 1) as tf.Tensor1D;
         // A one-hot product rather than tf.gather: the same rows, on every backend.
         const picked = tf.matMul(tf.oneHot(idx, this.codes).toFloat(), e).reshape([b, h, w, d]);

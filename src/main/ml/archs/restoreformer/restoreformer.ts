@@ -146,12 +146,10 @@ function build(_scale: number, o: ArchOptions): tf.LayersModel {
   const n = cfg.chMult.length;
   const ch = cfg.chMult.map((m) => m * cfg.nf);
   const resAt = (i: number) => cfg.size / 2 ** i;
-  const conv = (x: S, filters: number, kernelSize: number, name: string, strides = 1, padding: 'same' | 'valid' = 'same'): S =>
-    tf.layers.conv2d({ filters, kernelSize, strides, padding, name }).apply(x) as S;
+  const conv = (x: S, filters: number, kernelSize: number, name: string, strides = 1, padding: 'same' | 'valid' = 'same'): S => tf.layers.conv2d({ filters, kernelSize, strides, padding, name }).apply(x) as S;
   const norm = (x: S, name: string, swish: boolean): S => new GroupNorm({ groups: cfg.groups, epsilon: 1e-6, swish, name }).apply(x) as S;
   const resBlock = (x: S, cout: number, name: string): S => vqganResBlock(x, cout, name, cfg.groups, 'nin_shortcut');
-  const attention = (x: S, name: string, y?: S): S =>
-    new MultiHeadCrossAttention({ heads: cfg.heads, groups: cfg.groups, epsilon: 1e-6, cross: y !== undefined, name }).apply(y ? [x, y] : x) as S;
+  const attention = (x: S, name: string, y?: S): S => new MultiHeadCrossAttention({ heads: cfg.heads, groups: cfg.groups, epsilon: 1e-6, cross: y !== undefined, name }).apply(y ? [x, y] : x) as S;
 
   const face = tf.input({ shape: [cfg.size, cfg.size, 3], name: 'face' });
   let x = new Affine({ scale: 2, offset: -1, name: 'to_signed' }).apply(face) as S;
@@ -165,7 +163,23 @@ function build(_scale: number, o: ArchOptions): tf.LayersModel {
       if (cfg.attnResolutions.includes(resAt(i))) x = attention(x, `encoder_down_${i}_attn_${j}`);
     }
     levelOut.push(x);
-    if (i !== n - 1) x = conv(tf.layers.zeroPadding2d({ padding: [[0, 1], [0, 1]], name: `encoder_down_${i}_downsample_pad` }).apply(x) as S, ch[i]!, 3, `encoder_down_${i}_downsample_conv`, 2, 'valid');
+    if (i !== n - 1)
+      x = conv(
+        tf.layers
+          .zeroPadding2d({
+            padding: [
+              [0, 1],
+              [0, 1],
+            ],
+            name: `encoder_down_${i}_downsample_pad`,
+          })
+          .apply(x) as S,
+        ch[i]!,
+        3,
+        `encoder_down_${i}_downsample_conv`,
+        2,
+        'valid',
+      );
   }
   x = resBlock(x, ch[n - 1]!, 'encoder_mid_block_1');
   levelOut[n - 1] = x;

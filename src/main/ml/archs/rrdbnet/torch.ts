@@ -34,7 +34,14 @@ function rrdbLayout(sd: StateDict, file: string): { layout: string; blocks: numb
     for (let b = 0; b < blocks; b++) for (let r = 1; r <= 3; r++) for (let c = 1; c <= 5; c++) names.set(`model.1.sub.${b}.RDB${r}.conv${c}.0`, `body.${b}.rdb${r}.conv${c}`);
     names.set('model.0', 'conv_first').set(`model.1.sub.${blocks}`, 'conv_body');
     // After the trunk: one conv per x2 upsampling step (model.3, model.6, ...), then the HR conv and the output conv.
-    const tail = [...new Set(keys.map((k) => /^model\.(\d+)\.weight$/.exec(k)?.[1]).filter((i): i is string => i !== undefined).map(Number))]
+    const tail = [
+      ...new Set(
+        keys
+          .map((k) => /^model\.(\d+)\.weight$/.exec(k)?.[1])
+          .filter((i): i is string => i !== undefined)
+          .map(Number),
+      ),
+    ]
       .filter((i) => i >= 2)
       .sort((a, b) => a - b);
     if (tail.length < 2) return null;

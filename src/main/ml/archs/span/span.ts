@@ -24,8 +24,7 @@ export const SPAN_BLOCKS = 6;
 function build(scale: number, o: ArchOptions): tf.LayersModel {
   const nf = num(o, 'features');
   if (!Number.isInteger(nf) || nf < 1 || nf > 1024) throw new RestoraError('USAGE', `span features must be a whole number from 1 to 1024, not ${nf}`);
-  const conv = (x: S, filters: number, name: string, kernelSize = 3, activation?: 'swish'): S =>
-    tf.layers.conv2d({ filters, kernelSize, padding: 'same', name, ...(activation ? { activation } : {}) }).apply(x) as S;
+  const conv = (x: S, filters: number, name: string, kernelSize = 3, activation?: 'swish'): S => tf.layers.conv2d({ filters, kernelSize, padding: 'same', name, ...(activation ? { activation } : {}) }).apply(x) as S;
   const input = tf.input({ shape: [null, null, 3], name: 'lr' });
   const x: S = o.norm === false ? input : (new SpanNormalize({ name: 'normalize' }).apply(input) as S);
   const head = conv(x, nf, 'conv_1');

@@ -78,7 +78,12 @@ export function detectSpan(sd: Dict, file: string): DetectedModel | null {
   const isConv3xc = (p: string) => CONV3XC_PARTS.some((part) => sd.has(`${p}.${part}.weight`));
   if (!isConv3xc('conv_1') || !keys.some((k) => k.startsWith('block_1.c1_r.'))) return null;
 
-  const blocks = new Set(keys.map((k) => /^block_(\d+)\./.exec(k)?.[1]).filter((v): v is string => v !== undefined).map(Number));
+  const blocks = new Set(
+    keys
+      .map((k) => /^block_(\d+)\./.exec(k)?.[1])
+      .filter((v): v is string => v !== undefined)
+      .map(Number),
+  );
   const top = Math.max(...blocks);
   if (blocks.size !== top) refuse(file, `its blocks are numbered ${[...blocks].sort((a, b) => a - b).join(', ')}`);
   if (top !== SPAN_BLOCKS) refuse(file, `it has ${top} blocks (SPAN has ${SPAN_BLOCKS})`);
@@ -94,7 +99,16 @@ export function detectSpan(sd: Dict, file: string): DetectedModel | null {
   const conv3xc = (p: string): TorchTensor[] => {
     const hasBranches = ['sk', 'conv.0', 'conv.1', 'conv.2'].some((part) => sd.has(`${p}.${part}.weight`));
     if (!hasBranches) return [take(`${p}.eval_conv.weight`), take(`${p}.eval_conv.bias`)];
-    const [sk, skB, wa, ba, wb, bb, wc, bc] = ['sk', 'conv.0', 'conv.1', 'conv.2'].flatMap((part) => [take(`${p}.${part}.weight`), take(`${p}.${part}.bias`)]) as [TorchTensor, TorchTensor, TorchTensor, TorchTensor, TorchTensor, TorchTensor, TorchTensor, TorchTensor];
+    const [sk, skB, wa, ba, wb, bb, wc, bc] = ['sk', 'conv.0', 'conv.1', 'conv.2'].flatMap((part) => [take(`${p}.${part}.weight`), take(`${p}.${part}.bias`)]) as [
+      TorchTensor,
+      TorchTensor,
+      TorchTensor,
+      TorchTensor,
+      TorchTensor,
+      TorchTensor,
+      TorchTensor,
+      TorchTensor,
+    ];
     // Stale or not, the stored eval_conv is not what the reference runs.
     sd.delete(`${p}.eval_conv.weight`);
     sd.delete(`${p}.eval_conv.bias`);
@@ -105,7 +119,10 @@ export function detectSpan(sd: Dict, file: string): DetectedModel | null {
       [wa, [cin! * g, cin!, 1, 1]],
       [wb, [cout! * g, cin! * g, 3, 3]],
       [wc, [cout!, cout! * g, 1, 1]],
-      [skB, [cout!]], [ba, [cin! * g]], [bb, [cout! * g]], [bc, [cout!]],
+      [skB, [cout!]],
+      [ba, [cin! * g]],
+      [bb, [cout! * g]],
+      [bc, [cout!]],
     ];
     for (const [t, want] of shapes) {
       if (!Number.isInteger(g) || t.shape.join() !== want.join()) refuse(file, `${p} has branch shapes Restora does not know (sk [${sk.shape}], conv.0 [${wa.shape}], conv.1 [${wb.shape}], conv.2 [${wc.shape}])`);
@@ -141,7 +158,13 @@ export function detectSpan(sd: Dict, file: string): DetectedModel | null {
   const per = upW.data.length / upCh;
   const upWeight = new Float32Array(upW.data.length);
   perm.forEach((src, dst) => upWeight.set(upW.data.subarray(src * per, (src + 1) * per), dst * per));
-  plan.set('upsampler_0', { cls: 'Conv2D', tensors: [{ shape: upW.shape, data: upWeight }, { shape: upB.shape, data: Float32Array.from(perm, (k) => upB.data[k]!) }] });
+  plan.set('upsampler_0', {
+    cls: 'Conv2D',
+    tensors: [
+      { shape: upW.shape, data: upWeight },
+      { shape: upB.shape, data: Float32Array.from(perm, (k) => upB.data[k]!) },
+    ],
+  });
 
   // Anything else under SPAN's prefixes is a variant (extra layers, another upsampler).
   const extra = [...sd.keys()].filter((k) => /^(conv_1|conv_2|conv_cat|upsampler|block_\d+)\./.test(k));

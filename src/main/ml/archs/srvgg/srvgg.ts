@@ -16,8 +16,7 @@ function build(scale: number, o: ArchOptions): tf.LayersModel {
   const input = tf.input({ shape: [null, null, 3], name: 'lr' });
   let x: S = input;
   let i = 0;
-  const conv = (filters: number, init?: ReturnType<typeof tf.initializers.varianceScaling>) =>
-    (x = tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', name: `body_${i++}`, ...(init ? { kernelInitializer: init } : {}) }).apply(x) as S);
+  const conv = (filters: number, init?: ReturnType<typeof tf.initializers.varianceScaling>) => (x = tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', name: `body_${i++}`, ...(init ? { kernelInitializer: init } : {}) }).apply(x) as S);
   const prelu = () => (x = tf.layers.prelu({ sharedAxes: [1, 2], alphaInitializer: tf.initializers.constant({ value: 0.25 }), name: `body_${i++}` }).apply(x) as S);
   conv(nf);
   prelu();

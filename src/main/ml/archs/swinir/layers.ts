@@ -74,8 +74,8 @@ function gelu(x: tf.Tensor): tf.Tensor {
 function roll2d(x: tf.Tensor4D, k: number): tf.Tensor4D {
   return tf.tidy(() => {
     const [b, h, w, c] = x.shape;
-    const ph = (((-k) % h) + h) % h;
-    const pw = (((-k) % w) + w) % w;
+    const ph = ((-k % h) + h) % h;
+    const pw = ((-k % w) + w) % w;
     let y = x;
     const swap = (first: tf.Tensor4D, second: tf.Tensor4D, axis: number) => {
       const z = tf.concat([first, second], axis);
@@ -249,7 +249,13 @@ export class SwinTransformerBlock extends tf.layers.Layer {
       // Windows of the (shifted) normalised input: [B * nW * N, C], window-major, row-major within.
       let t: tf.Tensor = layerNorm(x, r('norm1_gamma'), r('norm1_beta'), LN_EPS);
       if (s) t = then(t, roll2d(t as tf.Tensor4D, -s));
-      t = then(t, t.reshape([b, h / ws, ws, w / ws, ws, c]).transpose([0, 1, 3, 2, 4, 5]).reshape([b * nW * n, c]));
+      t = then(
+        t,
+        t
+          .reshape([b, h / ws, ws, w / ws, ws, c])
+          .transpose([0, 1, 3, 2, 4, 5])
+          .reshape([b * nW * n, c]),
+      );
       // q, k as [B * nW, heads, N, d], v as [B * nW, heads, d, N], from the one qkv weight's column blocks:
       // both products below then read their operands contiguously.
       const wqkv = r('qkv_kernel');
@@ -281,7 +287,13 @@ export class SwinTransformerBlock extends tf.layers.Layer {
       vt.dispose();
       o = then(o, o.transpose([0, 2, 1, 3]).reshape([b * nW * n, c]));
       o = then(o, dense(o, r('proj_kernel'), r('proj_bias')));
-      o = then(o, o.reshape([b, h / ws, w / ws, ws, ws, c]).transpose([0, 1, 3, 2, 4, 5]).reshape([b, h, w, c]));
+      o = then(
+        o,
+        o
+          .reshape([b, h / ws, w / ws, ws, ws, c])
+          .transpose([0, 1, 3, 2, 4, 5])
+          .reshape([b, h, w, c]),
+      );
       if (s) o = then(o, roll2d(o as tf.Tensor4D, s));
       const y = then(o, x.add(o));
       // MLP
@@ -358,7 +370,16 @@ function reflectBottomRight(x: tf.Tensor4D, padH: number, padW: number): tf.Tens
     const ph = Math.min(padH, Math.max(y.shape[1] - 1, 1));
     const pw = Math.min(padW, Math.max(y.shape[2] - 1, 1));
     const mode = y.shape[1] === 1 || y.shape[2] === 1 ? 'symmetric' : 'reflect';
-    y = tf.mirrorPad(y, [[0, 0], [0, ph], [0, pw], [0, 0]], mode);
+    y = tf.mirrorPad(
+      y,
+      [
+        [0, 0],
+        [0, ph],
+        [0, pw],
+        [0, 0],
+      ],
+      mode,
+    );
     padH -= ph;
     padW -= pw;
   }

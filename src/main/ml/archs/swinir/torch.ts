@@ -34,7 +34,21 @@ const HAT_MARKERS = /(^|\.)(relative_position_index_SA|relative_position_index_O
 /** The prefixes a SwinIR file's tensors live under; anything left under them is a variant Restora does not know. */
 const SWINIR_PREFIXES = /^(conv_first|patch_embed|absolute_pos_embed|layers|norm|conv_after_body|conv_before_upsample|upsample|conv_up\d+|conv_hr|conv_last)(\.|$)/;
 /** A block's parameters, in the order SwinTransformerBlock's getWeights() takes them. */
-const BLOCK_PARAMS = ['norm1.weight', 'norm1.bias', 'attn.qkv.weight', 'attn.qkv.bias', 'attn.relative_position_bias_table', 'attn.proj.weight', 'attn.proj.bias', 'norm2.weight', 'norm2.bias', 'mlp.fc1.weight', 'mlp.fc1.bias', 'mlp.fc2.weight', 'mlp.fc2.bias'];
+const BLOCK_PARAMS = [
+  'norm1.weight',
+  'norm1.bias',
+  'attn.qkv.weight',
+  'attn.qkv.bias',
+  'attn.relative_position_bias_table',
+  'attn.proj.weight',
+  'attn.proj.bias',
+  'norm2.weight',
+  'norm2.bias',
+  'mlp.fc1.weight',
+  'mlp.fc1.bias',
+  'mlp.fc2.weight',
+  'mlp.fc2.bias',
+];
 /** Which of BLOCK_PARAMS are nn.Linear weights ([out, in] in PyTorch, [in, out] kernels here). */
 const LINEAR = new Set(['attn.qkv.weight', 'attn.proj.weight', 'mlp.fc1.weight', 'mlp.fc2.weight']);
 
@@ -107,10 +121,19 @@ export function detectSwinir(sd: Dict, file: string): DetectedModel | null {
       if (hidden && fc1.shape[0] !== hidden) refuse(file, `its MLP widths differ between layers (${hidden} and ${fc1.shape[0]})`);
       hidden = fc1.shape[0]!;
       const want: Record<string, number[]> = {
-        'norm1.weight': [embed], 'norm1.bias': [embed], 'attn.qkv.weight': [3 * embed, embed], 'attn.qkv.bias': [3 * embed],
-        'attn.relative_position_bias_table': [rows, h], 'attn.proj.weight': [embed, embed], 'attn.proj.bias': [embed],
-        'norm2.weight': [embed], 'norm2.bias': [embed], 'mlp.fc1.weight': [hidden, embed], 'mlp.fc1.bias': [hidden],
-        'mlp.fc2.weight': [embed, hidden], 'mlp.fc2.bias': [embed],
+        'norm1.weight': [embed],
+        'norm1.bias': [embed],
+        'attn.qkv.weight': [3 * embed, embed],
+        'attn.qkv.bias': [3 * embed],
+        'attn.relative_position_bias_table': [rows, h],
+        'attn.proj.weight': [embed, embed],
+        'attn.proj.bias': [embed],
+        'norm2.weight': [embed],
+        'norm2.bias': [embed],
+        'mlp.fc1.weight': [hidden, embed],
+        'mlp.fc1.bias': [hidden],
+        'mlp.fc2.weight': [embed, hidden],
+        'mlp.fc2.bias': [embed],
       };
       const tensors = BLOCK_PARAMS.map((k) => {
         const t = shaped(`${p}.${k}`, want[k]!);
@@ -183,7 +206,10 @@ export function detectSwinir(sd: Dict, file: string): DetectedModel | null {
       conv('conv_hr');
     } else {
       upsampler = 'pixelshuffle';
-      const convs = [...sd.keys()].filter((k) => /^upsample\.\d+\.weight$/.test(k)).map((k) => Number(k.split('.')[1])).sort((a, b) => a - b);
+      const convs = [...sd.keys()]
+        .filter((k) => /^upsample\.\d+\.weight$/.test(k))
+        .map((k) => Number(k.split('.')[1]))
+        .sort((a, b) => a - b);
       if (convs.length === 0 || convs.some((v, k) => v !== 2 * k)) refuse(file, `its upsample convs are numbered ${convs.join(', ')} (the reference's are 0, 2, 4...)`);
       const widths = convs.map((k) => sd.get(`upsample.${k}.weight`)!.shape[0]!);
       if (convs.length === 1 && widths[0] === 9 * features) scale = 3;
@@ -248,7 +274,10 @@ function reorderOutputs(w: TorchTensor, b: TorchTensor, perm: number[]): TorchTe
   const per = w.data.length / w.shape[0]!;
   const data = new Float32Array(w.data.length);
   perm.forEach((src, dst) => data.set(w.data.subarray(src * per, (src + 1) * per), dst * per));
-  return [{ shape: w.shape, data }, { shape: b.shape, data: Float32Array.from(perm, (k) => b.data[k]!) }];
+  return [
+    { shape: w.shape, data },
+    { shape: b.shape, data: Float32Array.from(perm, (k) => b.data[k]!) },
+  ];
 }
 
 function toLayerValues(cls: Cls, ts: TorchTensor[]): tf.Tensor[] {

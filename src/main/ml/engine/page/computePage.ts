@@ -63,7 +63,10 @@ async function start(): Promise<void> {
   await tf.ready();
   const backend = tf.backend() as unknown as WebGpuBackendLike;
   const info: EngineInfo = { backend: 'webgpu', adapter, userAgent: navigator.userAgent };
-  const engine = new EngineCore(() => info, () => backend.device.destroy());
+  const engine = new EngineCore(
+    () => info,
+    () => backend.device.destroy(),
+  );
   void backend.device.lost.then((l) => send({ type: 'lost', reason: `${l.reason || 'unknown'}: ${l.message}` }));
   let queue = Promise.resolve();
   socket.onmessage = (ev: MessageEvent<ArrayBuffer>) => {
