@@ -10,7 +10,7 @@
  *   --soak     also run `restora serve` for 10 min under mixed load (bench/soak.ts): p50/p99 latency, RSS and fds
  *   --no-upscayl  leave out imported Real-ESRGAN models vs upscayl-bin (~3 min on 2 cores)
  *   --no-webgpu   leave out the WebGPU engine vs the wasm engine (~75 s on SwiftShader)
- *   --no-span     leave out SPAN x4 vs restora-x4 (bench/span.ts, ~5 s)
+ *   --no-span     leave out SPAN x4 vs restora-x4, and its memory on a 3000x2000 photo (bench/span.ts, ~1 min)
  *   --no-archs    leave out RealPLKSR, SwinIR and DAT at their released sizes vs the bundled models, each with
  *                 its memory and projected time on a 3000x2000 photo (bench/{realplksr,swinir,dat}.ts; several
  *                 minutes each on 2 cores: one full-size tile of a transformer is minutes of wasm)
@@ -281,7 +281,7 @@ if (!args.has('--no-faces')) {
   report.faceModels = r.status === 0 ? JSON.parse(r.stdout.trim().split('\n').pop()!) : { error: r.stderr.slice(-500) };
 }
 
-// 3a'''. SPAN x4 (48 features, random weights) vs the bundled restora-x4 on the same 160x120 crop (child process).
+// 3a'''. SPAN x4 (48 features, random weights) vs the bundled restora-x4 on the same 160 px crop, and its memory on a 3000x2000 photo (child process).
 if (!args.has('--no-span')) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'span.ts')], { encoding: 'utf8', cwd: root });
   report.span = r.status === 0 ? JSON.parse(r.stdout.trim().split('\n').pop()!) : { error: r.stderr.slice(-500) };
