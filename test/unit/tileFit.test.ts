@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_TENSOR_BUDGET, tilingFor } from '../../src/main/ml/archs/index.js';
 import { fitTile, mirrorPadBottomRight, type TileRequest } from '../../src/main/ml/infer/tiling.js';
 import { upscaleFile } from '../../src/main/ml/infer/upscaleFile.js';
-import { tileChangeSaid } from '../../src/shared/api.js';
+import { DEFAULT_TILE, tileChangeSaid } from '../../src/shared/api.js';
 import { initBackend } from '../../src/main/ml/backend.js';
 import { tmpDir } from '../helpers.js';
 
@@ -105,10 +105,15 @@ describe('an upscale at a tile the model cannot take', () => {
     expect([px[0], px[1], px[2]]).toEqual([0x40, 0x60, 0x80]);
   });
 
-  it("cuts a tile bigger than the model's memory allows, and an allowed one is used as asked", async () => {
+  it("cuts a tile bigger than the model's memory allows (said when it was chosen, not for the default), and an allowed one is used as asked", async () => {
     const big = await upscaleFile(recorder([]), { input, output: path.join(dir, 'big.png'), scale: 2, format: 'png', tile: 1024, overlap: 4, multiple: 16, maxTile: 64 });
     expect(big.tile).toEqual({ asked: 1024, used: 64, reason: 'model-memory' });
     const fine = await upscaleFile(recorder([]), { input, output: path.join(dir, 'fine.png'), scale: 2, format: 'png', tile: 48, overlap: 4, multiple: 16, maxTile: 64 });
     expect(fine.tile).toBeUndefined();
+    // The default tile is a starting point: cut to a big model's memory without a word (else every photo would say it).
+    const seen: TileRequest[] = [];
+    const quiet = await upscaleFile(recorder(seen), { input, output: path.join(dir, 'quiet.png'), scale: 2, format: 'png', tile: DEFAULT_TILE, overlap: 4, multiple: 16, maxTile: 64 });
+    expect(quiet.tile).toBeUndefined();
+    expect(Math.max(...seen.map((t) => t.width))).toBeLessThanOrEqual(64 + 2 * 4 + 2 * 16);
   });
 });

@@ -9,7 +9,7 @@ import { keepInputColours } from '../../imaging/keepColours.js';
 import { autoLevels, guardHighlights } from '../../imaging/tone.js';
 import { fitTile, predictorFor, upscaleTiled, type TileRunner } from './tiling.js';
 import type { PadMode } from '../archs/registry.js';
-import type { OutputFormat, TileChange } from '../../../shared/api.js';
+import { DEFAULT_TILE, type OutputFormat, type TileChange } from '../../../shared/api.js';
 import { RestoraError } from '../../../shared/errors.js';
 import type { FaceStepResult } from '../faces/faceStep.js';
 
@@ -85,6 +85,15 @@ export interface UpscaleFileResult {
   faces?: FaceStepResult;
   /** The tile used, when it differs from the one asked for, and why. */
   tile?: TileChange;
+}
+
+/**
+ * Whether a fitted tile is worth saying: the default tile is a starting point, not an ask, so
+ * its cut to a big model's memory goes unsaid (it would be said on every photo); a tile the
+ * user chose, or any tile off the model's grid (a transformer's windows), is said.
+ */
+function said(change: TileChange): boolean {
+  return change.reason !== 'model-memory' || change.asked !== DEFAULT_TILE;
 }
 
 /** The smallest tile an out-of-memory retry goes down to. */
@@ -174,6 +183,6 @@ export async function upscaleFile(
     keptHighlights: Boolean(req.keepHighlights),
     ...(repairedPixels !== undefined ? { repairedPixels } : {}),
     ...(faces ? { faces } : {}),
-    ...(tile !== fitted.tile ? { tile: { asked: req.tile, used: tile, reason: 'gpu-out-of-memory' as const } } : fitted.change ? { tile: fitted.change } : {}),
+    ...(tile !== fitted.tile ? { tile: { asked: req.tile, used: tile, reason: 'gpu-out-of-memory' as const } } : fitted.change && said(fitted.change) ? { tile: fitted.change } : {}),
   };
 }
