@@ -9,11 +9,12 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppEvent, TrainingStage } from '../../src/shared/api.js';
-import { parseRequest, type ApiHandlers, type ApiMethod, type ApiContract } from '../../src/shared/contract.js';
+import type { ApiHandlers } from '../../src/shared/contract.js';
 import { createApp, type App } from '../../src/main/app/createApp.js';
 import { createHandlers } from '../../src/main/app/handlers.js';
 import { initBackend } from '../../src/main/ml/backend.js';
 import { tmpDir } from '../helpers.js';
+import { apiCaller, waitForEvent } from '../apiHelpers.js';
 
 let app: App;
 let handlers: ApiHandlers;
@@ -21,26 +22,8 @@ let home = '';
 let photos = '';
 const events: AppEvent[] = [];
 
-async function call<M extends ApiMethod>(method: M, req: ApiContract[M]['req']): Promise<ApiContract[M]['res']> {
-  const parsed = parseRequest(method, req);
-  if (!parsed.ok) throw new Error(parsed.message);
-  return (handlers[method] as (r: unknown) => Promise<ApiContract[M]['res']>)(parsed.value);
-}
-
-function waitFor(pred: (e: AppEvent) => boolean, timeoutMs = 240_000): Promise<AppEvent> {
-  const seen = events.find(pred);
-  if (seen) return Promise.resolve(seen);
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('event not seen in time')), timeoutMs);
-    const off = app.events.subscribe((e) => {
-      if (pred(e)) {
-        clearTimeout(t);
-        off();
-        resolve(e);
-      }
-    });
-  });
-}
+const call = apiCaller(() => handlers);
+const waitFor = (pred: (e: AppEvent) => boolean, timeoutMs = 240_000): Promise<AppEvent> => waitForEvent(app, events, pred, timeoutMs);
 
 beforeAll(async () => {
   await initBackend({ prefer: 'wasm', threads: 1 });

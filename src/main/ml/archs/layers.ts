@@ -3,6 +3,7 @@
  * saved `model.json` loads back with `tf.loadLayersModel`.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { PadMode } from './registry.js';
 import { axisWeights } from '../../imaging/imresize.js';
 
 /**
@@ -281,3 +282,45 @@ tf.serialization.registerClass(RepeatChannels);
 tf.serialization.registerClass(ClipUnit);
 tf.serialization.registerClass(ScaledAdd);
 tf.serialization.registerClass(BicubicAnchor);
+
+/**
+ * Mirrors `padH` rows and `padW` columns onto the bottom and right of x: 'symmetric' repeats
+ * the edge pixel, 'reflect' does not (PyTorch's F.pad 'reflect': SwinIR pads to its window so). tf.mirrorPad mirrors at most
+ * the tensor's own size at once (one less for reflect), so a photo smaller than the pad (a
+ * 1x1 image for a net that needs sides of 4) is mirrored in several passes.
+ */
+export function mirrorPadBottomRight(x: tf.Tensor4D, padH: number, padW: number, mode: Exclude<PadMode, 'inside'> = 'symmetric'): tf.Tensor4D {
+  let y = x;
+  while (padH > 0 || padW > 0) {
+    // A side of 1 cannot be reflected: that pass repeats its pixel, as reflecting would if it could.
+    const reflectH = mode === 'reflect' && y.shape[1] > 1;
+    const reflectW = mode === 'reflect' && y.shape[2] > 1;
+    const h = Math.min(padH, reflectH ? y.shape[1] - 1 : y.shape[1]);
+    const w = Math.min(padW, reflectW ? y.shape[2] - 1 : y.shape[2]);
+    if (h > 0)
+      y = tf.mirrorPad(
+        y,
+        [
+          [0, 0],
+          [0, h],
+          [0, 0],
+          [0, 0],
+        ],
+        reflectH ? 'reflect' : 'symmetric',
+      );
+    if (w > 0)
+      y = tf.mirrorPad(
+        y,
+        [
+          [0, 0],
+          [0, 0],
+          [0, w],
+          [0, 0],
+        ],
+        reflectW ? 'reflect' : 'symmetric',
+      );
+    padH -= h;
+    padW -= w;
+  }
+  return y;
+}

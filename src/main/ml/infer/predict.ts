@@ -4,31 +4,10 @@ import { PixelUnshuffle } from '../archs/layers.js';
 import { globalStats, isConditioned, runModel } from '../core/conditioning.js';
 import type { FloatImage } from '../../imaging/imresize.js';
 import { mirrorPadBottomRight } from './tiling.js';
-import type { PadMode } from '../archs/registry.js';
 
-/** A layer that needs its input's sides a multiple of some size (a transformer's attention windows), padded as its original pads. */
-interface WindowedLayer {
-  sizeMultiple?: number;
-  padMode?: PadMode;
-}
-
-const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
-
-/** Input sides a model needs to be a multiple of: its pixel-unshuffle factors times its attention windows. */
+/** Input sides a model needs to be a multiple of: the product of its pixel-unshuffle factors. */
 export function sizeMultipleOf(model: tf.LayersModel): number {
-  let unshuffle = 1;
-  let windows = 1;
-  for (const l of model.layers) {
-    if (l instanceof PixelUnshuffle) unshuffle *= l.scale;
-    const w = (l as WindowedLayer).sizeMultiple;
-    if (typeof w === 'number' && w > 1) windows = (windows * w) / gcd(windows, w);
-  }
-  return unshuffle * windows;
-}
-
-/** How a model's input is padded to its multiple: 'reflect' when a layer's original pads so (SwinIR), else 'symmetric'. */
-export function padModeOf(model: tf.LayersModel): Exclude<PadMode, 'inside'> {
-  return model.layers.some((l) => (l as WindowedLayer).padMode === 'reflect') ? 'reflect' : 'symmetric';
+  return model.layers.reduce((m, l) => (l instanceof PixelUnshuffle ? m * l.scale : m), 1);
 }
 
 /** Runs `model` on a whole LR image (0..255) and returns the SR image (0..255, rounded). */
@@ -38,8 +17,8 @@ export function predictImage(model: tf.LayersModel, lr: FloatImage): FloatImage 
   const padW = (m - (lr.width % m)) % m;
   const out = tf.tidy(() => {
     let x = tf.tensor4d(lr.data, [1, lr.height, lr.width, lr.channels]).div(255) as tf.Tensor4D;
-    // Sides a pixel-unshuffling or windowed net cannot take are mirrored out, and the output cropped back.
-    if (padH || padW) x = mirrorPadBottomRight(x, padH, padW, padModeOf(model));
+    // Sides a pixel-unshuffling net cannot take are mirrored out, and the output cropped back.
+    if (padH || padW) x = mirrorPadBottomRight(x, padH, padW);
     let y = runModel(model, x, isConditioned(model) ? globalStats(lr.data, lr.width, lr.height, 255) : null);
     if (padH || padW) {
       const s = y.shape[1] / x.shape[1];

@@ -13,6 +13,7 @@ import type { Pixels } from '../../imaging/io.js';
 import { RestoraError } from '../../../shared/errors.js';
 import type { TileChange } from '../../../shared/api.js';
 import type { PadMode } from '../archs/registry.js';
+import { mirrorPadBottomRight } from '../archs/layers.js';
 import { globalStats, isConditioned, runModel } from '../core/conditioning.js';
 
 /** Anything that maps a [1,H,W,3] tensor in [0,1] to [1,H*s,W*s,3] (a LayersModel does). */
@@ -38,48 +39,6 @@ export interface TileRequest {
 export type TileRunner = (tile: TileRequest) => Promise<Float32Array>;
 
 /**
- * Mirrors `padH` rows and `padW` columns onto the bottom and right of x: 'symmetric' repeats
- * the edge pixel, 'reflect' does not (PyTorch's F.pad 'reflect'). tf.mirrorPad mirrors at most
- * the tensor's own size at once (one less for reflect), so a photo smaller than the pad (a
- * 1x1 image for a net that needs sides of 4) is mirrored in several passes.
- */
-export function mirrorPadBottomRight(x: tf.Tensor4D, padH: number, padW: number, mode: Exclude<PadMode, 'inside'> = 'symmetric'): tf.Tensor4D {
-  let y = x;
-  while (padH > 0 || padW > 0) {
-    // A side of 1 cannot be reflected: that pass repeats its pixel, as reflecting would if it could.
-    const reflectH = mode === 'reflect' && y.shape[1] > 1;
-    const reflectW = mode === 'reflect' && y.shape[2] > 1;
-    const h = Math.min(padH, reflectH ? y.shape[1] - 1 : y.shape[1]);
-    const w = Math.min(padW, reflectW ? y.shape[2] - 1 : y.shape[2]);
-    if (h > 0)
-      y = tf.mirrorPad(
-        y,
-        [
-          [0, 0],
-          [0, h],
-          [0, 0],
-          [0, 0],
-        ],
-        reflectH ? 'reflect' : 'symmetric',
-      );
-    if (w > 0)
-      y = tf.mirrorPad(
-        y,
-        [
-          [0, 0],
-          [0, 0],
-          [0, w],
-          [0, 0],
-        ],
-        reflectW ? 'reflect' : 'symmetric',
-      );
-    padH -= h;
-    padW -= w;
-  }
-  return y;
-}
-
-/**
  * The tile side to run at: the one asked for, no bigger than the model allows on this backend
  * (maxTile) and a whole number of the model's grid (attention windows, pixel unshuffle),
  * rounded down; says why when it differs.
@@ -90,6 +49,8 @@ export function fitTile(asked: number, model: { maxTile: number; multiple: numbe
   const tile = Math.max(m, Math.floor(asked / m) * m);
   return tile === asked ? { tile } : { tile, change: { asked, used: tile, reason: 'grid', multiple: m } };
 }
+
+export { mirrorPadBottomRight };
 
 /** A runner on a predictor in this thread. */
 export function localRunner(model: Predictor): TileRunner {

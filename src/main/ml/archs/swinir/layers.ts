@@ -19,7 +19,7 @@
  * backend lacks), so an imported SwinIR fine-tunes on wasm as on WebGPU.
  */
 import * as tf from '@tensorflow/tfjs';
-import { layerSetting } from '../layers.js';
+import { layerSetting, mirrorPadBottomRight } from '../layers.js';
 
 /** The RGB mean of DIV2K every released SwinIR normalises with (the reference's constant for 3 channels). */
 export const SWINIR_RGB_MEAN = [0.4488, 0.4371, 0.404] as const;
@@ -363,29 +363,6 @@ export class SwinirNormalize extends tf.layers.Layer {
   }
 }
 
-/** Reflection padding of `pad` rows / columns at the bottom / right, in passes of at most side - 1 (a side of 1 repeats). */
-function reflectBottomRight(x: tf.Tensor4D, padH: number, padW: number): tf.Tensor4D {
-  let y = x;
-  while (padH > 0 || padW > 0) {
-    const ph = Math.min(padH, Math.max(y.shape[1] - 1, 1));
-    const pw = Math.min(padW, Math.max(y.shape[2] - 1, 1));
-    const mode = y.shape[1] === 1 || y.shape[2] === 1 ? 'symmetric' : 'reflect';
-    y = tf.mirrorPad(
-      y,
-      [
-        [0, 0],
-        [0, ph],
-        [0, pw],
-        [0, 0],
-      ],
-      mode,
-    );
-    padH -= ph;
-    padW -= pw;
-  }
-  return y;
-}
-
 /** Pads bottom / right by reflection to a multiple of `window` (the reference's check_image_size); aligned inputs pass unchanged. */
 export class PadToWindow extends tf.layers.Layer {
   static className = 'RestoraSwinirPadToWindow';
@@ -405,7 +382,7 @@ export class PadToWindow extends tf.layers.Layer {
     const padH = (m - (x.shape[1] % m)) % m;
     const padW = (m - (x.shape[2] % m)) % m;
     if (!padH && !padW) return x.clone();
-    return tf.tidy(() => reflectBottomRight(x, padH, padW));
+    return tf.tidy(() => mirrorPadBottomRight(x, padH, padW, 'reflect'));
   }
   override getConfig(): tf.serialization.ConfigDict {
     return { ...super.getConfig(), window: this.window };
